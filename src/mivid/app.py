@@ -1,0 +1,166 @@
+"""The Typer application: global options and the state every command shares.
+
+Global options go before the command (`mivid --sandbox create …`); each
+command's own options after it. Commands live in `mivid.commands.*`, each a
+thin function: parse → call the core → render. This module stays light to
+import: heavy modules are imported by the commands that need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from mivid import __version__
+from mivid.errors import EXIT_CODE_MEANINGS
+from mivid.render import Output
+from mivid.settings import KEYS, OTHER_ENVIRONMENT
+
+if TYPE_CHECKING:
+    from mivid.client import KlingClient, RequestEvent
+    from mivid.settings import Settings
+
+
+def _epilog() -> str:
+    codes = "\n".join(
+        f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
+    )
+    env_names = [key.env for key in KEYS.values()] + list(OTHER_ENVIRONMENT)
+    return (
+        "Exit status:\n\n" + codes.replace("\n", "\n\n") + "\n\n"
+        "Environment: " + ", ".join(env_names) + ".\n\n"
+        "Try it offline with no keys: mivid --sandbox create examples/*.png --prompt 'waves'. "
+        "See `man mivid` or the README for more."
+    )
+
+
+app = typer.Typer(
+    name="mivid",
+    help="Turn one to four reference images and a prompt into a video with Kling AI.",
+    epilog=_epilog(),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class AppState:
+    """Global options, and what is derived from them once per run."""
+
+    region: str | None = None
+    base_url: str | None = None
+    profile: str | None = None
+    sandbox: bool = False
+    verbose: bool = False
+    debug: bool = False
+    output: Output = field(default_factory=Output)
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from mivid.settings import resolve_settings
+
+            self._settings = resolve_settings(
+                {"region": self.region, "base-url": self.base_url},
+                profile=self.profile,
+                sandbox=self.sandbox,
+                verbose=self.verbose,
+                debug=self.debug,
+            )
+        return self._settings
+
+    def client(self) -> KlingClient:
+        from mivid.connection import open_client
+
+        settings = self.settings
+        if settings.sandbox and self.output.stderr_is_tty:
+            self.output.note("sandbox: offline emulator, nothing is sent or billed")
+        return open_client(settings, on_event=self._log_request if self.verbose else None)
+
+    def _log_request(self, event: RequestEvent) -> None:
+        status = event.status if event.status is not None else "no answer"
+        parts = [f"{event.method} {event.url} → {status}", f"{event.elapsed:.2f}s"]
+        if event.code:
+            parts.append(f"code {event.code}")
+        if event.request_id:
+            parts.append(f"request_id {event.request_id}")
+        if event.attempt > 1:
+            parts.append(f"attempt {event.attempt}")
+        if event.note:
+            parts.append(event.note)
+        self.output.note("http: " + " · ".join(parts))
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppState):  # a command invoked without the root callback
+        obj = AppState()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mivid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        help="Kling region: global or china [env: KLING_REGION].",
+        metavar="REGION",
+    ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="API base URL, overriding the region; may carry a path "
+        "prefix for gateways [env: KLING_BASE_URL].",
+        metavar="URL",
+    ),
+    profile: str | None = typer.Option(
+        None,
+        "--profile",
+        help="Config file profile to use [env: MIVID_PROFILE].",
+        metavar="NAME",
+    ),
+    sandbox: bool = typer.Option(
+        False,
+        "--sandbox",
+        help="Use the built-in offline emulator: no keys, no network, "
+        "nothing billed [env: MIVID_SANDBOX=1].",
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Log each HTTP request to stderr (keys redacted).",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+    no_color: bool = typer.Option(False, "--no-color", help="Never use colour."),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Turn one to four reference images and a prompt into a video with Kling AI.
+
+    Example: mivid create front.jpg side.png --prompt "the cat walks to the window" --wait
+    """
+    ctx.obj = AppState(
+        region=region,
+        base_url=base_url,
+        profile=profile,
+        sandbox=sandbox,
+        verbose=verbose,
+        debug=debug,
+        output=Output(no_color=no_color),
+    )

@@ -1,0 +1,102 @@
+"""The command line's entry point: the one place where errors become messages and exit statuses.
+
+`mivid --version` is answered before Typer is even imported, so scripts that
+probe for mivid pay only for the interpreter. `--debug` re-raises instead of
+printing, to show the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+# The command modules, imported for the commands they register on the app.
+COMMAND_MODULES = ("create", "sandbox")
+
+# Unexpected failures (bugs) exit like sysexits' EX_SOFTWARE, apart from every documented status.
+BUG_EXIT_STATUS = 70
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run mivid and exit with its status (see mivid.errors.ExitCode)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        from mivid import __version__
+
+        sys.stdout.write(f"mivid {__version__}\n")
+        return
+    sys.exit(run(args))
+
+
+def load_app() -> object:
+    """The Typer app with every command registered."""
+    import importlib
+
+    from mivid.app import app
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"mivid.commands.{name}")
+    return app
+
+
+def run(args: list[str]) -> int:
+    """Run one command line; return its exit status."""
+    from mivid.errors import ExitCode, MividError
+    from mivid.render import Output
+
+    debug = "--debug" in args
+    try:
+        import typer.main
+
+        app = load_app()
+        command = typer.main.get_command(app)  # type: ignore[arg-type]
+        result = command.main(args=args, prog_name="mivid", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except MividError as error:
+        if debug:
+            raise
+        Output(no_color="--no-color" in args).error(error)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return int(ExitCode.OK)
+    except Exception as error:
+        handled = _parser_exit_status(error)
+        if handled is not None:
+            return handled
+        if debug:
+            raise
+        Output(no_color="--no-color" in args).error(
+            MividError(
+                f"unexpected {type(error).__name__}: {error}",
+                hint="this is a bug in mivid; run again with --debug and report the traceback",
+            )
+        )
+        return BUG_EXIT_STATUS
+
+
+def _parser_exit_status(error: Exception) -> int | None:
+    """Usage errors, --help exits and aborts from Typer's parser, as exit statuses."""
+    from typer import Abort, Exit
+    from typer._click.exceptions import ClickException
+
+    if isinstance(error, Exit):
+        return error.exit_code
+    if isinstance(error, Abort):
+        sys.stderr.write("interrupted\n")
+        return 130
+    if isinstance(error, ClickException):
+        error.show(file=sys.stderr)
+        return error.exit_code
+    return None
+
+
+def _silence_stdout() -> None:
+    # A reader such as `head` went away: send the rest of our output nowhere so
+    # the interpreter's final flush does not complain.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,147 @@
+"""`mivid create`: check the images and options, then send one create."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mivid.app import app, state
+from mivid.errors import InputError
+
+
+def read_prompt(value: str | None) -> str | None:
+    """`-` means: read the prompt from stdin (keeps long prompts out of argv)."""
+    if value != "-":
+        return value
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError(
+            "--prompt -: reads the prompt from stdin, but stdin is a terminal",
+            hint="pipe it in: echo 'a cat' | mivid create img.png --prompt -",
+        )
+    return sys.stdin.read().rstrip("\n")
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  mivid create front.jpg side.png --prompt 'the cat walks to the window'\n\n"
+    "  mivid create a.png https://example.com/b.jpg --prompt - --mode pro --json < prompt.txt\n\n"
+    "  mivid --sandbox create examples/*.png --prompt 'waves' --dry-run"
+)
+def create(
+    ctx: typer.Context,
+    images: list[str] | None = typer.Argument(
+        None,
+        help="1 to 4 reference images: JPEG or PNG files, or http(s) URLs.",
+        metavar="IMAGE...",
+        show_default=False,
+    ),
+    prompt: str | None = typer.Option(
+        None,
+        "--prompt",
+        "-p",
+        help="What the video shows (at most 2500 characters); `-` reads it from stdin.",
+        show_default=False,
+    ),
+    negative_prompt: str | None = typer.Option(
+        None,
+        "--negative-prompt",
+        "-n",
+        help="What the video should avoid (at most 2500 characters).",
+        show_default=False,
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Model name [default: kling-v1-6, or the config's].",
+        show_default=False,
+    ),
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        help="std (720p, cheaper) or pro (1080p) [default: std].",
+        show_default=False,
+    ),
+    duration: str | None = typer.Option(
+        None,
+        "--duration",
+        help="Video length in seconds: 5 or 10 [default: 5].",
+        show_default=False,
+    ),
+    aspect_ratio: str | None = typer.Option(
+        None,
+        "--aspect-ratio",
+        help="Video width:height: 16:9, 9:16 or 1:1 [default: 16:9].",
+        show_default=False,
+    ),
+    watermark: bool = typer.Option(
+        False, "--watermark", help="Also produce a watermarked copy of the video."
+    ),
+    callback_url: str | None = typer.Option(
+        None,
+        "--callback-url",
+        help="URL the service POSTs the task to on each status change.",
+        show_default=False,
+    ),
+    external_task_id: str | None = typer.Option(
+        None,
+        "--external-task-id",
+        help="Your own id for the task, unique per account [default: generated].",
+        show_default=False,
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check everything and print the request body; send nothing."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the task object as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the task id alone."),
+) -> None:
+    """Create a video task from 1 to 4 images and a prompt."""
+    from mivid.models import parse_task
+    from mivid.submission import prepare_create, submit_create
+
+    run = state(ctx)
+    out = run.output
+    settings = run.settings
+    problems: list[str] = []
+    if prompt is None:
+        problems.append("--prompt: required — what the video should show")
+    try:
+        prepared = prepare_create(
+            images or [],
+            prompt=read_prompt(prompt) or "",
+            negative_prompt=read_prompt(negative_prompt) if negative_prompt != "-" else None,
+            model_name=model or settings.get("model") or "",
+            mode=mode or settings.get("mode") or "",
+            duration=duration or settings.get("duration") or "",
+            aspect_ratio=aspect_ratio or settings.get("aspect-ratio") or "",
+            watermark=watermark,
+            callback_url=callback_url,
+            external_task_id=external_task_id,
+        )
+    except InputError as exc:
+        raise InputError(problems + exc.problems) from exc
+    if problems:
+        raise InputError(problems)
+    for warning in prepared.warnings:
+        out.warn(warning)
+
+    if dry_run:
+        body = prepared.body
+        out.json(body.preview(shorten_images=not json_output))
+        out.note(f"dry run: nothing sent (the body is {body.content_length} bytes)")
+        return
+
+    with run.client() as client:
+        task = submit_create(
+            client,
+            prepared,
+            on_ambiguous=lambda why: out.warn(
+                f"{why}; looking the task up by its external id before trying again"
+            ),
+        )
+    if json_output:
+        out.json(task)
+    elif quiet:
+        out.line(str(task["task_id"]))
+    else:
+        out.created_task(parse_task(task), sandbox=settings.sandbox)

@@ -1,0 +1,108 @@
+"""Turning what a user asked for into one checked, billed-at-most-once create.
+
+`prepare_create` checks everything (options and every image) and reports all
+problems at once before a byte is sent. `submit_create` sends it through the
+client's idempotent create, always with an `external_task_id`: the user's,
+or one generated here, so a lost answer can be looked up instead of paid twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mivid.errors import InputError
+from mivid.images import MAX_IMAGES as MAX_IMAGE_COUNT
+from mivid.images import ImageRef, check_image
+from mivid.models import KNOWN_MODELS, CreateRequest, check_create_request
+from mivid.request_body import CreateBody
+
+
+def new_external_task_id() -> str:
+    """A fresh id for a create the user did not name: unique, and says who made it."""
+    return f"mivid-{secrets.token_hex(10)}"
+
+
+@dataclass(frozen=True)
+class PreparedCreate:
+    request: CreateRequest
+    images: list[ImageRef]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def external_task_id(self) -> str:
+        assert self.request.external_task_id is not None
+        return self.request.external_task_id
+
+    @property
+    def body(self) -> CreateBody:
+        return CreateBody(self.request.fields(), self.images)
+
+
+def prepare_create(
+    image_arguments: Sequence[str],
+    *,
+    prompt: str,
+    negative_prompt: str | None = None,
+    model_name: str,
+    mode: str,
+    duration: str,
+    aspect_ratio: str,
+    watermark: bool = False,
+    callback_url: str | None = None,
+    external_task_id: str | None = None,
+    base_dir: Path | None = None,
+) -> PreparedCreate:
+    """Check the options and the images; every problem at once in one InputError."""
+    request, problems = check_create_request(
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        model_name=model_name,
+        mode=mode,
+        duration=duration,
+        aspect_ratio=aspect_ratio,
+        watermark=watermark,
+        callback_url=callback_url,
+        external_task_id=external_task_id or new_external_task_id(),
+    )
+    images: list[ImageRef] = []
+    if not image_arguments:
+        problems.append(f"no images given — 1 to {MAX_IMAGE_COUNT} are required")
+    elif len(image_arguments) > MAX_IMAGE_COUNT:
+        problems.append(
+            f"got {len(image_arguments)} images — at most {MAX_IMAGE_COUNT} are allowed"
+        )
+    for argument in image_arguments:
+        image, image_problems = check_image(argument, base_dir=base_dir)
+        problems.extend(image_problems)
+        if image is not None:
+            images.append(image)
+    if problems:
+        raise InputError(problems)
+    warnings = []
+    if model_name not in KNOWN_MODELS:
+        warnings.append(
+            f"model `{model_name}` is not one mivid knows ({', '.join(KNOWN_MODELS)}); "
+            "sending it anyway"
+        )
+    return PreparedCreate(request, images, warnings)
+
+
+def submit_create(
+    client: Any,
+    prepared: PreparedCreate,
+    *,
+    on_ambiguous: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Send the create once (looked up, not resent, when its answer is lost)."""
+    body = prepared.body
+    task: dict[str, Any] = client.create_task(
+        body,
+        content_length=body.content_length,
+        external_task_id=prepared.external_task_id,
+        on_ambiguous=on_ambiguous,
+    )
+    return task
