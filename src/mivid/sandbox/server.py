@@ -1,0 +1,286 @@
+"""Putting the emulator on the wire: a threaded HTTP/1.1 server and an httpx transport.
+
+Both turn their requests into `app.Request`, call `Emulator.handle`, and
+carry out the response, faults included: a dropped connection really closes
+the socket (the transport raises the httpx error a client would see), a cut
+body sends the headers with the full Content-Length and then closes early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
+
+from mivid.sandbox.app import Emulator, Request, Response
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet: clients that hang up mid-answer are part of the tests."""
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _BadRequestError(Exception):
+    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    # An idle keep-alive connection is closed after this long.
+    timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request log: the emulator is quiet."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_OPTIONS(self) -> None:
+        self._serve()
+
+    def _read_body(self) -> tuple[bytes, bool]:
+        length = self.headers.get("Content-Length")
+        if length is not None:
+            if not length.strip().isdigit():
+                raise _BadRequestError(f"bad Content-Length {length!r}")
+            return self.rfile.read(int(length)), True
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                line = self.rfile.readline(65537)
+                try:
+                    size = int(line.split(b";")[0].strip(), 16)
+                except ValueError as exc:
+                    raise _BadRequestError("bad chunk size") from exc
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks), False
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+        return b"", False
+
+    def _serve(self) -> None:
+        try:
+            body, has_length = self._read_body()
+        except _BadRequestError as exc:
+            self.close_connection = True
+            self.send_error(400, str(exc))
+            return
+        target = urlsplit(self.path)
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        request = Request(
+            method=self.command,
+            path=unquote(target.path),
+            query=parse_qsl(target.query, keep_blank_values=True),
+            headers=headers,
+            body=body,
+            has_content_length=has_length,
+        )
+        response = self.server.emulator.handle(request)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        if response.delay:
+            time.sleep(response.delay)
+        if response.drop:
+            self.close_connection = True
+            return
+        closing = response.cut_after is not None or self.close_connection
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if closing:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        body = response.body
+        if response.cut_after is not None:
+            body = body[: response.cut_after]
+            self.close_connection = True
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+
+class EmulatorServer:
+    """The emulator on 127.0.0.1 (a free port by default), served from a daemon thread.
+
+    Entering sets the emulator's `video_base_url` to `url`, so result URLs point here.
+    """
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.emulator = emulator
+        self._httpd = _Server((host, port), emulator)
+        bound_host, bound_port = self._httpd.server_address[:2]
+        shown = bound_host if isinstance(bound_host, str) else bound_host.decode()
+        self.url = f"http://{shown}:{bound_port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> EmulatorServer:
+        self.emulator.video_base_url = self.url
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="mivid-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.close_connections()
+        self._httpd.server_close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class _CutStream(httpx.SyncByteStream):
+    """A body that ends early, the way a closed connection ends it."""
+
+    def __init__(self, part: bytes, expected: int) -> None:
+        self._part = part
+        self._expected = expected
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._part:
+            yield self._part
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body: "
+            f"received {len(self._part)} bytes, expected {self._expected}"
+        )
+
+
+class EmulatorTransport(httpx.BaseTransport):
+    """Answers httpx requests in-process (API and video URLs alike), no sockets.
+
+    Faults behave as over the network: drops raise `httpx.RemoteProtocolError`,
+    cut bodies raise it while reading, and a delay longer than the request's
+    read timeout waits that timeout and raises `httpx.ReadTimeout`.
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        headers: dict[str, str] = {}
+        for name, value in request.headers.multi_items():
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        core_request = Request(
+            method=request.method,
+            path=request.url.path,
+            query=parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True),
+            headers=headers,
+            body=body,
+            has_content_length="content-length" in headers,
+        )
+        response = self.emulator.handle(core_request)
+        if response.delay:
+            timeouts = request.extensions.get("timeout", {})
+            read_timeout = timeouts.get("read") if isinstance(timeouts, dict) else None
+            if read_timeout is not None and response.delay > read_timeout:
+                time.sleep(read_timeout)
+                raise httpx.ReadTimeout("timed out", request=request)
+            time.sleep(response.delay)
+        if response.drop:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        if response.cut_after is not None:
+            part = response.body[: response.cut_after]
+            return httpx.Response(
+                response.status,
+                headers=response.headers,
+                stream=_CutStream(part, len(response.body)),
+                request=request,
+            )
+        return httpx.Response(
+            response.status, headers=response.headers, content=response.body, request=request
+        )
+
+
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    emulator: Emulator | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until Ctrl-C (or SIGINT), then return. `ready` is called with the URL once listening.
+
+    Without an emulator, one with the sandbox keys and a real clock is made.
+    """
+    emulator = emulator if emulator is not None else Emulator()
+    server = EmulatorServer(emulator, host=host, port=port)
+    server.emulator.video_base_url = server.url
+    try:
+        if ready is not None:
+            ready(server.url)
+        server._httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        sys.stderr.flush()
