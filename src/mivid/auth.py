@@ -8,6 +8,7 @@ access key, `exp` = now + 1800 s, `nbf` = now − 5 s, Unix seconds.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -73,9 +74,13 @@ class JwtCredentials:
             "exp": issued + TOKEN_LIFETIME,
             "nbf": issued - NOT_BEFORE_SKEW,
         }
-        self._token = jwt.encode(
-            claims, self.secret_key, algorithm="HS256", headers={"alg": "HS256", "typ": "JWT"}
-        )
+        with warnings.catch_warnings():
+            # PyJWT warns about HMAC keys under 32 bytes; the key is the vendor's
+            # to choose, and a warning on every run would only be noise.
+            warnings.simplefilter("ignore")
+            self._token = jwt.encode(
+                claims, self.secret_key, algorithm="HS256", headers={"alg": "HS256", "typ": "JWT"}
+            )
         self._expires = issued + TOKEN_LIFETIME
 
     def authorization(self) -> str:
