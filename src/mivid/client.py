@@ -20,9 +20,10 @@ gives the typed view.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -35,6 +36,7 @@ from mivid.errors import (
     AccountError,
     ApiError,
     CredentialsError,
+    InputError,
     MividError,
     NotFoundError,
     ServiceError,
@@ -89,6 +91,14 @@ def error_class(code: int) -> type[MividError]:
     return ServiceError
 
 
+# Environment variables that tune the retries (documented in settings.OTHER_ENVIRONMENT).
+RETRY_ENVIRONMENT = {
+    "attempts": "MIVID_RETRY_ATTEMPTS",
+    "total_seconds": "MIVID_RETRY_MAX_SECONDS",
+    "base_delay": "MIVID_RETRY_BASE_DELAY",
+}
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard to try. Sleep and clock are injected so tests never really wait."""
@@ -103,14 +113,68 @@ class RetryPolicy:
     def delay(
         self, attempt: int, *, code: int | None, retry_after: float | None, rnd: float
     ) -> float:
-        """Delay before attempt number `attempt + 1` (attempt counts from 1): full jitter."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        """Delay before attempt number `attempt + 1` (attempt counts from 1).
+
+        Exponential backoff with "equal jitter": between half and all of
+        base × 2^(attempt-1), capped at max_delay, so concurrent clients spread
+        out but never hammer. `Retry-After`, when the service sends it, is a floor.
+        """
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 60))
         wait = ceiling * (0.5 + rnd / 2)
         if code == 1303:
             wait = max(wait, self.concurrency_min_delay)
         if retry_after is not None:
             wait = max(wait, retry_after)
         return wait
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> RetryPolicy:
+        """The default policy, tuned by MIVID_RETRY_* variables (raises InputError)."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        attempts = _env_number(env, RETRY_ENVIRONMENT["attempts"], 1, 100, problems, whole=True)
+        total = _env_number(env, RETRY_ENVIRONMENT["total_seconds"], 0, 3600, problems)
+        base = _env_number(env, RETRY_ENVIRONMENT["base_delay"], 0, 60, problems)
+        if problems:
+            raise InputError(problems)
+        policy = cls()
+        if base is not None:
+            # Keep the shape of the schedule: the caps scale with the base delay.
+            policy = cls(
+                base_delay=base,
+                max_delay=min(policy.max_delay, 16 * base),
+                concurrency_min_delay=min(policy.concurrency_min_delay, 2 * base),
+            )
+        return cls(
+            attempts=int(attempts) if attempts is not None else policy.attempts,
+            total_seconds=total if total is not None else policy.total_seconds,
+            base_delay=policy.base_delay,
+            max_delay=policy.max_delay,
+            concurrency_min_delay=policy.concurrency_min_delay,
+        )
+
+
+def _env_number(
+    env: Mapping[str, str],
+    name: str,
+    low: float,
+    high: float,
+    problems: list[str],
+    *,
+    whole: bool = False,
+) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(int(raw)) if whole else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        kind = "a whole number" if whole else "a number of seconds"
+        problems.append(f"${name}: `{raw}` must be {kind} from {low:g} to {high:g}")
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -148,18 +212,35 @@ def _retry_after(response: httpx.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = moment.timestamp() - time.time()
+    if seconds != seconds:  # NaN
         return None
+    return max(0.0, seconds)
+
+
+def printable(text: str) -> str:
+    """Text from the network made safe for a terminal: no control characters."""
+    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
 
 
 def _snippet(body: bytes, limit: int = 120) -> str:
-    text = body[:limit].decode("utf-8", errors="replace")
-    text = " ".join(text.split())
-    return text + ("…" if len(body) > limit else "")
+    text = printable(body[:limit].decode("utf-8", errors="replace"))
+    return (text or "(empty body)") + ("…" if len(body) > limit else "")
 
 
-def require_task_shape(data: Any, *, what: str) -> dict[str, Any]:
+def require_task_shape(
+    data: Any, *, what: str, http_status: int | None = None, request_id: str | None = None
+) -> dict[str, Any]:
     """Check that `data` looks like a task object: cheap, no pydantic."""
     if (
         isinstance(data, dict)
@@ -168,10 +249,30 @@ def require_task_shape(data: Any, *, what: str) -> dict[str, Any]:
         and isinstance(data.get("task_status"), str)
     ):
         return data
+    status = f" (HTTP {http_status})" if http_status is not None else ""
     raise ServiceError(
-        f"the service's answer to {what} is not a task object: {_snippet(json.dumps(data).encode())}",
+        f"the service's answer to {what} is not a task object{status}: "
+        f"{_snippet(json.dumps(data, ensure_ascii=False).encode())}",
         hint="the API may have changed, or a gateway rewrote the answer; try again with --verbose",
+        http_status=http_status,
+        request_id=request_id,
     )
+
+
+class CreateOutcomeUnknownError(ServiceError):
+    """A create failed in a way that may have made the task, and no lookup settled it.
+
+    `mivid recover` settles it later by `external_task_id`.
+    """
+
+    def __init__(self, message: str, *, external_task_id: str, hint: str | None = None) -> None:
+        super().__init__(
+            message,
+            hint=hint
+            or f"the task may exist: check with `mivid get {external_task_id}` or "
+            "`mivid recover` before creating it again",
+        )
+        self.external_task_id = external_task_id
 
 
 @dataclass
@@ -182,7 +283,7 @@ class KlingClient:
     timeout: httpx.Timeout = field(
         default_factory=lambda: httpx.Timeout(30.0, connect=10.0, write=120.0)
     )
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy.from_environment)
     on_event: Callable[[RequestEvent], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -239,7 +340,9 @@ class KlingClient:
             response = self.http.request(method, url, params=params, headers=headers, content=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             answer = _Answer("transport", error=exc, nothing_sent=True)
-        except httpx.TransportError as exc:
+        except httpx.DecodingError as exc:
+            answer = _Answer("unreadable", snippet=f"(the body could not be decoded: {exc})")
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
             answer = _Answer("transport", error=exc)
         else:
             answer = self._classify(response)
@@ -263,36 +366,38 @@ class KlingClient:
         body = response.content
         try:
             envelope = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _Answer(
                 "unreadable",
                 status=status,
                 snippet=_snippet(body),
                 retry_after=_retry_after(response),
             )
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), int):
-            return _Answer("unreadable", status=status, snippet=_snippet(body))
-        code = envelope["code"]
+        code = envelope.get("code") if isinstance(envelope, dict) else None
+        if not isinstance(code, int) or isinstance(code, bool):
+            return _Answer(
+                "unreadable",
+                status=status,
+                snippet=_snippet(body),
+                retry_after=_retry_after(response),
+            )
         message = envelope.get("message")
         request_id = envelope.get("request_id")
         answer = _Answer(
             "ok" if code == 0 else "api_error",
             status=status,
             code=code,
-            message=message if isinstance(message, str) else "",
-            request_id=request_id if isinstance(request_id, str) else None,
+            message=printable(message) if isinstance(message, str) else "",
+            request_id=printable(request_id) if isinstance(request_id, str) else None,
             retry_after=_retry_after(response),
             snippet=_snippet(body),
         )
         if code == 0:
             if "data" not in envelope:
-                return _Answer(
-                    "unreadable",
-                    status=status,
-                    snippet=_snippet(body),
-                    request_id=answer.request_id,
-                )
-            answer.data = envelope["data"]
+                answer.kind = "unreadable"
+                answer.code = None
+            else:
+                answer.data = envelope["data"]
         return answer
 
     def _failure(self, answer: _Answer, url: str) -> MividError:
@@ -307,16 +412,19 @@ class KlingClient:
                 request_id=answer.request_id,
                 http_status=answer.status,
             )
-        if answer.kind == "unreadable":
+        if answer.kind in ("unreadable", "ok"):
+            status = f"HTTP {answer.status}" if answer.status is not None else "no status"
             return ServiceError(
-                f"unreadable answer from {url} (HTTP {answer.status}): {answer.snippet or '(empty)'}",
-                hint="the service or a gateway in front of it failed; try again later",
+                f"unreadable answer from {url} ({status}): {answer.snippet or '(empty body)'}",
+                hint="the service or a gateway in front of it failed; try again later "
+                "(--verbose shows each request)",
                 http_status=answer.status,
                 request_id=answer.request_id,
             )
         return ServiceError(
-            f"{_describe_transport(answer.error)} ({url})",
-            hint="check the network, the region and KLING_BASE_URL; try again with --verbose",
+            f"{_describe_transport(answer.error)} — tried {url}",
+            hint="check the network, the region and the base URL (KLING_BASE_URL, --base-url); "
+            "--verbose shows each request",
         )
 
     def _retryable(self, answer: _Answer) -> bool:
@@ -326,15 +434,20 @@ class KlingClient:
             return answer.status is None or answer.status >= 500
         return answer.code in RATE_LIMITED or answer.code in SERVER_RETRYABLE
 
-    def _query(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        """A GET with the contract's retries; returns the envelope's `data`."""
-        started = self.clock()
+    def _query(
+        self, url: str, params: dict[str, Any] | None = None, *, started: float | None = None
+    ) -> _Answer:
+        """A GET with the contract's retries; returns the successful answer.
+
+        `started` shares a time budget with an enclosing operation (a create's lookup).
+        """
+        started = self.clock() if started is None else started
         renewed = False
         attempt = 1
         while True:
             answer = self._exchange("GET", url, params=params, attempt=attempt)
             if answer.kind == "ok":
-                return answer.data
+                return answer
             if answer.code in TOKEN_RENEWABLE and not renewed and self.credentials.renew():
                 renewed = True
                 continue
@@ -356,38 +469,51 @@ class KlingClient:
 
     # -- the API ------------------------------------------------------------------
 
-    def get_task(self, task_id: str) -> dict[str, Any]:
+    def get_task(self, task_id: str, *, _started: float | None = None) -> dict[str, Any]:
         """One task by task id or external task id."""
         if not task_id:
             raise NotFoundError("empty task id")
         url = self.url(f"{TASKS_PATH}/{quote(task_id, safe='')}")
         try:
-            data = self._query(url)
+            answer = self._query(url, started=_started)
         except NotFoundError as exc:
-            exc.message = f"no task `{task_id}` at {self.base_url}" + (
+            exc.message = f"no task `{printable(task_id)}` at {self.base_url}" + (
                 f" (code {exc.code})" if exc.code else ""
             )
             raise
-        return require_task_shape(data, what=f"the query for task {task_id}")
+        return require_task_shape(
+            answer.data,
+            what=f"the query for task {printable(task_id)}",
+            http_status=answer.status,
+            request_id=answer.request_id,
+        )
 
-    def find_task(self, task_id: str) -> dict[str, Any] | None:
+    def find_task(self, task_id: str, *, _started: float | None = None) -> dict[str, Any] | None:
         """Like get_task, but None when the service has no such task."""
         try:
-            return self.get_task(task_id)
+            return self.get_task(task_id, _started=_started)
         except NotFoundError:
             return None
 
     def list_tasks(self, *, page: int = 1, page_size: int = 30) -> list[dict[str, Any]]:
         """One page of tasks, newest first."""
         url = self.url(TASKS_PATH)
-        data = self._query(url, params={"pageNum": page, "pageSize": page_size})
+        answer = self._query(url, params={"pageNum": page, "pageSize": page_size})
+        data = answer.data
         if not isinstance(data, list):
             raise ServiceError(
-                f"the service's answer to the task list is not a list: "
-                f"{_snippet(json.dumps(data).encode())}",
+                f"the service's answer to the task list is not a list (HTTP {answer.status}): "
+                f"{_snippet(json.dumps(data, ensure_ascii=False).encode())}",
                 hint="the API may have changed, or a gateway rewrote the answer",
+                http_status=answer.status,
+                request_id=answer.request_id,
             )
-        return [require_task_shape(item, what="the task list") for item in data]
+        return [
+            require_task_shape(
+                item, what="the task list", http_status=answer.status, request_id=answer.request_id
+            )
+            for item in data
+        ]
 
     def create_task(
         self,
@@ -401,7 +527,8 @@ class KlingClient:
 
         `body` must be re-iterable (it is sent again after a safe failure) and
         carry `external_task_id`. `on_ambiguous` hears about each failure after
-        which the task may exist, before it is looked up.
+        which the task may exist, before it is looked up. Raises
+        `CreateOutcomeUnknownError` when the task may exist but could not be found.
         """
         url = self.url(TASKS_PATH)
         started = self.clock()
@@ -413,7 +540,16 @@ class KlingClient:
                 "POST", url, body=body, content_length=content_length, attempt=attempt
             )
             if answer.kind == "ok":
-                return require_task_shape(answer.data, what="the create")
+                if not _is_task(answer.data):
+                    # "Success" without a task object: it may well exist; ask for it.
+                    answer.kind = "unreadable"
+                else:
+                    return require_task_shape(
+                        answer.data,
+                        what="the create",
+                        http_status=answer.status,
+                        request_id=answer.request_id,
+                    )
             if answer.code in TOKEN_RENEWABLE and not renewed and self.credentials.renew():
                 renewed = True
                 continue
@@ -425,23 +561,22 @@ class KlingClient:
             elif maybe_created and answer.kind == "api_error" and answer.code not in RATE_LIMITED:
                 # A resend refused (e.g. the external id is taken): the first
                 # send may have made the task after all.
-                existing = self.find_task(external_task_id)
+                existing = self._look_up_after_failure(external_task_id, started)
                 if existing is not None:
                     return existing
             if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
                 if maybe_created:
-                    existing = self._look_up_after_failure(external_task_id)
+                    existing = self._look_up_after_failure(external_task_id, started)
                     if existing is not None:
                         return existing
-                    raise ServiceError(
+                    raise CreateOutcomeUnknownError(
                         f"the create's outcome is unknown: {self._failure(answer, url).message}",
-                        hint=f"the task may exist: check with `mivid get {external_task_id}` "
-                        "or `mivid recover` before creating it again",
+                        external_task_id=external_task_id,
                     )
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:
-                existing = self._look_up_after_failure(external_task_id)
+                existing = self._look_up_after_failure(external_task_id, started)
                 if existing is not None:
                     return existing
 
@@ -450,44 +585,65 @@ class KlingClient:
         """Might the service have created the task despite this answer?"""
         if answer.kind == "transport":
             return not answer.nothing_sent
-        if answer.kind == "unreadable":
+        if answer.kind in ("unreadable", "ok"):
             return True
         return answer.code in CREATE_AMBIGUOUS
 
-    def _look_up_after_failure(self, external_task_id: str) -> dict[str, Any] | None:
+    def _look_up_after_failure(
+        self, external_task_id: str, started: float
+    ) -> dict[str, Any] | None:
         """The task made by a create whose answer was lost, if the service has it."""
         try:
-            return self.find_task(external_task_id)
+            return self.find_task(external_task_id, _started=started)
         except MividError as exc:
-            raise ServiceError(
+            raise CreateOutcomeUnknownError(
                 f"the create's outcome is unknown and the task could not be looked up: "
                 f"{exc.message}",
-                hint=f"check with `mivid get {external_task_id}` or `mivid recover` "
-                "before creating it again",
+                external_task_id=external_task_id,
             ) from exc
+
+
+def _is_task(data: Any) -> bool:
+    try:
+        require_task_shape(data, what="")
+    except ServiceError:
+        return False
+    return True
+
+
+_DNS_FAILURES = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "getaddrinfo failed",
+    "name resolution",
+)
 
 
 def _describe_transport(error: BaseException | None) -> str:
     """A sentence a person understands for a network failure."""
     if error is None:
         return "network failure"
-    text = str(error) or type(error).__name__
+    text = printable(str(error)) or type(error).__name__
+    lowered = text.lower()
     if isinstance(error, httpx.ConnectTimeout):
         return "could not connect: the server did not answer in time"
     if isinstance(error, httpx.TimeoutException):
         return "the server took too long to answer"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return f"the base URL is not http(s): {text}"
+    if isinstance(error, httpx.InvalidURL):
+        return f"the URL is not valid: {text}"
     if isinstance(error, httpx.ConnectError):
-        lowered = text.lower()
-        if (
-            "name or service not known" in lowered
-            or "nodename nor servname" in lowered
-            or ("temporary failure in name resolution" in lowered)
-        ):
-            return "could not find the server (DNS lookup failed)"
+        if any(marker in lowered for marker in _DNS_FAILURES):
+            return "could not find the server (DNS lookup failed: check the host name)"
         if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
             return f"the secure connection failed (TLS): {text}"
         if "refused" in lowered:
-            return "could not connect: the connection was refused"
+            return "could not connect: the connection was refused (nothing is listening there)"
+        if "unreachable" in lowered:
+            return "could not connect: the network or host is unreachable"
         return f"could not connect: {text}"
     if isinstance(error, httpx.RemoteProtocolError):
         return "the server closed the connection without a complete answer"

@@ -71,6 +71,9 @@ OTHER_ENVIRONMENT: dict[str, str] = {
     "MIVID_CONFIG_FILE": "path of the config file (default: the user config folder)",
     "MIVID_SANDBOX": "1 runs every command against the built-in offline emulator",
     "MIVID_SANDBOX_TASK_SECONDS": "how long a sandbox task takes to finish (default 6)",
+    "MIVID_RETRY_ATTEMPTS": "how many times a request is tried before giving up (default 5)",
+    "MIVID_RETRY_MAX_SECONDS": "the most time spent retrying one request, in seconds (default 60)",
+    "MIVID_RETRY_BASE_DELAY": "first delay between tries, in seconds; it doubles (default 0.5)",
     "NO_COLOR": "any value turns colour off",
 }
 
@@ -117,6 +120,7 @@ def read_config_file(path: Path) -> dict[str, dict[str, str]]:
         return {}
     except OSError as exc:
         raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    warn_if_readable_by_others(path)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -145,6 +149,25 @@ def read_config_file(path: Path) -> dict[str, dict[str, str]]:
     if problems:
         raise InputError(problems)
     return profiles
+
+
+_warned_permissions: set[str] = set()
+
+
+def warn_if_readable_by_others(path: Path) -> None:
+    """Say so (once per run, on stderr) when a file that may hold keys is readable by others."""
+    if os.name != "posix" or str(path) in _warned_permissions:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        _warned_permissions.add(str(path))
+        sys.stderr.write(
+            f"warning: {path} is readable by other users (mode {mode & 0o777:o}) and may hold "
+            f"keys; make it private: chmod 600 {path}\n"
+        )
 
 
 @dataclass
