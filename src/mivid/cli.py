@@ -49,8 +49,11 @@ def run(args: list[str]) -> int:
     try:
         import typer.main
 
+        from mivid.coercion import use_plain_coercion
+
         app = load_app()
         command = typer.main.get_command(app)  # type: ignore[arg-type]
+        use_plain_coercion(command)  # keeps pydantic out of scripted runs
         result = command.main(args=args, prog_name="mivid", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except MividError as error:
