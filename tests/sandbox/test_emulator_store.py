@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,34 @@ def test_a_transport_and_a_server_can_share_one_emulator(api: Api) -> None:
     with httpx.Client(transport=transport, base_url="http://in-process") as client:
         response = client.get(f"{COLLECTION}/{task_id}", headers=api.headers())
     assert response.json()["data"]["task_id"] == task_id
+
+
+def test_run_server_serves_until_ctrl_c() -> None:
+    script = (
+        "from mivid.sandbox import run_server\n"
+        "run_server(port=0, ready=lambda url: print(url, flush=True))\n"
+        "print('stopped', flush=True)\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": ""},
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        with httpx.Client(base_url=url, timeout=5, verify=SSL_CONTEXT) as client:
+            answer = client.get(COLLECTION, headers={"Authorization": "Bearer x"}).json()
+        assert answer["code"] == 1002
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert stdout == "stopped\n"
+    assert stderr == ""  # quiet: no request log, no traceback

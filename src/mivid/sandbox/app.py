@@ -217,6 +217,8 @@ class Emulator:
             response = self._dispatch(request, endpoint, target)
         except RefusalError as failure:
             response = self._error(failure.code, failure.message, failure.http_status)
+        except Exception as exc:  # an emulator bug: say so instead of hanging up
+            response = self._error(5000, f"internal error in the sandbox emulator: {exc!r}")
         self._deliver_callbacks(self.clock())
         if fault is not None:
             response = self._apply_after(fault, endpoint, response)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -173,7 +172,13 @@ class EmulatorServer:
         self.url = f"http://{shown}:{bound_port}"
         self._thread: threading.Thread | None = None
 
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until `stop()` from another thread, or an exception."""
+        self.emulator.video_base_url = self.url
+        self._httpd.serve_forever(poll_interval=0.2)
+
     def start(self) -> EmulatorServer:
+        """Serve from a daemon thread and return at once."""
         self.emulator.video_base_url = self.url
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -277,13 +282,11 @@ def run_server(
     """
     emulator = emulator if emulator is not None else Emulator()
     server = EmulatorServer(emulator, host=host, port=port)
-    server.emulator.video_base_url = server.url
     try:
         if ready is not None:
             ready(server.url)
-        server._httpd.serve_forever(poll_interval=0.2)
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-        sys.stderr.flush()
