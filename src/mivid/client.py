@@ -569,10 +569,7 @@ class KlingClient:
                     existing = self._look_up_after_failure(external_task_id, started)
                     if existing is not None:
                         return existing
-                    raise CreateOutcomeUnknownError(
-                        f"the create's outcome is unknown: {self._failure(answer, url).message}",
-                        external_task_id=external_task_id,
-                    )
+                # Never sent ambiguously, or the service says it has no such task.
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:

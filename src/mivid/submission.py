@@ -12,13 +12,16 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mivid.errors import InputError
 from mivid.images import MAX_IMAGES as MAX_IMAGE_COUNT
 from mivid.images import ImageRef, check_image
 from mivid.models import KNOWN_MODELS, CreateRequest, check_create_request
 from mivid.request_body import CreateBody
+
+if TYPE_CHECKING:
+    from mivid.journal import Journal
 
 
 def new_external_task_id() -> str:
@@ -96,13 +99,40 @@ def submit_create(
     prepared: PreparedCreate,
     *,
     on_ambiguous: Callable[[str], None] | None = None,
+    journal: Journal | None = None,
+    sandbox: bool = False,
 ) -> dict[str, Any]:
-    """Send the create once (looked up, not resent, when its answer is lost)."""
+    """Send the create once (looked up, not resent, when its answer is lost).
+
+    With a `journal`, the intent is written before the first byte is sent and
+    the outcome after: the task, "not created" for a refusal that surely made
+    nothing, or "unknown" when the task may exist (`mivid recover` settles it).
+    """
+    from mivid.client import CreateOutcomeUnknownError
+    from mivid.errors import MividError
+
     body = prepared.body
-    task: dict[str, Any] = client.create_task(
-        body,
-        content_length=body.content_length,
-        external_task_id=prepared.external_task_id,
-        on_ambiguous=on_ambiguous,
-    )
+    if journal is not None:
+        journal.record_intent(prepared, service=client.base_url, sandbox=sandbox)
+    try:
+        task: dict[str, Any] = client.create_task(
+            body,
+            content_length=body.content_length,
+            external_task_id=prepared.external_task_id,
+            on_ambiguous=on_ambiguous,
+        )
+    except CreateOutcomeUnknownError as exc:
+        if journal is not None:
+            journal.record_failure(prepared.external_task_id, exc.message)
+        raise
+    except MividError as exc:
+        if journal is not None:
+            journal.record_failure(prepared.external_task_id, exc.message, created=False)
+        raise
+    except BaseException:
+        if journal is not None:
+            journal.record_failure(prepared.external_task_id, "interrupted while sending")
+        raise
+    if journal is not None:
+        journal.record_task(task)
     return task

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from mivid.app import app, state
 from mivid.errors import InputError
+
+if TYPE_CHECKING:
+    from mivid.journal import Journal
+    from mivid.render import Output
 
 
 def read_prompt(value: str | None) -> str | None:
@@ -20,6 +25,21 @@ def read_prompt(value: str | None) -> str | None:
             hint="pipe it in: echo 'a cat' | mivid create img.png --prompt -",
         )
     return sys.stdin.read().rstrip("\n")
+
+
+def open_journal(out: Output) -> Journal | None:
+    """The local journal of creates; a create still goes out (with a warning) without it."""
+    import sqlite3
+
+    from mivid.journal import Journal
+
+    try:
+        return Journal.open()
+    except (OSError, sqlite3.Error) as exc:
+        out.warn(
+            f"cannot write the journal of creates ({exc}); `mivid recover` will not know this one"
+        )
+        return None
 
 
 @app.command(
@@ -132,13 +152,20 @@ def create(
         return
 
     with run.client() as client:
-        task = submit_create(
-            client,
-            prepared,
-            on_ambiguous=lambda why: out.warn(
-                f"{why}; looking the task up by its external id before trying again"
-            ),
-        )
+        journal = open_journal(out)
+        try:
+            task = submit_create(
+                client,
+                prepared,
+                on_ambiguous=lambda why: out.warn(
+                    f"{why}; looking the task up by its external id before trying again"
+                ),
+                journal=journal,
+                sandbox=settings.sandbox,
+            )
+        finally:
+            if journal is not None:
+                journal.close()
     if json_output:
         out.json(task)
     elif quiet:

@@ -1,0 +1,279 @@
+"""The local journal of creates: what was asked, and what became of it.
+
+Every create is billed, and an answer can be lost on the way back. So before
+a create is sent its *intent* is written here (the external task id, the
+request's fields, each image's name, SHA-256 and size, the time, the service),
+and it is updated as the outcome becomes known: the task id and status after
+the create, each later sighting of the task, or "unknown" when the create
+failed in a way that may have made the task. `mivid recover` settles the
+unknown ones with the service by external id.
+
+Nothing of the images themselves is stored (their hashes and sizes only),
+and no key or token. The file is SQLite in WAL mode in the state folder; each
+write is one short transaction, so concurrent mivid processes share it safely.
+
+Statuses an entry goes through::
+
+    sending ──▶ submitted / processing / succeed / failed   (the service's words)
+       │
+       ├──▶ unknown       the create failed ambiguously, or the process died
+       │       └──▶ (recover) the service's status, or "not created"
+       └──▶ not created   refused, or the service confirmed it has no such task
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mivid import __version__
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from mivid.submission import PreparedCreate
+
+SENDING = "sending"
+UNKNOWN = "unknown"
+NOT_CREATED = "not created"
+FILE_NAME = "journal.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS creates (
+    external_task_id TEXT PRIMARY KEY,
+    task_id TEXT,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    request TEXT NOT NULL,
+    images TEXT NOT NULL,
+    service TEXT NOT NULL,
+    sandbox INTEGER NOT NULL DEFAULT 0,
+    mivid_version TEXT NOT NULL,
+    error TEXT,
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS creates_task_id ON creates (task_id);
+CREATE INDEX IF NOT EXISTS creates_created ON creates (created);
+"""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One create as the journal knows it."""
+
+    external_task_id: str
+    task_id: str | None
+    status: str
+    created: float
+    request: dict[str, Any]
+    images: list[dict[str, Any]]
+    service: str
+    mivid_version: str
+    error: str | None
+    sandbox: bool = False
+    updated: float = 0.0
+    host: str = ""
+    pid: int = 0
+
+    @property
+    def unsettled(self) -> bool:
+        """Intent recorded, outcome not known: the task may or may not exist."""
+        return self.task_id is None and self.status != NOT_CREATED
+
+    def in_flight(self) -> bool:
+        """Still being sent by a live process on this machine (not for recover to judge)."""
+        if self.status != SENDING or self.host != socket.gethostname() or self.pid <= 0:
+            return False
+        if self.pid == os.getpid():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def default_path() -> Path:
+    from mivid.settings import state_dir
+
+    return state_dir() / FILE_NAME
+
+
+def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
+    """What the journal keeps of each image: its name or URL, hash and size."""
+    from mivid.images import LocalImage
+
+    described: list[dict[str, Any]] = []
+    for image in prepared.images:
+        if isinstance(image, LocalImage):
+            described.append(
+                {
+                    "name": image.argument,
+                    "sha256": image.sha256,
+                    "bytes": image.size,
+                    "width": image.width,
+                    "height": image.height,
+                    "format": image.format,
+                }
+            )
+        else:
+            described.append({"url": image.url})
+    return described
+
+
+class Journal:
+    """The journal file; open it with `Journal.open()`."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Journal:
+        import sqlite3
+
+        target = Path(path) if path is not None else default_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not target.exists()
+        connection = sqlite3.connect(target, timeout=10.0, isolation_level=None)
+        if fresh:
+            target.chmod(0o600)
+        connection.execute("PRAGMA busy_timeout = 10000")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.executescript(_SCHEMA)
+        return cls(connection, target)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------
+
+    def record_intent(
+        self, prepared: PreparedCreate, *, service: str, sandbox: bool = False
+    ) -> None:
+        """Write down a create about to be sent (before the first byte goes out)."""
+        now = time.time()
+        request = prepared.request.fields()
+        request.pop("image_list", None)
+        self._db.execute(
+            "INSERT OR REPLACE INTO creates (external_task_id, task_id, status, created, "
+            "updated, request, images, service, sandbox, mivid_version, error, host, pid) "
+            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            (
+                prepared.external_task_id,
+                SENDING,
+                now,
+                now,
+                json.dumps(request, ensure_ascii=False, sort_keys=True),
+                json.dumps(describe_images(prepared), ensure_ascii=False),
+                service,
+                int(sandbox),
+                __version__,
+                socket.gethostname(),
+                os.getpid(),
+            ),
+        )
+
+    def record_task(self, task: dict[str, Any]) -> bool:
+        """Note what the service said about a task; False when the journal has no such create."""
+        task_id = task.get("task_id")
+        status = task.get("task_status")
+        if task_id is None or not isinstance(status, str):
+            return False
+        info = task.get("task_info")
+        external = info.get("external_task_id") if isinstance(info, dict) else None
+        cursor = self._db.execute(
+            "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ? "
+            "WHERE external_task_id = ? OR task_id = ?",
+            (
+                str(task_id),
+                status,
+                time.time(),
+                task.get("task_status_msg") or None,
+                external if isinstance(external, str) else None,
+                str(task_id),
+            ),
+        )
+        return cursor.rowcount > 0
+
+    def record_failure(
+        self, external_task_id: str, reason: str, *, created: bool | None = None
+    ) -> None:
+        """A create that failed: `created=False` when it surely made no task, else unknown."""
+        status = NOT_CREATED if created is False else UNKNOWN
+        self._db.execute(
+            "UPDATE creates SET status = ?, error = ?, updated = ? "
+            "WHERE external_task_id = ? AND task_id IS NULL",
+            (status, reason, time.time(), external_task_id),
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    def find(self, id_or_external_id: str) -> JournalEntry | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM creates WHERE external_task_id = ? OR task_id = ? "
+            "ORDER BY created DESC LIMIT 1",
+            (id_or_external_id, id_or_external_id),
+        ).fetchone()
+        return _entry(row) if row else None
+
+    def entries(
+        self, *, unsettled_only: bool = False, service: str | None = None, limit: int | None = None
+    ) -> list[JournalEntry]:
+        """Creates, newest first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if unsettled_only:
+            where.append("task_id IS NULL AND status != ?")
+            params.append(NOT_CREATED)
+        if service is not None:
+            where.append("service = ?")
+            params.append(service)
+        sql = f"SELECT {_COLUMNS} FROM creates"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_entry(row) for row in self._db.execute(sql, params).fetchall()]
+
+
+_COLUMNS = (
+    "external_task_id, task_id, status, created, request, images, service, mivid_version, "
+    "error, sandbox, updated, host, pid"
+)
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    return JournalEntry(
+        external_task_id=row[0],
+        task_id=row[1],
+        status=row[2],
+        created=row[3],
+        request=json.loads(row[4]),
+        images=json.loads(row[5]),
+        service=row[6],
+        mivid_version=row[7],
+        error=row[8],
+        sandbox=bool(row[9]),
+        updated=row[10],
+        host=row[11],
+        pid=row[12],
+    )
