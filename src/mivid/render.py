@@ -150,6 +150,128 @@ class Output:
             for name, value in rows:
                 self.line(f"{name}: {value}")
 
+    def task_panel(self, task: Task) -> None:
+        """`mivid get` for a person: every field that tells where the task stands."""
+        rows = task_rows(task)
+        if self.stdout_is_tty:
+            from rich.panel import Panel
+            from rich.table import Table
+            from rich.text import Text
+
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for name, value in rows:
+                style = STATUS_STYLES.get(value, "") if name == "status" else ""
+                if name == "reason":
+                    style = "red"
+                grid.add_row(name, Text(value, style=style))
+            self.out().print(Panel(grid, title=f"task {task.task_id}", expand=False))
+        else:
+            for name, value in rows:
+                self.line(f"{name}: {value}")
+
+    def task_table(self, tasks: list[Task]) -> None:
+        """`mivid list`: a table that fits the terminal, or tab-separated lines in a pipe."""
+        if not self.stdout_is_tty:
+            for task in tasks:
+                self.line("\t".join(_tsv_cell(cell) for cell in task_tsv_row(task)))
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
+        table.add_column("TASK ID", no_wrap=True)
+        table.add_column("STATUS", no_wrap=True)
+        table.add_column("CREATED", no_wrap=True)
+        table.add_column("LENGTH", no_wrap=True, justify="right")
+        table.add_column("EXTERNAL ID", overflow="ellipsis", no_wrap=True, max_width=32)
+        table.add_column("VIDEO", overflow="ellipsis", no_wrap=True, ratio=1)
+        for task in tasks:
+            first = task.videos[0] if task.videos else None
+            table.add_row(
+                task.task_id,
+                f"[{STATUS_STYLES.get(task.task_status, '')}]{_escape(task.task_status)}[/]"
+                if task.task_status in STATUS_STYLES
+                else _escape(task.task_status),
+                relative_time(task.created) or "-",
+                f"{first.duration}s" if first is not None and first.duration else "",
+                _escape(task.external_task_id or ""),
+                _escape(first.url or "") if first is not None else "",
+            )
+        if not tasks:
+            self.note("no tasks")
+            return
+        self.out().print(table)
+
+    def wait_summary(self, tasks: list[Task], *, saved: dict[str, list[str]] | None = None) -> None:
+        """What `wait` prints at the end for a person: one block per task."""
+        for task in tasks:
+            status = task.task_status
+            if self.stdout_is_tty and self.color:
+                from rich.text import Text
+
+                line = Text.assemble(
+                    (task.task_id, "bold"), "  ", (status, STATUS_STYLES.get(status, ""))
+                )
+                self.out().print(line)
+            else:
+                self.line(f"{task.task_id}\t{status}")
+            if status == "failed" and task.task_status_msg:
+                self.line(f"  reason: {task.task_status_msg}")
+            for video in task.videos:
+                if video.url:
+                    self.line(f"  video: {video.url}")
+                if video.watermark_url:
+                    self.line(f"  watermarked: {video.watermark_url}")
+            for path in (saved or {}).get(task.task_id, []):
+                self.line(f"  saved: {path}")
+
+
+def task_rows(task: Task, *, now: datetime | None = None) -> list[tuple[str, str]]:
+    """The task panel's rows, in order (shared by the terminal and plain views)."""
+    rows = [("task id", task.task_id), ("status", task.task_status)]
+    if task.task_status_msg:
+        rows.append(("reason", task.task_status_msg))
+    if task.external_task_id:
+        rows.append(("external id", task.external_task_id))
+    for name, moment in (("created", task.created), ("updated", task.updated)):
+        if moment is not None:
+            rows.append((name, f"{local_time(moment)} ({relative_time(moment, now=now)})"))
+    several = len(task.videos) > 1
+    for index, video in enumerate(task.videos, start=1):
+        label = f"video {index}" if several else "video"
+        if video.url:
+            length = f" ({video.duration} s)" if video.duration else ""
+            rows.append((label, f"{video.url}{length}"))
+        if video.watermark_url:
+            rows.append((f"watermarked {index}" if several else "watermarked", video.watermark_url))
+    if task.final_unit_deduction:
+        rows.append(("units", task.final_unit_deduction))
+    return rows
+
+
+def task_tsv_row(task: Task) -> list[str]:
+    """task id, status, created (ISO, UTC), duration, external id, first video URL."""
+    first = task.videos[0] if task.videos else None
+    return [
+        task.task_id,
+        task.task_status,
+        iso_time(task.created),
+        first.duration or "" if first is not None else "",
+        task.external_task_id or "",
+        first.url or "" if first is not None else "",
+    ]
+
+
+def _tsv_cell(value: str) -> str:
+    return value.replace("\t", " ").replace("\n", " ")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
 
 def local_time(moment: datetime | None) -> str:
     if moment is None:

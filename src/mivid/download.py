@@ -1,0 +1,341 @@
+"""Saving a task's videos: streamed, checked, atomic and resumable.
+
+Each video goes to `DIR/<task_id>.mp4` (`<task_id>-<n>.mp4` when a task has
+several). Bytes are streamed to `DIR/.<name>.part` and renamed only when the
+length the server announced has arrived, so a killed download never leaves a
+partial file under the final name. A `.part` left by an interrupted run (or a
+connection that dropped mid-file) is resumed with `Range: bytes=N-` when the
+server answers 206, and started over when it answers 200.
+
+An existing file is never overwritten silently: the same size is taken as the
+same video and skipped; another size is refused unless `force`. Result URLs
+need no credentials, so the requests carry none; in sandbox mode the caller
+passes the emulator's transport.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
+
+RETENTION_NOTE = "the service deletes result videos 30 days after they are made: keep your copy"
+CHUNK = 64 * 1024
+ATTEMPTS = 4
+
+Progress = Callable[[Path, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class PlannedVideo:
+    task_id: str
+    url: str
+    path: Path
+    watermarked: bool
+
+
+@dataclass(frozen=True)
+class SavedVideo:
+    """One video on disk; `skipped` when an identical-size file was already there."""
+
+    task_id: str
+    url: str
+    path: Path
+    size: int
+    watermarked: bool
+    skipped: bool = False
+
+
+def _safe_name(task_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", task_id).lstrip(".") or "task"
+
+
+def part_path(path: Path) -> Path:
+    """The temporary file a download streams into."""
+    return path.with_name(f".{path.name}.part")
+
+
+def plan_videos(
+    tasks: Sequence[Mapping[str, Any]], directory: Path, *, watermarked: bool = False
+) -> list[PlannedVideo]:
+    """Where each task's videos go; every problem (unfinished, failed, no URL) at once."""
+    planned: list[PlannedVideo] = []
+    unfinished: list[str] = []
+    failed: list[str] = []
+    missing: list[str] = []
+    for task in tasks:
+        task_id = str(task["task_id"])
+        status = task.get("task_status")
+        if status == "failed":
+            reason = task.get("task_status_msg") or "no reason given"
+            failed.append(f"task {task_id} failed: {reason}")
+            continue
+        if status != "succeed":
+            unfinished.append(f"task {task_id} is {status}: it has no video yet")
+            continue
+        result = task.get("task_result") or {}
+        videos = result.get("videos") if isinstance(result, dict) else None
+        key = "watermark_url" if watermarked else "url"
+        urls = [video.get(key) for video in (videos or []) if isinstance(video, dict)]
+        if not urls or not all(isinstance(url, str) and url for url in urls):
+            what = (
+                "a watermarked copy (create it with --watermark)" if watermarked else "a video URL"
+            )
+            missing.append(f"task {task_id} has no {what}")
+            continue
+        name = _safe_name(task_id)
+        for index, url in enumerate(urls, start=1):
+            filename = f"{name}.mp4" if len(urls) == 1 else f"{name}-{index}.mp4"
+            planned.append(PlannedVideo(task_id, str(url), directory / filename, watermarked))
+    if failed:
+        raise TaskFailedError("; ".join(failed + unfinished + missing))
+    if unfinished:
+        ids = " ".join(line.split()[1] for line in unfinished)
+        raise InputError(
+            unfinished + missing, hint=f"wait for it first: mivid wait {ids} --download DIR"
+        )
+    if missing:
+        raise ServiceError("; ".join(missing))
+    return planned
+
+
+def download_tasks(
+    http: httpx.Client,
+    tasks: Sequence[Mapping[str, Any]],
+    directory: Path,
+    *,
+    watermarked: bool = False,
+    force: bool = False,
+    on_progress: Progress | None = None,
+    on_skip: Callable[[SavedVideo], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, list[SavedVideo]]:
+    """Save every video of the finished `tasks` into `directory`; the saved files per task id.
+
+    Checks everything before the first byte is written: unfinished or failed
+    tasks, and existing files of another size (unless `force`), each named.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"--output {directory}: exists and is not a folder")
+    planned = plan_videos(tasks, directory, watermarked=watermarked)
+    skips, conflicts = _existing(http, planned, force=force)
+    if conflicts:
+        raise InputError(
+            conflicts, hint="pass --force to replace them, or choose another --output folder"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    saved: dict[str, list[SavedVideo]] = {str(task["task_id"]): [] for task in tasks}
+    for video in planned:
+        if video.path in skips:
+            result = SavedVideo(
+                video.task_id, video.url, video.path, skips[video.path], video.watermarked, True
+            )
+            if on_skip is not None:
+                on_skip(result)
+        else:
+            size = download_file(
+                http,
+                video.url,
+                video.path,
+                on_progress=on_progress,
+                sleep=sleep,
+            )
+            result = SavedVideo(video.task_id, video.url, video.path, size, video.watermarked)
+        saved[video.task_id].append(result)
+    return saved
+
+
+def _existing(
+    http: httpx.Client, planned: Iterable[PlannedVideo], *, force: bool
+) -> tuple[dict[Path, int], list[str]]:
+    """Files already in place: the ones to skip (same size), and the refusals."""
+    skips: dict[Path, int] = {}
+    conflicts: list[str] = []
+    for video in planned:
+        if not video.path.exists():
+            continue
+        if not video.path.is_file():
+            conflicts.append(f"{video.path}: exists and is not a file")
+            continue
+        if force:
+            continue
+        local = video.path.stat().st_size
+        remote = remote_size(http, video.url)
+        if remote is not None and remote == local:
+            skips[video.path] = local
+        elif remote is None:
+            conflicts.append(
+                f"{video.path}: already exists ({local} bytes) and the server did not say "
+                "the video's size, so it cannot be compared"
+            )
+        else:
+            conflicts.append(
+                f"{video.path}: already exists with {local} bytes, the video has {remote} bytes"
+            )
+    return skips, conflicts
+
+
+def remote_size(http: httpx.Client, url: str) -> int | None:
+    """The video's length from a HEAD request, or None when the server does not say."""
+    try:
+        response = http.head(url, headers={"Accept-Encoding": "identity"})
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    return _int_header(response.headers.get("content-length"))
+
+
+def _int_header(value: str | None) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def _content_range(value: str | None) -> tuple[int, int | None] | None:
+    """(first byte, total length or None) from `bytes 100-199/200`."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value or "")
+    if match is None:
+        return None
+    total = match.group(3)
+    return int(match.group(1)), None if total == "*" else int(total)
+
+
+class _RetryableError(Exception):
+    """This attempt failed in a way another attempt may fix."""
+
+    def __init__(self, error: MividError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def download_file(
+    http: httpx.Client,
+    url: str,
+    path: Path,
+    *,
+    on_progress: Progress | None = None,
+    attempts: int = ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Stream `url` to `path` through its `.part` file; return the size saved.
+
+    A dropped connection, a short body or a 5xx answer is tried again (up to
+    `attempts` in all), resuming from the bytes already in the `.part` file.
+    """
+    part = part_path(path)
+    last: MividError | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            size = _attempt(http, url, part, path, on_progress)
+        except _RetryableError as retry:
+            last = retry.error
+            if attempt < attempts:
+                sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+            continue
+        part.replace(path)
+        return size
+    assert last is not None
+    raise ServiceError(
+        f"{last.message} (after {attempts} attempts)",
+        hint=f"run the same command again: it resumes from the {part.stat().st_size if part.exists() else 0} "
+        f"bytes kept in {part}",
+    )
+
+
+def _attempt(
+    http: httpx.Client, url: str, part: Path, path: Path, on_progress: Progress | None
+) -> int:
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status == 416 and offset:
+                # Asked past the end: the .part may already hold the whole video.
+                total = _content_range_total(response.headers.get("content-range"))
+                if total == offset:
+                    return offset
+                part.unlink()
+                raise _RetryableError(
+                    ServiceError(f"{url}: the server refused to resume; starting over")
+                )
+            if status in (404, 410):
+                raise NotFoundError(
+                    f"{url}: the video is gone (HTTP {status})",
+                    hint="the service deletes result videos 30 days after they are made",
+                    http_status=status,
+                )
+            if status >= 500 or status == 429:
+                raise _RetryableError(ServiceError(f"{url}: the server answered HTTP {status}"))
+            if status == 206 and offset:
+                span = _content_range(response.headers.get("content-range"))
+                if span is None or span[0] != offset:
+                    part.unlink()
+                    raise _RetryableError(
+                        ServiceError(f"{url}: the server resumed at the wrong place; starting over")
+                    )
+                total = span[1]
+                mode = "ab"
+            elif status == 200:
+                offset = 0
+                length = _int_header(response.headers.get("content-length"))
+                total = length
+                mode = "wb"
+            else:
+                raise ServiceError(
+                    f"{url}: unexpected answer HTTP {status} to a video download",
+                    http_status=status,
+                )
+            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                # The announced length counts the encoded bytes; we keep the decoded ones.
+                total = None
+            done = offset
+            if on_progress is not None:
+                on_progress(path, done, total)
+            with part.open(mode) as sink:
+                for chunk in response.iter_bytes(CHUNK):
+                    sink.write(chunk)
+                    done += len(chunk)
+                    if on_progress is not None:
+                        on_progress(path, done, total)
+                sink.flush()
+                os.fsync(sink.fileno())
+    except httpx.TransportError as exc:
+        raise _RetryableError(
+            ServiceError(f"{url}: the connection broke during the download ({exc})")
+        ) from exc
+    if total is not None and done != total:
+        if done > total:
+            part.unlink()
+        raise _RetryableError(
+            ServiceError(f"{url}: got {done} bytes of the {total} the server announced")
+        )
+    return done
+
+
+def _content_range_total(value: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", value or "")
+    return int(match.group(1)) if match else None
+
+
+def download_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A plain client for result URLs: no credentials, redirects followed."""
+    from mivid.client import USER_AGENT
+
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+    )

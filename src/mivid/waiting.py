@@ -1,0 +1,178 @@
+"""Waiting for tasks to end: polling with backoff, many tasks side by side.
+
+A task usually takes one to several minutes, but a sandbox task or a lucky
+one ends in seconds. The schedule starts short (so a fast task is noticed
+within a second or two of its end) and grows by a factor to a cap (so a slow
+one costs a few dozen queries, not hundreds). With the defaults the queries
+go out at 0, 1, 2.2, 3.6, 5.4, 7.4, 9.9 … s, then every 12 s.
+
+Every unfinished task is queried in the same tick, concurrently (httpx's
+client is thread-safe), so twenty tasks take about as long as the slowest.
+Transient failures are retried inside the client; what reaches here is final
+(a task that no longer exists raises `NotFoundError`, exit 4).
+
+Clock and sleep are injected: tests drive a fake clock and never really sleep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mivid.errors import TaskFailedError, WaitTimeoutError
+
+FINAL_STATUSES = ("succeed", "failed")
+# Several tasks are queried at once, but not more than this many at a time.
+MAX_PARALLEL_QUERIES = 16
+
+
+class TaskSource(Protocol):
+    """What waiting needs from a client: one task by id (raises NotFoundError)."""
+
+    def get_task(self, task_id: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Pauses between polls: `first`, then times `factor` each time, never above `cap`."""
+
+    first: float = 1.0
+    factor: float = 1.2
+    cap: float = 12.0
+
+    def intervals(self) -> Iterator[float]:
+        interval = self.first
+        while True:
+            yield min(interval, self.cap)
+            interval = min(interval * self.factor, self.cap)
+
+
+class StillRunningError(WaitTimeoutError):
+    """The wait's time ran out; the tasks go on at the service."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tasks: Mapping[str, dict[str, Any] | None],
+        pending: Sequence[str],
+    ) -> None:
+        super().__init__(message, hint="the tasks go on at the service; wait again later")
+        self.tasks = dict(tasks)
+        self.pending = list(pending)
+
+
+class TasksFailedError(TaskFailedError):
+    """One or more tasks ended `failed`: one line per task, with the service's reason."""
+
+    def __init__(self, tasks: Sequence[Mapping[str, Any]]) -> None:
+        self.failures = [
+            f"task {task['task_id']} failed: {task.get('task_status_msg') or 'no reason given'}"
+            for task in tasks
+        ]
+        super().__init__("; ".join(self.failures))
+
+    def lines(self) -> list[str]:
+        return list(self.failures)
+
+
+def raise_for_failures(tasks: Sequence[Mapping[str, Any]]) -> None:
+    """TasksFailedError naming every failed task, if any failed."""
+    failed = [task for task in tasks if task.get("task_status") == "failed"]
+    if failed:
+        raise TasksFailedError(failed)
+
+
+Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
+
+
+def is_final(task: Mapping[str, Any] | None) -> bool:
+    return task is not None and task.get("task_status") in FINAL_STATUSES
+
+
+def unique_ids(ids: Sequence[str]) -> list[str]:
+    """The ids in order, each once."""
+    return list(dict.fromkeys(ids))
+
+
+def wait_for_tasks(
+    client: TaskSource,
+    ids: Sequence[str],
+    *,
+    schedule: PollSchedule | None = None,
+    timeout: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_update: Update | None = None,
+) -> list[dict[str, Any]]:
+    """Poll every task until all have ended; return their final objects in the order of `ids`.
+
+    `on_update` gets the latest object of every task (None before its first
+    answer) after each round of queries. Raises `WaitTimeoutError` (with
+    `.tasks`, the latest objects, and `.pending`, the unfinished ids) when
+    `timeout` seconds pass first, and `NotFoundError` when a task does not exist.
+    """
+    wanted = unique_ids(ids)
+    latest: dict[str, dict[str, Any] | None] = dict.fromkeys(wanted)
+    pauses = (schedule or PollSchedule()).intervals()
+    deadline = None if timeout is None else clock() + timeout
+    executor: ThreadPoolExecutor | None = None
+    try:
+        while True:
+            pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
+            if len(pending) > 1 and executor is None:
+                # KlingClient opens its connection pool on first use: open it here,
+                # once, rather than let the first round's threads race to.
+                getattr(client, "http", None)
+                executor = ThreadPoolExecutor(
+                    max_workers=min(MAX_PARALLEL_QUERIES, len(pending)),
+                    thread_name_prefix="mivid-poll",
+                )
+            latest.update(_poll(client, pending, executor))
+            if on_update is not None:
+                on_update(dict(latest))
+            pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
+            if not pending:
+                return [task for task in (latest[task_id] for task_id in wanted) if task]
+            pause = next(pauses)
+            if deadline is not None:
+                left = deadline - clock()
+                if left <= 0:
+                    raise _timed_out(timeout, latest, pending)
+                pause = min(pause, left)
+            sleep(pause)
+    finally:
+        if executor is not None:
+            # Ctrl-C must not wait for queries still in flight.
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _poll(
+    client: TaskSource, ids: list[str], executor: ThreadPoolExecutor | None
+) -> dict[str, dict[str, Any]]:
+    """One round: every id queried, concurrently when there are several."""
+    if executor is None or len(ids) == 1:
+        return {task_id: client.get_task(task_id) for task_id in ids}
+    futures: dict[str, Future[dict[str, Any]]] = {
+        task_id: executor.submit(client.get_task, task_id) for task_id in ids
+    }
+    return {task_id: future.result() for task_id, future in futures.items()}
+
+
+def _timed_out(
+    timeout: float | None,
+    latest: Mapping[str, dict[str, Any] | None],
+    pending: list[str],
+) -> WaitTimeoutError:
+    shown = ", ".join(
+        f"{task_id} ({(latest[task_id] or {}).get('task_status', 'unknown')})"
+        for task_id in pending
+    )
+    return StillRunningError(
+        f"gave up waiting after {timeout:g} s; still running: {shown}",
+        tasks=latest,
+        pending=pending,
+    )
