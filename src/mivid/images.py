@@ -71,6 +71,7 @@ from mivid.errors import InputError
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
+    from PIL.MpoImagePlugin import MpoImageFile
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MIN_SIDE = 300
@@ -472,7 +473,7 @@ def _orientation_swaps(exif_orientation: object) -> bool:
 
 
 def _inspect_jpeg(name: str, data: bytes) -> _Seen:
-    from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+    from PIL import Image, JpegImagePlugin, MpoImagePlugin, UnidentifiedImageError
 
     stream = _EofTrackingBytes(data)
     # Pillow's bomb *warning* comes from the declared size at open time, before anything
@@ -484,11 +485,14 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
             image = Image.open(stream, formats=["JPEG"])
         except Image.DecompressionBombError as exc:
             return _Seen("JPEG", None, None, [f"{name}: too many pixels to check safely ({exc})"])
-        except UnidentifiedImageError:
-            reason = "no readable JPEG frame header (truncated or damaged before the image data)"
-            return _Seen("JPEG", None, None, [_decode_problem(name, reason)])
         except Exception as exc:
-            return _Seen("JPEG", None, None, [_decode_problem(name, _reason(exc))])
+            if stream.read_past_end or stream.tell() >= len(data):
+                reason = "the file ends inside the JPEG header"
+            elif isinstance(exc, UnidentifiedImageError):
+                reason = "no readable JPEG frame header (damaged before the image data)"
+            else:
+                reason = _reason(exc)
+            return _Seen("JPEG", None, None, [_decode_problem(name, reason)])
         with image:
             width, height = image.size
             if _orientation_swaps(_jpeg_orientation(image)):
@@ -516,7 +520,25 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
             else:
                 if stream.read_past_end:
                     problems.append(_decode_problem(name, "the image data ends early"))
+                elif isinstance(image, MpoImagePlugin.MpoImageFile):
+                    frames_problem = _mpo_frames_problem(image, len(data))
+                    if frames_problem is not None:
+                        problems.append(_decode_problem(name, frames_problem))
     return _Seen("JPEG", width, height, problems)
+
+
+def _mpo_frames_problem(image: MpoImageFile, file_size: int) -> str | None:
+    """Only an MPO's first picture is decoded (the one viewers and the service show);
+    the others must at least be where the MP index says, whole."""
+    try:
+        entries = (image.mpinfo or {})[0xB002]
+        for frame in range(image.n_frames):
+            image.seek(frame)
+            if image.offset + int(entries[frame]["Size"]) > file_size:
+                return f"picture {frame + 1} of {image.n_frames} ends early"
+    except Exception as exc:
+        return _reason(exc)
+    return None
 
 
 def _jpeg_orientation(image: PILImage) -> object:
