@@ -28,8 +28,9 @@ def _epilog() -> str:
         f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
     )
     env_names = [key.env for key in KEYS.values()] + list(OTHER_ENVIRONMENT)
+    # "\b" keeps click from re-wrapping the table into one paragraph.
     return (
-        "Exit status:\n\n" + codes.replace("\n", "\n\n") + "\n\n"
+        "Exit status:\n\n\b\n" + codes + "\n\n"
         "Environment: " + ", ".join(env_names) + ".\n\n"
         "Try it offline with no keys: mivid --sandbox create examples/*.png --prompt 'waves'. "
         "See `man mivid` or the README for more."
@@ -42,6 +43,8 @@ app = typer.Typer(
     epilog=_epilog(),
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: no boxes or colour in pipes, and `[env: …]` is not taken for markup.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -196,6 +196,18 @@ def _env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def choose_profile(
+    profile: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[str, Source]:
+    """The profile to use and where its name came from: --profile > $MIVID_PROFILE > default."""
+    env = os.environ if environ is None else environ
+    if profile:
+        return profile, Source.FLAG
+    if env.get("MIVID_PROFILE"):
+        return env["MIVID_PROFILE"], Source.ENVIRONMENT
+    return DEFAULT_PROFILE, Source.DEFAULT
+
+
 def resolve_settings(
     flags: Mapping[str, str | None] | None = None,
     *,
@@ -212,12 +224,7 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
     flags = flags or {}
-    if profile:
-        profile_name, profile_source = profile, Source.FLAG
-    elif env.get("MIVID_PROFILE"):
-        profile_name, profile_source = env["MIVID_PROFILE"], Source.ENVIRONMENT
-    else:
-        profile_name, profile_source = DEFAULT_PROFILE, Source.DEFAULT
+    profile_name, profile_source = choose_profile(profile, env)
 
     path = config_path(env)
     profiles = read_config_file(path)

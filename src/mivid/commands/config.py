@@ -1,0 +1,406 @@
+"""`mivid config`: keys, profiles and credentials in the config file, and a check that they work.
+
+Reading and resolving is `mivid.settings`'s job, writing the file
+`mivid.config_file`'s; these commands parse, call them and print. No secret is
+printed unless asked for by name with `get --reveal`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from mivid.app import app, state
+from mivid.errors import InputError
+from mivid.settings import KEYS
+
+if TYPE_CHECKING:
+    from mivid.auth import Credentials
+    from mivid.render import Output
+    from mivid.settings import Resolved, Settings
+
+config_app = typer.Typer(
+    help="Show and change settings: keys, region, defaults, profiles.",
+    no_args_is_help=True,
+    epilog="Examples:\n\n"
+    "\b\n"
+    "  mivid config set access-key AK123\n"
+    "  mivid config set secret-key - < secret.txt\n"
+    "  mivid --profile china config set region china\n"
+    "  mivid config show\n"
+    "  mivid config check",
+)
+app.add_typer(config_app, name="config")
+
+KEY_HELP = "One of: " + ", ".join(KEYS) + "."
+
+
+def _key_list() -> str:
+    width = max(len(name) for name in KEYS)
+    lines = []
+    for key in KEYS.values():
+        extra = f" ({', '.join(key.choices)})" if key.choices else ""
+        lines.append(f"  {key.name:<{width}}  {key.help}{extra} [env: {key.env}]")
+    return "\n".join(lines)
+
+
+def _profile_and_path(ctx: typer.Context) -> tuple[str, Any]:
+    from mivid.settings import choose_profile, config_path
+
+    profile, _source = choose_profile(state(ctx).profile)
+    return profile, config_path()
+
+
+def read_secret_from_stdin(name: str) -> str:
+    """`-` as the value: a hidden prompt on a terminal, else all of stdin minus one newline."""
+    if sys.stdin is None:
+        raise InputError(f"{name} -: reads the value from stdin, but there is no stdin")
+    if sys.stdin.isatty():
+        import getpass
+
+        try:
+            return getpass.getpass(f"{name}: ", stream=sys.stderr)
+        except EOFError:
+            return ""
+    value = sys.stdin.read()
+    if value.endswith("\n"):
+        value = value[:-1]
+        if value.endswith("\r"):
+            value = value[:-1]
+    return value
+
+
+@config_app.command(
+    "set",
+    epilog="Keys:\n\n\b\n" + _key_list() + "\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  mivid config set region china\n"
+    "  mivid config set secret-key -            # asks without echo, or reads a pipe\n"
+    "  pass show kling/sk | mivid config set secret-key -\n"
+    "  mivid --profile work config set api-key -",
+)
+def set_(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=KEY_HELP, metavar="KEY", show_default=False),
+    value: str = typer.Argument(
+        ...,
+        help="The value; `-` reads it from stdin (keeps secrets out of shell history).",
+        metavar="VALUE",
+        show_default=False,
+    ),
+) -> None:
+    """Store a setting in the config file.
+
+    It goes into the table of the profile chosen by --profile (or MIVID_PROFILE),
+    which is created if needed. The file is written with mode 0600.
+    """
+    from mivid.auth import redact
+    from mivid.config_file import check_key, set_value
+
+    out = state(ctx).output
+    check_key(key)
+    spec = KEYS[key]
+    if value == "-":
+        value = read_secret_from_stdin(key)
+    elif spec.secret and sys.stdin is not None and sys.stdin.isatty():
+        out.warn(
+            f"the {key} is now in your shell history; next time run "
+            f"`mivid config set {key} -` and paste it at the prompt"
+        )
+    profile, path = _profile_and_path(ctx)
+    set_value(path, profile, key, value)
+    shown = redact(value) if spec.secret else value
+    out.note(f"{key} = {shown} saved in [{profile}] of {path}")
+    import os
+
+    if os.environ.get(spec.env):
+        out.warn(f"${spec.env} is set in this environment and takes precedence over the file")
+
+
+@config_app.command(
+    "get",
+    epilog="Examples:\n\n"
+    "\b\n"
+    "  mivid config get region\n"
+    "  mivid --profile work config get base-url\n"
+    "  mivid config get api-key --reveal | pbcopy",
+)
+def get(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=KEY_HELP, metavar="KEY", show_default=False),
+    reveal: bool = typer.Option(
+        False, "--reveal", help="Print a secret key's value (refused otherwise)."
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the key, its value and where it comes from as JSON."
+    ),
+) -> None:
+    """Print one setting's effective value.
+
+    Flags win over environment variables, which win over the profile in the
+    config file, which wins over the default. Secrets need --reveal.
+    """
+    from mivid.auth import redact
+    from mivid.config_file import check_key
+
+    run = state(ctx)
+    check_key(key)
+    resolved = run.settings.values[key]
+    secret = KEYS[key].secret and resolved.value is not None
+    if secret and not reveal:
+        raise InputError(
+            f"{key} is a secret and is not printed by default "
+            f"(it is set, {redact(resolved.value or '')}, from {describe_source(resolved)})",
+            hint=f"add --reveal to print it: mivid config get {key} --reveal",
+        )
+    if json_output:
+        run.output.json(_as_json(resolved, mask=False))
+    elif resolved.value is None:
+        run.output.note(f"{key} is not set")
+    else:
+        run.output.line(resolved.value)
+
+
+@config_app.command(
+    "unset",
+    epilog="Examples:\n\n\b\n  mivid config unset api-key\n  mivid --profile work config unset region",
+)
+def unset(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=KEY_HELP, metavar="KEY", show_default=False),
+) -> None:
+    """Remove a setting from the profile in the config file."""
+    from mivid.config_file import unset_value
+
+    out = state(ctx).output
+    profile, path = _profile_and_path(ctx)
+    if unset_value(path, profile, key):
+        out.note(f"{key} removed from [{profile}] of {path}")
+    else:
+        out.note(f"{key} was not set in [{profile}] of {path}; nothing changed")
+
+
+@config_app.command(
+    "show",
+    epilog="Sources: flag (--region, --base-url), env (the variable), config (the profile), "
+    "default.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  mivid config show\n"
+    "  mivid --profile work config show --json\n"
+    "  mivid config show | cut -f1,3",
+)
+def show(
+    ctx: typer.Context,
+    json_output: bool = typer.Option(
+        False, "--json", help="Print an object: profile, config file, and each key's value."
+    ),
+) -> None:
+    """Show every setting, its value and where it comes from.
+
+    Secrets are masked. A table on a terminal; KEY<TAB>VALUE<TAB>SOURCE lines
+    in a pipe.
+    """
+    run = state(ctx)
+    settings = run.settings
+    out = run.output
+    if json_output:
+        out.json(
+            {
+                "profile": settings.profile,
+                "config_file": str(settings.config_file),
+                "sandbox": settings.sandbox,
+                "settings": {
+                    name: _as_json(resolved, mask=True)
+                    for name, resolved in settings.values.items()
+                },
+            }
+        )
+    elif out.stdout_is_tty:
+        _show_table(out, settings)
+    else:
+        for name, resolved in settings.values.items():
+            out.line(f"{name}\t{_shown_value(resolved)}\t{source_token(resolved)}")
+
+
+@config_app.command(
+    "path",
+    epilog='Examples:\n\n\b\n  mivid config path\n  "$EDITOR" "$(mivid config path)"',
+)
+def path(ctx: typer.Context) -> None:
+    """Print the config file's path.
+
+    Set MIVID_CONFIG_FILE to use another file.
+    """
+    from mivid.settings import config_path
+
+    state(ctx).output.line(str(config_path()))
+
+
+@config_app.command(
+    "check",
+    epilog="Exit status 0 when the service accepts the credentials, 3 when it refuses them, "
+    "5 when it cannot be reached.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  mivid config check\n"
+    "  mivid --profile china config check --json",
+)
+def check(
+    ctx: typer.Context,
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the result (credential kind, region, base URL) as JSON."
+    ),
+) -> None:
+    """Check that the service accepts the credentials.
+
+    Makes one cheap authenticated call (a one-task list) and says which
+    credentials and region were used, without printing the keys.
+    """
+    from mivid.errors import CredentialsError, ServiceError
+
+    run = state(ctx)
+    settings = run.settings
+    target = _target(settings)
+    with run.client() as client:
+        described = _describe_credentials(settings, client.credentials)
+        try:
+            client.list_tasks(page=1, page_size=1)
+        except (CredentialsError, ServiceError) as exc:
+            message = f"{target}: {exc.message}"
+            if isinstance(exc, CredentialsError):
+                message += f" — {described}"
+            raise type(exc)(
+                message,
+                hint=exc.hint,
+                code=exc.code,
+                request_id=exc.request_id,
+                http_status=exc.http_status,
+            ) from exc
+    if json_output:
+        run.output.json(
+            {
+                "ok": True,
+                "profile": settings.profile,
+                "region": None if settings.get("base-url") else settings.get("region"),
+                "base_url": _base_url(settings),
+                "credentials": described,
+                "sandbox": settings.sandbox,
+            }
+        )
+    else:
+        run.output.line(f"ok: the credentials work — {described}, {target}")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _base_url(settings: Settings) -> str:
+    if settings.sandbox:
+        from mivid.connection import SANDBOX_BASE_URL
+
+        return SANDBOX_BASE_URL
+    return settings.base_url()
+
+
+def _target(settings: Settings) -> str:
+    if settings.sandbox:
+        return "the offline sandbox"
+    if settings.get("base-url"):
+        return f"base URL {settings.base_url()}"
+    return f"region {settings.get('region')} ({settings.base_url()})"
+
+
+def _describe_credentials(settings: Settings, credentials: Credentials) -> str:
+    text = credentials.describe()
+    if settings.sandbox:
+        return f"{text} (the sandbox's own)"
+    if type(credentials).__name__ == "ApiKeyCredentials":
+        sources = [settings.values["api-key"]]
+    else:
+        sources = [settings.values["access-key"], settings.values["secret-key"]]
+    places = sorted({describe_source(resolved) for resolved in sources})
+    return f"{text} from {' and '.join(places)}"
+
+
+def describe_source(resolved: Resolved) -> str:
+    """Where a value comes from, for people: `$KLING_REGION`, `profile work`, …"""
+    from mivid.settings import Source
+
+    if resolved.source is Source.FLAG:
+        return f"flag {resolved.detail}"
+    if resolved.source is Source.ENVIRONMENT:
+        return f"${resolved.detail}"
+    if resolved.source is Source.CONFIG:
+        return f"profile {_profile_of(resolved)}"
+    if resolved.source is Source.DEFAULT:
+        return "default"
+    return "not set"
+
+
+def _profile_of(resolved: Resolved) -> str:
+    # settings records a config value's origin as "[profile] in /path/config.toml".
+    return resolved.detail.split("]", 1)[0].lstrip("[")
+
+
+def source_token(resolved: Resolved) -> str:
+    """Where a value comes from, for scripts: flag:--region, env:KLING_REGION, config:work, …"""
+    from mivid.settings import Source
+
+    if resolved.source is Source.FLAG:
+        return f"flag:{resolved.detail}"
+    if resolved.source is Source.ENVIRONMENT:
+        return f"env:{resolved.detail}"
+    if resolved.source is Source.CONFIG:
+        return f"config:{_profile_of(resolved)}"
+    if resolved.source is Source.DEFAULT:
+        return "default"
+    return "unset"
+
+
+def _shown_value(resolved: Resolved) -> str:
+    from mivid.auth import redact
+
+    if resolved.value is None:
+        return ""
+    return redact(resolved.value) if KEYS[resolved.key].secret else resolved.value
+
+
+def _as_json(resolved: Resolved, *, mask: bool) -> dict[str, Any]:
+    value = _shown_value(resolved) if mask else resolved.value
+    return {
+        "key": resolved.key,
+        "value": value if resolved.value is not None else None,
+        "source": source_token(resolved),
+        "secret": KEYS[resolved.key].secret,
+    }
+
+
+def _show_table(out: Output, settings: Settings) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=Text(f"profile {settings.profile} · {settings.config_file}"),
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+    )
+    table.add_column("KEY")
+    table.add_column("VALUE")
+    table.add_column("SOURCE")
+    for name, resolved in settings.values.items():
+        value = _shown_value(resolved) or "-"
+        table.add_row(
+            Text(name),
+            Text(value),
+            Text(describe_source(resolved)),
+            style="" if resolved.value else "dim",
+        )
+    out.out().print(table)
+    if settings.sandbox:
+        out.note("sandbox: the credentials above are not used; the emulator has its own")

@@ -1,0 +1,300 @@
+"""`mivid config`: the 0600 file, masking, sources and precedence, profiles, stdin secrets, check."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.cli.conftest import RunMivid
+from tests.conftest import TEST_ACCESS_KEY, TEST_API_KEY, TEST_SECRET_KEY
+
+from mivid.config_file import value_problems
+from mivid.sandbox import EmulatorServer, FakeClock
+from mivid.settings import KEYS, read_config_file
+
+SECRET = "sk-0123456789abcdef-very-secret"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "conf" / "mivid" / "config.toml"
+    monkeypatch.setenv("MIVID_CONFIG_FILE", str(path))
+    return path
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def show_lines(result_stdout: str) -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in result_stdout.splitlines():
+        key, value, source = line.split("\t")
+        rows[key] = (value, source)
+    return rows
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_set_writes_a_0600_toml_file_in_a_0700_folder(mivid: RunMivid, config_file: Path) -> None:
+    result = mivid("config", "set", "region", "china")
+
+    assert result.exit_code == 0, result
+    assert result.stdout == ""
+    assert "region = china saved in [default]" in result.stderr
+    assert mode_of(config_file) == 0o600
+    assert mode_of(config_file.parent) == 0o700
+    assert read_config_file(config_file) == {"default": {"region": "china"}}
+    assert not [p for p in config_file.parent.iterdir() if p.name != "config.toml"]  # no temp left
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_set_tightens_a_file_others_could_read(mivid: RunMivid, config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text('[default]\nregion = "global"\n')
+    config_file.chmod(0o644)
+
+    assert mivid("config", "set", "mode", "pro").exit_code == 0
+
+    assert mode_of(config_file) == 0o600
+    assert read_config_file(config_file) == {"default": {"region": "global", "mode": "pro"}}
+
+
+def test_secret_from_stdin_strips_one_newline_and_is_never_echoed(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    result = mivid("config", "set", "secret-key", "-", input=SECRET + "\n")
+
+    assert result.exit_code == 0, result
+    assert read_config_file(config_file)["default"]["secret-key"] == SECRET
+    assert SECRET not in result.stdout + result.stderr
+    assert "warning" not in result.stderr  # nothing went into argv
+
+
+def test_stdin_value_keeps_inner_whitespace_and_refuses_empty(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    assert mivid("config", "set", "api-key", "-", input="key-with-end\n\n").exit_code == 2
+    empty = mivid("config", "set", "api-key", "-", input="\n")
+    assert empty.exit_code == 2
+    assert "api-key: the value is empty" in empty.stderr
+    assert not config_file.exists()
+
+
+def test_show_masks_secrets_and_names_each_source(mivid: RunMivid, config_file: Path) -> None:
+    mivid("config", "set", "secret-key", "-", input=SECRET)
+    mivid("config", "set", "access-key", "AK-from-the-file-1234")
+    mivid("config", "set", "region", "china")
+    mivid("config", "set", "mode", "pro")
+
+    result = mivid(
+        "--base-url",
+        "https://gateway.example/kling",
+        "config",
+        "show",
+        env={"KLING_REGION": "global", "KLING_API_KEY": "env-api-key-123456"},
+    )
+
+    assert result.exit_code == 0, result
+    assert SECRET not in result.stdout
+    assert "env-api-key-123456" not in result.stdout
+    rows = show_lines(result.stdout)
+    assert list(rows) == list(KEYS)
+    assert rows["secret-key"] == ("sk-0…et", "config:default")
+    assert rows["access-key"] == ("AK-f…34", "config:default")
+    assert rows["api-key"] == ("env-…56", "env:KLING_API_KEY")
+    assert rows["region"] == ("global", "env:KLING_REGION")  # environment beats the file
+    assert rows["base-url"] == ("https://gateway.example/kling", "flag:--base-url")
+    assert rows["mode"] == ("pro", "config:default")
+    assert rows["duration"] == ("5", "default")
+
+
+def test_show_json_is_one_object_with_masked_values(mivid: RunMivid, config_file: Path) -> None:
+    mivid("config", "set", "secret-key", "-", input=SECRET)
+
+    result = mivid("config", "show", "--json")
+
+    assert result.exit_code == 0, result
+    document = json.loads(result.stdout)
+    assert document["profile"] == "default"
+    assert document["config_file"] == str(config_file)
+    assert document["settings"]["secret-key"] == {
+        "key": "secret-key",
+        "value": "sk-0…et",
+        "source": "config:default",
+        "secret": True,
+    }
+    assert document["settings"]["api-key"]["value"] is None
+    assert document["settings"]["api-key"]["source"] == "unset"
+    assert SECRET not in result.stdout
+
+
+def test_get_prints_values_but_a_secret_only_with_reveal(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    mivid("config", "set", "secret-key", "-", input=SECRET)
+
+    refused = mivid("config", "get", "secret-key")
+    assert refused.exit_code == 2
+    assert refused.stdout == ""
+    assert SECRET not in refused.stderr
+    assert "--reveal" in refused.stderr
+
+    revealed = mivid("config", "get", "secret-key", "--reveal")
+    assert (revealed.exit_code, revealed.stdout) == (0, SECRET + "\n")
+
+    assert mivid("config", "get", "duration").stdout == "5\n"
+    assert mivid("--region", "china", "config", "get", "region").stdout == "china\n"
+    unset = mivid("config", "get", "api-key")
+    assert (unset.exit_code, unset.stdout) == (0, "")
+    assert "api-key is not set" in unset.stderr
+    as_json = json.loads(mivid("config", "get", "mode", "--json").stdout)
+    assert as_json == {"key": "mode", "value": "std", "source": "default", "secret": False}
+
+
+def test_profiles_keep_accounts_apart(mivid: RunMivid, config_file: Path) -> None:
+    assert mivid("config", "set", "region", "global").exit_code == 0
+    assert mivid("--profile", "china", "config", "set", "region", "china").exit_code == 0
+    mivid("--profile", "china", "config", "set", "api-key", "-", input="cn-key-0000000")
+
+    assert mivid("config", "get", "region").stdout == "global\n"
+    assert mivid("--profile", "china", "config", "get", "region").stdout == "china\n"
+    by_env = mivid("config", "show", env={"MIVID_PROFILE": "china"})
+    assert show_lines(by_env.stdout)["region"] == ("china", "config:china")
+    assert read_config_file(config_file) == {
+        "default": {"region": "global"},
+        "china": {"region": "china", "api-key": "cn-key-0000000"},
+    }
+
+    missing = mivid("--profile", "nope", "config", "show")
+    assert missing.exit_code == 2
+    assert "profile `nope` is not in" in missing.stderr
+
+
+def test_unset_removes_only_that_key(mivid: RunMivid, config_file: Path) -> None:
+    mivid("config", "set", "region", "china")
+    mivid("config", "set", "mode", "pro")
+
+    result = mivid("config", "unset", "region")
+    again = mivid("config", "unset", "region")
+
+    assert result.exit_code == 0, result
+    assert read_config_file(config_file) == {"default": {"mode": "pro"}}
+    assert again.exit_code == 0
+    assert "was not set" in again.stderr
+
+
+def test_bad_keys_values_and_profile_names_are_refused_before_writing(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    cases = [
+        (("config", "set", "colour", "blue"), "unknown key `colour`"),
+        (("config", "set", "mode", "fast"), "mode: `fast` is not one of std, pro"),
+        (("config", "set", "duration", "7"), "duration: `7` is not one of 5, 10"),
+        (("config", "set", "base-url", "api.example.com"), "must start with http:// or https://"),
+        (("--profile", "a b", "config", "set", "mode", "pro"), "profile name `a b`"),
+        (("config", "get", "colour"), "unknown key `colour`"),
+        (("config", "unset", "colour"), "unknown key `colour`"),
+    ]
+    for args, message in cases:
+        result = mivid(*args)
+        assert result.exit_code == 2, (args, result)
+        assert message in result.stderr, (args, result)
+        assert "Traceback" not in result.stderr
+    assert not config_file.exists()
+
+
+def test_path_prints_the_file_in_use(mivid: RunMivid, config_file: Path) -> None:
+    assert mivid("config", "path").stdout == f"{config_file}\n"
+    default = mivid("config", "path", env={"MIVID_CONFIG_FILE": None})
+    assert default.stdout.strip().endswith("mivid/config.toml")
+
+
+@given(st.text(max_size=40))
+def test_value_rules_accept_exactly_the_choices(value: str) -> None:
+    problems = value_problems("aspect-ratio", value)
+    assert (problems == []) == (value in ("16:9", "9:16", "1:1"))
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_free_values_refuse_only_control_characters(value: str) -> None:
+    problems = value_problems("model", value)
+    assert (problems == []) == value.isprintable()
+
+
+def test_check_says_the_stored_credentials_work(
+    mivid: RunMivid, config_file: Path, server: EmulatorServer, fake_clock: FakeClock
+) -> None:
+    fake_clock.set(time.time())  # the JWT is signed with this machine's clock
+    mivid("config", "set", "base-url", server.url)
+    mivid("config", "set", "access-key", TEST_ACCESS_KEY)
+    mivid("config", "set", "secret-key", "-", input=TEST_SECRET_KEY)
+
+    result = mivid("config", "check")
+
+    assert result.exit_code == 0, result
+    assert result.stdout.startswith("ok: the credentials work")
+    assert f"base URL {server.url}" in result.stdout
+    assert "profile default" in result.stdout
+    assert TEST_SECRET_KEY not in result.stdout + result.stderr
+    (request,) = server.emulator.received
+    assert request.method == "GET"
+    assert request.query == {"pageNum": "1", "pageSize": "1"}
+    assert request.headers["authorization"].startswith("Bearer ey")
+
+
+def test_check_json_names_region_and_credential_kind(
+    mivid: RunMivid, server: EmulatorServer
+) -> None:
+    result = mivid(
+        "config",
+        "check",
+        "--json",
+        env={"KLING_BASE_URL": server.url, "KLING_API_KEY": TEST_API_KEY},
+    )
+
+    assert result.exit_code == 0, result
+    document = json.loads(result.stdout)
+    assert document["ok"] is True
+    assert document["base_url"] == server.url
+    assert document["credentials"].startswith("API key ")
+    assert "$KLING_API_KEY" in document["credentials"]
+    assert TEST_API_KEY not in result.stdout
+
+
+def test_check_with_a_wrong_key_exits_3_without_printing_it(
+    mivid: RunMivid, server: EmulatorServer
+) -> None:
+    wrong = "definitely-not-the-right-key"
+    result = mivid(
+        "config",
+        "check",
+        env={"KLING_BASE_URL": server.url, "KLING_API_KEY": wrong},
+    )
+
+    assert result.exit_code == 3, result
+    assert result.stdout == ""
+    assert f"base URL {server.url}" in result.stderr
+    assert "API key" in result.stderr
+    assert wrong not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_without_credentials_exits_3_with_the_fix(mivid: RunMivid) -> None:
+    result = mivid("config", "check")
+
+    assert result.exit_code == 3
+    assert "no credentials" in result.stderr
+    assert "mivid config set" in result.stderr
+
+
+def test_check_in_the_sandbox_needs_no_keys(mivid: RunMivid) -> None:
+    result = mivid("--sandbox", "config", "check")
+
+    assert result.exit_code == 0, result
+    assert "the offline sandbox" in result.stdout
