@@ -110,23 +110,25 @@ def default_path() -> Path:
 
 def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
     """What the journal keeps of each image: its name or URL, hash and size."""
-    from mivid.images import LocalImage
+    from mivid.fit import FittedImage
+    from mivid.images import RemoteImage
 
     described: list[dict[str, Any]] = []
     for image in prepared.images:
-        if isinstance(image, LocalImage):
-            described.append(
-                {
-                    "name": image.argument,
-                    "sha256": image.sha256,
-                    "bytes": image.size,
-                    "width": image.width,
-                    "height": image.height,
-                    "format": image.format,
-                }
-            )
-        else:
+        if isinstance(image, RemoteImage):
             described.append({"url": image.url})
+            continue
+        entry = {
+            "name": image.argument,
+            "sha256": image.sha256,
+            "bytes": image.size,
+            "width": image.width,
+            "height": image.height,
+            "format": image.format,
+        }
+        if isinstance(image, FittedImage):  # `--fit` sent a copy; the file's own hash too
+            entry["original_sha256"] = image.original_sha256
+        described.append(entry)
     return described
 
 

@@ -14,9 +14,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from mivid.images import ImageRef, LocalImage
+from mivid.images import RemoteImage
+
+
+class EncodedImage(Protocol):
+    """An image sent as Base64: a checked file (`LocalImage`) or a fitted copy (`FittedImage`)."""
+
+    @property
+    def argument(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    def base64_length(self) -> int: ...
+    def iter_base64(self) -> Iterator[bytes]: ...
+
+
+BodyImage = EncodedImage | RemoteImage
 
 
 def _dumps(value: Any) -> bytes:
@@ -28,9 +42,9 @@ class CreateBody:
     """A re-iterable request body: each iteration re-reads the images from disk."""
 
     fields: dict[str, Any]
-    images: Sequence[ImageRef]
+    images: Sequence[BodyImage]
 
-    def _pieces(self) -> Iterator[bytes | LocalImage]:
+    def _pieces(self) -> Iterator[bytes | EncodedImage]:
         # model_name first, then the images, then the other fields, as a person
         # reading the dry-run would expect.
         head = {"model_name": self.fields["model_name"]} if "model_name" in self.fields else {}
@@ -40,12 +54,12 @@ class CreateBody:
         for index, image in enumerate(self.images):
             if index:
                 yield b","
-            if isinstance(image, LocalImage):
+            if isinstance(image, RemoteImage):
+                yield _dumps({"image": image.url})
+            else:
                 yield b'{"image":"'
                 yield image
                 yield b'"}'
-            else:
-                yield _dumps({"image": image.url})
         closing = _dumps(rest)
         yield b"]" + (b"," + closing[1:] if rest else b"}")
 
@@ -53,21 +67,21 @@ class CreateBody:
     def content_length(self) -> int:
         total = 0
         for piece in self._pieces():
-            total += piece.base64_length() if isinstance(piece, LocalImage) else len(piece)
+            total += len(piece) if isinstance(piece, bytes) else piece.base64_length()
         return total
 
     def __iter__(self) -> Iterator[bytes]:
         for piece in self._pieces():
-            if isinstance(piece, LocalImage):
-                yield from piece.iter_base64()
-            else:
+            if isinstance(piece, bytes):
                 yield piece
+            else:
+                yield from piece.iter_base64()
 
     def preview(self, *, shorten_images: bool) -> dict[str, Any]:
         """The body as a dict, for `--dry-run` (images shortened for people)."""
         image_list: list[dict[str, str]] = []
         for image in self.images:
-            if isinstance(image, LocalImage):
+            if not isinstance(image, RemoteImage):
                 if shorten_images:
                     text = (
                         f"<{image.base64_length()} Base64 characters of {image.argument}, "

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mivid.errors import InputError
+from mivid.fit import FitRef, fit_image
 from mivid.images import MAX_IMAGES as MAX_IMAGE_COUNT
-from mivid.images import ImageRef, check_image
+from mivid.images import check_image
 from mivid.models import KNOWN_MODELS, CreateRequest, check_create_request
 from mivid.request_body import CreateBody
 
@@ -32,8 +33,10 @@ def new_external_task_id() -> str:
 @dataclass(frozen=True)
 class PreparedCreate:
     request: CreateRequest
-    images: list[ImageRef]
+    images: list[FitRef]
     warnings: list[str] = field(default_factory=list)
+    #: What `--fit` changed, one line per fitted image (for stderr).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def external_task_id(self) -> str:
@@ -58,8 +61,14 @@ def prepare_create(
     callback_url: str | None = None,
     external_task_id: str | None = None,
     base_dir: Path | None = None,
+    fit: str | None = None,
 ) -> PreparedCreate:
-    """Check the options and the images; every problem at once in one InputError."""
+    """Check the options and the images; every problem at once in one InputError.
+
+    With ``fit`` ("pad" or "crop"), a local image that breaks only a size rule
+    is replaced by a conforming in-memory copy (`mivid.fit`), and `notes` says
+    what changed.
+    """
     request, problems = check_create_request(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -71,7 +80,8 @@ def prepare_create(
         callback_url=callback_url,
         external_task_id=external_task_id or new_external_task_id(),
     )
-    images: list[ImageRef] = []
+    images: list[FitRef] = []
+    notes: list[str] = []
     if not image_arguments:
         problems.append(f"no images given — 1 to {MAX_IMAGE_COUNT} are required")
     elif len(image_arguments) > MAX_IMAGE_COUNT:
@@ -79,7 +89,12 @@ def prepare_create(
             f"got {len(image_arguments)} images — at most {MAX_IMAGE_COUNT} are allowed"
         )
     for argument in image_arguments:
-        image, image_problems = check_image(argument, base_dir=base_dir)
+        image: FitRef | None
+        if fit is None:
+            image, image_problems = check_image(argument, base_dir=base_dir)
+        else:
+            image, image_problems, image_notes = fit_image(argument, mode=fit, base_dir=base_dir)
+            notes.extend(image_notes)
         problems.extend(image_problems)
         if image is not None:
             images.append(image)
@@ -91,7 +106,7 @@ def prepare_create(
             f"model `{model_name}` is not one mivid knows ({', '.join(KNOWN_MODELS)}); "
             "sending it anyway"
         )
-    return PreparedCreate(request, images, warnings)
+    return PreparedCreate(request, images, warnings, notes)
 
 
 def submit_create(

@@ -109,6 +109,21 @@ def create(
         help="Your own id for the task, unique per account [default: generated].",
         show_default=False,
     ),
+    fit: bool = typer.Option(
+        False,
+        "--fit",
+        help="Fix local images that break a size rule (over 10 MB, a side under 300 px, "
+        "width:height beyond 2.5:1) in a copy made in memory; the files are never changed. "
+        "Conforming images are sent as they are.",
+    ),
+    fit_mode: str | None = typer.Option(
+        None,
+        "--fit-mode",
+        help="How --fit fixes the aspect ratio: pad (with the edge colour, or transparency) "
+        "or crop (the centre) [default: pad]. Implies --fit.",
+        metavar="pad|crop",
+        show_default=False,
+    ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check everything and print the request body; send nothing."
     ),
@@ -125,6 +140,9 @@ def create(
     problems: list[str] = []
     if prompt is None:
         problems.append("--prompt: required — what the video should show")
+    if fit_mode not in (None, "pad", "crop"):
+        problems.append(f"--fit-mode: {fit_mode!r} is not a choice — use pad or crop")
+    fit_as = None if not (fit or fit_mode) else fit_mode if fit_mode in ("pad", "crop") else "pad"
     try:
         prepared = prepare_create(
             images or [],
@@ -137,11 +155,14 @@ def create(
             watermark=watermark,
             callback_url=callback_url,
             external_task_id=external_task_id,
+            fit=fit_as,
         )
     except InputError as exc:
         raise InputError(problems + exc.problems) from exc
     if problems:
         raise InputError(problems)
+    for note in prepared.notes:
+        out.note(note)
     for warning in prepared.warnings:
         out.warn(warning)
 
