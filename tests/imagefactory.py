@@ -107,6 +107,13 @@ def make_trns_png(path: Path, size: Size = (640, 480)) -> Path:
     return path
 
 
+def make_rgba64_png(path: Path, size: Size = (640, 480)) -> Path:
+    """A 16-bit-per-sample RGBA PNG (Pillow reads these but cannot write them)."""
+    width, height = size
+    rows = (bytes([y % 256, 0x80]) * 4 * width for y in range(height))  # vertical gradient
+    return write_png(path, size, rows, bit_depth=16, color_type=6)
+
+
 def make_interlaced_png(path: Path, size: Size = (640, 480)) -> Path:
     """An Adam7-interlaced RGB PNG. Pillow cannot write interlaced PNGs; `write_png` can."""
     image = picture(size)

@@ -39,6 +39,7 @@ from imagefactory import (
     make_png,
     make_png16,
     make_progressive_jpeg,
+    make_rgba64_png,
     make_rgba_png,
     make_trns_png,
     pad_png_to,
@@ -90,6 +91,7 @@ GOOD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "phone.mpo": (make_mpo, "JPEG"),
     "rgb.png": (make_png, "PNG"),
     "deep.png": (make_png16, "PNG"),
+    "rgba64.png": (make_rgba64_png, "PNG"),
     "palette.png": (make_palette_png, "PNG"),
     "gray.png": (make_grayscale_png, "PNG"),
     "interlaced.png": (make_interlaced_png, "PNG"),
@@ -277,6 +279,12 @@ def test_relative_paths_default_to_the_working_directory(
     assert isinstance(ref, LocalImage)
 
 
+def test_home_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    make_jpeg(tmp_path / "me.jpg")
+    assert accepted("~/me.jpg", tmp_path / "elsewhere").path == tmp_path / "me.jpg"
+
+
 def test_unprintable_argument_stays_on_one_line(tmp_path: Path) -> None:
     (problem,) = problems_of("bad\nname.jpg", tmp_path)
     assert "\n" not in problem
@@ -417,6 +425,13 @@ def test_truncation_is_caught_even_if_pillow_is_told_to_pad(
     truncate(make(tmp_path / "cut.img"), 0.7)
     (problem,) = problems_of("cut.img", tmp_path)
     assert problem.startswith(f"cut.img: {UNDECODABLE}")
+
+
+def test_mpo_with_a_missing_second_picture_is_refused(tmp_path: Path) -> None:
+    path = make_mpo(tmp_path / "phone.jpg")
+    truncate(path, 0.75)  # the first picture is whole, the second is cut
+    (problem,) = problems_of("phone.jpg", tmp_path)
+    assert problem == f"phone.jpg: {UNDECODABLE}picture 2 of 2 ends early"
 
 
 def test_corrupt_files_are_refused(tmp_path: Path) -> None:
@@ -567,6 +582,14 @@ def test_a_lowered_pillow_guard_is_a_problem_line(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     (problem,) = problems_of("a.jpg", tmp_path)
     assert problem.startswith("a.jpg: too many pixels to check safely (")
+
+
+def test_a_lowered_pillow_guard_leaves_png_to_the_streamed_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_png(tmp_path / "a.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert accepted("a.png", tmp_path).width == 640
 
 
 def test_progressive_jpeg_needing_too_much_memory_is_refused(
