@@ -45,8 +45,9 @@ def download(
         False, "--json", help="Print a JSON array of the saved files."
     ),
 ) -> None:
-    """Save the videos of finished tasks as DIR/<task_id>.mp4 (<task_id>-<n>.mp4 for several).
+    """Save the videos of finished tasks.
 
+    Each is saved as DIR/<task_id>.mp4 (<task_id>-<n>.mp4 for several).
     Downloads stream to a hidden .part file renamed when complete; an interrupted
     download resumes where it stopped. Existing files of the same size are skipped.
     Prints the saved paths, one a line.

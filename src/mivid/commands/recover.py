@@ -47,7 +47,9 @@ def recover(
         100, "--limit", min=1, help="Look at most at this many unsettled creates (newest first)."
     ),
 ) -> None:
-    """Settle creates whose outcome is unknown (answer lost, process killed).
+    """Settle creates whose outcome is unknown.
+
+    For example when the answer was lost or the process was killed.
 
     mivid writes each create to a local journal before sending it. When the
     answer never came back, the task may or may not exist: recover asks the

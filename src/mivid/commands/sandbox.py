@@ -6,7 +6,12 @@ import typer
 
 from mivid.app import app, state
 
-sandbox_app = typer.Typer(help="The offline emulator of the Kling API.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The offline emulator of the Kling API.",
+    epilog="Or give any command the global --sandbox: the emulator then runs inside mivid.\n\n"
+    "Example:\n\n  mivid sandbox serve --port 8787",
+    no_args_is_help=True,
+)
 app.add_typer(sandbox_app, name="sandbox")
 
 
@@ -25,7 +30,10 @@ def serve(
         5, "--concurrency-limit", help="Running tasks allowed per account before code 1303."
     ),
 ) -> None:
-    """Serve the emulator over HTTP until Ctrl-C (tasks kept in memory)."""
+    """Serve the emulator over HTTP until Ctrl-C.
+
+    Tasks are kept in memory: they are gone when the server stops.
+    """
     from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, run_server
 
     out = state(ctx).output

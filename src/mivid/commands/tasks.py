@@ -63,7 +63,10 @@ def get(
         help="Print the task object as JSON (an array when several ids or `-` are given).",
     ),
 ) -> None:
-    """Show one task: status, failure reason, times, videos and units deducted."""
+    """Show one task: status, failure reason, times, videos.
+
+    Also the units deducted for it.
+    """
     run = state(ctx)
     wanted = read_ids(ids)
     with run.client() as client:
@@ -104,9 +107,9 @@ def list_tasks(
     json_output: bool = typer.Option(False, "--json", help="Print a JSON array of task objects."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print task ids only, one a line."),
 ) -> None:
-    """List tasks, newest first: a table on a terminal, tab-separated lines in a pipe.
+    """List tasks, newest first.
 
-    The lines in a pipe are: task id, status, created (ISO 8601, UTC), video length
+    A table on a terminal, tab-separated lines in a pipe. The lines in a pipe are: task id, status, created (ISO 8601, UTC), video length
     in seconds, external id, first video URL.
     """
     problems = []

@@ -80,7 +80,10 @@ def wait(
         False, "--json", help="Print the final task objects as a JSON array."
     ),
 ) -> None:
-    """Wait for tasks to end; exit 0 when all succeeded, 1 when any failed, 6 on timeout."""
+    """Wait for tasks to end, and optionally save their videos.
+
+    Exit status 0 when all succeeded, 1 when any failed, 6 on timeout.
+    """
     from mivid.errors import InputError
     from mivid.waiting import raise_for_failures
 
