@@ -28,7 +28,6 @@ import httpx
 from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
 
 RETENTION_NOTE = "the service deletes result videos 30 days after they are made: keep your copy"
-CHUNK = 64 * 1024
 ATTEMPTS = 4
 
 Progress = Callable[[Path, int, "int | None"], None]
@@ -86,9 +85,7 @@ def plan_videos(
         key = "watermark_url" if watermarked else "url"
         urls = [video.get(key) for video in (videos or []) if isinstance(video, dict)]
         if not urls or not all(isinstance(url, str) and url for url in urls):
-            what = (
-                "a watermarked copy (create it with --watermark)" if watermarked else "a video URL"
-            )
+            what = "watermarked copy (create it with --watermark)" if watermarked else "video URL"
             missing.append(f"task {task_id} has no {what}")
             continue
         name = _safe_name(task_id)
@@ -304,7 +301,7 @@ def _attempt(
             if on_progress is not None:
                 on_progress(path, done, total)
             with part.open(mode) as sink:
-                for chunk in response.iter_bytes(CHUNK):
+                for chunk in response.iter_bytes():
                     sink.write(chunk)
                     done += len(chunk)
                     if on_progress is not None:

@@ -178,29 +178,38 @@ class Output:
                 self.line("\t".join(_tsv_cell(cell) for cell in task_tsv_row(task)))
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
-        table.add_column("TASK ID", no_wrap=True)
-        table.add_column("STATUS", no_wrap=True)
-        table.add_column("CREATED", no_wrap=True)
-        table.add_column("LENGTH", no_wrap=True, justify="right")
-        table.add_column("EXTERNAL ID", overflow="ellipsis", no_wrap=True, max_width=32)
-        table.add_column("VIDEO", overflow="ellipsis", no_wrap=True, ratio=1)
-        for task in tasks:
-            first = task.videos[0] if task.videos else None
-            table.add_row(
-                task.task_id,
-                f"[{STATUS_STYLES.get(task.task_status, '')}]{_escape(task.task_status)}[/]"
-                if task.task_status in STATUS_STYLES
-                else _escape(task.task_status),
-                relative_time(task.created) or "-",
-                f"{first.duration}s" if first is not None and first.duration else "",
-                _escape(task.external_task_id or ""),
-                _escape(first.url or "") if first is not None else "",
-            )
         if not tasks:
             self.note("no tasks")
             return
+        rows = []
+        for task in tasks:
+            first = task.videos[0] if task.videos else None
+            rows.append(
+                [
+                    task.task_id,
+                    task.task_status,
+                    relative_time(task.created) or "-",
+                    f"{first.duration}s" if first is not None and first.duration else "",
+                    task.external_task_id or "",
+                    (first.url or "") if first is not None else "",
+                ]
+            )
+        headers = ["TASK ID", "STATUS", "CREATED", "LENGTH", "EXTERNAL ID", "VIDEO"]
+        widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+        # The id, status, time and length keep their width; the external id and then
+        # the URL give way (cut with an ellipsis) when the terminal is narrow.
+        room = self.out().width - 2 * (len(headers) - 1)
+        widths[4] = min(widths[4], max(11, room - sum(widths[:4]) - min(widths[5], 40)))
+        widths[5] = min(widths[5], max(5, room - sum(widths[:5])))
+        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+        for header, width in zip(headers, widths):
+            table.add_column(header, no_wrap=True, width=width)
+        for row in rows:
+            cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
+            cells[1].stylize(STATUS_STYLES.get(row[1], ""))
+            table.add_row(*cells)
         self.out().print(table)
 
     def wait_summary(self, tasks: list[Task], *, saved: dict[str, list[str]] | None = None) -> None:
@@ -267,10 +276,8 @@ def _tsv_cell(value: str) -> str:
     return value.replace("\t", " ").replace("\n", " ")
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def local_time(moment: datetime | None) -> str:

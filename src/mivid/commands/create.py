@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mivid.app import app, state
+from mivid.app import AppState, app, state
 from mivid.errors import InputError
 
 if TYPE_CHECKING:
+    from mivid.client import KlingClient
     from mivid.journal import Journal
     from mivid.render import Output
 
@@ -129,6 +131,27 @@ def create(
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the task object as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the task id alone."),
+    wait: bool = typer.Option(
+        False, "--wait", "-w", help="Wait for the task to end (exit 1 if it fails)."
+    ),
+    download_dir: Path | None = typer.Option(
+        None,
+        "--download",
+        "-d",
+        help="Wait, then save the video into this folder (implies --wait).",
+        metavar="DIR",
+        show_default=False,
+    ),
+    watermarked: bool = typer.Option(
+        False, "--watermarked", help="With --download: save the watermarked copy."
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        help="With --wait: give up waiting after this many seconds (exit 6).",
+        metavar="SECONDS",
+        show_default=False,
+    ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
     from mivid.models import parse_task
@@ -143,6 +166,13 @@ def create(
     if fit_mode not in (None, "pad", "crop"):
         problems.append(f"--fit-mode: {fit_mode!r} is not a choice — use pad or crop")
     fit_as = None if not (fit or fit_mode) else fit_mode if fit_mode in ("pad", "crop") else "pad"
+    follow = wait or download_dir is not None
+    if watermarked and download_dir is None:
+        problems.append("--watermarked: only with --download DIR")
+    if timeout is not None and not follow:
+        problems.append("--timeout: only with --wait")
+    elif timeout is not None and timeout < 0:
+        problems.append(f"--timeout: {timeout:g} — must not be negative")
     try:
         prepared = prepare_create(
             images or [],
@@ -187,9 +217,58 @@ def create(
         finally:
             if journal is not None:
                 journal.close()
+        if follow:
+            _wait_after_create(
+                run,
+                client,
+                task,
+                download_dir=download_dir,
+                watermarked=watermarked,
+                timeout=timeout,
+                json_output=json_output,
+                quiet=quiet,
+            )
+            return
     if json_output:
         out.json(task)
     elif quiet:
         out.line(str(task["task_id"]))
     else:
         out.created_task(parse_task(task), sandbox=settings.sandbox)
+
+
+def _wait_after_create(
+    run: AppState,
+    client: KlingClient,
+    task: dict[str, Any],
+    *,
+    download_dir: Path | None,
+    watermarked: bool,
+    timeout: float | None,
+    json_output: bool,
+    quiet: bool,
+) -> None:
+    """`create --wait`: show the new task, follow it to its end, save its video."""
+    from mivid.commands.wait import follow_tasks, show_summary
+    from mivid.models import parse_task
+    from mivid.waiting import raise_for_failures
+
+    out = run.output
+    if quiet:
+        out.line(str(task["task_id"]))
+    elif not json_output:
+        out.created_task(parse_task(task), sandbox=run.settings.sandbox)
+    followed = follow_tasks(
+        run,
+        client,
+        [str(task["task_id"])],
+        timeout=timeout,
+        download_dir=download_dir,
+        watermarked=watermarked,
+        quiet=json_output,
+    )
+    if json_output:
+        out.json(followed.tasks[0])
+    elif not quiet:
+        show_summary(run, followed)
+    raise_for_failures(followed.tasks)

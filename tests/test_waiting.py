@@ -1,0 +1,200 @@
+"""Polling: the schedule's promises, side-by-side queries, timeouts — on a fake clock.
+
+A real KlingClient talks to the emulator in-process; the emulator and the wait
+share one FakeClock that only the wait's injected sleep moves, so no test
+really sleeps and every query is counted in `emulator.received`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mivid.auth import JwtCredentials
+from mivid.client import KlingClient
+from mivid.errors import ExitCode, NotFoundError, TaskFailedError, WaitTimeoutError
+from mivid.sandbox import Emulator, EmulatorTransport, FakeClock
+from mivid.waiting import (
+    PollSchedule,
+    StillRunningError,
+    TasksFailedError,
+    raise_for_failures,
+    wait_for_tasks,
+)
+
+BASE = "http://kling.test"
+IMAGE_URL = "https://example.com/cat.png"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_emulator(clock: FakeClock, seconds: float) -> Emulator:
+    return Emulator(
+        access_keys={"ak": "sk"},
+        clock=clock,
+        processing_after=min(1.0, seconds / 3),
+        succeed_after=seconds,
+        concurrency_limit=50,
+    )
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> Iterator[Emulator]:
+    emu = make_emulator(clock, 6.0)
+    yield emu
+    emu.close()
+
+
+def client_for(emulator: Emulator, clock: FakeClock) -> KlingClient:
+    return KlingClient(
+        BASE,
+        JwtCredentials("ak", "sk", clock=clock),
+        transport=EmulatorTransport(emulator),
+        sleep=clock.advance,
+        clock=clock,
+    )
+
+
+def create(client: KlingClient, external_id: str, prompt: str = "a cat") -> str:
+    body = json.dumps(
+        {
+            "image_list": [{"image": IMAGE_URL}],
+            "prompt": prompt,
+            "external_task_id": external_id,
+        }
+    ).encode()
+    task = client.create_task([body], content_length=len(body), external_task_id=external_id)
+    return str(task["task_id"])
+
+
+def queries(emulator: Emulator) -> int:
+    return sum(1 for request in emulator.received if request.method == "GET")
+
+
+def test_a_six_second_task_is_noticed_within_three_seconds_in_at_most_ten_queries(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    with client_for(emulator, clock) as client:
+        created = clock()
+        task_id = create(client, "fast")
+        tasks = wait_for_tasks(client, [task_id], clock=clock, sleep=clock.advance)
+    assert tasks[0]["task_status"] == "succeed"
+    noticed = clock() - created
+    assert 6.0 <= noticed <= 9.0, noticed
+    assert queries(emulator) <= 10
+
+
+def test_a_slow_task_costs_a_few_dozen_queries_and_the_pause_is_capped(
+    clock: FakeClock,
+) -> None:
+    emulator = make_emulator(clock, 300.0)
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        clock.advance(seconds)
+
+    with emulator, client_for(emulator, clock) as client:
+        task_id = create(client, "slow")
+        tasks = wait_for_tasks(client, [task_id], clock=clock, sleep=sleep)
+    assert tasks[0]["task_status"] == "succeed"
+    assert 20 <= queries(emulator) <= 40
+    assert max(pauses) == pytest.approx(12.0)
+    assert pauses == sorted(pauses), "the pause only grows"
+
+
+def test_the_schedule_starts_at_the_first_interval_and_grows_to_the_cap() -> None:
+    schedule = PollSchedule(first=0.5, factor=2.0, cap=3.0).intervals()
+    assert [next(schedule) for _ in range(6)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+def test_twenty_tasks_take_as_long_as_the_slowest(emulator: Emulator, clock: FakeClock) -> None:
+    with client_for(emulator, clock) as client:
+        created = clock()
+        ids = [create(client, f"many-{n}") for n in range(20)]
+        tasks = wait_for_tasks(client, ids, clock=clock, sleep=clock.advance)
+    assert [task["task_id"] for task in tasks] == ids
+    assert all(task["task_status"] == "succeed" for task in tasks)
+    assert clock() - created <= 9.0
+    assert queries(emulator) <= 20 * 10
+
+
+def test_every_unfinished_task_is_queried_at_once_not_one_after_the_other() -> None:
+    """Each query blocks until all five are in flight: only side-by-side polling passes."""
+    ids = [f"t{n}" for n in range(5)]
+    barrier = threading.Barrier(len(ids), timeout=5)
+    threads: set[str] = set()
+
+    class Concurrent:
+        def get_task(self, task_id: str) -> dict[str, Any]:
+            barrier.wait()
+            threads.add(threading.current_thread().name)
+            return {"task_id": task_id, "task_status": "succeed"}
+
+    tasks = wait_for_tasks(Concurrent(), ids, sleep=lambda _: None)
+    assert [task["task_id"] for task in tasks] == ids
+    assert len(threads) == len(ids)
+
+
+def test_a_failed_task_ends_the_wait_and_names_its_reason(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    with client_for(emulator, clock) as client:
+        good = create(client, "good")
+        bad = create(client, "bad", prompt="a cat [fail]")
+        tasks = wait_for_tasks(client, [good, bad], clock=clock, sleep=clock.advance)
+    assert [task["task_status"] for task in tasks] == ["succeed", "failed"]
+    with pytest.raises(TasksFailedError) as caught:
+        raise_for_failures(tasks)
+    assert isinstance(caught.value, TaskFailedError)
+    assert caught.value.exit_code == ExitCode.TASK_FAILED
+    assert caught.value.lines() == [f"task {bad} failed: {tasks[1]['task_status_msg']}"]
+    assert "[fail]" in caught.value.lines()[0]
+
+
+def test_timeout_raises_with_the_tasks_still_running(emulator: Emulator, clock: FakeClock) -> None:
+    with client_for(emulator, clock) as client:
+        task_id = create(client, "long")
+        started = clock()
+        with pytest.raises(StillRunningError) as caught:
+            wait_for_tasks(client, [task_id], timeout=3.0, clock=clock, sleep=clock.advance)
+    assert isinstance(caught.value, WaitTimeoutError)
+    assert caught.value.exit_code == ExitCode.WAIT_TIMEOUT
+    assert caught.value.pending == [task_id]
+    assert clock() - started == pytest.approx(3.0)
+    assert task_id in caught.value.message
+
+
+def test_a_task_that_does_not_exist_raises_not_found(emulator: Emulator, clock: FakeClock) -> None:
+    with client_for(emulator, clock) as client, pytest.raises(NotFoundError) as caught:
+        wait_for_tasks(client, ["123456789012345678"], clock=clock, sleep=clock.advance)
+    assert caught.value.exit_code == ExitCode.API_REFUSED
+
+
+def test_on_update_sees_every_round_and_repeated_ids_are_asked_once(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    seen: list[dict[str, str]] = []
+    with client_for(emulator, clock) as client:
+        task_id = create(client, "updates")
+        wait_for_tasks(
+            client,
+            [task_id, task_id],
+            clock=clock,
+            sleep=clock.advance,
+            on_update=lambda latest: seen.append(
+                {key: (task or {}).get("task_status", "") for key, task in latest.items()}
+            ),
+        )
+    statuses = [round_[task_id] for round_ in seen]
+    assert statuses[0] == "submitted"
+    assert "processing" in statuses
+    assert statuses[-1] == "succeed"
+    assert len(seen) == queries(emulator)
