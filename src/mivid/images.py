@@ -11,20 +11,22 @@ billed upload. Every problem in every argument is collected and raised as one
 How the decoding stays cheap and bounded (one file at a time, its bytes read
 once into memory — at most 10 MB — hashed, decoded, released):
 
-* **JPEG** (and MPO, the multi-picture JPEG phones write: its first picture is
-  decoded, the others only checked to lie whole where its index says) is decoded with ``Image.draft()`` at 1/8 scale. libjpeg still runs
-  the whole entropy-coded stream, so corruption that libjpeg treats as an
-  error and any truncation are found, but the pixel buffer is 64 times
-  smaller: a 100-megapixel baseline JPEG checks in well under a second in
-  tens of MB. Truncation is detected twice: Pillow raises on a premature end
-  unless ``ImageFile.LOAD_TRUNCATED_IMAGES`` was set by someone (it is
+* **JPEG** (and MPO, the multi-picture JPEG phones write: its first picture
+  is decoded, the others only checked to lie whole where its index says) is
+  decoded with ``Image.draft()`` at 1/8 scale. libjpeg still runs the whole
+  entropy-coded stream, so corruption that libjpeg treats as an error and any
+  truncation are found, but the pixel buffer is 64 times smaller: a
+  100-megapixel, 10 MB baseline JPEG checks in about 0.25 s and 40 MB.
+  Truncation is detected twice: Pillow raises on a premature end unless
+  ``ImageFile.LOAD_TRUNCATED_IMAGES`` was set by someone (it is
   process-global, so it is not trusted), and the stream handed to Pillow
   records whether the decoder asked for bytes past the end of the file —
-  which a complete JPEG never does. A *progressive* JPEG cannot be decoded
-  at reduced cost: libjpeg keeps every DCT coefficient of the whole image
-  (2 bytes per sample), so one whose coefficient buffer would exceed
+  which a complete JPEG never does. A *progressive* JPEG cannot be decoded at
+  reduced cost: libjpeg keeps every DCT coefficient of the whole image (2
+  bytes per sample), so one whose coefficient buffer would exceed
   `PROGRESSIVE_MAX_BYTES` is refused with a clear line instead of risking
-  gigabytes.
+  gigabytes. Garbage inside the entropy-coded data is only a libjpeg
+  *warning* (grey blocks); no decoder can tell it from a real picture.
 * **PNG** is verified by a small streaming reader of our own, whatever its
   size: signature, IHDR first and valid, every chunk's CRC, PLTE where
   needed, IDAT runs inflated in constant memory (bounded input and output
@@ -32,10 +34,10 @@ once into memory — at most 10 MB — hashed, decoded, released):
   what IHDR implies (for interlaced images the seven Adam7 passes), and IEND
   present. It does not depend on Pillow's process-global flags and never
   holds more than about a megabyte of pixels (the worst case under
-  `MAX_PIXELS`, a flat 13000×13000 16-bit RGBA PNG — 1.35 GB inflated — takes
-  under a second in ~30 MB). PNGs of at most
-  `FULL_DECODE_MAX_PIXELS` are additionally decoded fully by Pillow as a
-  second opinion; bigger ones (a 20000×20000 flat-colour PNG would need GBs)
+  `MAX_PIXELS`, a flat 13000×13000 16-bit RGBA PNG — 1.35 GB inflated —
+  takes under a second in ~30 MB). PNGs of at most `FULL_DECODE_MAX_PIXELS`
+  are additionally decoded fully by Pillow as a second opinion; bigger ones
+  (a 20000×20000 flat-colour PNG would need GBs)
   rely on the streaming check alone.
 * **Pillow's decompression-bomb guard** is decided per file, never silenced
   for the process: Pillow is only ever asked to open a file we decode at
@@ -44,9 +46,10 @@ once into memory — at most 10 MB — hashed, decoded, released):
   any decoding — is recorded and dropped inside that one call; its *error*
   (a global threshold that another part of a process may lower) becomes a
   problem line for a JPEG (for a PNG the streamed verification stands and
-  Pillow's second opinion is skipped). Our own limit, `MAX_PIXELS` (Pillow's default hard limit),
-  applies to every format whatever Pillow's global says: above it a file is
-  refused as too large to check, before any pixel is decoded.
+  Pillow's second opinion is skipped). Our own limit, `MAX_PIXELS` (Pillow's
+  default hard limit), applies to every format whatever Pillow's global
+  says: above it a file is refused as too large to check, before any pixel
+  is decoded.
 * **EXIF orientation** (JPEG APP1, PNG eXIf) is applied to the reported size:
   `LocalImage.width`/`height` are what the user sees. The rules are symmetric,
   so this changes messages, never verdicts. Unreadable EXIF is ignored.
@@ -75,6 +78,17 @@ from mivid.errors import InputError
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
     from PIL.MpoImagePlugin import MpoImageFile
+
+__all__ = [
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
+    "MIN_SIDE",
+    "ImageRef",
+    "LocalImage",
+    "RemoteImage",
+    "check_image",
+    "check_images",
+]
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MIN_SIDE = 300
