@@ -1,0 +1,213 @@
+"""`mivid get` and `mivid list` through the real command line, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_png
+from mivid.sandbox import EmulatorServer, FakeClock
+
+RunMivid = Callable[..., Any]
+COLLECTION = "/v1/videos/multi-image2video"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.fixture
+def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    return kling_env
+
+
+def create(mivid: RunMivid, tmp_path: Path, *extra: str, prompt: str = "a cat") -> dict[str, Any]:
+    image = make_png(tmp_path / "front.png")
+    result = mivid("create", str(image), "--prompt", prompt, "--json", *extra)
+    assert result.exit_code == 0, result
+    task: dict[str, Any] = json.loads(result.stdout)
+    return task
+
+
+def list_queries(server: EmulatorServer) -> list[dict[str, str]]:
+    return [
+        r.query
+        for r in server.emulator.received
+        if r.method == "GET" and r.path == COLLECTION and "external_task_id" not in r.query
+    ]
+
+
+def test_get_by_task_id_and_by_external_id(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    created = create(mivid, tmp_path, "--external-task-id", "my-cat-1")
+    task_id = created["task_id"]
+
+    result = mivid("get", task_id)
+    assert result.exit_code == 0, result
+    assert f"task id: {task_id}" in result.stdout
+    assert "status: submitted" in result.stdout
+    assert "external id: my-cat-1" in result.stdout
+    assert re.search(r"created: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(just now\)", result.stdout)
+
+    fake_clock.advance(10)
+    by_external = mivid("get", "my-cat-1", "--json")
+    assert by_external.exit_code == 0, by_external
+    task = json.loads(by_external.stdout)
+    assert task == api.emulator.tasks()[0]
+    assert task["task_status"] == "succeed"
+
+    shown = mivid("get", "my-cat-1").stdout
+    video = task["task_result"]["videos"][0]
+    assert f"video: {video['url']} (5.1 s)" in shown
+    assert "units: 1" in shown
+    assert not ANSI.search(shown)
+
+
+def test_get_shows_the_reason_a_task_failed(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    task_id = create(mivid, tmp_path, prompt="a cat [fail]")["task_id"]
+    fake_clock.advance(10)
+    result = mivid("get", task_id)
+    assert result.exit_code == 0
+    assert "status: failed" in result.stdout
+    assert "reason: content-safety policy triggered" in result.stdout
+
+
+def test_an_unknown_id_exits_4_with_one_clear_line(mivid: RunMivid, api: EmulatorServer) -> None:
+    result = mivid("get", "no-such-task")
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert "error: no task `no-such-task`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_get_reads_ids_from_stdin_and_prints_an_array(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    ids = [create(mivid, tmp_path)["task_id"] for _ in range(2)]
+    result = mivid("get", "-", "--json", input="\n".join(ids) + "\n\n")
+    assert result.exit_code == 0, result
+    assert [task["task_id"] for task in json.loads(result.stdout)] == ids
+
+
+def test_list_in_a_pipe_is_tab_separated_with_iso_times(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    first = create(mivid, tmp_path, "--external-task-id", "ext-a")["task_id"]
+    second = create(mivid, tmp_path)["task_id"]
+    fake_clock.advance(10)
+    result = mivid("list")
+    assert result.exit_code == 0, result
+    lines = result.stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == [second, first]  # newest first
+    cells = lines[1].split("\t")
+    assert cells[1] == "succeed"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", cells[2])
+    assert cells[3:5] == ["5.1", "ext-a"]
+    assert cells[5].endswith(f"/sandbox/videos/{first}.mp4")
+    assert not ANSI.search(result.stdout)
+    assert list_queries(api)[-1] == {"pageNum": "1", "pageSize": "30"}
+
+
+def test_list_json_quiet_status_and_paging(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    ids = [create(mivid, tmp_path)["task_id"] for _ in range(3)]
+    fake_clock.advance(10)
+    failing = create(mivid, tmp_path, prompt="[fail] a cat")["task_id"]
+
+    as_json = mivid("list", "--json", "--page", "2", "--page-size", "3")
+    assert as_json.exit_code == 0, as_json
+    assert [task["task_id"] for task in json.loads(as_json.stdout)] == [ids[0]]
+    assert list_queries(api)[-1] == {"pageNum": "2", "pageSize": "3"}
+
+    every = mivid("list", "--all", "--page-size", "2", "-q")
+    assert every.stdout.split() == [failing, *reversed(ids)]
+    assert list_queries(api)[-3:] == [
+        {"pageNum": "1", "pageSize": "2"},
+        {"pageNum": "2", "pageSize": "2"},
+        {"pageNum": "3", "pageSize": "2"},
+    ]
+
+    running = mivid("list", "--status", "submitted", "-q")
+    assert running.stdout.split() == [failing]
+
+
+def test_list_refuses_bad_options_all_at_once_and_sends_nothing(
+    mivid: RunMivid, api: EmulatorServer
+) -> None:
+    result = mivid("list", "--page", "0", "--page-size", "501", "--status", "done")
+    assert result.exit_code == 2
+    assert "--page: 0" in result.stderr
+    assert "--page-size: 501" in result.stderr
+    assert "--status: `done`" in result.stderr
+    assert api.emulator.received == []
+
+
+def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run mivid with stdout on a pseudo-terminal, as a person sees it."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
+    if process.stderr:
+        process.stderr.close()
+    return b"".join(chunks).decode()
+
+
+def test_list_on_a_terminal_is_a_coloured_table_that_fits_the_width(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    task_id = create(mivid, tmp_path, "--external-task-id", "x" * 60)["task_id"]
+    fake_clock.advance(10)
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
+    shown = run_on_terminal(["list"], env)
+    assert "\x1b[32m" in shown  # succeed in green
+    plain = ANSI.sub("", shown).replace("\r", "")
+    lines = [line for line in plain.splitlines() if line.strip()]
+    assert lines[0].split()[:2] == ["TASK", "ID"]
+    assert task_id in lines[1]
+    assert "succeed" in lines[1]
+    assert "…" in lines[1]  # the long external id or URL gave way
+    assert all(len(line) <= 80 for line in lines)
+
+    no_color = run_on_terminal(["list"], {**env, "NO_COLOR": "1"})
+    assert "\x1b[32m" not in no_color
+
+
+def test_json_queries_import_neither_pydantic_nor_rich(api: EmulatorServer) -> None:
+    probe = (
+        "import sys; from mivid.cli import run; "
+        "codes = [run(['list', '--json']), run(['get', 'nope', '--json'])]; "
+        "print(codes, 'pydantic' in sys.modules, 'rich' in sys.modules, file=sys.stderr)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=30
+    )
+    assert completed.stderr.strip().splitlines()[-1] == "[0, 4] False False", completed.stderr

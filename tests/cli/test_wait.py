@@ -1,0 +1,191 @@
+"""`mivid wait` through the real command line: exit statuses, downloads, resume hints."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mivid.sandbox import EmulatorServer, FakeClock, Fault
+from mivid.sandbox.video import video_bytes
+
+RunMivid = Callable[..., Any]
+COLLECTION = "/v1/videos/multi-image2video"
+
+
+@pytest.fixture
+def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    return kling_env
+
+
+def new_task(server: EmulatorServer, prompt: str = "a cat") -> str:
+    """A task made straight at the emulator (the create command has its own tests)."""
+    import httpx
+    import jwt
+
+    now = int(server.emulator.clock())
+    token = jwt.encode({"iss": "test-ak", "exp": now + 1800, "nbf": now - 5}, "test-sk")
+    body = {"image_list": [{"image": "https://example.com/a.png"}], "prompt": prompt}
+    answer = httpx.post(
+        server.url + COLLECTION, json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["data"]["task_id"])
+
+
+def gets(server: EmulatorServer) -> int:
+    return sum(1 for r in server.emulator.received if r.path.startswith(COLLECTION + "/"))
+
+
+def test_wait_prints_each_task_and_exits_0(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock
+) -> None:
+    task_id = new_task(api)
+    fake_clock.advance(10)
+    result = mivid("wait", task_id)
+    assert result.exit_code == 0, result
+    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
+    assert f"  video: {api.url}/sandbox/videos/{task_id}.mp4" in result.stdout
+    assert result.stderr == ""  # a pipe: no live lines
+
+
+def test_wait_json_prints_the_final_task_objects(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock
+) -> None:
+    ids = [new_task(api), new_task(api)]
+    fake_clock.advance(10)
+    result = mivid("wait", *ids, "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == api.emulator.tasks()
+    assert result.stderr == ""
+
+
+def test_wait_download_saves_the_served_bytes(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    task_id = new_task(api)
+    fake_clock.advance(10)
+    result = mivid("wait", task_id, "--download", str(tmp_path / "out"))
+    assert result.exit_code == 0, result
+    saved = tmp_path / "out" / f"{task_id}.mp4"
+    assert saved.read_bytes() == video_bytes(task_id)
+    assert f"  saved: {saved}" in result.stdout
+    assert "30 days" in result.stderr
+
+
+def test_a_failed_task_exits_1_with_its_reason(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    good, bad = new_task(api), new_task(api, prompt="a cat [fail]")
+    fake_clock.advance(10)
+    result = mivid("wait", good, bad, "--download", str(tmp_path))
+    assert result.exit_code == 1, result
+    reason = api.emulator.tasks()[1]["task_status_msg"]
+    assert f"error: task {bad} failed: {reason}" in result.stderr
+    assert f"{bad}\tfailed\n  reason: {reason}" in result.stdout
+    assert (tmp_path / f"{good}.mp4").exists()  # the good one is still saved
+    assert not (tmp_path / f"{bad}.mp4").exists()
+
+
+def test_timeout_on_a_running_task_exits_6_with_the_resume_command(
+    mivid: RunMivid, api: EmulatorServer
+) -> None:
+    task_id = new_task(api)
+    result = mivid("wait", task_id, "--timeout", "0", "--download", "out dir")
+    assert result.exit_code == 6, result
+    assert f"still running: {task_id} (submitted)" in result.stderr
+    assert f"resume with: mivid wait {task_id} --download 'out dir'" in result.stderr
+
+
+def test_an_unknown_id_exits_4(mivid: RunMivid, api: EmulatorServer) -> None:
+    result = mivid("wait", "123456789012345678")
+    assert result.exit_code == 4
+    assert "no task `123456789012345678`" in result.stderr
+
+
+def test_several_tasks_are_polled_side_by_side(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock
+) -> None:
+    ids = [new_task(api) for _ in range(4)]
+    fake_clock.advance(10)
+    api.emulator.inject(Fault.delay(0.5, on="get", times=4))
+    started = time.monotonic()
+    result = mivid("wait", *ids, "--json")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result
+    assert gets(api) == 4
+    assert 0.5 <= elapsed < 1.5, f"four 0.5 s queries took {elapsed:.2f} s: not side by side"
+
+
+def test_ids_come_from_stdin(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    ids = [new_task(api), new_task(api)]
+    fake_clock.advance(10)
+    listed = mivid("list", "--json")
+    piped = "\n".join(task["task_id"] for task in json.loads(listed.stdout)) + "\n"
+    result = mivid("wait", "-", "--download", str(tmp_path), input=piped)
+    assert result.exit_code == 0, result
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == sorted(f"{i}.mp4" for i in ids)
+
+
+def test_bad_options_exit_2_before_any_query(mivid: RunMivid, api: EmulatorServer) -> None:
+    result = mivid("wait", "1", "--interval", "0", "--timeout", "-1")
+    assert result.exit_code == 2
+    assert "--interval: 0" in result.stderr
+    assert "--timeout: -1" in result.stderr
+    assert api.emulator.received == []
+
+
+def test_the_sandbox_waits_and_times_out_too(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "60")
+    from imagefactory import make_png
+
+    image = str(make_png(tmp_path / "a.png"))
+    created = mivid("--sandbox", "create", image, "--prompt", "waves", "-q")
+    task_id = created.stdout.strip()
+    result = mivid("--sandbox", "wait", task_id, "--timeout", "0")
+    assert result.exit_code == 6, result
+    assert f"resume with: mivid --sandbox wait {task_id}" in result.stderr
+
+
+def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
+    import os
+
+    from imagefactory import make_png
+
+    env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "60"}
+    image = str(make_png(tmp_path / "a.png"))
+    created = subprocess.run(
+        [sys.executable, "-m", "mivid", "--sandbox", "create", image, "--prompt", "x", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    task_id = created.stdout.strip()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", "--sandbox", "wait", task_id, "-d", "out"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130, err
+    assert time.monotonic() - stopped < 2
+    assert f"Resume with: mivid --sandbox wait {task_id} --download out" in err
+    assert out == ""
