@@ -1,0 +1,93 @@
+"""`mivid create --wait [--download DIR]`: the whole lifecycle in one command."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_png
+from mivid.sandbox import Emulator, EmulatorServer
+from mivid.sandbox.video import video_bytes
+
+RunMivid = Callable[..., Any]
+
+
+@pytest.fixture
+def quick_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    """The emulator on a real clock, with tasks that end as soon as they are made."""
+    emulator = Emulator(
+        access_keys={"test-ak": "test-sk"}, clock=time.time, processing_after=0, succeed_after=0
+    )
+    with emulator, EmulatorServer(emulator) as server:
+        monkeypatch.setenv("KLING_BASE_URL", server.url)
+        monkeypatch.setenv("KLING_ACCESS_KEY", "test-ak")
+        monkeypatch.setenv("KLING_SECRET_KEY", "test-sk")
+        yield server
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> str:
+    return str(make_png(tmp_path / "front.png"))
+
+
+def test_create_wait_download_leaves_the_served_video(
+    mivid: RunMivid, quick_api: EmulatorServer, image: str, tmp_path: Path
+) -> None:
+    result = mivid(
+        "create", image, "--prompt", "a cat", "--wait", "--download", str(tmp_path / "v")
+    )
+    assert result.exit_code == 0, result
+    [task] = quick_api.emulator.tasks()
+    task_id = task["task_id"]
+    assert f"task id: {task_id}" in result.stdout  # create's own answer first
+    assert f"{task_id}\tsucceed" in result.stdout
+    saved = tmp_path / "v" / f"{task_id}.mp4"
+    assert f"saved: {saved}" in result.stdout
+    assert saved.read_bytes() == video_bytes(task_id)
+
+
+def test_create_wait_json_prints_the_final_task_alone(
+    mivid: RunMivid, quick_api: EmulatorServer, image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "a cat", "--wait", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == quick_api.emulator.tasks()[0]
+    assert result.stderr == ""
+
+
+def test_create_wait_quiet_prints_the_id_and_a_failure_exits_1(
+    mivid: RunMivid, quick_api: EmulatorServer, image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "a cat [fail]", "--wait", "-q")
+    assert result.exit_code == 1, result
+    [task] = quick_api.emulator.tasks()
+    assert result.stdout == f"{task['task_id']}\n"
+    assert f"task {task['task_id']} failed: {task['task_status_msg']}" in result.stderr
+
+
+def test_wait_options_without_wait_are_refused_before_sending(
+    mivid: RunMivid, quick_api: EmulatorServer, image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "a cat", "--watermarked", "--timeout", "5")
+    assert result.exit_code == 2
+    assert "--watermarked: only with --download DIR" in result.stderr
+    assert "--timeout: only with --wait" in result.stderr
+    assert quick_api.emulator.received == []
+
+
+def test_the_sandbox_creates_waits_and_downloads(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, image: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    result = mivid("--sandbox", "create", image, "--prompt", "waves", "-d", str(tmp_path / "out"))
+    assert result.exit_code == 0, result
+    [video] = list((tmp_path / "out").glob("*.mp4"))
+    task_id = video.stem
+    assert video.read_bytes() == video_bytes(task_id)
+    shown = mivid("--sandbox", "get", task_id, "--json")
+    assert json.loads(shown.stdout)["task_status"] == "succeed"
