@@ -204,7 +204,7 @@ class Output:
         widths[4] = min(widths[4], max(11, room - sum(widths[:4]) - min(widths[5], 40)))
         widths[5] = min(widths[5], max(5, room - sum(widths[:5])))
         table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-        for header, width in zip(headers, widths):
+        for header, width in zip(headers, widths, strict=True):
             table.add_column(header, no_wrap=True, width=width)
         for row in rows:
             cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]

@@ -181,7 +181,7 @@ def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    time.sleep(1.5)
+    time.sleep(1.0)  # started, and polling
     process.send_signal(signal.SIGINT)
     stopped = time.monotonic()
     out, err = process.communicate(timeout=10)
