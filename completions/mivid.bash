@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch sandbox config" ;;
         "mivid sandbox") echo "serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -21,6 +21,7 @@ _mivid_options() {
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --help" ;;
         "mivid download") echo "--output -o --watermarked --force --json --help" ;;
         "mivid recover") echo "--json --limit --help" ;;
+        "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
         "mivid config") echo "--help" ;;
@@ -44,6 +45,8 @@ _mivid_takes_value() {
         "mivid list --page-size" | "mivid list --status" | "mivid wait --interval" | \
         "mivid wait --timeout" | "mivid wait --download" | "mivid wait -d" | \
         "mivid download --output" | "mivid download -o" | "mivid recover --limit" | \
+        "mivid batch --concurrency" | "mivid batch -c" | "mivid batch --download" | \
+        "mivid batch -d" | "mivid batch --fit-mode" | "mivid batch --interval" | \
         "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
         "mivid sandbox serve --concurrency-limit")
             return 0 ;;
@@ -59,14 +62,15 @@ _mivid_option_values() {
             _mivid_words "5 10" "$3" ;;
         "mivid --region")
             _mivid_words "global china" "$3" ;;
-        "mivid create --fit-mode")
+        "mivid create --fit-mode" | "mivid batch --fit-mode")
             _mivid_words "pad crop" "$3" ;;
         "mivid create --mode")
             _mivid_words "std pro" "$3" ;;
         "mivid list --status")
             _mivid_words "submitted processing succeed failed" "$3" ;;
         "mivid create --download" | "mivid create -d" | "mivid wait --download" | \
-        "mivid wait -d" | "mivid download --output" | "mivid download -o")
+        "mivid wait -d" | "mivid download --output" | "mivid download -o" | \
+        "mivid batch --download" | "mivid batch -d")
             _mivid_directories "$3" ;;
     esac
 }

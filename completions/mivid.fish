@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover sandbox config
+            echo create get list wait download recover batch sandbox config
         case 'mivid sandbox'
             echo serve
         case 'mivid config'
@@ -32,6 +32,9 @@ function __mivid_takes_value
             return
         case 'mivid recover'
             contains -- $argv[2] --limit
+            return
+        case 'mivid batch'
+            contains -- $argv[2] --concurrency -c --download -d --fit-mode --interval
             return
         case 'mivid sandbox serve'
             contains -- $argv[2] --port --host --task-seconds --concurrency-limit
@@ -105,6 +108,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a list -d 'List tasks, newest fi
 complete -c mivid -n '__mivid_using \'mivid\'' -a wait -d 'Wait for tasks to end, and optionally save their videos'
 complete -c mivid -n '__mivid_using \'mivid\'' -a download -d 'Save the videos of finished tasks'
 complete -c mivid -n '__mivid_using \'mivid\'' -a recover -d 'Settle creates whose outcome is unknown'
+complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a jobs file, at most N running at once'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -160,6 +164,15 @@ complete -c mivid -n '__mivid_using \'mivid download\'' -s h -l help -d 'Show th
 complete -c mivid -n '__mivid_using \'mivid recover\'' -l json -d 'Print the results as a JSON array'
 complete -c mivid -n '__mivid_using \'mivid recover\'' -l limit -x -d 'Look at most at this many unsettled creates (newest first)'
 complete -c mivid -n '__mivid_using \'mivid recover\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l concurrency -s c -x -d 'At most this many of the batch\'s tasks running at once (1 to 50)'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Save each video into this folder as soon as its task ends'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l watermarked -d 'With --download: save the watermarked copy'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l fit -d 'Fix local images that break a size rule in a copy made in memory (see `mivid create --help`)'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l fit-mode -x -a 'pad crop' -d 'How --fit fixes the aspect ratio: pad or crop'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l interval -x -d 'Seconds before a task\'s second query'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l json -d 'Print a JSON report: one object per job, in file order'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l dry-run -d 'Check every job and show which would be sent, skipped or resumed'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port on 127.0.0.1 (0 picks a free one)'
