@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # The command modules, imported for the commands they register on the app.
-COMMAND_MODULES = ("create", "sandbox", "config", "tasks", "wait", "download", "recover")
+COMMAND_MODULES = ("create", "sandbox", "config", "tasks", "wait", "download", "recover", "batch")
 
 # Unexpected failures (bugs) exit like sysexits' EX_SOFTWARE, apart from every documented status.
 BUG_EXIT_STATUS = 70

@@ -109,6 +109,8 @@ class RetryPolicy:
     max_delay: float = 8.0
     # 1303 means "wait for a running task to end": never retry faster than this.
     concurrency_min_delay: float = 1.0
+    # False: a create refused with 1303 raises at once (`mivid batch` waits for a slot itself).
+    retry_concurrency_limit: bool = True
 
     def delay(
         self, attempt: int, *, code: int | None, retry_after: float | None, rnd: float
@@ -432,6 +434,8 @@ class KlingClient:
             return True
         if answer.kind == "unreadable":
             return answer.status is None or answer.status >= 500
+        if answer.code == 1303 and not self.retry.retry_concurrency_limit:
+            return False
         return answer.code in RATE_LIMITED or answer.code in SERVER_RETRYABLE
 
     def _query(

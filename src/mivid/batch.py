@@ -1,0 +1,778 @@
+"""Many creates from a jobs file, under the service's limit on running tasks.
+
+Three steps, none of which prints (what happens is reported through callbacks):
+
+1. `read_jobs` reads a JSON Lines or CSV file into checked `Job`s: every
+   line's fields, types and images, all problems of all lines at once in one
+   `InputError` (each prefixed `FILE:LINE:`), so nothing is sent from a file
+   with a single bad line. Each job gets a stable external id derived from the
+   file's absolute path and the line's content (unless it names its own), so
+   running the same file again finds the tasks made the first time.
+2. `plan_jobs` asks the local journal what became of each external id:
+   finished jobs are skipped, running ones resumed, unknown ones looked up at
+   the service, the rest sent.
+3. `run_batch` is the scheduler: it sends while fewer than the allowed
+   number of this batch's tasks are unfinished, polls the running ones side
+   by side (each on its own `PollSchedule`), and saves each video as its task
+   ends. A create refused with 1303 (too many running tasks) is never a
+   failure: the job waits for a slot (backoff from 1 s, doubling, capped) and
+   the allowed number drops to what the service accepted; it is probed upwards
+   again after a quiet minute.
+
+Clock and sleep are injected: tests drive a fake clock and never really sleep.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mivid.errors import ApiError, InputError, MividError, ServiceError, TaskFailedError
+from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
+
+if TYPE_CHECKING:
+    from mivid.journal import Journal
+    from mivid.submission import PreparedCreate
+
+DEFAULT_CONCURRENCY = 3
+MAX_CONCURRENCY = 50
+#: Separator of the image paths in a CSV file's `images` column.
+CSV_IMAGE_SEPARATOR = "|"
+ID_PREFIX = "mivid-b-"
+
+#: Waiting for a slot after 1303: the first pause, the factor, the cap.
+SLOT_WAIT_FIRST = 1.0
+SLOT_WAIT_CAP = 30.0
+#: After this long without a 1303, try one more task at once again.
+PROBE_AFTER = 60.0
+
+STRING_FIELDS = (
+    "prompt",
+    "negative_prompt",
+    "mode",
+    "aspect_ratio",
+    "model_name",
+    "external_task_id",
+    "callback_url",
+)
+JOB_FIELDS = ("images", *STRING_FIELDS, "duration", "watermark")
+
+# prepare_create words its problems for `create`'s options; a job names fields.
+_OPTION_TO_FIELD = {
+    "--prompt:": "prompt:",
+    "--negative-prompt:": "negative_prompt:",
+    "--mode:": "mode:",
+    "--duration:": "duration:",
+    "--aspect-ratio:": "aspect_ratio:",
+    "--model:": "model_name:",
+    "--callback-url:": "callback_url:",
+    "--external-task-id:": "external_task_id:",
+}
+
+# Job states. The service's own words (submitted, processing, succeed, failed)
+# are used as they are; these are mivid's.
+WAITING = "waiting"  # not sent yet
+SENDING = "sending"
+REFUSED = "refused"  # the service refused the create (content safety, bad parameter …)
+DOWNLOADING = "downloading"
+FINAL_STATES = ("succeed", "failed", REFUSED)
+
+SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One checked line of the jobs file."""
+
+    line: int
+    fields: dict[str, Any]  # as written, types normalised; `external_task_id` always set
+    options: dict[str, Any]  # prepare_create's keyword arguments
+    base_dir: Path
+    fit: str | None = None
+    #: Kept when it holds no in-memory image (a fitted copy is made again when sent).
+    prepared: PreparedCreate | None = None
+
+    @property
+    def external_task_id(self) -> str:
+        return str(self.fields["external_task_id"])
+
+    def prepare(self) -> PreparedCreate:
+        """The create to send (checked again: a file may have changed since it was read)."""
+        if self.prepared is not None:
+            return self.prepared
+        from mivid.submission import prepare_create
+
+        return prepare_create(
+            self.fields["images"], base_dir=self.base_dir, fit=self.fit, **self.options
+        )
+
+
+@dataclass
+class JobsFile:
+    """What `read_jobs` found: the jobs, and lines for stderr."""
+
+    jobs: list[Job]
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_jobs(
+    path: Path,
+    *,
+    defaults: Mapping[str, str | None] | None = None,
+    fit: str | None = None,
+    name: str | None = None,
+) -> JobsFile:
+    """Read and check every job of a `.jsonl` or `.csv` file; one InputError for all problems.
+
+    `defaults` fills `model_name`, `mode`, `duration` and `aspect_ratio` where a
+    job leaves them out. Image paths are relative to the file's folder. `name`
+    is how problems name the file (default: the path as given).
+    """
+    from mivid.submission import prepare_create
+
+    shown = name or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{shown}: is a folder, not a jobs file") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{shown}: is not UTF-8 text ({exc.reason})") from None
+    is_csv = path.suffix.lower() == ".csv"
+    records, problems = (parse_csv if is_csv else parse_jsonl)(text)
+    if not records and not problems:
+        what = "rows below the header" if is_csv else "job lines"
+        problems.append((0, f"no jobs: the file has no {what}"))
+
+    absolute = str(path.resolve())
+    base_dir = path.resolve().parent
+    defaults = defaults or {}
+    jobs: list[Job] = []
+    found = JobsFile(jobs)
+    seen_content: dict[str, int] = {}
+    named_ids: dict[str, int] = {}
+    for line, raw in records:
+        fields, field_problems = check_fields(raw)
+        problems.extend((line, problem) for problem in field_problems)
+        if fields is None:
+            continue
+        # Fields already reported are left out of the checks below (no second line for them).
+        reported = {problem.split(":", 1)[0] for problem in field_problems}
+        external = fields.get("external_task_id")
+        if external is None:
+            canonical = canonical_content(fields)
+            seen = seen_content.get(canonical, 0)
+            seen_content[canonical] = seen + 1
+            fields["external_task_id"] = derived_external_id(absolute, canonical, seen)
+        elif external in named_ids:
+            problems.append(
+                (
+                    line,
+                    f"external_task_id: `{external}` is also used on line {named_ids[external]}"
+                    " — each job needs its own",
+                )
+            )
+        else:
+            named_ids[external] = line
+        options = {
+            "prompt": fields.get("prompt", ""),
+            "negative_prompt": fields.get("negative_prompt"),
+            "model_name": fields.get("model_name") or defaults.get("model") or "",
+            "mode": fields.get("mode") or defaults.get("mode") or "",
+            "duration": fields.get("duration") or defaults.get("duration") or "",
+            "aspect_ratio": fields.get("aspect_ratio") or defaults.get("aspect-ratio") or "",
+            "watermark": bool(fields.get("watermark", False)),
+            "callback_url": fields.get("callback_url"),
+            "external_task_id": fields["external_task_id"],
+        }
+        try:
+            prepared = prepare_create(
+                fields.get("images", []), base_dir=base_dir, fit=fit, **options
+            )
+        except InputError as exc:
+            more = [_field_words(problem) for problem in exc.problems]
+            if "images" in reported:
+                more = [problem for problem in more if not problem.startswith("no images given")]
+            problems.extend(
+                (line, problem) for problem in more if problem.split(":", 1)[0] not in reported
+            )
+            continue
+        if field_problems:
+            continue
+        found.warnings.extend(f"{shown}:{line}: {warning}" for warning in prepared.warnings)
+        found.notes.extend(f"{shown}:{line}: {note}" for note in prepared.notes)
+        keep = not prepared.notes  # no fitted copy held in memory
+        jobs.append(Job(line, fields, options, base_dir, fit, prepared if keep else None))
+    if problems:
+        problems.sort(key=lambda found: found[0])
+        raise InputError(
+            [
+                f"{shown}:{line}: {problem}" if line else f"{shown}: {problem}"
+                for line, problem in problems
+            ],
+            hint="fix these lines and run the same command again; nothing was sent",
+        )
+    return found
+
+
+def _field_words(problem: str) -> str:
+    for option, name in _OPTION_TO_FIELD.items():
+        if problem.startswith(option):
+            return name + problem[len(option) :]
+    return problem
+
+
+def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
+    """(line number, parsed value) per job line; blank and `#` lines skipped."""
+    records: list[tuple[int, Any]] = []
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            records.append((number, json.loads(stripped)))
+        except (ValueError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            column = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            problems.append((number, f"not valid JSON: {reason}{column}"))
+    return records, problems
+
+
+def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
+    """A header row of field names, then one job a row (`images` split on `|`)."""
+    records: list[tuple[int, Any]] = []
+    problems: list[tuple[int, str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_line = 0
+    try:
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header, header_line = [cell.strip() for cell in row], start
+                unknown = [name for name in header if name not in JOB_FIELDS]
+                problems.extend(
+                    (start, f"unknown column `{name}` — the columns are {', '.join(JOB_FIELDS)}")
+                    for name in unknown
+                )
+                repeated = sorted({name for name in header if header.count(name) > 1})
+                problems.extend((start, f"column `{name}` appears twice") for name in repeated)
+                if unknown or repeated:
+                    return [], problems
+                continue
+            if len(row) > len(header):
+                problems.append(
+                    (
+                        start,
+                        f"{len(row)} cells, but the header (line {header_line}) names {len(header)}",
+                    )
+                )
+                continue
+            record: dict[str, Any] = {}
+            for name, cell in zip(header, row, strict=False):  # short rows: cells left empty
+                value = cell.strip()
+                if not value:
+                    continue
+                if name == "images":
+                    record[name] = [part.strip() for part in value.split(CSV_IMAGE_SEPARATOR)]
+                    record[name] = [part for part in record[name] if part]
+                elif name == "watermark":
+                    record[name] = _csv_bool(value)
+                else:
+                    record[name] = value
+            records.append((start, record))
+    except csv.Error as exc:
+        problems.append((reader.line_num, f"not valid CSV: {exc}"))
+    return records, problems
+
+
+def _csv_bool(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    return value  # reported by check_fields as the wrong type
+
+
+def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """A job's valid fields, types normalised (null = left out), and its problems.
+
+    None instead of the fields when the line is not a JSON object at all.
+    """
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__ if raw is not None else "null"
+        kind = {"list": "an array", "str": "a string", "int": "a number", "float": "a number"}.get(
+            kind, kind
+        )
+        return None, [
+            f'a job must be a JSON object like {{"images": ["a.png"], "prompt": "…"}}, not {kind}'
+        ]
+    problems: list[str] = []
+    fields: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in JOB_FIELDS:
+            problems.append(f"unknown field `{name}` — the fields are {', '.join(JOB_FIELDS)}")
+            continue
+        if value is None:
+            continue
+        if name == "images":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                problems.append("images: must be a list of image paths or URLs (strings)")
+                continue
+        elif name == "duration":
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                problems.append(f'duration: must be "5" or "10", not {json.dumps(value)}')
+                continue
+        elif name == "watermark":
+            if not isinstance(value, bool):
+                problems.append(f"watermark: must be true or false, not {json.dumps(value)}")
+                continue
+        elif not isinstance(value, str):
+            problems.append(f"{name}: must be a string, not {json.dumps(value)}")
+            continue
+        fields[name] = value
+    if "prompt" not in fields and "prompt" not in raw:
+        problems.append("prompt: required — what the video should show")
+    if "images" not in fields and "images" not in raw:
+        problems.append("images: required — 1 to 4 image paths (relative to the file) or URLs")
+    return fields, problems
+
+
+def canonical_content(fields: Mapping[str, Any]) -> str:
+    """The job as one canonical JSON text: key order and spacing do not matter."""
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def derived_external_id(absolute_path: str, canonical: str, occurrence: int = 0) -> str:
+    """`mivid-b-` and 20 hex digits of SHA-256 over the file's path and the job's content.
+
+    `occurrence` tells identical lines of one file apart (the second copy is 1, …),
+    so each still makes its own task, and the first keeps its id when copies are added.
+    """
+    text = f"{absolute_path}\n{canonical}"
+    if occurrence:
+        text += f"\n#{occurrence}"
+    return ID_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@dataclass
+class JobState:
+    """Where one job stands; `run_batch` updates it and reports each change."""
+
+    job: Job
+    action: str  # send · skip · resume · look up
+    state: str = WAITING
+    task_id: str | None = None
+    task: dict[str, Any] | None = None
+    reason: str | None = None  # the service's task_status_msg, or why the create was refused
+    files: list[Path] = field(default_factory=list)
+    download_error: str | None = None
+    started: float | None = None
+    finished: float | None = None
+    sent: bool = False  # sent by this run
+    polling: bool = False
+    next_poll: float = 0.0
+    pauses: Iterator[float] | None = field(default=None, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.job.line
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def unfinished_task(self) -> bool:
+        """Holds one of the service's running-task slots."""
+        return self.task_id is not None and self.state in ("submitted", "processing", SENDING)
+
+    def report(self) -> dict[str, Any]:
+        """The `--json` object for this job."""
+        return {
+            "line": self.line,
+            "external_task_id": self.job.external_task_id,
+            "task_id": self.task_id,
+            "action": self.action,
+            "status": self.state,
+            "task_status_msg": self.reason,
+            "files": [str(path) for path in self.files],
+            "download_error": self.download_error,
+        }
+
+
+def plan_jobs(jobs: Sequence[Job], journal: Journal | None, *, service: str) -> list[JobState]:
+    """What to do with each job, from the journal's record of its external id at `service`."""
+    from mivid.journal import NOT_CREATED
+
+    states: list[JobState] = []
+    for job in jobs:
+        entry = journal.find(job.external_task_id) if journal is not None else None
+        if entry is None or entry.service != service or entry.status == NOT_CREATED:
+            states.append(JobState(job, SEND))
+        elif entry.task_id is None:  # sending or unknown: the task may exist
+            states.append(JobState(job, LOOKUP, state=entry.status))
+        else:
+            action = SKIP if entry.status in ("succeed", "failed") else RESUME
+            states.append(
+                JobState(job, action, state=entry.status, task_id=entry.task_id, reason=entry.error)
+            )
+    return states
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def without_concurrency_retries(client: Any) -> Any:
+    """The client, told to raise a create's 1303 at once: the scheduler waits for a slot."""
+    client.retry = replace(client.retry, retry_concurrency_limit=False)
+    return client
+
+
+Downloader = Callable[[dict[str, Any]], list[Path]]
+
+
+def video_downloader(
+    http: Any,
+    directory: Path,
+    *,
+    watermarked: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Downloader:
+    """Save one finished task's videos into `directory` (same-size files are kept)."""
+    from mivid.download import download_tasks
+
+    def download(task: dict[str, Any]) -> list[Path]:
+        saved = download_tasks(http, [task], directory, watermarked=watermarked, sleep=sleep)
+        return [video.path for video in saved.get(str(task["task_id"]), [])]
+
+    return download
+
+
+@dataclass
+class Scheduler:
+    """Sends, polls and saves until every job has ended (see the module docstring)."""
+
+    client: Any
+    states: list[JobState]
+    concurrency: int = DEFAULT_CONCURRENCY
+    journal: Journal | None = None
+    sandbox: bool = False
+    download: Downloader | None = None
+    schedule: PollSchedule = field(default_factory=PollSchedule)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    on_change: Callable[[JobState], None] | None = None
+    on_note: Callable[[str], None] | None = None
+    #: How many tasks may run at once now: `concurrency`, lowered by the service's 1303.
+    allowed: int = 0
+    refusals: int = 0  # 1303 answers seen
+    _queue: deque[JobState] = field(default_factory=deque)
+    _wait_until: float = 0.0
+    _slot_wait: float = SLOT_WAIT_FIRST
+    _last_refusal: float | None = None
+
+    def __post_init__(self) -> None:
+        self.allowed = self.allowed or self.concurrency
+
+    @property
+    def running(self) -> int:
+        return sum(1 for state in self.states if state.unfinished_task)
+
+    def run(self) -> list[JobState]:
+        executor: ThreadPoolExecutor | None = None
+        try:
+            self._start()
+            while True:
+                due = [s for s in self.states if s.polling and s.next_poll <= self.clock()]
+                if due:
+                    if executor is None and len(due) > 1:
+                        getattr(self.client, "http", None)  # open the pool once, not in threads
+                        executor = ThreadPoolExecutor(
+                            max_workers=MAX_PARALLEL_QUERIES, thread_name_prefix="mivid-batch"
+                        )
+                    for state, task in self._poll(due, executor):
+                        self._seen(state, task)
+                self._send_while_room()
+                waking = [s.next_poll for s in self.states if s.polling]
+                if self._queue and self.running < self.allowed:
+                    waking.append(self._wait_until)
+                if not waking:
+                    if self._queue:  # nothing runs, yet no room: cannot happen, but never spin
+                        waking.append(self.clock() + self._slot_wait)
+                    else:
+                        return self.states
+                pause = min(waking) - self.clock()
+                if pause > 0:
+                    self.sleep(pause)
+        finally:
+            if executor is not None:
+                # Ctrl-C must not wait for queries still in flight.
+                executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        now = self.clock()
+        for state in self.states:
+            if state.action == LOOKUP:
+                task = self.client.find_task(state.job.external_task_id)
+                if task is None:
+                    state.action = SEND
+                    state.state = WAITING
+                    if self.journal is not None:
+                        self.journal.record_failure(
+                            state.job.external_task_id,
+                            "the service has no such task",
+                            created=False,
+                        )
+                else:
+                    state.action = RESUME
+                    self._follow(state, task, now)
+                    self._seen(state, task)
+                    continue
+            if state.action == SEND:
+                self._queue.append(state)
+            elif state.task_id is not None:
+                # Resumed, or finished by an earlier run: one query says where it stands
+                # (and gives the video's URL to save).
+                state.started = now
+                state.polling = True
+                state.next_poll = now
+                state.pauses = self.schedule.intervals()
+            self._changed(state)
+
+    def _send_while_room(self) -> None:
+        while self._queue and self.running < self.allowed and self.clock() >= self._wait_until:
+            state = self._queue[0]
+            state.state = SENDING
+            self._changed(state)
+            try:
+                task = self._send(state)
+            except InputError as exc:  # an image changed or vanished since the file was read
+                self._queue.popleft()
+                state.state = REFUSED
+                state.reason = f"not sent: {exc.message}"
+                state.finished = self.clock()
+                self._changed(state)
+                continue
+            except ApiError as exc:
+                if exc.code in (1302, 1303):
+                    state.state = WAITING
+                    self._changed(state)
+                    self._no_slot(exc.code)
+                    return
+                if exc.code == 1304:
+                    raise
+                self._queue.popleft()
+                state.state = REFUSED
+                state.reason = exc.message
+                state.finished = self.clock()
+                self._changed(state)
+                continue
+            self._queue.popleft()
+            self._slot_wait = SLOT_WAIT_FIRST
+            state.sent = True
+            self._follow(state, task, self.clock())
+            self._changed(state)
+        if (
+            self.allowed < self.concurrency
+            and self._last_refusal is not None
+            and self.clock() - self._last_refusal >= PROBE_AFTER
+        ):
+            self.allowed += 1
+            self._last_refusal = self.clock()
+
+    def _send(self, state: JobState) -> dict[str, Any]:
+        from mivid.submission import submit_create
+
+        prepared = state.job.prepare()
+        try:
+            task: dict[str, Any] = submit_create(
+                self.client, prepared, journal=self.journal, sandbox=self.sandbox
+            )
+        except ApiError as exc:
+            if exc.code != 1201:
+                raise
+            # "external_task_id already used": an earlier run (with its journal lost)
+            # made this very task. Take it rather than fail the job.
+            existing = self.client.find_task(prepared.external_task_id)
+            if existing is None:
+                raise
+            if self.journal is not None:
+                self.journal.record_task(existing)
+            return dict(existing)
+        return task
+
+    def _no_slot(self, code: int) -> None:
+        now = self.clock()
+        self.refusals += 1
+        running = self.running
+        if code == 1303 and running < self.allowed:
+            self.allowed = max(1, running)
+            self._note(
+                f"the service allows no more running tasks now (code 1303): "
+                f"at most {self.allowed} at once from here on, the rest wait for a slot"
+            )
+        self._last_refusal = now
+        self._wait_until = now + self._slot_wait
+        self._slot_wait = min(self._slot_wait * 2, SLOT_WAIT_CAP)
+
+    def _follow(self, state: JobState, task: dict[str, Any], now: float) -> None:
+        state.task = task
+        state.task_id = str(task["task_id"])
+        state.state = str(task.get("task_status") or "submitted")
+        state.started = state.started if state.started is not None else now
+        state.polling = state.state not in FINAL_STATES
+        state.pauses = self.schedule.intervals()
+        state.next_poll = now + next(state.pauses)
+
+    def _poll(
+        self, due: list[JobState], executor: ThreadPoolExecutor | None
+    ) -> list[tuple[JobState, dict[str, Any]]]:
+        assert all(state.task_id for state in due)
+        if executor is None or len(due) == 1:
+            return [(state, self.client.get_task(state.task_id)) for state in due]
+        futures: list[tuple[JobState, Future[dict[str, Any]]]] = [
+            (state, executor.submit(self.client.get_task, state.task_id)) for state in due
+        ]
+        return [(state, future.result()) for state, future in futures]
+
+    def _seen(self, state: JobState, task: dict[str, Any]) -> None:
+        status = str(task.get("task_status") or "")
+        state.task = task
+        if self.journal is not None and (status != state.state or state.action == SKIP):
+            self.journal.record_task(task)
+        if status not in ("succeed", "failed"):
+            state.state = status or state.state
+            assert state.pauses is not None
+            state.next_poll = self.clock() + next(state.pauses)
+            self._changed(state)
+            return
+        state.polling = False
+        state.reason = task.get("task_status_msg") or None
+        if status == "succeed" and self.download is not None:
+            state.state = DOWNLOADING
+            self._changed(state)
+            try:
+                state.files = self.download(task)
+            except MividError as exc:
+                state.download_error = exc.message
+        state.state = status
+        state.finished = self.clock()
+        self._changed(state)
+
+    def _changed(self, state: JobState) -> None:
+        if self.on_change is not None:
+            self.on_change(state)
+
+    def _note(self, text: str) -> None:
+        if self.on_note is not None:
+            self.on_note(text)
+
+
+def run_batch(client: Any, states: list[JobState], **options: Any) -> list[JobState]:
+    """Run every job to its end; see `Scheduler` for the options."""
+    return Scheduler(client, states, **options).run()
+
+
+# --- the outcome -------------------------------------------------------------------------
+
+
+class JobsFailedError(TaskFailedError):
+    """Some jobs' tasks ended `failed` (exit 1); one line per job."""
+
+    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
+        super().__init__("; ".join(lines), hint=hint)
+        self.job_lines = lines
+
+    def lines(self) -> list[str]:
+        return list(self.job_lines)
+
+
+class JobsRefusedError(ApiError):
+    """The service refused some jobs' creates (exit 4); one line per job."""
+
+    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
+        super().__init__("; ".join(lines), hint=hint)
+        self.job_lines = lines
+
+    def lines(self) -> list[str]:
+        return list(self.job_lines)
+
+
+class DownloadsFailedError(ServiceError):
+    """Some finished videos could not be saved (exit 5); one line per job."""
+
+    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
+        super().__init__("; ".join(lines), hint=hint)
+        self.job_lines = lines
+
+    def lines(self) -> list[str]:
+        return list(self.job_lines)
+
+
+def outcome_error(states: Sequence[JobState], *, name: str) -> MividError | None:
+    """The error to exit with, naming every job that did not end well; None when all did."""
+    failed = [
+        f"{name}:{s.line}: task {s.task_id} failed: {s.reason or 'no reason given'}"
+        for s in states
+        if s.state == "failed"
+    ]
+    refused = [f"{name}:{s.line}: refused: {s.reason}" for s in states if s.state == REFUSED]
+    downloads = [
+        f"{name}:{s.line}: task {s.task_id} succeeded but its video was not saved: {s.download_error}"
+        for s in states
+        if s.download_error
+    ]
+    lines = downloads + refused + failed
+    if not lines:
+        return None
+    retry = (
+        "a finished job is never sent again: to try one again, change its line "
+        "(or give it a new external_task_id)"
+    )
+    if downloads:
+        return DownloadsFailedError(lines, hint="run the same command again to retry the downloads")
+    if refused:
+        return JobsRefusedError(lines, hint=retry)
+    return JobsFailedError(lines, hint=retry)
+
+
+def totals(states: Sequence[JobState]) -> dict[str, int]:
+    """How many jobs are in each state (for the live view's footer and the final line)."""
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.state] = counts.get(state.state, 0) + 1
+    return counts
