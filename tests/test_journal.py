@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from imagefactory import make_png
@@ -77,7 +78,7 @@ def test_concurrent_writers(tmp_path: Path) -> None:
             for i in range(20):
                 journal.record_intent(
                     PreparedCreate(
-                        ready.request.model_copy(update={"external_task_id": f"{n}-{i}"}),
+                        replace(ready.request, external_task_id=f"{n}-{i}"),
                         ready.images,
                     ),
                     service=SERVICE,

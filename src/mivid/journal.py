@@ -109,26 +109,29 @@ def default_path() -> Path:
 
 
 def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
-    """What the journal keeps of each image: its name or URL, hash and size."""
+    """What the journal keeps of each image: its name or URL, hash and size (never its bytes)."""
+    import hashlib
+
     from mivid.fit import FittedImage
-    from mivid.images import RemoteImage
+    from mivid.images import LocalImage
 
     described: list[dict[str, Any]] = []
     for image in prepared.images:
-        if isinstance(image, RemoteImage):
+        if isinstance(image, (LocalImage, FittedImage)):
+            entry: dict[str, Any] = {"name": image.argument}
+            if isinstance(image, FittedImage):
+                # What was sent is the fitted copy; the original is named by its hash too.
+                entry["sha256"] = hashlib.sha256(image.data).hexdigest()
+                entry["original_sha256"] = image.original_sha256
+                entry["fitted"] = image.note
+            else:
+                entry["sha256"] = image.sha256
+            entry.update(
+                bytes=image.size, width=image.width, height=image.height, format=image.format
+            )
+            described.append(entry)
+        else:
             described.append({"url": image.url})
-            continue
-        entry = {
-            "name": image.argument,
-            "sha256": image.sha256,
-            "bytes": image.size,
-            "width": image.width,
-            "height": image.height,
-            "format": image.format,
-        }
-        if isinstance(image, FittedImage):  # `--fit` sent a copy; the file's own hash too
-            entry["original_sha256"] = image.original_sha256
-        described.append(entry)
     return described
 
 
