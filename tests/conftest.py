@@ -7,6 +7,7 @@ KLING_* or MIVID_* variable from the developer's shell, and COLUMNS=120.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def hermetic_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.fixture
 def fake_clock() -> FakeClock:
-    return FakeClock()
+    """Starts at the real time: mivid signs its JWTs with this machine's clock."""
+    return FakeClock(start=time.time())
 
 
 @pytest.fixture
