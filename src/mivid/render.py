@@ -138,13 +138,14 @@ class Output:
         if self.stdout_is_tty:
             from rich.panel import Panel
             from rich.table import Table
+            from rich.text import Text
 
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bold")
             grid.add_column()
             for name, value in rows:
                 style = STATUS_STYLES.get(value, "") if name == "status" else ""
-                grid.add_row(name, value, style=style)
+                grid.add_row(name, Text(value, style=style))
             self.out().print(Panel(grid, title="task created", expand=False))
         else:
             for name, value in rows:
