@@ -67,6 +67,13 @@ def run(args: list[str]) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return int(ExitCode.OK)
+    except SystemExit:
+        # Typer meets a closed stdout (EPIPE) with exit(1) after wrapping the
+        # streams; a reader that went away (`| head`) is no failure of mivid.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _silence_stdout()
+            return int(ExitCode.OK)
+        raise
     except Exception as error:
         handled = _parser_exit_status(error)
         if handled is not None:

@@ -1,0 +1,179 @@
+"""mivid in pipes and scripts: data only on stdout, ids with -q, no colour, quiet end on a closed pipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from imagefactory import make_png
+from mivid.sandbox import EmulatorServer
+
+if TYPE_CHECKING:
+    from tests.cli.conftest import RunMivid
+
+TEST_API_KEY = "test-api-key"  # tests/conftest.py's emulator accepts it
+ESCAPE = "\x1b"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def api_env(server: EmulatorServer) -> dict[str, str]:
+    """The emulator with a static API key (no JWT, so the emulator's fake clock does not matter)."""
+    return {"KLING_BASE_URL": server.url, "KLING_API_KEY": TEST_API_KEY}
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> str:
+    return str(make_png(tmp_path / "cat.png"))
+
+
+def test_quiet_create_prints_the_task_id_alone(
+    mivid: RunMivid, server: EmulatorServer, api_env: dict[str, str], image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "a cat", "-q", env=api_env)
+
+    assert result.exit_code == 0, result
+    (task,) = server.emulator.tasks()
+    assert result.stdout == f"{task['task_id']}\n"
+
+
+def test_quiet_list_prints_ids_only(
+    mivid: RunMivid, server: EmulatorServer, api_env: dict[str, str], image: str
+) -> None:
+    for prompt in ("one", "two"):
+        assert mivid("create", image, "--prompt", prompt, "-q", env=api_env).exit_code == 0
+
+    result = mivid("list", "-q", env=api_env)
+
+    assert result.exit_code == 0, result
+    ids = {task["task_id"] for task in server.emulator.tasks()}
+    assert set(result.stdout.splitlines()) == ids
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_prompt_from_stdin_and_json_alone_on_stdout(
+    mivid: RunMivid, server: EmulatorServer, api_env: dict[str, str], image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "-", "--json", input="waves at dusk\n", env=api_env)
+
+    assert result.exit_code == 0, result
+    task = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert task["task_id"] == server.emulator.tasks()[0]["task_id"]
+    (request,) = [r for r in server.emulator.received if r.method == "POST"]
+    assert request.json["prompt"] == "waves at dusk"
+
+
+def closed_pipe_run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run mivid with stdout a pipe whose reader is already gone; exit status and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before mivid has written a byte
+    stderr = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    return process.wait(timeout=60), stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("config", "show"),
+        # a big document: several writes, the first of which already meets EPIPE
+        ("--sandbox", "create", "examples/lighthouse.jpg", "--prompt", "x", "--dry-run", "--json"),
+    ],
+    ids=["help", "config-show", "dry-run-json"],
+)
+def test_a_closed_pipe_ends_quietly(args: tuple[str, ...]) -> None:
+    status, stderr = closed_pipe_run(*args)
+
+    assert stderr == ""
+    assert status == 0
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_help_into_head_in_a_shell_pipeline() -> None:
+    completed = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"'{sys.executable}' -m mivid --help | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+    assert completed.returncode == 0
+    assert completed.stdout == "Usage: mivid [OPTIONS] COMMAND [ARGS]...\n"
+    assert completed.stderr == ""
+
+
+def run_in_terminal(*args: str, env: dict[str, str] | None = None) -> str:
+    """Run mivid with stdout and stderr on a pseudo-terminal; everything it wrote."""
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **(env or {})}
+    environment.pop("NO_COLOR", None)
+    environment.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=environment,
+        cwd=ROOT,
+    )
+    os.close(follower)
+    chunks = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_no_color_flag_and_variable_turn_colour_off_on_a_terminal() -> None:
+    coloured = run_in_terminal("config", "get", "colour")
+    assert "unknown key `colour`" in coloured
+    assert ESCAPE in coloured  # on a terminal, errors are coloured …
+
+    for output in (
+        run_in_terminal("--no-color", "config", "get", "colour"),
+        run_in_terminal("config", "get", "colour", env={"NO_COLOR": "1"}),
+    ):
+        assert "unknown key `colour`" in output
+        assert ESCAPE not in output  # … unless asked not to be
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_help_on_a_terminal_draws_no_escape_codes_with_no_color() -> None:
+    output = run_in_terminal("--help", env={"NO_COLOR": "1"})
+
+    assert "Usage: mivid" in output
+    assert ESCAPE not in output
