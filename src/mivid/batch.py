@@ -162,7 +162,11 @@ def read_jobs(
 
     absolute = str(path.resolve())
     base_dir = path.resolve().parent
-    defaults = defaults or {}
+    from mivid.models import DEFAULT_MODEL
+
+    given = {name: value for name, value in (defaults or {}).items() if value}
+    defaults = {"model": DEFAULT_MODEL, "mode": "std", "duration": "5", "aspect-ratio": "16:9"}
+    defaults.update(given)
     jobs: list[Job] = []
     found = JobsFile(jobs)
     seen_content: dict[str, int] = {}
