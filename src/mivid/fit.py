@@ -14,15 +14,16 @@ What is done, in this order, to the picture as the user sees it:
 
 1. **EXIF orientation** is applied first (and the tag dropped with the rest of
    the metadata; the ICC colour profile is kept).
-2. **Crop** (`--fit-mode crop`): the centre part at the nearest allowed ratio.
-3. **Upscale** with Lanczos so the short side is 300 px, when it is shorter.
-4. **Pad** (`--fit-mode pad`, the default) to the nearest allowed ratio, the
-   picture centred. Each new band is filled with the mean colour of the
+2. **Crop** (`--fit-mode crop`): the centre part at the nearest allowed ratio,
+   then upscaled with Lanczos so the short side is 300 px when it is shorter.
+3. **Pad** (`--fit-mode pad`, the default) to the nearest allowed ratio, the
+   picture centred; upscaled first (Lanczos) only as much as the padded image
+   needs for 300 px sides (see `pad_scaled_size`). Each new band is filled with the mean colour of the
    picture's edge next to it: seamless on the plain backgrounds product and
    studio shots have, and calm bars of the scene's own tone on photos (a
    blurred stretch of the image tends to look like content a video model then
    animates). Images with transparency are padded with transparent pixels.
-5. **Encode**: PNG when the picture has transparent pixels, else JPEG quality
+4. **Encode**: PNG when the picture has transparent pixels, else JPEG quality
    92 (baseline). Over 10 MB, JPEG quality steps down (85, 75), then the
    picture is downscaled (never below 300 px) until it fits.
 
@@ -130,6 +131,9 @@ def fit_image(
     unfixable = [line for line in seen.problems if line not in fixable]
     if unfixable:
         return None, unfixable, []
+    if seen.format == "PNG" and seen.width * seen.height > FIT_MAX_PIXELS:
+        # A PNG cannot be decoded at reduced scale the way a JPEG can.
+        return None, [*fixable, _too_many_pixels(name, seen.width, seen.height)], []
     fitted = _fit_bytes(argument, path, name, data, mode)
     return fitted, [], [fitted.note]
 
@@ -147,6 +151,13 @@ def _read_regular_file(path: Path) -> bytes | None:
             return images._read_up_to(handle, FIT_MAX_INPUT_BYTES + 1)
         except OSError:
             return None
+
+
+def _too_many_pixels(name: str, width: int, height: int) -> str:
+    return (
+        f"{name}: {width}×{height} px PNG is too large for --fit "
+        f"(at most {FIT_MAX_PIXELS // 1_000_000} megapixels); scale it down first"
+    )
 
 
 def _too_big_to_fit(name: str, size: int) -> str:
@@ -182,6 +193,25 @@ def padded_size(width: int, height: int) -> tuple[int, int]:
     return max(width, -(-2 * height // 5)), max(height, -(-2 * width // 5))
 
 
+def pad_scaled_size(width: int, height: int) -> tuple[int, int]:
+    """The picture's size before padding, so the padded canvas has sides of at least
+    `MIN_SIDE` (upscaled) and at most `FIT_MAX_PIXELS` pixels (downscaled).
+
+    Padding first and upscaling only what is still short keeps the framing the
+    same as "upscale, then pad" would, with no invented pixels: a 200×900 picture
+    becomes 360×900, not 540×1350, and a 50×3500 one 1400×3500, not 8400×21000.
+    """
+    canvas_width, canvas_height = padded_size(width, height)
+    short = min(canvas_width, canvas_height)
+    if short < MIN_SIDE:
+        scale = MIN_SIDE / short
+        return max(1, round(width * scale)), max(1, round(height * scale))
+    if canvas_width * canvas_height > FIT_MAX_PIXELS:
+        scale = math.sqrt(FIT_MAX_PIXELS / (canvas_width * canvas_height))
+        return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    return width, height
+
+
 def upscaled_size(width: int, height: int) -> tuple[int, int]:
     """The size with the short side at `MIN_SIDE` (unchanged when it is long enough)."""
     short = min(width, height)
@@ -205,7 +235,9 @@ def _trim(long: int, short: int) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / _MB:.1f} MB" if size >= _MB else f"{max(1, round(size / 1024))} KB"
+    if size >= _MB:
+        return f"{size / _MB:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 # --- the pixels --------------------------------------------------------------------------------
@@ -243,14 +275,22 @@ def _fit_bytes(argument: str, path: Path, name: str, data: bytes, mode: str) -> 
         steps.append(
             f"cropped {before} → {_dims(picture)} ({_ratio_label(*picture.size)}) around the centre"
         )
-    target = upscaled_size(*picture.size)
+    target = upscaled_size(*picture.size) if mode == "crop" else pad_scaled_size(*picture.size)
     if target != picture.size:
         before = _dims(picture)
+        bigger = target[0] > picture.width
         picture = picture.resize(target, Image.Resampling.LANCZOS)
-        steps.append(f"upscaled {before} → {_dims(picture)} (Lanczos)")
-    if not _ratio_ok(*picture.size):
+        steps.append(
+            f"upscaled {before} → {_dims(picture)} (Lanczos)"
+            if bigger
+            else f"downscaled {before} → {_dims(picture)} to keep the padded image under "
+            f"{FIT_MAX_PIXELS // 1_000_000} megapixels"
+        )
+    canvas = padded_size(*picture.size)
+    canvas = (max(MIN_SIDE, canvas[0]), max(MIN_SIDE, canvas[1]))
+    if canvas != picture.size:
         before = _dims(picture)
-        picture = _pad(picture, transparent)
+        picture = _pad(picture, transparent, canvas)
         fill = "transparent pixels" if transparent else "edge colour"
         steps.append(
             f"padded {before} → {_dims(picture)} ({_ratio_label(*picture.size)}) with {fill}"
@@ -327,10 +367,11 @@ def _normalise(image: PILImage) -> tuple[PILImage, bool]:
     return image.convert("RGB"), False
 
 
-def _pad(image: PILImage, transparent: bool) -> PILImage:
+def _pad(image: PILImage, transparent: bool, size: tuple[int, int]) -> PILImage:
+    """The picture centred on a canvas of `size`, the new bands filled."""
     from PIL import Image
 
-    width, height = padded_size(*image.size)
+    width, height = size
     left = (width - image.width) // 2
     top = (height - image.height) // 2
     if transparent:
@@ -339,20 +380,22 @@ def _pad(image: PILImage, transparent: bool) -> PILImage:
         return canvas
     canvas = Image.new(image.mode, (width, height))
     band = max(1, min(8, min(image.size) // 100))
-    if width > image.width:  # bands left and right
-        fills = [
-            (_edge_colour(image, (0, 0, band, image.height)), (0, 0, left, height)),
-            (
-                _edge_colour(image, (image.width - band, 0, image.width, image.height)),
-                (left + image.width, 0, width, height),
-            ),
-        ]
-    else:  # bands above and below
-        fills = [
+    right, bottom = left + image.width, top + image.height
+    fills = []
+    if height > image.height:  # bands above and below
+        fills += [
             (_edge_colour(image, (0, 0, image.width, band)), (0, 0, width, top)),
             (
                 _edge_colour(image, (0, image.height - band, image.width, image.height)),
-                (0, top + image.height, width, height),
+                (0, bottom, width, height),
+            ),
+        ]
+    if width > image.width:  # bands left and right
+        fills += [
+            (_edge_colour(image, (0, 0, band, image.height)), (0, 0, left, height)),
+            (
+                _edge_colour(image, (image.width - band, 0, image.width, image.height)),
+                (right, 0, width, height),
             ),
         ]
     for colour, box in fills:
@@ -391,9 +434,13 @@ def _save(image: PILImage, transparent: bool, quality: int | None, icc: bytes | 
 
 
 def _encode_within_limit(
-    image: PILImage, transparent: bool, icc: bytes | None, steps: list[str]
+    image: PILImage,
+    transparent: bool,
+    icc: bytes | None,
+    steps: list[str],
+    limit: int = MAX_IMAGE_BYTES,
 ) -> tuple[_Encoded, int | None, PILImage]:
-    """Encode; over 10 MB, lower the JPEG quality, then downscale until it fits."""
+    """Encode; over `limit` bytes, lower the JPEG quality, then downscale until it fits."""
     from PIL import Image
 
     fmt = "PNG" if transparent else "JPEG"
@@ -402,27 +449,27 @@ def _encode_within_limit(
     quality: int | None = None
     for quality in qualities:
         data = _save(image, transparent, quality, icc)
-        if len(data) <= MAX_IMAGE_BYTES:
+        if len(data) <= limit:
             return _Encoded(data, image.width, image.height, fmt), quality, image
     if not transparent:
         quality = DOWNSCALE_QUALITY
         data = _save(image, transparent, quality, icc)
     original = _dims(image)
     source = image
-    while len(data) > MAX_IMAGE_BYTES:
+    while len(data) > limit:
         # Bytes grow with the pixel count: aim 10 % under the limit, at least 10 % smaller.
-        factor = min(0.9, math.sqrt(0.9 * MAX_IMAGE_BYTES / len(data)))
+        factor = min(0.9, math.sqrt(0.9 * limit / len(data)))
         short = min(image.size)
         factor = max(factor, MIN_SIDE / short)
         if factor >= 1:  # cannot happen for real pictures: 300 px sides are far below 10 MB
-            raise AssertionError(f"cannot bring {original} under 10 MB without going below 300 px")
+            raise AssertionError(f"cannot bring {original} under {limit} bytes above 300 px")
         size = (
             max(MIN_SIDE, round(image.width * factor)),
             max(MIN_SIDE, round(image.height * factor)),
         )
         image = source.resize(size, Image.Resampling.LANCZOS)
         data = _save(image, transparent, quality, icc)
-    steps.append(f"downscaled {original} → {_dims(image)} to stay under 10 MB")
+    steps.append(f"downscaled {original} → {_dims(image)} to stay under {_megabytes(limit)}")
     return _Encoded(data, image.width, image.height, fmt), quality, image
 
 
