@@ -1,0 +1,208 @@
+"""`mivid batch` through the real command line, against the emulator on 127.0.0.1.
+
+The emulator here runs on the real clock with short tasks (0.3 s) and a limit
+of 3 running tasks, so the scheduler's waiting for slots is the real thing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_jpeg, make_png
+from mivid.sandbox import Emulator, EmulatorServer
+
+RunMivid = Callable[..., Any]  # the `mivid` fixture (tests/cli/conftest.py)
+
+TASK_SECONDS = 0.3
+FAST = ("--interval", "0.1")
+
+
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    emulator = Emulator(
+        access_keys={"ak": "sk"},
+        clock=time.time,
+        processing_after=0.1,
+        succeed_after=TASK_SECONDS,
+    )
+    emulator.concurrency_limit = 3
+    with EmulatorServer(emulator) as server:
+        monkeypatch.setenv("KLING_BASE_URL", server.url)
+        monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
+        monkeypatch.setenv("KLING_SECRET_KEY", "sk")
+        yield server
+    emulator.close()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    (work / "img").mkdir(parents=True)
+    make_png(work / "img" / "front.png")
+    make_jpeg(work / "img" / "side.jpg")
+    return work
+
+
+def write_jobs(folder: Path, jobs: list[dict[str, Any]], name: str = "jobs.jsonl") -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(job) + "\n" for job in jobs), encoding="utf-8")
+    return path
+
+
+def eight_jobs() -> list[dict[str, Any]]:
+    return [
+        {
+            "images": ["img/front.png", "img/side.jpg"] if n % 2 else ["img/side.jpg"],
+            "prompt": f"shot {n}",
+        }
+        for n in range(8)
+    ]
+
+
+def posts(emulator: Emulator) -> int:
+    return sum(1 for request in emulator.received if request.method == "POST")
+
+
+def most_running_at_once(emulator: Emulator) -> int:
+    """The most tasks whose [created, created + task time) overlap, as the emulator saw them."""
+    starts = sorted(task["created_at"] / 1000 for task in emulator.tasks())
+    return max(
+        sum(1 for other in starts if start <= other < start + TASK_SECONDS) for start in starts
+    )
+
+
+def test_eight_jobs_under_a_limit_of_three_then_a_rerun_creates_nothing(
+    mivid: RunMivid, service: EmulatorServer, folder: Path, tmp_path: Path
+) -> None:
+    emulator = service.emulator
+    jobs = write_jobs(folder, eight_jobs())
+    videos = tmp_path / "videos"
+
+    result = mivid("batch", str(jobs), "--concurrency", "4", "--download", str(videos), *FAST)
+
+    assert result.exit_code == 0, result
+    tasks = emulator.tasks()
+    assert len(tasks) == 8
+    assert {task["task_status"] for task in tasks} == {"succeed"}
+    assert most_running_at_once(emulator) <= 3
+    refused = posts(emulator) - len(tasks)  # every other create was answered 1303
+    assert refused >= 1, "the 4th create should have met the service's limit"
+    saved = sorted(videos.glob("*.mp4"))
+    assert [path.stem for path in saved] == sorted(task["task_id"] for task in tasks)
+    assert all(path.stat().st_size > 0 for path in saved)
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert sorted(int(row[0]) for row in rows) == list(range(1, 9))
+    assert {row[2] for row in rows} == {"succeed"}
+    assert {row[3] for row in rows} == {str(path) for path in saved}
+    assert "1303" in result.stderr  # said once that it waits for slots
+    assert "Traceback" not in result.stderr
+
+    before = len(emulator.received)
+    again = mivid(
+        "batch", str(jobs), "--concurrency", "4", "--download", str(videos), "--json", *FAST
+    )
+
+    assert again.exit_code == 0, again
+    assert posts(emulator) == 8 + refused  # no POST on the rerun
+    assert all(request.method != "POST" for request in emulator.received[before:])
+    report = json.loads(again.stdout)
+    assert [row["line"] for row in report] == list(range(1, 9))
+    assert {row["action"] for row in report} == {"skip"}
+    assert {row["status"] for row in report} == {"succeed"}
+    assert sorted(row["task_id"] for row in report) == sorted(task["task_id"] for task in tasks)
+    assert all(row["external_task_id"].startswith("mivid-b-") for row in report)
+    assert sorted(Path(row["files"][0]).name for row in report) == [path.name for path in saved]
+
+
+def test_a_bad_line_is_named_and_nothing_is_sent(
+    mivid: RunMivid, service: EmulatorServer, folder: Path
+) -> None:
+    jobs = folder / "jobs.jsonl"
+    jobs.write_text(
+        json.dumps({"images": ["img/front.png"], "prompt": "fine"})
+        + "\n# a comment\n"
+        + json.dumps({"images": ["img/missing.png"], "prompt": "waves", "speed": 2})
+        + "\n{oops\n",
+        encoding="utf-8",
+    )
+
+    result = mivid("batch", str(jobs))
+
+    assert result.exit_code == 2, result
+    assert result.stdout == ""
+    assert f"{jobs}:3: img/missing.png: no such file" in result.stderr
+    assert f"{jobs}:3: unknown field `speed`" in result.stderr
+    assert f"{jobs}:4: not valid JSON" in result.stderr
+    assert ":1:" not in result.stderr
+    assert service.emulator.received == []
+
+
+def test_a_failing_job_exits_1_and_the_others_are_still_saved(
+    mivid: RunMivid, service: EmulatorServer, folder: Path, tmp_path: Path
+) -> None:
+    jobs = write_jobs(
+        folder,
+        [
+            {"images": ["img/front.png"], "prompt": "sunrise"},
+            {"images": ["img/front.png"], "prompt": "storm [fail]"},
+            {"images": ["img/side.jpg"], "prompt": "sunset", "duration": "10"},
+        ],
+    )
+    videos = tmp_path / "videos"
+
+    result = mivid("batch", str(jobs), "--download", str(videos), "--json", *FAST)
+
+    assert result.exit_code == 1, result
+    report = json.loads(result.stdout)
+    assert [row["status"] for row in report] == ["succeed", "failed", "succeed"]
+    assert "[fail]" in report[1]["task_status_msg"]
+    assert report[1]["files"] == []
+    assert all(Path(row["files"][0]).is_file() for row in (report[0], report[2]))
+    assert len(list(videos.glob("*.mp4"))) == 2
+    assert f"{jobs}:2: task {report[1]['task_id']} failed" in result.stderr
+
+
+def test_csv_jobs_with_pipe_separated_images(
+    mivid: RunMivid, service: EmulatorServer, folder: Path
+) -> None:
+    jobs = folder / "jobs.csv"
+    jobs.write_text(
+        "images,prompt,mode,watermark\n"
+        'img/front.png|img/side.jpg,"waves, then calm",pro,true\n'
+        "img/side.jpg,a gull,,\n",
+        encoding="utf-8",
+    )
+
+    result = mivid("batch", str(jobs), *FAST)
+
+    assert result.exit_code == 0, result
+    bodies = [request.json for request in service.emulator.received if request.method == "POST"]
+    assert [len(body["image_list"]) for body in bodies] == [2, 1]
+    assert bodies[0]["mode"] == "pro" and bodies[0]["watermark_info"] == {"enabled": True}
+    assert bodies[0]["prompt"] == "waves, then calm"
+    assert bodies[1]["mode"] == "std" and "watermark_info" not in bodies[1]
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["2", "3"]
+
+
+def test_dry_run_shows_the_plan_and_sends_nothing(
+    mivid: RunMivid, service: EmulatorServer, folder: Path
+) -> None:
+    jobs = write_jobs(folder, eight_jobs()[:2])
+    assert mivid("batch", str(jobs), *FAST).exit_code == 0
+    jobs.write_text(
+        jobs.read_text() + json.dumps({"images": ["img/front.png"], "prompt": "new"}) + "\n"
+    )
+    before = len(service.emulator.received)
+
+    result = mivid("batch", str(jobs), "--dry-run", "--json")
+
+    assert result.exit_code == 0, result
+    assert [row["action"] for row in json.loads(result.stdout)] == ["skip", "skip", "send"]
+    assert len(service.emulator.received) == before
+    assert "nothing sent" in result.stderr
