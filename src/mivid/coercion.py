@@ -6,9 +6,10 @@ for a plain `str` option left at its default, or the `--help` flag. Importing
 pydantic and building the adapters costs about as much as the whole HTTP call
 of a scripted `mivid list --json`, so for the simple types mivid's options use
 (`str`, `int`, `float`, `bool`, and lists of them) `use_plain_coercion` hands
-Typer a small coercer instead. Anything else — another annotation, a value of
-an unexpected type, a Typer whose internals look different — goes to Typer's
-own coercion: slower, never wrong.
+Typer a small coercer instead, and builds Typer's own only for a parameter of
+another kind (a `Path`, a bounded `int`) that is actually given a value. A
+value of an unexpected type, or a Typer whose internals look different, also
+goes to Typer's own coercion: slower, never wrong.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ _CONVERTERS: dict[Any, tuple[Callable[[Any], Any], str]] = {
 
 
 def use_plain_coercion(command: Any) -> None:
-    """Give each simple parameter of `command` and its subcommands a pydantic-free coercer."""
+    """Give every parameter of `command` and its subcommands a pydantic-free coercer.
+
+    Parameters of a simple type are coerced here; any other one (a `Path`, a
+    bounded `int`) gets Typer's own coercer, built only when a value arrives.
+    """
     try:
         from typer._click import Context
         from typer._coercion import RuntimeParam, build_runtime_param
@@ -33,59 +38,47 @@ def use_plain_coercion(command: Any) -> None:
     except ImportError:  # a Typer without these internals keeps its own coercion
         return
 
-    def item_type(annotation: Any) -> Any:
-        """`T` for `T` or `list[T]` when T is plain, else None."""
-        if get_origin(annotation) is list:
-            args = get_args(annotation)
-            annotation = args[0] if len(args) == 1 else None
-        return annotation if annotation in _CONVERTERS or annotation is bool else None
-
-    class PlainRuntimeParam(RuntimeParam):
-        """str/int/float/bool (or a list of one), as int() or str() would read them."""
-
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            annotation: Any = self.annotation
-            kind = item_type(annotation)
-            if get_origin(annotation) is list and isinstance(value, (list, tuple)):
-                return [self._one(kind, item, param, ctx) for item in value]
-            return self._one(kind, value, param, ctx)
-
-        def _one(self, kind: Any, value: Any, param: Any, ctx: Any) -> Any:
-            if kind is bool and isinstance(value, bool):
-                return value
-            plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
-            if kind in _CONVERTERS and plain:
-                convert, label = _CONVERTERS[kind]
-                try:
-                    return convert(value)
-                except ValueError:
-                    from typer import BadParameter
-
-                    raise BadParameter(
-                        f"{value!r} is not a valid {label}.", ctx=ctx, param=param
-                    ) from None
-            # Text for a bool flag (from an environment variable), or anything unusual.
-            typer_own = build_runtime_param(param.type_descriptor)
-            return typer_own._coerce_value(value, param=param, ctx=ctx)
-
-    def install(param: Any) -> None:
-        descriptor = getattr(param, "type_descriptor", None)
-        if not isinstance(param, _TyperParameter) or descriptor is None:
-            return
+    def plain_kind(descriptor: Any) -> Any:
+        """`T` when the parameter is a `T` or `list[T]` of a plain type, unconstrained; else None."""
         info = descriptor.parameter_info
-        special = (
+        if (
             info.min is not None
             or info.max is not None
             or info.parser is not None
             or descriptor.is_choice
             or descriptor.is_file
             or descriptor.is_path
-        )
-        if special or item_type(descriptor.annotation) is None:
-            return
-        if getattr(param, "_runtime_param", ...) is None:
+        ):
+            return None
+        annotation = descriptor.annotation
+        if get_origin(annotation) is list:
+            args = get_args(annotation)
+            annotation = args[0] if len(args) == 1 else None
+        return annotation if annotation in _CONVERTERS or annotation is bool else None
+
+    class PlainRuntimeParam(RuntimeParam):
+        """str/int/float/bool (or a list of one) as int() or str() read them; else Typer's."""
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            kind = plain_kind(param.type_descriptor)
+            annotation: Any = self.annotation
+            if kind is not None:
+                if get_origin(annotation) is list and isinstance(value, (list, tuple)):
+                    return [_plain(kind, item, param, ctx) for item in value]
+                coerced = _plain(kind, value, param, ctx)
+                if coerced is not _UNUSUAL:
+                    return coerced
+            # Text for a bool flag (from an environment variable), a Path, a bounded
+            # number…: Typer's own coercer, from now on for this parameter.
+            param._runtime_param = build_runtime_param(param.type_descriptor)
+            return param._runtime_param._coerce_value(value, param=param, ctx=ctx)
+
+    def install(param: Any) -> None:
+        descriptor = getattr(param, "type_descriptor", None)
+        fresh = getattr(param, "_runtime_param", ...) is None
+        if isinstance(param, _TyperParameter) and descriptor is not None and fresh:
             param._runtime_param = PlainRuntimeParam(
-                parameter_info=info, annotation=descriptor.annotation
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
             )
 
     help_names = (getattr(command, "context_settings", None) or {}).get("help_option_names")
@@ -99,3 +92,21 @@ def use_plain_coercion(command: Any) -> None:
             visit(sub)
 
     visit(command)
+
+
+_UNUSUAL = object()
+
+
+def _plain(kind: Any, value: Any, param: Any, ctx: Any) -> Any:
+    """`value` as a `kind`, a usage error when it cannot be one, or _UNUSUAL."""
+    if kind is bool:
+        return value if isinstance(value, bool) else _UNUSUAL
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return _UNUSUAL
+    convert, label = _CONVERTERS[kind]
+    try:
+        return convert(value)
+    except ValueError:
+        from typer import BadParameter
+
+        raise BadParameter(f"{value!r} is not a valid {label}.", ctx=ctx, param=param) from None

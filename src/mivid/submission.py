@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mivid.create_request import KNOWN_MODELS, CreateRequest, check_create_request
 from mivid.errors import InputError
 from mivid.fit import FitRef, fit_image
 from mivid.images import MAX_IMAGES as MAX_IMAGE_COUNT
 from mivid.images import check_image
-from mivid.models import KNOWN_MODELS, CreateRequest, check_create_request
 from mivid.request_body import CreateBody
 
 if TYPE_CHECKING:

@@ -154,7 +154,6 @@ def create(
     ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
-    from mivid.models import parse_task
     from mivid.submission import prepare_create, submit_create
 
     run = state(ctx)
@@ -234,6 +233,8 @@ def create(
     elif quiet:
         out.line(str(task["task_id"]))
     else:
+        from mivid.models import parse_task  # pydantic: for people's views only
+
         out.created_task(parse_task(task), sandbox=settings.sandbox)
 
 
