@@ -76,7 +76,9 @@ def test_the_video_lands_under_its_task_id_with_the_served_bytes(
     assert video.path.read_bytes() == video_bytes(task["task_id"])
     assert video.size == len(video_bytes(task["task_id"]))
     assert not video.skipped
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [video.path.name]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [video.path.name, f"{task['task_id']}.json"]  # the video and its sidecar
+    )
     assert all("authorization" not in headers for headers in video_requests(server.emulator))
 
 

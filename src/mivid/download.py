@@ -43,7 +43,11 @@ class PlannedVideo:
 
 @dataclass(frozen=True)
 class SavedVideo:
-    """One video on disk; `skipped` when an identical-size file was already there."""
+    """One video on disk; `skipped` when an identical-size file was already there.
+
+    `sidecar` is its provenance file (`<name>.json`), `source` where that file's
+    facts came from: "journal" or "service" (see `mivid.sidecar`).
+    """
 
     task_id: str
     url: str
@@ -51,6 +55,8 @@ class SavedVideo:
     size: int
     watermarked: bool
     skipped: bool = False
+    sidecar: Path | None = None
+    source: str | None = None
 
 
 def _safe_name(task_id: str) -> str:
@@ -114,11 +120,14 @@ def download_tasks(
     on_progress: Progress | None = None,
     on_skip: Callable[[SavedVideo], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    sidecars: bool = True,
 ) -> dict[str, list[SavedVideo]]:
     """Save every video of the finished `tasks` into `directory`; the saved files per task id.
 
     Checks everything before the first byte is written: unfinished or failed
     tasks, and existing files of another size (unless `force`), each named.
+    With `sidecars`, each video (saved or skipped) gets its provenance file
+    beside it (`mivid.sidecar.write_sidecar`), from the journal when it knows the task.
     """
     if directory.exists() and not directory.is_dir():
         raise InputError(f"--output {directory}: exists and is not a folder")
@@ -130,6 +139,11 @@ def download_tasks(
         )
     directory.mkdir(parents=True, exist_ok=True)
     saved: dict[str, list[SavedVideo]] = {str(task["task_id"]): [] for task in tasks}
+    known: Mapping[str, Any] = {}
+    if sidecars:
+        from mivid.sidecar import known_entries
+
+        known = known_entries(saved)
     for video in planned:
         if video.path in skips:
             result = SavedVideo(
@@ -146,8 +160,27 @@ def download_tasks(
                 sleep=sleep,
             )
             result = SavedVideo(video.task_id, video.url, video.path, size, video.watermarked)
+        if sidecars:
+            result = _with_sidecar(result, tasks, known)
         saved[video.task_id].append(result)
     return saved
+
+
+def _with_sidecar(
+    video: SavedVideo, tasks: Sequence[Mapping[str, Any]], known: Mapping[str, Any]
+) -> SavedVideo:
+    """The video with its sidecar written (left without one if the folder refuses it)."""
+    from dataclasses import replace
+
+    from mivid.sidecar import JOURNAL, SERVICE, write_sidecar
+
+    task = next(task for task in tasks if str(task["task_id"]) == video.task_id)
+    entry = known.get(video.task_id)
+    try:
+        path = write_sidecar(video.path, task, entry, url=video.url, watermarked=video.watermarked)
+    except OSError:
+        return video
+    return replace(video, sidecar=path, source=JOURNAL if entry is not None else SERVICE)
 
 
 def _existing(

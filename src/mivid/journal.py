@@ -27,6 +27,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,6 +159,19 @@ class Journal:
         connection.executescript(_SCHEMA)
         return cls(connection, target)
 
+    @classmethod
+    def open_existing(cls, path: Path | str | None = None) -> Journal | None:
+        """The journal for reading, or None when there is none yet (never creates the file)."""
+        import sqlite3
+
+        target = Path(path) if path is not None else default_path()
+        if not target.is_file():
+            return None
+        try:
+            return cls.open(target)
+        except (OSError, sqlite3.Error):
+            return None
+
     def close(self) -> None:
         self._db.close()
 
@@ -237,6 +251,23 @@ class Journal:
             (id_or_external_id, id_or_external_id),
         ).fetchone()
         return _entry(row) if row else None
+
+    def by_task_ids(self, task_ids: Iterable[str]) -> dict[str, JournalEntry]:
+        """The entries of those task ids the journal knows (the newest per id)."""
+        wanted = list(dict.fromkeys(str(task_id) for task_id in task_ids))
+        found: dict[str, JournalEntry] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM creates WHERE task_id IN ({marks}) ORDER BY created",
+                chunk,
+            ).fetchall()
+            for row in rows:
+                entry = _entry(row)
+                if entry.task_id is not None:
+                    found[entry.task_id] = entry
+        return found
 
     def entries(
         self, *, unsettled_only: bool = False, service: str | None = None, limit: int | None = None

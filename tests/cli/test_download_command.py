@@ -114,4 +114,7 @@ def test_a_dropped_connection_is_resumed_and_the_file_is_whole(
     assert (tmp_path / "v" / f"{task_id}.mp4").read_bytes() == video_bytes(task_id)
     ranges = [r.headers.get("range") for r in api.emulator.received if r.path.endswith(".mp4")]
     assert ranges == [None, "bytes=900-"]
-    assert [p.name for p in (tmp_path / "v").iterdir()] == [f"{task_id}.mp4"]  # no .part left
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [  # no .part left
+        f"{task_id}.json",
+        f"{task_id}.mp4",
+    ]

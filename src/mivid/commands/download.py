@@ -81,6 +81,7 @@ def saved_record(video: SavedVideo) -> dict[str, Any]:
         "size": video.size,
         "watermarked": video.watermarked,
         "skipped": video.skipped,
+        "sidecar": str(video.sidecar) if video.sidecar is not None else None,
     }
 
 
@@ -119,7 +120,24 @@ def save_videos(
         )
     if any(not video.skipped for videos in saved.values() for video in videos):
         out.note(RETENTION_NOTE)
+    _note_sidecars(run, saved)
     return saved
+
+
+def _note_sidecars(run: AppState, saved: dict[str, list[SavedVideo]]) -> None:
+    """Say once which sidecars hold only what the service knows, and which were not written."""
+    from mivid.sidecar import SERVICE
+
+    videos = [video for group in saved.values() for video in group]
+    unknown = list(dict.fromkeys(v.task_id for v in videos if v.source == SERVICE))
+    if unknown:
+        run.output.note(
+            f"the local journal does not know {', '.join(unknown)} (made by another client?): "
+            "its .json sidecar holds only what the service says, without prompt or images"
+        )
+    for video in videos:
+        if video.sidecar is None:
+            run.output.warn(f"{video.path}: could not write its .json sidecar beside it")
 
 
 @contextmanager

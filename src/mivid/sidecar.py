@@ -1,0 +1,213 @@
+"""Provenance: what made a video, written beside it and shown in the task list.
+
+The service's task objects carry neither the prompt nor the images, and the
+service deletes its videos after 30 days. The local journal knows both for
+every task created from this machine; this module puts that knowledge next to
+each downloaded video, as `<video name>.json` (the *sidecar*), and gives the
+task list its `"local"` object.
+
+A sidecar says where its facts came from: `"source": "journal"` when the
+journal knew the task, `"service"` when only the service did (a task created
+by another client), in which case the prompt and images are null. It never
+holds a secret: the journal has none, and the create's callback URL (which
+may carry a token) is left out.
+
+Imports neither pydantic nor rich: `list --json` uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from mivid import __version__
+
+if TYPE_CHECKING:
+    from mivid.journal import JournalEntry
+
+SCHEMA = "mivid.sidecar/1"
+JOURNAL = "journal"
+SERVICE = "service"
+# The create's fields a sidecar repeats (the callback URL is left out: it may carry a token).
+REQUEST_FIELDS = ("prompt", "negative_prompt", "model_name", "mode", "duration", "aspect_ratio")
+
+
+def sidecar_path(video_path: Path) -> Path:
+    """`DIR/<task_id>.mp4` → `DIR/<task_id>.json`."""
+    return video_path.with_suffix(".json")
+
+
+def created_by(entry: JournalEntry) -> str:
+    return f"mivid {entry.mivid_version}"
+
+
+def local_info(entry: JournalEntry) -> dict[str, Any]:
+    """The `"local"` object `list --json` adds to a task the journal knows."""
+    return {
+        "prompt": entry.request.get("prompt"),
+        "negative_prompt": entry.request.get("negative_prompt"),
+        "images": [dict(image) for image in entry.images],
+        "created_by": created_by(entry),
+    }
+
+
+def known_entries(task_ids: Iterable[str]) -> dict[str, JournalEntry]:
+    """The journal's entries for those task ids; empty when there is no journal or it can't be read."""
+    import sqlite3
+
+    from mivid.journal import Journal
+
+    wanted = [str(task_id) for task_id in task_ids]
+    if not wanted:
+        return {}
+    journal = Journal.open_existing()
+    if journal is None:
+        return {}
+    try:
+        return journal.by_task_ids(wanted)
+    except sqlite3.Error:
+        return {}
+    finally:
+        journal.close()
+
+
+def iso_millis(value: Any) -> str | None:
+    """The contract's Unix milliseconds as ISO 8601 UTC, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return iso_seconds(value / 1000)
+
+
+def iso_seconds(value: float) -> str:
+    moment = datetime.fromtimestamp(value, timezone.utc)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def public_url(url: str) -> str:
+    """A base URL without any user:password@ part."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def sidecar_record(
+    task: Mapping[str, Any],
+    entry: JournalEntry | None,
+    *,
+    video_path: Path,
+    url: str,
+    watermarked: bool,
+    size: int | None = None,
+) -> dict[str, Any]:
+    """What a video's sidecar holds (see the module docstring)."""
+    info = task.get("task_info")
+    external = info.get("external_task_id") if isinstance(info, dict) else None
+    request: Mapping[str, Any] = entry.request if entry is not None else {}
+    record: dict[str, Any] = {
+        "schema": SCHEMA,
+        "source": JOURNAL if entry is not None else SERVICE,
+        "task_id": str(task["task_id"]),
+        "external_task_id": external
+        if external is not None
+        else (entry.external_task_id if entry is not None else None),
+    }
+    for name in REQUEST_FIELDS:
+        record[name] = request.get(name)
+    record["images"] = [dict(image) for image in entry.images] if entry is not None else None
+    record["task_status"] = task.get("task_status")
+    record["task_status_msg"] = task.get("task_status_msg") or None
+    record["created_at"] = iso_millis(task.get("created_at"))
+    record["updated_at"] = iso_millis(task.get("updated_at"))
+    record["final_unit_deduction"] = task.get("final_unit_deduction")
+    record["video"] = {
+        "file": video_path.name,
+        "bytes": size,
+        "url": url,
+        "watermarked": watermarked,
+        "duration": _video_duration(task, url),
+    }
+    if entry is not None:
+        record["service"] = public_url(entry.service)
+        record["sandbox"] = entry.sandbox
+        record["created_by"] = created_by(entry)
+        record["journal_created_at"] = iso_seconds(entry.created)
+    record["mivid_version"] = __version__
+    record["written_at"] = iso_seconds(datetime.now(timezone.utc).timestamp())
+    return record
+
+
+def _video_duration(task: Mapping[str, Any], url: str) -> str | None:
+    result = task.get("task_result")
+    videos = result.get("videos") if isinstance(result, dict) else None
+    for video in videos or []:
+        if isinstance(video, dict) and url in (video.get("url"), video.get("watermark_url")):
+            duration = video.get("duration")
+            return None if duration is None else str(duration)
+    return None
+
+
+def write_sidecar(
+    video_path: Path,
+    task: Mapping[str, Any],
+    entry: JournalEntry | None,
+    *,
+    url: str | None = None,
+    watermarked: bool = False,
+) -> Path:
+    """Write `<video name>.json` beside `video_path`, atomically; return its path.
+
+    `url` is the service URL the video came from (default: the task's first
+    video URL, or its watermarked copy when `watermarked`).
+    """
+    if url is None:
+        result = task.get("task_result")
+        videos = result.get("videos") if isinstance(result, dict) else None
+        first = videos[0] if videos and isinstance(videos[0], dict) else {}
+        url = str(first.get("watermark_url" if watermarked else "url") or "")
+    size = video_path.stat().st_size if video_path.is_file() else None
+    record = sidecar_record(
+        task, entry, video_path=video_path, url=url, watermarked=watermarked, size=size
+    )
+    target = sidecar_path(video_path)
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as sink:
+            sink.write(text)
+            sink.flush()
+            os.fsync(sink.fileno())
+        temporary.chmod(0o644)
+        temporary.replace(target)  # os.replace: readers see the old file or the new one
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_sidecar(path: Path) -> dict[str, Any] | None:
+    """A sidecar's record, or None when the file is missing or not a sidecar."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("task_id"), str):
+        return None
+    return record
+
+
+def escape_cell(text: str) -> str:
+    r"""One line, reversibly: backslash, tab, newline and CR as `\\`, `\t`, `\n`, `\r`."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def one_line(text: str) -> str:
+    """A prompt squeezed onto one line for a table cell."""
+    return " ".join(text.split())
