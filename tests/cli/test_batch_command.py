@@ -7,6 +7,10 @@ of 3 running tasks, so the scheduler's waiting for slots is the real thing.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -206,3 +210,35 @@ def test_dry_run_shows_the_plan_and_sends_nothing(
     assert [row["action"] for row in json.loads(result.stdout)] == ["skip", "skip", "send"]
     assert len(service.emulator.received) == before
     assert "nothing sent" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes_without_duplicates(
+    mivid: RunMivid, service: EmulatorServer, folder: Path
+) -> None:
+    jobs = write_jobs(folder, eight_jobs()[:4])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", "batch", str(jobs), "--concurrency", "1", *FAST],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the first job finished
+    process.send_signal(signal.SIGINT)
+    rest, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130, (first, rest, stderr)
+    assert first.startswith("1\t")
+    assert "Run the same command again to resume" in stderr
+    assert "Traceback" not in stderr
+    made = len(service.emulator.tasks())
+    assert 1 <= made < 4
+
+    again = mivid("batch", str(jobs), "--json", *FAST)
+
+    assert again.exit_code == 0, again
+    assert len(service.emulator.tasks()) == 4
+    report = json.loads(again.stdout)
+    assert {row["status"] for row in report} == {"succeed"}
+    assert report[0]["action"] == "skip"
