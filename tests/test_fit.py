@@ -251,7 +251,9 @@ def test_over_10_mb_png_re_encoded_as_jpeg(tmp_path: Path) -> None:
     assert path.stat().st_size > MAX_IMAGE_BYTES
     image, note = fit(path)
     assert (image.width, image.height, image.format) == (1900, 1900, "JPEG")
-    assert re.search(r"noise\.png: 10\.\d MB → \d(\.\d)? MB as JPEG quality 92$", note), note
+    assert re.search(
+        r"noise\.png: re-encoded 10\.\d MB → \d(\.\d)? MB as JPEG quality 92$", note
+    ), note
 
 
 def test_over_10_mb_jpeg_re_encoded(tmp_path: Path) -> None:

@@ -301,7 +301,7 @@ def _fit_bytes(argument: str, path: Path, name: str, data: bytes, mode: str) -> 
     label = f"JPEG quality {quality}" if quality is not None else "PNG"
     sent = _megabytes(len(encoded.data))
     if len(data) > MAX_IMAGE_BYTES:
-        outcome = f"{_megabytes(len(data))} → {sent} as {label}"
+        outcome = f"re-encoded {_megabytes(len(data))} → {sent} as {label}"
     else:
         outcome = f"sending {label}, {sent}"
     note = f"{name}: {'; '.join([', '.join(steps), outcome] if steps else [outcome])}"
