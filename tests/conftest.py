@@ -48,7 +48,7 @@ def hermetic_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.fixture
 def fake_clock() -> FakeClock:
     """Starts at the real time: mivid signs its JWTs with this machine's clock."""
-    return FakeClock(start=time.time())
+    return FakeClock(start=float(int(time.time())))
 
 
 @pytest.fixture
