@@ -228,7 +228,11 @@ def client_environment(
 ) -> dict[str, str]:
     """The benchmark's environment minus the user's mivid/Kling settings, homes in `home`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KLING_", "MIVID_"))}
+    # Bytecode cached as on any ordinary install (a shell with PYTHONDONTWRITEBYTECODE
+    # would otherwise recompile mivid's sources on every run), kept out of the tree.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
+        PYTHONPYCACHEPREFIX=str(home / ".cache" / "pycache"),
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_STATE_HOME=str(home / ".local/state"),
