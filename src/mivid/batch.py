@@ -363,9 +363,10 @@ def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
             problems.append(f"{name}: must be a string, not {json.dumps(value)}")
             continue
         fields[name] = value
-    if "prompt" not in fields and "prompt" not in raw:
+    # null counts as missing; a value of the wrong type was reported above.
+    if "prompt" not in fields and raw.get("prompt") is None:
         problems.append("prompt: required — what the video should show")
-    if "images" not in fields and "images" not in raw:
+    if "images" not in fields and raw.get("images") is None:
         problems.append("images: required — 1 to 4 image paths (relative to the file) or URLs")
     return fields, problems
 
