@@ -1,0 +1,86 @@
+"""mivid.coercion: plain options coerced without pydantic, everything else as Typer would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import typer.main
+from hypothesis import given
+from hypothesis import strategies as st
+from typer import BadParameter
+
+from mivid.coercion import use_plain_coercion
+
+
+def make_command(seen: dict[str, Any]) -> Any:
+    app = typer.Typer()
+
+    @app.command()
+    def probe(
+        name: str = typer.Option("anon", "--name"),
+        count: int = typer.Option(1, "--count"),
+        ratio: float = typer.Option(0.5, "--ratio"),
+        tags: list[str] | None = typer.Option(None, "--tag"),
+        limit: int = typer.Option(1, "--limit", min=1),
+        out: Path | None = typer.Option(None, "--out"),
+        flag: bool = typer.Option(False, "--flag"),
+    ) -> None:
+        seen.update(name=name, count=count, ratio=ratio, tags=tags, limit=limit, out=out, flag=flag)
+
+    @app.command()
+    def other() -> None:  # a second command, so `probe` is a subcommand as in mivid
+        pass
+
+    command = typer.main.get_command(app)
+    use_plain_coercion(command)
+    return command
+
+
+def invoke(*args: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    make_command(seen).main(args=["probe", *args], prog_name="probe", standalone_mode=False)
+    return seen
+
+
+def test_defaults_and_plain_values_keep_their_types() -> None:
+    assert invoke() == {
+        "name": "anon",
+        "count": 1,
+        "ratio": 0.5,
+        "tags": None,
+        "limit": 1,
+        "out": None,
+        "flag": False,
+    }
+    seen = invoke("--name", "x", "--count", "7", "--ratio", "2.5", "--tag", "a", "--tag", "b")
+    assert (seen["name"], seen["count"], seen["ratio"], seen["tags"]) == ("x", 7, 2.5, ["a", "b"])
+    assert type(seen["count"]) is int and type(seen["ratio"]) is float
+
+
+def test_other_kinds_get_typers_own_coercion() -> None:
+    seen = invoke("--out", "videos", "--limit", "3", "--flag")
+    assert seen["out"] == Path("videos") and isinstance(seen["out"], Path)
+    assert seen["limit"] == 3 and seen["flag"] is True
+    with pytest.raises(BadParameter, match="greater than or equal to 1"):
+        invoke("--limit", "0")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "many"], "'many' is not a valid integer"),
+        (["--count", "1.5"], "'1.5' is not a valid integer"),
+        (["--ratio", "half"], "'half' is not a valid number"),
+    ],
+)
+def test_bad_values_are_usage_errors_naming_the_value(args: list[str], message: str) -> None:
+    with pytest.raises(BadParameter, match=message):
+        invoke(*args)
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_any_integer_text_reads_back(number: int) -> None:
+    assert invoke("--count", str(number))["count"] == number
