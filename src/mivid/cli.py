@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # The command modules, imported for the commands they register on the app.
-COMMAND_MODULES = ("create", "sandbox", "config", "tasks", "wait", "download", "recover", "batch")
+COMMAND_MODULES = (
+    *("create", "sandbox", "config", "tasks", "wait", "download", "recover", "batch"),
+    "open",
+)
 
 # Unexpected failures (bugs) exit like sysexits' EX_SOFTWARE, apart from every documented status.
 BUG_EXIT_STATUS = 70

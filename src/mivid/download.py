@@ -141,9 +141,9 @@ def download_tasks(
     saved: dict[str, list[SavedVideo]] = {str(task["task_id"]): [] for task in tasks}
     known: Mapping[str, Any] = {}
     if sidecars:
-        from mivid.sidecar import known_entries
+        from mivid.sidecar import remember_sightings
 
-        known = known_entries(saved)
+        known = remember_sightings(tasks)
     for video in planned:
         if video.path in skips:
             result = SavedVideo(

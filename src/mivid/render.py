@@ -17,9 +17,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from collections.abc import Mapping
+
+    from rich.console import Console, RenderableType
 
     from mivid.errors import MividError
+    from mivid.journal import JournalEntry
     from mivid.models import Task
 
 STATUS_STYLES = {
@@ -151,9 +154,13 @@ class Output:
             for name, value in rows:
                 self.line(f"{name}: {value}")
 
-    def task_panel(self, task: Task) -> None:
-        """`mivid get` for a person: every field that tells where the task stands."""
-        rows = task_rows(task)
+    def task_panel(self, task: Task, *, local: Mapping[str, Any] | None = None) -> None:
+        """`mivid get` for a person: every field that tells where the task stands.
+
+        `local` (see `mivid.sidecar.local_info`) adds the prompt and images the
+        journal remembers.
+        """
+        rows = task_rows(task, local=local)
         if self.stdout_is_tty:
             from rich.panel import Panel
             from rich.table import Table
@@ -169,47 +176,129 @@ class Output:
                 grid.add_row(name, Text(value, style=style))
             self.out().print(Panel(grid, title=f"task {task.task_id}", expand=False))
         else:
+            from mivid.sidecar import escape_cell
+
             for name, value in rows:
-                self.line(f"{name}: {value}")
+                self.line(f"{name}: {escape_cell(value) if 'prompt' in name else value}")
 
-    def task_table(self, tasks: list[Task]) -> None:
-        """`mivid list`: a table that fits the terminal, or tab-separated lines in a pipe."""
+    def task_table(self, tasks: list[Task], *, prompts: Mapping[str, str] | None = None) -> None:
+        """`mivid list`: a table that fits the terminal, or tab-separated lines in a pipe.
+
+        `prompts` (task id → prompt, for tasks the journal knows) adds a PROMPT
+        column on a terminal and, escaped, the last column of every pipe line.
+        """
+        prompts = prompts or {}
         if not self.stdout_is_tty:
-            for task in tasks:
-                self.line("\t".join(_tsv_cell(cell) for cell in task_tsv_row(task)))
-            return
-        from rich.table import Table
-        from rich.text import Text
+            from mivid.sidecar import escape_cell
 
+            for task in tasks:
+                cells = [_tsv_cell(cell) for cell in task_tsv_row(task)]
+                cells.append(escape_cell(prompts.get(task.task_id, "")))
+                self.line("\t".join(cells))
+            return
         if not tasks:
             self.note("no tasks")
             return
+        self.out().print(self.task_table_view(tasks, prompts=prompts))
+
+    def task_table_view(
+        self, tasks: list[Task], *, prompts: Mapping[str, str] | None = None
+    ) -> RenderableType:
+        """The terminal table of `task_table` (also redrawn by `list --watch`)."""
+        from rich.table import Table
+        from rich.text import Text
+
+        from mivid.sidecar import one_line
+
+        prompts = prompts or {}
+        with_prompts = any(task.task_id in prompts for task in tasks)
         rows = []
         for task in tasks:
             first = task.videos[0] if task.videos else None
-            rows.append(
-                [
-                    task.task_id,
-                    task.task_status,
-                    relative_time(task.created) or "-",
-                    f"{first.duration}s" if first is not None and first.duration else "",
-                    task.external_task_id or "",
-                    (first.url or "") if first is not None else "",
-                ]
-            )
+            row = [
+                task.task_id,
+                task.task_status,
+                relative_time(task.created) or "-",
+                f"{first.duration}s" if first is not None and first.duration else "",
+                task.external_task_id or "",
+                (first.url or "") if first is not None else "",
+            ]
+            if with_prompts:
+                row.insert(4, one_line(prompts.get(task.task_id, "")))
+            rows.append(row)
         headers = ["TASK ID", "STATUS", "CREATED", "LENGTH", "EXTERNAL ID", "VIDEO"]
+        if with_prompts:
+            headers.insert(4, "PROMPT")
         widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-        # The id, status, time and length keep their width; the external id and then
-        # the URL give way (cut with an ellipsis) when the terminal is narrow.
-        room = self.out().width - 2 * (len(headers) - 1)
-        widths[4] = min(widths[4], max(11, room - sum(widths[:4]) - min(widths[5], 40)))
-        widths[5] = min(widths[5], max(5, room - sum(widths[:5])))
+        # The id, status, time and length keep their width; the prompt, the external
+        # id and then the URL give way (cut with an ellipsis) when the terminal is narrow.
+        room = self.out().width - 2 * (len(headers) - 1) - sum(widths[:4])
+        flexible = widths[4:]
+        if with_prompts:
+            flexible[0] = min(flexible[0], max(12, min(40, room - 11 - 5)))
+            room -= flexible[0]
+        ext, url = len(flexible) - 2, len(flexible) - 1
+        flexible[ext] = min(flexible[ext], max(11, room - min(flexible[url], 40)))
+        flexible[url] = min(flexible[url], max(5, room - flexible[ext]))
+        widths[4:] = flexible
         table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
         for header, width in zip(headers, widths, strict=True):
             table.add_column(header, no_wrap=True, width=width)
         for row in rows:
             cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
             cells[1].stylize(STATUS_STYLES.get(row[1], ""))
+            if with_prompts:
+                cells[4].stylize("italic")
+            table.add_row(*cells)
+        return table
+
+    def journal_table(self, entries: list[JournalEntry]) -> None:
+        """`mivid list --local`: the journal's creates, newest first (table, or lines in a pipe).
+
+        The lines in a pipe: task id, status, created (ISO, UTC), external id,
+        service, prompt (tabs and newlines escaped).
+        """
+        from mivid.sidecar import escape_cell, iso_seconds, one_line, public_url
+
+        if not self.stdout_is_tty:
+            for entry in entries:
+                fields = [
+                    entry.task_id or "",
+                    entry.status,
+                    iso_seconds(entry.created),
+                    entry.external_task_id,
+                    public_url(entry.service),
+                ]
+                prompt = str(entry.request.get("prompt") or "")
+                self.line("\t".join([*map(_tsv_cell, fields), escape_cell(prompt)]))
+            return
+        if not entries:
+            self.note("the journal holds no creates yet")
+            return
+        from rich.table import Table
+        from rich.text import Text
+
+        headers = ["TASK ID", "STATUS", "CREATED", "EXTERNAL ID", "PROMPT"]
+        rows = [
+            [
+                entry.task_id or "-",
+                entry.status,
+                relative_time(datetime.fromtimestamp(entry.created, timezone.utc)) or "-",
+                entry.external_task_id,
+                one_line(str(entry.request.get("prompt") or "")),
+            ]
+            for entry in entries
+        ]
+        widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+        room = self.out().width - 2 * (len(headers) - 1) - sum(widths[:3])
+        widths[3] = min(widths[3], max(11, room - min(widths[4], 40)))
+        widths[4] = min(widths[4], max(10, room - widths[3]))
+        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+        for header, width in zip(headers, widths, strict=True):
+            table.add_column(header, no_wrap=True, width=width)
+        for row in rows:
+            cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
+            cells[1].stylize(STATUS_STYLES.get(row[1], "dim"))
             table.add_row(*cells)
         self.out().print(table)
 
@@ -237,13 +326,17 @@ class Output:
                 self.line(f"  saved: {path}")
 
 
-def task_rows(task: Task, *, now: datetime | None = None) -> list[tuple[str, str]]:
+def task_rows(
+    task: Task, *, now: datetime | None = None, local: Mapping[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """The task panel's rows, in order (shared by the terminal and plain views)."""
     rows = [("task id", task.task_id), ("status", task.task_status)]
     if task.task_status_msg:
         rows.append(("reason", task.task_status_msg))
     if task.external_task_id:
         rows.append(("external id", task.external_task_id))
+    if local is not None:
+        rows.extend(_local_rows(local))
     for name, moment in (("created", task.created), ("updated", task.updated)):
         if moment is not None:
             rows.append((name, f"{local_time(moment)} ({relative_time(moment, now=now)})"))
@@ -257,6 +350,25 @@ def task_rows(task: Task, *, now: datetime | None = None) -> list[tuple[str, str
             rows.append((f"watermarked {index}" if several else "watermarked", video.watermark_url))
     if task.final_unit_deduction:
         rows.append(("units", task.final_unit_deduction))
+    return rows
+
+
+def _local_rows(local: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The prompt and images the journal remembers, as panel rows."""
+    rows: list[tuple[str, str]] = []
+    if local.get("prompt"):
+        rows.append(("prompt", str(local["prompt"])))
+    if local.get("negative_prompt"):
+        rows.append(("negative prompt", str(local["negative_prompt"])))
+    images = local.get("images") or []
+    for index, image in enumerate(images, start=1):
+        label = f"image {index}" if len(images) > 1 else "image"
+        if "url" in image:
+            rows.append((label, str(image["url"])))
+            continue
+        size = f"{image.get('width')}×{image.get('height')}"
+        digest = str(image.get("sha256") or "")[:12]
+        rows.append((label, f"{image.get('name')} ({size}, sha256 {digest}…)"))
     return rows
 
 

@@ -77,6 +77,40 @@ def known_entries(task_ids: Iterable[str]) -> dict[str, JournalEntry]:
         journal.close()
 
 
+def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalEntry]:
+    """Like `known_entries` for these task objects, noting in the journal any status that moved.
+
+    Keeps `list --local` current: the journal learns how a task ended whenever
+    mivid sees it, not only at create time. Never creates the journal.
+    """
+    import sqlite3
+
+    from mivid.journal import Journal
+
+    objects = {str(task["task_id"]): task for task in tasks if "task_id" in task}
+    if not objects:
+        return {}
+    journal = Journal.open_existing()
+    if journal is None:
+        return {}
+    try:
+        known = journal.by_task_ids(objects)
+        moved = [
+            task_id
+            for task_id, entry in known.items()
+            if entry.status != objects[task_id].get("task_status")
+        ]
+        for task_id in moved:
+            journal.record_task(dict(objects[task_id]))
+        if moved:
+            known.update(journal.by_task_ids(moved))
+        return known
+    except sqlite3.Error:
+        return {}
+    finally:
+        journal.close()
+
+
 def iso_millis(value: Any) -> str | None:
     """The contract's Unix milliseconds as ISO 8601 UTC, or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
-from mivid.commands.tasks import read_ids
 
 if TYPE_CHECKING:
     from mivid.download import SavedVideo
@@ -24,10 +23,11 @@ if TYPE_CHECKING:
 )
 def download(
     ctx: typer.Context,
-    ids: list[str] = typer.Argument(
-        ...,
-        help="Task id or external task id of a finished task; `-` reads ids from stdin.",
-        metavar="ID...",
+    ids: list[str] | None = typer.Argument(
+        None,
+        help="Task id or external task id of a finished task; `-` reads ids from stdin. "
+        "Without one, a terminal offers a menu of recent finished tasks.",
+        metavar="[ID]...",
         show_default=False,
     ),
     output: Path = typer.Option(
@@ -50,10 +50,13 @@ def download(
     Each is saved as DIR/<task_id>.mp4 (<task_id>-<n>.mp4 for several).
     Downloads stream to a hidden .part file renamed when complete; an interrupted
     download resumes where it stopped. Existing files of the same size are skipped.
-    Prints the saved paths, one a line.
+    Prints the saved paths, one a line. Beside each video goes <name>.json: its
+    prompt, images (name or URL, SHA-256, size), settings, status and URL.
     """
+    from mivid.picker import ids_or_pick
+
     run = state(ctx)
-    wanted = read_ids(ids)
+    wanted = ids_or_pick(run, ids, command="download", statuses=("succeed",))
     with run.client() as client:
         tasks = [client.get_task(task_id) for task_id in wanted]
         saved = save_videos(

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
-from mivid.commands.tasks import read_ids
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -43,10 +42,11 @@ class Followed:
 )
 def wait(
     ctx: typer.Context,
-    ids: list[str] = typer.Argument(
-        ...,
-        help="Task ids or external task ids; `-` reads ids one per line from stdin.",
-        metavar="ID...",
+    ids: list[str] | None = typer.Argument(
+        None,
+        help="Task ids or external task ids; `-` reads ids one per line from stdin. "
+        "Without one, a terminal offers a menu of recent tasks.",
+        metavar="[ID]...",
         show_default=False,
     ),
     interval: float = typer.Option(
@@ -85,13 +85,14 @@ def wait(
     Exit status 0 when all succeeded, 1 when any failed, 6 on timeout.
     """
     from mivid.errors import InputError
+    from mivid.picker import ids_or_pick
     from mivid.waiting import raise_for_failures
 
     problems = check_wait_options(interval=interval, timeout=timeout)
     if problems:
         raise InputError(problems)
     run = state(ctx)
-    wanted = read_ids(ids)
+    wanted = ids_or_pick(run, ids, command="wait")
     with run.client() as client:
         followed = follow_tasks(
             run,
@@ -205,6 +206,10 @@ def follow_tasks(
         resume = resume_command(run, ids, download_dir=download_dir, watermarked=watermarked)
         out.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
         raise
+    if download_dir is None:
+        from mivid.sidecar import remember_sightings
+
+        remember_sightings(tasks)  # `list --local` then knows how they ended
     return Followed(tasks, save(tasks))
 
 
