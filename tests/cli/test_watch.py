@@ -1,0 +1,161 @@
+"""`mivid list --watch`: a live table on a terminal (tmux and a bare pty), refused elsewhere."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_png
+
+RunMivid = Callable[..., Any]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def sandbox_task(mivid: RunMivid, tmp_path: Path, seconds: str) -> str:
+    image = make_png(tmp_path / "front.png")
+    env = {"MIVID_SANDBOX_TASK_SECONDS": seconds}
+    result = mivid("--sandbox", "create", str(image), "--prompt", "waves at dusk", "-q", env=env)
+    assert result.exit_code == 0, result
+    return str(result.stdout.strip())
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Run tmux on a server of the test's own (its socket in tmp_path)."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    socket_path = tmp_path / f"tmux-{uuid.uuid4().hex[:8]}"
+
+    def run(*args: str) -> str:
+        completed = subprocess.run(
+            ["tmux", "-S", str(socket_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return completed.stdout
+
+    yield run
+    subprocess.run(
+        ["tmux", "-S", str(socket_path), "kill-server"], capture_output=True, check=False
+    )
+
+
+def test_list_watch_under_tmux_redraws_until_the_task_ends(
+    mivid: RunMivid, tmux: Callable[..., str], tmp_path: Path
+) -> None:
+    task_id = sandbox_task(mivid, tmp_path, "3")
+    names = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "PATH")
+    exports = " ".join(f"{name}='{os.environ[name]}'" for name in names)
+    command = (
+        f"env {exports} MIVID_SANDBOX_TASK_SECONDS=3 TERM=xterm-256color "
+        f"{sys.executable} -m mivid --sandbox list --watch --interval 0.5; "
+        "echo EXIT=$?; sleep 60"
+    )
+    tmux("new-session", "-d", "-s", "watch", "-x", "150", "-y", "20", command)
+    seen: list[str] = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-e", "-t", "watch")
+        seen.append(screen)
+        if "EXIT=" in screen:
+            break
+        time.sleep(0.2)
+    final = ANSI.sub("", seen[-1])
+    assert "EXIT=0" in final, final
+    running = [ANSI.sub("", s) for s in seen if re.search(r"submitted|processing", ANSI.sub("", s))]
+    assert running, "the table never showed the task running"
+    assert task_id in running[0] and "waves at dusk" in running[0]
+    assert "Ctrl-C to stop" in running[0]
+    row = next(line for line in final.splitlines() if task_id in line)
+    assert "succeed" in row and "waves at dusk" in row
+    assert final.count("TASK ID") == 1  # redrawn in place, not appended
+    assert "Ctrl-C to stop" not in final  # the last frame is the table alone
+    coloured = [s for s in seen if "succeed" in ANSI.sub("", s)]
+    assert re.search(r"\x1b\[[0-9;]*32m\s*succeed", coloured[-1])  # succeed in green
+    assert any(re.search(r"\x1b\[[0-9;]*3[36]m\s*(submitted|processing)", s) for s in seen)
+
+
+def read_pty(master: int, process: subprocess.Popen[bytes], until: float) -> bytes:
+    chunks = []
+    while time.monotonic() < until:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    return b"".join(chunks)
+
+
+def spawn_on_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    return process, master
+
+
+def test_list_watch_on_a_pty_ends_with_the_task(mivid: RunMivid, tmp_path: Path) -> None:
+    task_id = sandbox_task(mivid, tmp_path, "2")
+    env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "2", "TERM": "xterm-256color"}
+    process, master = spawn_on_pty(["--sandbox", "list", "--watch", "--interval", "0.5"], env)
+    shown = read_pty(master, process, time.monotonic() + 15)
+    os.close(master)
+    assert process.wait(timeout=10) == 0
+    text = ANSI.sub("", shown.decode(errors="replace"))
+    assert task_id in text
+    assert re.search(r"submitted|processing", text)
+    assert "succeed" in text
+    assert "every task on the list has ended" in text
+    assert b"\x1b[2K" in shown or b"\x1b[1A" in shown  # rich Live moved the cursor back up
+
+
+def test_ctrl_c_stops_the_watch_with_130(mivid: RunMivid, tmp_path: Path) -> None:
+    sandbox_task(mivid, tmp_path, "600")
+    env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "600", "TERM": "xterm-256color"}
+    process, master = spawn_on_pty(["--sandbox", "list", "--watch", "--interval", "0.5"], env)
+    shown = b""
+    deadline = time.monotonic() + 10
+    while b"Ctrl-C" not in shown and time.monotonic() < deadline:
+        shown += read_pty(master, process, time.monotonic() + 0.2)
+    process.send_signal(signal.SIGINT)
+    shown += read_pty(master, process, time.monotonic() + 5)
+    os.close(master)
+    assert process.wait(timeout=10) == 130
+    assert "Traceback" not in shown.decode(errors="replace")
+
+
+def test_list_watch_off_a_terminal_is_refused(mivid: RunMivid) -> None:
+    result = mivid("--sandbox", "list", "--watch")
+    assert result.exit_code == 2
+    assert "--watch: stdout is not a terminal" in result.stderr
+    assert result.stdout == ""
+    both = mivid("--sandbox", "list", "--watch", "--json", "--interval", "0")
+    assert both.exit_code == 2
+    assert "not with --json or --quiet" in both.stderr
+    assert "--interval: 0" in both.stderr
