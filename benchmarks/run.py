@@ -275,7 +275,7 @@ def measure_startup(ctx: Context) -> list[Figure]:
             "mivid": lambda: run_child([*ctx.mivid, "--version"], ctx.env).check("mivid --version"),
             "python": lambda: run_child([python, "-c", "pass"], ctx.env).check("python -c pass"),
         },
-        repeats=ctx.repeats,
+        repeats=ctx.repeats * 2,  # runs of a few milliseconds: more of them steady the median
     )
     mivid_s = median([c.seconds for c in version["mivid"]])
     python_s = median([c.seconds for c in version["python"]])
