@@ -141,13 +141,14 @@ def launch(opener: list[str], target: str) -> str | None:
         if not opener:
             os.startfile(target)  # type: ignore[attr-defined,unused-ignore]  # Windows only
         else:
-            subprocess.Popen(
-                [*opener, target],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            # Through a shell that backgrounds the opener and exits: some openers block
+            # until the player closes, and the player must outlive mivid either way.
+            subprocess.run(
+                ["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh", *opener, target],
+                check=True,
+                timeout=10,
                 start_new_session=True,
             )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
         return f"cannot start {opener[0] if opener else 'the default player'}: {exc}"
     return None

@@ -1,0 +1,114 @@
+"""`mivid open`: the file on disk when it is there, else the URL; printed where nothing can open it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_png
+from mivid.sandbox import EmulatorServer, FakeClock
+
+RunMivid = Callable[..., Any]
+
+
+@pytest.fixture
+def finished(
+    mivid: RunMivid, kling_env: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> str:
+    image = make_png(tmp_path / "front.png")
+    result = mivid("create", str(image), "--prompt", "a cat", "-q", "--external-task-id", "cat-1")
+    assert result.exit_code == 0, result
+    fake_clock.advance(60)
+    return str(result.stdout.strip())
+
+
+@pytest.fixture
+def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+def test_without_a_display_it_prints_the_downloaded_file(
+    mivid: RunMivid, finished: str, no_display: None, tmp_path: Path, kling_env: EmulatorServer
+) -> None:
+    out = tmp_path / "videos"
+    assert mivid("download", finished, "-o", str(out)).exit_code == 0
+    asked = len(kling_env.emulator.received)
+    for wanted in (finished, "cat-1"):  # the task id, or the external id the journal knows
+        result = mivid("open", wanted, "--dir", str(out))
+        assert result.exit_code == 0, result
+        assert result.stdout == f"{out / f'{finished}.mp4'}\n"
+    assert len(kling_env.emulator.received) == asked  # found on disk: the service not asked
+
+
+def test_a_video_not_on_disk_opens_its_url(
+    mivid: RunMivid, finished: str, no_display: None, kling_env: EmulatorServer, tmp_path: Path
+) -> None:
+    result = mivid("open", finished, "--dir", str(tmp_path))
+    assert result.exit_code == 0, result
+    [task] = kling_env.emulator.tasks()
+    assert result.stdout == task["task_result"]["videos"][0]["url"] + "\n"
+
+
+def test_the_sidecar_finds_a_video_by_an_external_id_the_journal_lacks(
+    mivid: RunMivid,
+    finished: str,
+    no_display: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "videos"
+    assert mivid("download", finished, "-o", str(out)).exit_code == 0
+    journal = Path(str(tmp_path / "home" / ".local" / "state"))
+    for path in journal.rglob("journal.sqlite3*"):
+        path.unlink()  # another machine's download: no journal here
+    monkeypatch.delenv("KLING_ACCESS_KEY")  # and no keys: the disk alone answers
+    result = mivid("open", "cat-1", "--dir", str(out))
+    assert result.exit_code == 0, result
+    assert result.stdout == f"{out / f'{finished}.mp4'}\n"
+
+
+def test_with_a_display_the_system_opener_gets_the_absolute_path(
+    mivid: RunMivid,
+    finished: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "videos"
+    assert mivid("download", finished, "-o", str(out)).exit_code == 0
+    bin_dir, record = tmp_path / "bin", tmp_path / "opened.txt"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.chdir(out)
+    result = mivid("open", finished)  # --dir defaults to the current folder
+    assert result.exit_code == 0, result
+    assert result.stdout == ""
+    assert "opening" in result.stderr
+    deadline = time.monotonic() + 5
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.read_text() == str((out / f"{finished}.mp4").resolve())
+
+    printed = mivid("open", finished, "--print")
+    assert printed.stdout == f"{finished}.mp4\n"
+
+
+def test_an_unfinished_task_has_nothing_to_open(
+    mivid: RunMivid, kling_env: EmulatorServer, no_display: None, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "front.png")
+    task_id = json.loads(mivid("create", str(image), "--prompt", "a", "--json").stdout)["task_id"]
+    result = mivid("open", task_id, "--dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert f"ID {task_id}: the task is submitted; it has no video yet" in result.stderr
+    assert mivid("open", "nope", "--dir", str(tmp_path)).exit_code == 4
+    assert mivid("open", "x", "--dir", str(tmp_path / "missing")).exit_code == 2

@@ -1,0 +1,142 @@
+"""The sidecar writer and the provenance helpers, without the command line."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mivid import __version__
+from mivid.journal import JournalEntry
+from mivid.sidecar import escape_cell, local_info, public_url, sidecar_path, write_sidecar
+
+TASK = {
+    "task_id": "867283741759111202",
+    "task_status": "succeed",
+    "task_status_msg": "",
+    "task_info": {"external_task_id": "my-id-1"},
+    "task_result": {
+        "videos": [
+            {
+                "id": "a1",
+                "url": "https://cdn.example/out.mp4",
+                "watermark_url": "https://cdn.example/out_wm.mp4",
+                "duration": "5.1",
+            }
+        ]
+    },
+    "final_unit_deduction": "1",
+    "created_at": 1774805076166,
+    "updated_at": 1774805221480,
+}
+ENTRY = JournalEntry(
+    external_task_id="my-id-1",
+    task_id="867283741759111202",
+    status="succeed",
+    created=1774805076.0,
+    request={
+        "prompt": "two\tcats\n",
+        "negative_prompt": "dogs",
+        "model_name": "kling-v1-6",
+        "mode": "pro",
+        "duration": "10",
+        "aspect_ratio": "1:1",
+        "callback_url": "https://hooks.example/?token=abc123",
+        "external_task_id": "my-id-1",
+    },
+    images=[
+        {"name": "a.png", "sha256": "ab" * 32, "width": 640, "height": 480},
+        {"url": "https://example.com/b.jpg"},
+    ],
+    service="https://user:pa55@gateway.example/kling",
+    mivid_version="0.0.9",
+    error=None,
+)
+
+
+def test_a_journal_sidecar_holds_the_intent_and_the_outcome(tmp_path: Path) -> None:
+    video = tmp_path / "videos" / "867283741759111202.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x" * 10)
+    path = write_sidecar(video, TASK, ENTRY)
+    assert path == video.parent / "867283741759111202.json" == sidecar_path(video)
+    text = path.read_text(encoding="utf-8")
+    record = json.loads(text)
+    assert record["source"] == "journal"
+    assert record["prompt"] == "two\tcats\n"
+    assert record["mode"] == "pro" and record["duration"] == "10"
+    assert record["images"] == ENTRY.images
+    assert record["created_at"] == "2026-03-29T17:24:36Z"
+    assert record["video"] == {
+        "file": video.name,
+        "bytes": 10,
+        "url": "https://cdn.example/out.mp4",
+        "watermarked": False,
+        "duration": "5.1",
+    }
+    assert record["service"] == "https://gateway.example/kling"
+    assert record["created_by"] == "mivid 0.0.9" and record["mivid_version"] == __version__
+    for secret in ("abc123", "token", "pa55", "callback"):
+        assert secret not in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(p.name for p in video.parent.iterdir()) == [path.name, video.name]
+
+
+def test_a_service_sidecar_says_so_and_replaces_the_old_one(tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"")
+    sidecar_path(video).write_text("stale")
+    path = write_sidecar(video, TASK, None, watermarked=True)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["source"] == "service"
+    assert record["external_task_id"] == "my-id-1"
+    assert record["prompt"] is None and record["images"] is None
+    assert record["video"]["url"] == "https://cdn.example/out_wm.mp4"
+    assert record["video"]["watermarked"] is True
+    assert "service" not in record and "created_by" not in record
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    video = tmp_path / "videos" / "v.mp4"
+    sidecar_path(video).mkdir(parents=True)  # a folder where the sidecar goes: os.replace refuses
+    try:
+        write_sidecar(video, TASK, ENTRY)
+    except OSError:
+        pass
+    else:  # pragma: no cover - every platform refuses to replace a folder by a file
+        raise AssertionError("expected OSError")
+    assert [p.name for p in video.parent.iterdir()] == ["v.json"]
+
+
+def test_local_info_is_the_four_keys_list_json_adds() -> None:
+    assert local_info(ENTRY) == {
+        "prompt": "two\tcats\n",
+        "negative_prompt": "dogs",
+        "images": ENTRY.images,
+        "created_by": "mivid 0.0.9",
+    }
+
+
+def test_public_url_drops_only_the_credentials() -> None:
+    assert public_url("https://u:p@h.example:8443/x?y=1") == "https://h.example:8443/x?y=1"
+    assert public_url("https://h.example/kling") == "https://h.example/kling"
+
+
+def unescape(cell: str) -> str:
+    out, chars = [], iter(cell)
+    for char in chars:
+        if char == "\\":
+            out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}[next(chars)])
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@given(st.text())
+def test_an_escaped_cell_is_one_line_and_reversible(text: str) -> None:
+    cell = escape_cell(text)
+    assert "\t" not in cell and "\n" not in cell and "\r" not in cell
+    assert unescape(cell) == text
