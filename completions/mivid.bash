@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover batch sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch open sandbox config" ;;
         "mivid sandbox") echo "serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -17,11 +17,12 @@ _mivid_options() {
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
         "mivid create") echo "--prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --help" ;;
         "mivid get") echo "--json --help" ;;
-        "mivid list") echo "--page --page-size --all --status --json --quiet -q --help" ;;
+        "mivid list") echo "--page --page-size --all --status --json --quiet -q --local --watch -W --interval --help" ;;
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --help" ;;
         "mivid download") echo "--output -o --watermarked --force --json --help" ;;
         "mivid recover") echo "--json --limit --help" ;;
         "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --help" ;;
+        "mivid open") echo "--dir --print --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
         "mivid config") echo "--help" ;;
@@ -42,13 +43,13 @@ _mivid_takes_value() {
         "mivid create --duration" | "mivid create --aspect-ratio" | "mivid create --callback-url" | \
         "mivid create --external-task-id" | "mivid create --fit-mode" | "mivid create --download" | \
         "mivid create -d" | "mivid create --timeout" | "mivid list --page" | \
-        "mivid list --page-size" | "mivid list --status" | "mivid wait --interval" | \
-        "mivid wait --timeout" | "mivid wait --download" | "mivid wait -d" | \
-        "mivid download --output" | "mivid download -o" | "mivid recover --limit" | \
-        "mivid batch --concurrency" | "mivid batch -c" | "mivid batch --download" | \
-        "mivid batch -d" | "mivid batch --fit-mode" | "mivid batch --interval" | \
-        "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
-        "mivid sandbox serve --concurrency-limit")
+        "mivid list --page-size" | "mivid list --status" | "mivid list --interval" | \
+        "mivid wait --interval" | "mivid wait --timeout" | "mivid wait --download" | \
+        "mivid wait -d" | "mivid download --output" | "mivid download -o" | \
+        "mivid recover --limit" | "mivid batch --concurrency" | "mivid batch -c" | \
+        "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
+        "mivid batch --interval" | "mivid open --dir" | "mivid sandbox serve --port" | \
+        "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit")
             return 0 ;;
     esac
     return 1

@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover batch sandbox config
+            echo create get list wait download recover batch open sandbox config
         case 'mivid sandbox'
             echo serve
         case 'mivid config'
@@ -22,7 +22,7 @@ function __mivid_takes_value
             contains -- $argv[2] --prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout
             return
         case 'mivid list'
-            contains -- $argv[2] --page --page-size --status
+            contains -- $argv[2] --page --page-size --status --interval
             return
         case 'mivid wait'
             contains -- $argv[2] --interval --timeout --download -d
@@ -35,6 +35,9 @@ function __mivid_takes_value
             return
         case 'mivid batch'
             contains -- $argv[2] --concurrency -c --download -d --fit-mode --interval
+            return
+        case 'mivid open'
+            contains -- $argv[2] --dir
             return
         case 'mivid sandbox serve'
             contains -- $argv[2] --port --host --task-seconds --concurrency-limit
@@ -109,6 +112,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a wait -d 'Wait for tasks to end
 complete -c mivid -n '__mivid_using \'mivid\'' -a download -d 'Save the videos of finished tasks'
 complete -c mivid -n '__mivid_using \'mivid\'' -a recover -d 'Settle creates whose outcome is unknown'
 complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a jobs file, at most N running at once'
+complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video with the system\'s default player'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -148,6 +152,9 @@ complete -c mivid -n '__mivid_using \'mivid list\'' -l all -d 'Follow the pages 
 complete -c mivid -n '__mivid_using \'mivid list\'' -l status -x -a 'submitted processing succeed failed' -d 'Only tasks with this status: submitted, processing, succeed or failed'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l json -d 'Print a JSON array of task objects'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l quiet -s q -d 'Print task ids only, one a line'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l local -d 'List the creates this machine\'s journal remembers, offline (no keys needed)'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l watch -s W -d 'Redraw the table in place until every task on it has ended (terminal only)'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l interval -x -d 'With --watch: seconds between redraws'
 complete -c mivid -n '__mivid_using \'mivid list\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l interval -x -d 'Seconds before the second query'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l timeout -x -d 'Give up after this many seconds (exit 6)'
@@ -173,6 +180,9 @@ complete -c mivid -n '__mivid_using \'mivid batch\'' -l interval -x -d 'Seconds 
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l json -d 'Print a JSON report: one object per job, in file order'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l dry-run -d 'Check every job and show which would be sent, skipped or resumed'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid open\'' -l dir -x -d 'Folder the videos were downloaded into'
+complete -c mivid -n '__mivid_using \'mivid open\'' -l print -d 'Print the path or URL instead of opening it'
+complete -c mivid -n '__mivid_using \'mivid open\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port on 127.0.0.1 (0 picks a free one)'
