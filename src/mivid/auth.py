@@ -7,14 +7,15 @@ access key, `exp` = now + 1800 s, `nbf` = now − 5 s, Unix seconds.
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from mivid.errors import CredentialsError
-from mivid.settings import Settings, Source
+from mivid.settings import Resolved, Settings, Source
 
 TOKEN_LIFETIME = 1800
 NOT_BEFORE_SKEW = 5
@@ -109,6 +110,23 @@ class ApiKeyCredentials:
 
 
 _RANK = {Source.FLAG: 0, Source.ENVIRONMENT: 1, Source.CONFIG: 2, Source.DEFAULT: 3}
+# What an HTTP header can carry as a token: visible ASCII, no spaces.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+
+def _trimmed(resolved: Resolved) -> Resolved:
+    """A key as pasted, without the newline or spaces a copy often brings along."""
+    if resolved.value is None or resolved.value == resolved.value.strip():
+        return resolved
+    return replace(resolved, value=resolved.value.strip() or None)
+
+
+def _where(resolved: Resolved) -> str:
+    if resolved.source is Source.ENVIRONMENT:
+        return f"${resolved.detail}"
+    if resolved.source is Source.CONFIG:
+        return f"{resolved.key} ({resolved.detail})"
+    return resolved.detail or resolved.key
 
 
 def credentials_from_settings(settings: Settings) -> Credentials:
@@ -118,9 +136,9 @@ def credentials_from_settings(settings: Settings) -> Credentials:
     are set, the one from the more specific place wins (environment over the
     config file), and on a tie the JWT pair, the contract's primary scheme.
     """
-    access = settings.values["access-key"]
-    secret = settings.values["secret-key"]
-    api_key = settings.values["api-key"]
+    access, secret, api_key = (
+        _trimmed(settings.values[name]) for name in ("access-key", "secret-key", "api-key")
+    )
     pair_rank: int | None = None
     if access.value and secret.value and access.source and secret.source:
         pair_rank = max(_RANK[access.source], _RANK[secret.source])
@@ -131,6 +149,13 @@ def credentials_from_settings(settings: Settings) -> Credentials:
         return JwtCredentials(access.value, secret.value)
     if key_rank is not None:
         assert api_key.value
+        if not _HEADER_SAFE.fullmatch(api_key.value):
+            # httpx would refuse the header and quote it, key and all, in its error.
+            raise CredentialsError(
+                f"{_where(api_key)} contains spaces, control or non-ASCII characters, "
+                "so it cannot be sent as a bearer token (the key itself is not shown)",
+                hint="copy the key again from the Kling console (mivid config set api-key)",
+            )
         return ApiKeyCredentials(api_key.value)
     if access.value or secret.value:
         have, missing = (

@@ -648,6 +648,9 @@ def _describe_transport(error: BaseException | None) -> str:
         return f"could not connect: {text}"
     if isinstance(error, httpx.RemoteProtocolError):
         return "the server closed the connection without a complete answer"
+    if isinstance(error, httpx.LocalProtocolError) and "header" in lowered:
+        # Its text quotes the header, and the Authorization header holds the key.
+        return "the request could not be sent: a header value is not allowed in HTTP"
     if isinstance(error, (httpx.ReadError, httpx.WriteError)):
         return f"the connection broke: {text}"
     return f"network failure: {text}"
