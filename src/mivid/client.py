@@ -477,7 +477,11 @@ class KlingClient:
         """One task by task id or external task id."""
         if not task_id:
             raise NotFoundError("empty task id")
-        url = self.url(f"{TASKS_PATH}/{quote(task_id, safe='')}")
+        segment = quote(task_id, safe="")
+        if segment in (".", ".."):
+            # URL normalisation would drop the segment and query another endpoint.
+            segment = segment.replace(".", "%2E")
+        url = self.url(f"{TASKS_PATH}/{segment}")
         try:
             answer = self._query(url, started=_started)
         except NotFoundError as exc:
