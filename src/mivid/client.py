@@ -592,7 +592,9 @@ class KlingClient:
             return not answer.nothing_sent
         if answer.kind in ("unreadable", "ok"):
             return True
-        return answer.code in CREATE_AMBIGUOUS
+        # A code outside the contract's table (a gateway's own envelope, a new
+        # code) says nothing about whether the task was made: look before saying no.
+        return answer.code in CREATE_AMBIGUOUS or answer.code not in HINTS
 
     def _look_up_after_failure(
         self, external_task_id: str, started: float
