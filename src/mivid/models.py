@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mivid.create_request import (  # re-exported: they lived here first
     ASPECT_RATIOS,
@@ -30,6 +30,7 @@ from mivid.create_request import (  # re-exported: they lived here first
     check_create_request,
     require_valid,
 )
+from mivid.errors import ServiceError
 
 __all__ = [
     "ASPECT_RATIOS",
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 STATUSES = ("submitted", "processing", "succeed", "failed")
+REQUIRED_FIELDS = frozenset({"task_id", "task_status"})
 FINAL_STATUSES = ("succeed", "failed")
 
 
@@ -133,5 +135,21 @@ def from_millis(value: int | None) -> datetime | None:
 
 
 def parse_task(raw: dict[str, Any]) -> Task:
-    """A typed view of a raw task object already checked by `require_task_shape`."""
-    return Task.model_validate(raw)
+    """A typed view of a raw task object already checked by `require_task_shape`.
+
+    An optional field of an unexpected type is read as missing (the contract
+    lets any of them be missing), so a task the service made is still shown.
+    """
+    try:
+        return Task.model_validate(raw)
+    except ValidationError as exc:
+        broken = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    kept = {key: value for key, value in raw.items() if key not in broken - REQUIRED_FIELDS}
+    try:
+        return Task.model_validate(kept)
+    except ValidationError as exc:
+        raise ServiceError(
+            f"the service's task object cannot be read: {exc.errors()[0]['msg']}",
+            hint="the API may have changed, or a gateway rewrote the answer; "
+            "`--json` shows the answer as it came",
+        ) from None
