@@ -252,7 +252,7 @@ class Emulator:
             if any(name == "external_task_id" for name, _ in request.query):
                 return "get", ""
             return "list", ""
-        if path.startswith(COLLECTION + "/"):
+        if path.startswith(COLLECTION + "/") and len(path) > len(COLLECTION) + 1:
             return "get", path[len(COLLECTION) + 1 :]
         if _VIDEO_PATH.fullmatch(path):
             return "video", path
