@@ -1,0 +1,192 @@
+"""A review's findings, each pinned through the real CLI against the emulator.
+
+Every test here failed before the fix it names in its docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagefactory import make_png
+from mivid.journal import NOT_CREATED, Journal
+from mivid.sandbox import EmulatorServer, Fault
+
+RunMivid = Callable[..., Any]
+TEST_API_KEY = "test-api-key"
+QUICK = {"MIVID_RETRY_ATTEMPTS": "2", "MIVID_RETRY_BASE_DELAY": "0"}
+
+
+@pytest.fixture
+def quick_env(kling_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    for name, value in QUICK.items():
+        monkeypatch.setenv(name, value)
+    return kling_env
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+def test_an_api_key_pasted_with_a_trailing_newline_works_and_is_never_printed(
+    mivid: RunMivid, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx refused the header value and its error, quoting `Bearer <key>`, was printed."""
+    monkeypatch.setenv("KLING_BASE_URL", server.url)
+    monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY + "\n")
+    result = mivid("--verbose", "list", "--json")
+    assert result.exit_code == 0, result
+    assert TEST_API_KEY not in result.stderr + result.stdout
+    assert server.emulator.received[-1].headers["authorization"] == f"Bearer {TEST_API_KEY}"
+
+
+@pytest.mark.parametrize("key", ["secret-api\nkey-0123", "secret-api key-0123", "secret…key-0123"])
+def test_an_api_key_that_cannot_be_a_header_is_refused_without_printing_it(
+    mivid: RunMivid,
+    server: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    key: str,
+) -> None:
+    """Before: exit 5 "network failure: Illegal header value b'Bearer <key>'" (the whole key on
+    stderr, and in the journal after a create), or exit 70 for a non-ASCII character."""
+    monkeypatch.setenv("KLING_BASE_URL", server.url)
+    monkeypatch.setenv("KLING_API_KEY", key)
+    image = make_png(tmp_path / "a.png")
+    result = mivid("--verbose", "create", str(image), "--prompt", "waves", "--json")
+    assert result.exit_code == 3, result
+    assert "KLING_API_KEY" in result.stderr
+    for part in key.replace("…", " ").split():
+        assert part not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert server.emulator.received == []
+    with Journal.open() as journal:
+        assert all(key not in (entry.error or "") for entry in journal.entries())
+
+
+# -- task ids in the URL path -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ident", [".", ".."])
+def test_a_dot_task_id_is_looked_up_not_normalised_into_another_endpoint(
+    mivid: RunMivid, quick_env: EmulatorServer, ident: str
+) -> None:
+    """httpx removed `.`/`..` path segments: `mivid get .` listed the tasks (exit 5)."""
+    result = mivid("get", ident)
+    assert result.exit_code == 4, result
+    (request,) = quick_env.emulator.received
+    assert request.path == f"/v1/videos/multi-image2video/{ident}"
+
+
+# -- the idempotent create ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "status"), [(5003, 502), (502, 502), (7777, 500)])
+def test_a_create_answered_with_an_unknown_error_code_is_looked_up(
+    mivid: RunMivid, quick_env: EmulatorServer, tmp_path: Path, code: int, status: int
+) -> None:
+    """A code outside the contract's table (a gateway's own envelope) said "not created"
+    without asking: the journal said so too, and a rerun paid twice."""
+    emulator = quick_env.emulator
+    emulator.inject(Fault.error(code, http_status=status, on="create", after=True))
+    image = make_png(tmp_path / "a.png")
+    result = mivid("create", str(image), "--prompt", "waves", "--external-task-id", "x-1", "-q")
+    assert result.exit_code == 0, result
+    (task,) = emulator.tasks()
+    assert result.stdout.strip() == task["task_id"]
+    with Journal.open() as journal:
+        entry = journal.find("x-1")
+        assert entry is not None and entry.task_id == task["task_id"]
+
+
+def test_an_unknown_code_on_a_create_that_made_nothing_is_reported_not_resent(
+    mivid: RunMivid, quick_env: EmulatorServer, tmp_path: Path
+) -> None:
+    emulator = quick_env.emulator
+    emulator.inject(Fault.error(7777, http_status=500, message="gateway says no", on="create"))
+    image = make_png(tmp_path / "a.png")
+    result = mivid("create", str(image), "--prompt", "waves", "--external-task-id", "x-2")
+    assert result.exit_code == 5, result
+    assert "7777" in result.stderr and "gateway says no" in result.stderr
+    assert emulator.tasks() == []
+    assert [r.method for r in emulator.received] == ["POST", "GET"]  # looked up, not resent
+    with Journal.open() as journal:
+        entry = journal.find("x-2")
+        assert entry is not None and entry.status == NOT_CREATED
+
+
+# -- answers of an unexpected shape -----------------------------------------------------------
+
+
+@pytest.fixture
+def odd_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A service answering every request with `answer["data"]` in a success envelope."""
+    answer: dict[str, Any] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            body = json.dumps(
+                {"code": 0, "message": "SUCCEED", "request_id": "req-9", "data": answer["data"]}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._reply()
+
+        def do_POST(self) -> None:
+            self._reply()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    monkeypatch.setenv("KLING_BASE_URL", f"http://127.0.0.1:{httpd.server_port}")
+    monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
+    yield answer
+    httpd.shutdown()
+    thread.join()
+    httpd.server_close()
+
+
+ODD_TASK = {
+    "task_id": "867283741759111202",
+    "task_status": "succeed",
+    "task_info": "not an object",
+    "created_at": "yesterday",
+    "task_status_msg": 42,
+}
+
+
+def test_get_shows_a_task_whose_optional_fields_have_odd_types(
+    mivid: RunMivid, odd_service: dict[str, Any]
+) -> None:
+    """Before: exit 70, "unexpected ValidationError" and pydantic's dump."""
+    odd_service["data"] = ODD_TASK
+    result = mivid("get", "867283741759111202")
+    assert result.exit_code == 0, result
+    assert "867283741759111202" in result.stdout
+    assert "succeed" in result.stdout
+
+
+def test_create_prints_the_id_of_a_task_whose_answer_has_odd_types(
+    mivid: RunMivid, odd_service: dict[str, Any], tmp_path: Path
+) -> None:
+    """Before: the task was made (and billed) but mivid exited 70 calling it a bug."""
+    odd_service["data"] = {**ODD_TASK, "task_status": "submitted"}
+    image = make_png(tmp_path / "a.png")
+    result = mivid("create", str(image), "--prompt", "waves")
+    assert result.exit_code == 0, result
+    assert "867283741759111202" in result.stdout
