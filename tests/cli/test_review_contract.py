@@ -190,3 +190,61 @@ def test_create_prints_the_id_of_a_task_whose_answer_has_odd_types(
     result = mivid("create", str(image), "--prompt", "waves")
     assert result.exit_code == 0, result
     assert "867283741759111202" in result.stdout
+
+
+# -- the contract's error table, through the CLI -----------------------------------------------
+
+CONTRACT_EXITS = {
+    **dict.fromkeys((1000, 1001, 1002, 1003, 1004, 1100, 1101, 1102, 1103), 3),
+    **dict.fromkeys((1200, 1201, 1202, 1203, 1300, 1301, 1302, 1303, 1304), 4),
+    **dict.fromkeys((5000, 5001, 5002), 5),
+}
+
+
+@pytest.mark.parametrize(("code", "exit_status"), sorted(CONTRACT_EXITS.items()))
+def test_every_code_of_the_contract_gives_its_exit_status(
+    mivid: RunMivid, quick_env: EmulatorServer, code: int, exit_status: int
+) -> None:
+    quick_env.emulator.inject(Fault.error(code, message=f"refused {code}", on="get", times=None))
+    result = mivid("get", "867283741759111202")
+    assert result.exit_code == exit_status, result
+    assert str(code) in result.stderr
+    assert "request_id" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_billing_code_on_http_429_is_not_retried_as_a_rate_limit(
+    mivid: RunMivid, quick_env: EmulatorServer, tmp_path: Path
+) -> None:
+    quick_env.emulator.inject(Fault.error(1102, on="create", times=None))
+    image = make_png(tmp_path / "a.png")
+    result = mivid("create", str(image), "--prompt", "waves")
+    assert result.exit_code == 3, result
+    assert [r.method for r in quick_env.emulator.received] == ["POST"]
+
+
+def test_the_body_is_the_compact_json_and_its_length_is_exact(
+    mivid: RunMivid, quick_env: EmulatorServer, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "ünïcode.png")
+    url = "https://example.com/bilder/größe.jpg"
+    prompt = 'la mer, 海, 🌊 — "quoted" \\ back'
+    result = mivid("create", str(image), url, "--prompt", prompt, "--json")
+    assert result.exit_code == 0, result
+    (request,) = [r for r in quick_env.emulator.received if r.method == "POST"]
+    assert int(request.headers["content-length"]) == len(request.body)
+    assert (
+        request.body == json.dumps(request.json, separators=(",", ":"), ensure_ascii=False).encode()
+    )
+    assert request.json["prompt"] == prompt
+    assert request.json["image_list"][1] == {"image": url}
+
+
+def test_a_base_url_with_a_path_prefix_and_trailing_slash_keeps_the_prefix(
+    mivid: RunMivid, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLING_BASE_URL", server.url + "/kling/")
+    monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
+    mivid("get", "a b/c")
+    (request,) = server.emulator.received
+    assert request.path == "/kling/v1/videos/multi-image2video/a b/c"  # as the emulator decodes it
