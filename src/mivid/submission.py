@@ -78,7 +78,7 @@ def prepare_create(
         aspect_ratio=aspect_ratio,
         watermark=watermark,
         callback_url=callback_url,
-        external_task_id=external_task_id or new_external_task_id(),
+        external_task_id=(new_external_task_id() if external_task_id is None else external_task_id),
     )
     images: list[FitRef] = []
     notes: list[str] = []

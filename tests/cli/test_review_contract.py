@@ -248,3 +248,14 @@ def test_a_base_url_with_a_path_prefix_and_trailing_slash_keeps_the_prefix(
     mivid("get", "a b/c")
     (request,) = server.emulator.received
     assert request.path == "/kling/v1/videos/multi-image2video/a b/c"  # as the emulator decodes it
+
+
+def test_an_empty_external_task_id_is_refused_not_replaced(
+    mivid: RunMivid, quick_env: EmulatorServer, tmp_path: Path
+) -> None:
+    """`--external-task-id ""` was silently swapped for a generated id (the rule never fired)."""
+    image = make_png(tmp_path / "a.png")
+    result = mivid("create", str(image), "--prompt", "waves", "--external-task-id", "")
+    assert result.exit_code == 2, result
+    assert "--external-task-id: must not be empty" in result.stderr
+    assert quick_env.emulator.received == []
