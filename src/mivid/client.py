@@ -78,15 +78,26 @@ HINTS: dict[int, str] = {
 }
 
 
+def display_url(url: str) -> str:
+    """The URL without any `user:password@` a gateway's base URL may carry."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if sep and "@" in host:
+        return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+    return url
+
+
 def error_class(code: int) -> type[MividError]:
     """The exception class (and so the exit status) for an API error code."""
-    if 1000 <= code <= 1004:
+    # By family, so a code the contract does not list yet (1005, 1104, 1305 …)
+    # still lands with its neighbours rather than posing as a network failure.
+    if 1000 <= code <= 1099:
         return CredentialsError
-    if 1100 <= code <= 1103:
+    if 1100 <= code <= 1199:
         return AccountError
     if code == 1203:
         return NotFoundError
-    if 1200 <= code <= 1304:
+    if 1200 <= code <= 1399:
         return ApiError
     return ServiceError
 
@@ -351,7 +362,7 @@ class KlingClient:
         self._emit(
             RequestEvent(
                 method=method,
-                url=str(httpx.URL(url, params=params)) if params else url,
+                url=display_url(str(httpx.URL(url, params=params)) if params else url),
                 status=answer.status,
                 elapsed=self.clock() - started,
                 request_id=answer.request_id,
@@ -417,14 +428,15 @@ class KlingClient:
         if answer.kind in ("unreadable", "ok"):
             status = f"HTTP {answer.status}" if answer.status is not None else "no status"
             return ServiceError(
-                f"unreadable answer from {url} ({status}): {answer.snippet or '(empty body)'}",
+                f"unreadable answer from {display_url(url)} ({status}): "
+                f"{answer.snippet or '(empty body)'}",
                 hint="the service or a gateway in front of it failed; try again later "
                 "(--verbose shows each request)",
                 http_status=answer.status,
                 request_id=answer.request_id,
             )
         return ServiceError(
-            f"{_describe_transport(answer.error)} — tried {url}",
+            f"{_describe_transport(answer.error)} — tried {display_url(url)}",
             hint="check the network, the region and the base URL (KLING_BASE_URL, --base-url); "
             "--verbose shows each request",
         )

@@ -83,9 +83,12 @@ def check_create_request(
                 f"--external-task-id: {len(external_task_id)} characters — "
                 f"must be at most {MAX_EXTERNAL_ID_CHARS}"
             )
-        elif any(ch.isspace() or ord(ch) < 32 for ch in external_task_id):
-            # It travels in a URL path when the task is looked up.
-            problems.append("--external-task-id: must not contain spaces or control characters")
+        elif any(ch.isspace() or ord(ch) < 32 or ch == "/" for ch in external_task_id):
+            # It travels in a URL path when the task is looked up, where gateways
+            # refuse an encoded `/`: such a task could never be found again.
+            problems.append(
+                "--external-task-id: must not contain `/`, spaces or control characters"
+            )
     request = CreateRequest(
         model_name=model_name,
         prompt=prompt,
