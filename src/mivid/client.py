@@ -445,7 +445,8 @@ class KlingClient:
         if answer.kind == "transport":
             return True
         if answer.kind == "unreadable":
-            return answer.status is None or answer.status >= 500
+            # A gateway's own 429 page is a rate limit too, just not in Kling's words.
+            return answer.status is None or answer.status >= 500 or answer.status == 429
         if answer.code == 1303 and not self.retry.retry_concurrency_limit:
             return False
         return answer.code in RATE_LIMITED or answer.code in SERVER_RETRYABLE

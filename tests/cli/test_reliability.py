@@ -250,3 +250,14 @@ def test_bad_retry_settings_are_usage_errors(
     assert "$MIVID_RETRY_ATTEMPTS: `many` must be a whole number" in result.stderr
     assert "$MIVID_RETRY_BASE_DELAY: `-1` must be a number of seconds" in result.stderr
     assert fast_retries.emulator.received == []
+
+
+def test_a_gateways_html_429_is_waited_out_like_a_rate_limit(
+    mivid: RunMivid, fast_retries: EmulatorServer
+) -> None:
+    fast_retries.emulator.inject(Fault.html(429, on="list", times=2))
+    result = mivid("list", "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == []
+    lists = [r for r in fast_retries.emulator.received if r.method == "GET"]
+    assert len(lists) == 3
