@@ -1,7 +1,7 @@
 """mivid's performance figures (issue 6), each beside a baseline measured in the same run.
 
-    python benchmarks/run.py                   # every figure, about two minutes
-    python benchmarks/run.py --quick           # fewer repeats, about a minute
+    python benchmarks/run.py                   # every figure, about 75 s
+    python benchmarks/run.py --quick           # fewer repeats, about 35 s
     python benchmarks/run.py --only startup,big
 
 Run it with the interpreter of the environment mivid is installed in (the
@@ -550,7 +550,7 @@ def print_table(figures: Sequence[Figure]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 35 s)")
     parser.add_argument(
         "--only",
         default=",".join(GROUPS),
