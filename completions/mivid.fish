@@ -185,7 +185,7 @@ complete -c mivid -n '__mivid_using \'mivid open\'' -l print -d 'Print the path 
 complete -c mivid -n '__mivid_using \'mivid open\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
-complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port on 127.0.0.1 (0 picks a free one)'
+complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port to listen on (0 picks a free one)'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l host -x -d 'Address to listen on'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l task-seconds -x -d 'How long each task takes to finish'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l concurrency-limit -x -d 'Running tasks allowed per account before code 1303'

@@ -21,21 +21,37 @@ app.add_typer(sandbox_app, name="sandbox")
 )
 def serve(
     ctx: typer.Context,
-    port: int = typer.Option(8787, "--port", help="TCP port on 127.0.0.1 (0 picks a free one)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(
+        8787, "--port", help="TCP port to listen on (0 picks a free one).", metavar="N"
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on.", metavar="ADDR"),
     task_seconds: float = typer.Option(
-        6.0, "--task-seconds", help="How long each task takes to finish."
+        6.0, "--task-seconds", help="How long each task takes to finish.", metavar="SECONDS"
     ),
     concurrency: int = typer.Option(
-        5, "--concurrency-limit", help="Running tasks allowed per account before code 1303."
+        5,
+        "--concurrency-limit",
+        help="Running tasks allowed per account before code 1303.",
+        metavar="N",
     ),
 ) -> None:
     """Serve the emulator over HTTP until Ctrl-C.
 
-    Tasks are kept in memory: they are gone when the server stops.
+    Prints the URL on stdout (the credentials to use go to stderr). Tasks are
+    kept in memory: they are gone when the server stops.
     """
+    from mivid.errors import InputError
     from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, run_server
 
+    problems = []
+    if not 0 <= port <= 65535:
+        problems.append(f"--port: {port} — must be from 0 to 65535 (0 picks a free one)")
+    if not task_seconds > 0:
+        problems.append(f"--task-seconds: {task_seconds:g} — must be more than 0")
+    if concurrency < 1:
+        problems.append(f"--concurrency-limit: {concurrency} — must be at least 1")
+    if problems:
+        raise InputError(problems)
     out = state(ctx).output
     emulator = Emulator(
         access_keys={SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY},
@@ -44,8 +60,21 @@ def serve(
         succeed_after=task_seconds,
         concurrency_limit=concurrency,
     )
-    out.note(
-        f"credentials: KLING_ACCESS_KEY={SANDBOX_ACCESS_KEY} KLING_SECRET_KEY={SANDBOX_SECRET_KEY}"
-        " (or KLING_API_KEY=sandbox-api-key)"
-    )
-    run_server(host=host, port=port, emulator=emulator)
+
+    def ready(url: str) -> None:
+        # The URL is the result (a script reads it, e.g. with --port 0); the rest is for people.
+        out.line(url)
+        out.stdout.flush()
+        out.note(f"serving the Kling API emulator at {url} until Ctrl-C; point mivid at it with:")
+        out.note(
+            f"  export KLING_BASE_URL={url} KLING_ACCESS_KEY={SANDBOX_ACCESS_KEY} "
+            f"KLING_SECRET_KEY={SANDBOX_SECRET_KEY}   # or KLING_API_KEY=sandbox-api-key"
+        )
+
+    try:
+        run_server(host=host, port=port, emulator=emulator, ready=ready)
+    except OSError as exc:
+        raise InputError(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})",
+            hint="pick another port, or --port 0 for a free one",
+        ) from exc

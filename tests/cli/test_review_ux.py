@@ -1,0 +1,57 @@
+"""Found by using mivid as a person and a script would: each test pins one fixed rough edge."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+RunMivid = Callable[..., Any]
+
+
+def test_sandbox_serve_prints_its_url_so_port_0_is_usable(mivid_process: RunMivid) -> None:
+    """`--port 0` picks a free port: the URL must be on stdout, or nobody can reach it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mivid", "sandbox", "serve", "--port", "0", "--task-seconds", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0"), url
+        env = {
+            "KLING_BASE_URL": url,
+            "KLING_ACCESS_KEY": "sandbox-access-key",
+            "KLING_SECRET_KEY": "sandbox-secret-key-not-a-real-secret",
+        }
+        listed = mivid_process("list", "--json", env=env)
+        assert listed.exit_code == 0, listed
+        assert json.loads(listed.stdout) == []
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=10)
+    assert server.returncode == 0
+    assert f"export KLING_BASE_URL={url} KLING_ACCESS_KEY=sandbox-access-key" in err
+
+
+def test_sandbox_serve_refuses_bad_options_and_a_busy_port(mivid: RunMivid) -> None:
+    bad = mivid("sandbox", "serve", "--port", "99999", "--task-seconds", "-1")
+    assert bad.exit_code == 2, bad
+    assert "error: --port: 99999 — must be from 0 to 65535" in bad.stderr
+    assert "error: --task-seconds: -1 — must be more than 0" in bad.stderr
+    assert "Traceback" not in bad.stderr and "unexpected" not in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = mivid("sandbox", "serve", "--port", port)
+    assert busy.exit_code == 2, busy
+    assert f"error: --port {port}: cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert "unexpected" not in busy.stderr
+    assert busy.stdout == ""
