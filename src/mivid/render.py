@@ -131,28 +131,42 @@ class Output:
     def status_text(self, status: str) -> str:
         return status
 
-    def created_task(self, task: Task, *, sandbox: bool) -> None:
-        """The answer to `create`, for a person."""
+    def created_task(self, task: Task, *, sandbox: bool, progress: bool = False) -> None:
+        """The answer to `create`, for a person.
+
+        With `progress` (`create --wait`: the result is the wait's summary) it goes
+        to stderr, so stdout carries one result in one format.
+        """
         follow = f"mivid{' --sandbox' if sandbox else ''} wait {task.task_id}"
         rows = [("task id", task.task_id), ("status", task.task_status)]
         if task.external_task_id:
             rows.append(("external id", task.external_task_id))
         rows.append(("follow it", follow))
+        if progress:
+            if self.stderr_is_tty:
+                self.err().print(self._created_panel(rows))
+            else:
+                self.stderr.write("".join(f"{name}: {value}\n" for name, value in rows))
+                self.stderr.flush()
+            return
         if self.stdout_is_tty:
-            from rich.panel import Panel
-            from rich.table import Table
-            from rich.text import Text
-
-            grid = Table.grid(padding=(0, 2))
-            grid.add_column(style="bold")
-            grid.add_column()
-            for name, value in rows:
-                style = STATUS_STYLES.get(value, "") if name == "status" else ""
-                grid.add_row(name, Text(value, style=style))
-            self.out().print(Panel(grid, title="task created", expand=False))
+            self.out().print(self._created_panel(rows))
         else:
             for name, value in rows:
                 self.line(f"{name}: {value}")
+
+    def _created_panel(self, rows: list[tuple[str, str]]) -> RenderableType:
+        from rich.panel import Panel
+        from rich.table import Table
+        from rich.text import Text
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for name, value in rows:
+            style = STATUS_STYLES.get(value, "") if name == "status" else ""
+            grid.add_row(name, Text(value, style=style))
+        return Panel(grid, title="task created", expand=False)
 
     def task_panel(self, task: Task, *, local: Mapping[str, Any] | None = None) -> None:
         """`mivid get` for a person: every field that tells where the task stands.

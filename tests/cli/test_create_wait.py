@@ -44,7 +44,8 @@ def test_create_wait_download_leaves_the_served_video(
     assert result.exit_code == 0, result
     [task] = quick_api.emulator.tasks()
     task_id = task["task_id"]
-    assert f"task id: {task_id}" in result.stdout  # create's own answer first
+    assert f"task id: {task_id}" in result.stderr  # create's answer: progress, on stderr
+    assert result.stdout.startswith(f"{task_id}\tsucceed\n")  # stdout: the one result
     assert f"{task_id}\tsucceed" in result.stdout
     saved = tmp_path / "v" / f"{task_id}.mp4"
     assert f"saved: {saved}" in result.stdout

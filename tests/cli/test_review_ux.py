@@ -8,7 +8,12 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from imagefactory import make_png
 
 RunMivid = Callable[..., Any]
 
@@ -55,3 +60,18 @@ def test_sandbox_serve_refuses_bad_options_and_a_busy_port(mivid: RunMivid) -> N
     assert f"error: --port {port}: cannot listen on 127.0.0.1:{port}" in busy.stderr
     assert "unexpected" not in busy.stderr
     assert busy.stdout == ""
+
+
+def test_create_wait_keeps_stdout_to_the_final_result(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`create --wait | …`: one result in one format on stdout; the create panel is progress."""
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    image = make_png(tmp_path / "front.png")
+    result = mivid("--sandbox", "create", str(image), "--prompt", "a cat", "--wait")
+    assert result.exit_code == 0, result
+    task_id = result.stdout.split("\t", 1)[0]
+    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
+    assert "task id:" not in result.stdout and "follow it" not in result.stdout
+    assert f"task id: {task_id}" in result.stderr
+    assert f"follow it: mivid --sandbox wait {task_id}" in result.stderr

@@ -266,7 +266,8 @@ def _wait_after_create(
     if quiet:
         out.line(str(task["task_id"]))
     elif not json_output:
-        out.created_task(parse_task(task), sandbox=run.settings.sandbox)
+        # Progress, on stderr: stdout's one result is the wait's summary below.
+        out.created_task(parse_task(task), sandbox=run.settings.sandbox, progress=True)
     followed = follow_tasks(
         run,
         client,
