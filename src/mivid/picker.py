@@ -91,19 +91,28 @@ def pick_task(
     read = read_line or sys.stdin.readline
     console = run.output.err()
     known = known_entries(str(task["task_id"]) for task in tasks)
-    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-    for header in ("#", "STATUS", "AGE", "TASK ID", "PROMPT"):
-        table.add_column(header, no_wrap=True, overflow="ellipsis")
-    table.columns[4].ratio = 1
+    rows = []
     for number, task in enumerate(tasks, start=1):
         task_id = str(task["task_id"])
         status = str(task.get("task_status", ""))
         entry = known.get(task_id)
         prompt = one_line(str(entry.request.get("prompt") or "")) if entry is not None else ""
+        rows.append((str(number), status, _age(task.get("created_at")), task_id, prompt))
+    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+    # The number, status, age and id are what a person picks by: never cut; the prompt gives way.
+    room = console.width
+    for index, header in enumerate(("#", "STATUS", "AGE", "TASK ID")):
+        width = max(len(header), *(len(row[index]) for row in rows))
+        table.add_column(header, no_wrap=True, min_width=width)
+        room -= width + 2
+    table.add_column("PROMPT", no_wrap=True)
+    for label, status, age, task_id, prompt in rows:
+        if len(prompt) > max(room, 10):
+            prompt = prompt[: max(room, 10) - 1] + "…"
         table.add_row(
-            str(number),
+            label,
             Text(status, style=STATUS_STYLES.get(status, "")),
-            _age(task.get("created_at")),
+            age,
             task_id,
             Text(prompt, style="italic") if prompt else Text("-", style="dim"),
         )

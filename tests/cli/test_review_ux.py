@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from imagefactory import make_png
+from mivid.sandbox import EmulatorServer, FakeClock
 
 RunMivid = Callable[..., Any]
 
@@ -75,3 +77,68 @@ def test_create_wait_keeps_stdout_to_the_final_result(
     assert "task id:" not in result.stdout and "follow it" not in result.stdout
     assert f"task id: {task_id}" in result.stderr
     assert f"follow it: mivid --sandbox wait {task_id}" in result.stderr
+
+
+def _on_a_terminal(args: list[str], answer: str, columns: int) -> tuple[int, str]:
+    """Run mivid on a pseudo-terminal `columns` wide, type `answer`, return (status, screen)."""
+    import pty
+    import re
+    import select
+    import time
+
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    shown = b""
+    deadline = time.monotonic() + 20
+    answered = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            shown += data
+            if not answered and b"q to quit]:" in shown:
+                os.write(master, answer.encode() + b"\r")
+                answered = True
+        elif process.poll() is not None:
+            break
+    os.close(master)
+    status = process.wait(timeout=10)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
+    return status, screen.replace("\r", "")
+
+
+def test_the_picker_never_cuts_the_id_or_status_on_an_80_column_terminal(
+    mivid: RunMivid,
+    kling_env: EmulatorServer,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # A static key: the fake clock jumps ahead, and JWTs signed by the real one would expire.
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setenv("KLING_API_KEY", "test-api-key")
+    image = make_png(tmp_path / "front.png")
+    ids = []
+    for n in range(10):
+        made = mivid("create", str(image), "--prompt", f"a long prompt {n} " * 6, "-q")
+        assert made.exit_code == 0, made
+        ids.append(made.stdout.strip())
+        fake_clock.advance(600)  # it ends: the emulator allows 5 running at once
+    status, screen = _on_a_terminal(["get"], "q", columns=80)
+    assert status == 130, screen
+    menu = [line for line in screen.splitlines() if "succeed" in line]
+    assert len(menu) == 10, screen
+    for task_id in ids:
+        assert any(task_id in line for line in menu), screen
+    assert any(line.startswith("10 ") for line in menu), screen  # the number is not "…"
+    assert all(len(line) <= 80 and line.endswith("…") for line in menu), screen
