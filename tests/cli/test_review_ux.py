@@ -142,3 +142,20 @@ def test_the_picker_never_cuts_the_id_or_status_on_an_80_column_terminal(
         assert any(task_id in line for line in menu), screen
     assert any(line.startswith("10 ") for line in menu), screen  # the number is not "…"
     assert all(len(line) <= 80 and line.endswith("…") for line in menu), screen
+
+
+def test_open_of_a_failed_task_exits_1_like_download(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Exit 1 means "a task ended failed" for every command, not 2 (bad usage) for one."""
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    image = make_png(tmp_path / "front.png")
+    made = mivid("--sandbox", "create", str(image), "--prompt", "a cat [fail]", "--wait", "-q")
+    assert made.exit_code == 1, made
+    task_id = made.stdout.strip()
+    opened = mivid("--sandbox", "open", task_id, "--print", "--dir", str(tmp_path))
+    downloaded = mivid("--sandbox", "download", task_id, "-o", str(tmp_path))
+    assert opened.exit_code == downloaded.exit_code == 1, (opened, downloaded)
+    assert opened.stdout == ""
+    assert f"error: task {task_id} failed: " in opened.stderr
+    assert f"error: task {task_id} failed: " in downloaded.stderr

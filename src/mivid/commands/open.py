@@ -111,8 +111,10 @@ def video_url(task: dict[str, Any], wanted: str) -> str:
         if isinstance(video, dict) and isinstance(video.get("url"), str) and video["url"]:
             return str(video["url"])
     if status == "failed":
+        from mivid.errors import TaskFailedError  # exit 1, as `download` and `wait` say it
+
         reason = task.get("task_status_msg") or "no reason given"
-        raise InputError(f"ID {wanted}: the task failed ({reason}); it has no video")
+        raise TaskFailedError(f"task {wanted} failed: {reason}; it has no video")
     raise InputError(
         f"ID {wanted}: the task is {status}; it has no video yet",
         hint=f"wait for it: mivid wait {wanted} --download .",
