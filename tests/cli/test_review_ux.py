@@ -159,3 +159,15 @@ def test_open_of_a_failed_task_exits_1_like_download(
     assert opened.stdout == ""
     assert f"error: task {task_id} failed: " in opened.stderr
     assert f"error: task {task_id} failed: " in downloaded.stderr
+
+
+def test_config_show_on_a_terminal_names_the_file_on_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The profile and file heading was the table's title, wrapped to the table's narrow width."""
+    config_file = tmp_path / "a" / "rather" / "long" / "folder" / "name" / "config.toml"
+    monkeypatch.setenv("MIVID_CONFIG_FILE", str(config_file))
+    status, screen = _on_a_terminal(["config", "show"], "", columns=120)
+    assert status == 0, screen
+    assert f"profile default · {config_file}\n" in screen, screen
+    assert "access-key" in screen and "not set" in screen

@@ -383,13 +383,7 @@ def _show_table(out: Output, settings: Settings) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(
-        title=Text(f"profile {settings.profile} · {settings.config_file}"),
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-    )
+    table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("KEY")
     table.add_column("VALUE")
     table.add_column("SOURCE")
@@ -401,6 +395,8 @@ def _show_table(out: Output, settings: Settings) -> None:
             Text(describe_source(resolved)),
             style="" if resolved.value else "dim",
         )
+    # Above the table, not its title: a title wraps to the table's width, cutting the path.
+    out.out().print(Text(f"profile {settings.profile} · {settings.config_file}"), soft_wrap=True)
     out.out().print(table)
     if settings.sandbox:
         out.note("sandbox: the credentials above are not used; the emulator has its own")
