@@ -171,3 +171,20 @@ def test_config_show_on_a_terminal_names_the_file_on_one_line(
     assert status == 0, screen
     assert f"profile default · {config_file}\n" in screen, screen
     assert "access-key" in screen and "not set" in screen
+
+
+def test_create_says_a_missing_prompt_once_and_points_to_fit(
+    mivid: RunMivid, kling_env: EmulatorServer, tmp_path: Path
+) -> None:
+    small = make_png(tmp_path / "small.png", size=(200, 200))
+    result = mivid("create", str(small))
+    assert result.exit_code == 2, result
+    assert result.stderr.count("--prompt") == 1, result.stderr  # not "required" + "not empty"
+    assert "error: --prompt: required" in result.stderr
+    assert f"error: {small}: 200×200 px — each side must be at least 300 px" in result.stderr
+    assert "hint: add --fit to send conforming copies" in result.stderr
+    assert kling_env.emulator.received == []
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("hello")
+    other = mivid("create", str(not_an_image), "--prompt", "a cat")
+    assert other.exit_code == 2 and "--fit" not in other.stderr  # --fit cannot fix that

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from mivid.render import Output
 
 
+#: Words of the image problems that `--fit` can fix (see `mivid.images`).
+SIZE_RULES = ("must be at most 10 MB", "each side must be at least", "width:height must be between")
+
+
 def read_prompt(value: str | None) -> str | None:
     """`-` means: read the prompt from stdin (keeps long prompts out of argv)."""
     if value != "-":
@@ -195,7 +199,15 @@ def create(
             fit=fit_as,
         )
     except InputError as exc:
-        raise InputError(problems + exc.problems) from exc
+        found = exc.problems
+        if prompt is None:  # already said: "--prompt: required"
+            found = [problem for problem in found if problem != "--prompt: must not be empty"]
+        hint = None
+        if fit_as is None and any(rule in problem for problem in found for rule in SIZE_RULES):
+            hint = (
+                "add --fit to send conforming copies of those images (the files stay as they are)"
+            )
+        raise InputError(problems + found, hint=hint) from exc
     if problems:
         raise InputError(problems)
     for note in prepared.notes:
