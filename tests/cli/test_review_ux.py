@@ -188,3 +188,20 @@ def test_create_says_a_missing_prompt_once_and_points_to_fit(
     not_an_image.write_text("hello")
     other = mivid("create", str(not_an_image), "--prompt", "a cat")
     assert other.exit_code == 2 and "--fit" not in other.stderr  # --fit cannot fix that
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("create", "Usage: mivid create [OPTIONS] [IMAGE]...\n"),
+        ("get", "Usage: mivid get [OPTIONS] [ID]...\n"),
+        ("wait", "Usage: mivid wait [OPTIONS] [ID]...\n"),
+        ("download", "Usage: mivid download [OPTIONS] [ID]...\n"),
+        ("open", "Usage: mivid open [OPTIONS] [ID]\n"),
+    ],
+)
+def test_usage_lines_read_like_other_tools(mivid: RunMivid, command: str, usage: str) -> None:
+    """Not `[[ID]...]...` or `[IMAGE...]...`: the brackets and dots said it twice."""
+    shown = mivid(command, "--help")
+    assert shown.exit_code == 0, shown
+    assert shown.stdout.startswith(usage), shown.stdout

@@ -59,7 +59,7 @@ def create(
     images: list[str] | None = typer.Argument(
         None,
         help="1 to 4 reference images: JPEG or PNG files, or http(s) URLs.",
-        metavar="IMAGE...",
+        metavar="IMAGE",
         show_default=False,
     ),
     prompt: str | None = typer.Option(

@@ -27,7 +27,7 @@ def download(
         None,
         help="Task id or external task id of a finished task; `-` reads ids from stdin. "
         "Without one, a terminal offers a menu of recent finished tasks.",
-        metavar="[ID]...",
+        metavar="ID",
         show_default=False,
     ),
     output: Path = typer.Option(

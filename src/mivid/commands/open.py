@@ -27,7 +27,7 @@ def open_video(
     task: str | None = typer.Argument(
         None,
         help="Task id or external task id. Without one, a terminal offers a menu.",
-        metavar="[ID]",
+        metavar="ID",
         show_default=False,
     ),
     directory: Path = typer.Option(

@@ -64,7 +64,7 @@ def get(
         None,
         help="Task id or external task id; `-` reads ids one per line from stdin. "
         "Without one, a terminal offers a menu of recent tasks.",
-        metavar="[ID]...",
+        metavar="ID",
         show_default=False,
     ),
     json_output: bool = typer.Option(

@@ -46,7 +46,7 @@ def wait(
         None,
         help="Task ids or external task ids; `-` reads ids one per line from stdin. "
         "Without one, a terminal offers a menu of recent tasks.",
-        metavar="[ID]...",
+        metavar="ID",
         show_default=False,
     ),
     interval: float = typer.Option(
