@@ -205,3 +205,12 @@ def test_usage_lines_read_like_other_tools(mivid: RunMivid, command: str, usage:
     shown = mivid(command, "--help")
     assert shown.exit_code == 0, shown
     assert shown.stdout.startswith(usage), shown.stdout
+
+
+def test_recover_limit_speaks_like_every_other_option(mivid: RunMivid) -> None:
+    """Was `--limit <int range>` in help and pydantic's 'Input should be greater…' on error."""
+    shown = mivid("recover", "--help")
+    assert "--limit N " in shown.stdout and "<int range>" not in shown.stdout
+    refused = mivid("--sandbox", "recover", "--limit", "0")
+    assert refused.exit_code == 2, refused
+    assert refused.stderr == "error: --limit: 0 — must be at least 1\n"

@@ -44,7 +44,10 @@ def recover(
     ctx: typer.Context,
     json_output: bool = typer.Option(False, "--json", help="Print the results as a JSON array."),
     limit: int = typer.Option(
-        100, "--limit", min=1, help="Look at most at this many unsettled creates (newest first)."
+        100,
+        "--limit",
+        help="Look at most at this many unsettled creates (newest first).",
+        metavar="N",
     ),
 ) -> None:
     """Settle creates whose outcome is unknown.
@@ -58,9 +61,11 @@ def recover(
     again. Only creates made against the current service (region, base URL or
     --sandbox) are checked.
     """
-    from mivid.errors import ServiceError
+    from mivid.errors import InputError, ServiceError
     from mivid.journal import Journal
 
+    if limit < 1:
+        raise InputError(f"--limit: {limit} — must be at least 1")
     run = state(ctx)
     out = run.output
     with run.client() as client, Journal.open() as journal:
