@@ -106,7 +106,7 @@ end
 
 complete -c mivid -f
 complete -c mivid -n '__mivid_using \'mivid\'' -a create -d 'Create a video task from 1 to 4 images and a prompt'
-complete -c mivid -n '__mivid_using \'mivid\'' -a get -d 'Show one task: status, failure reason, times, videos'
+complete -c mivid -n '__mivid_using \'mivid\'' -a get -d 'Show a task: status, failure reason, times, videos, units'
 complete -c mivid -n '__mivid_using \'mivid\'' -a list -d 'List tasks, newest first'
 complete -c mivid -n '__mivid_using \'mivid\'' -a wait -d 'Wait for tasks to end, and optionally save their videos'
 complete -c mivid -n '__mivid_using \'mivid\'' -a download -d 'Save the videos of finished tasks'

@@ -214,3 +214,19 @@ def test_recover_limit_speaks_like_every_other_option(mivid: RunMivid) -> None:
     refused = mivid("--sandbox", "recover", "--limit", "0")
     assert refused.exit_code == 2, refused
     assert refused.stderr == "error: --limit: 0 — must be at least 1\n"
+
+
+def test_get_of_several_ids_separates_the_tasks(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    image = make_png(tmp_path / "front.png")
+    ids = [
+        mivid("--sandbox", "create", str(image), "-p", prompt, "-q").stdout.strip()
+        for prompt in ("one", "two")
+    ]
+    shown = mivid("--sandbox", "get", *ids)
+    assert shown.exit_code == 0, shown
+    first, second = shown.stdout.split("\n\n")
+    assert first.startswith(f"task id: {ids[0]}\n") and "prompt: one" in first
+    assert second.startswith(f"task id: {ids[1]}\n") and "prompt: two" in second

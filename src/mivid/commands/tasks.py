@@ -73,9 +73,9 @@ def get(
         help="Print the task object as JSON (an array when several ids or `-` are given).",
     ),
 ) -> None:
-    """Show one task: status, failure reason, times, videos.
+    """Show a task: status, failure reason, times, videos, units.
 
-    Also the units deducted for it.
+    Several ids (or `-`) show one block each, with a blank line between them.
     """
     from mivid.picker import ids_or_pick
 
@@ -91,7 +91,9 @@ def get(
     from mivid.sidecar import local_info, remember_sightings
 
     known = remember_sightings(tasks)
-    for task in tasks:
+    for index, task in enumerate(tasks):
+        if index:
+            run.output.line()  # where one task ends, in a pipe too
         entry = known.get(str(task["task_id"]))
         local = local_info(entry) if entry is not None else None
         run.output.task_panel(parse_task(task), local=local)
