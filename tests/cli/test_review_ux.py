@@ -230,3 +230,20 @@ def test_get_of_several_ids_separates_the_tasks(
     first, second = shown.stdout.split("\n\n")
     assert first.startswith(f"task id: {ids[0]}\n") and "prompt: one" in first
     assert second.startswith(f"task id: {ids[1]}\n") and "prompt: two" in second
+
+
+def test_list_local_points_to_the_sandbox_creates_instead_of_saying_none(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After the README's sandbox start, `mivid list --local` printed nothing at all."""
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    image = make_png(tmp_path / "front.png")
+    assert mivid("--sandbox", "create", str(image), "-p", "waves", "-q").exit_code == 0
+    listed = mivid("list", "--local")
+    assert listed.exit_code == 0, listed
+    assert listed.stdout == ""
+    assert listed.stderr == (
+        "no creates here; the journal holds 1 made in the sandbox: mivid --sandbox list --local\n"
+    )
+    assert mivid("list", "--local", "--json").stdout == "[]\n"
+    assert "waves" in mivid("--sandbox", "list", "--local").stdout

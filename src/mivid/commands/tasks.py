@@ -289,7 +289,14 @@ def _list_local(
         with journal:
             entries = journal.entries()
     sandbox = run.settings.sandbox
+    elsewhere = sum(1 for entry in entries if entry.sandbox != sandbox)
     entries = [entry for entry in entries if entry.sandbox == sandbox]
+    if not entries and elsewhere and not json_output:
+        # Not "the journal holds no creates yet": it does, made the other way.
+        where = "against the service" if sandbox else "in the sandbox"
+        other = "mivid list --local" if sandbox else "mivid --sandbox list --local"
+        run.output.note(f"no creates here; the journal holds {elsewhere} made {where}: {other}")
+        return
     if status is not None:
         entries = [entry for entry in entries if entry.status == status]
     start = (page - 1) * page_size
