@@ -110,8 +110,8 @@ def test_show_masks_secrets_and_names_each_source(mivid: RunMivid, config_file: 
     rows = show_lines(result.stdout)
     assert list(rows) == list(KEYS)
     assert rows["secret-key"] == ("sk-0…et", "config:default")
-    assert rows["access-key"] == ("AK-f…34", "config:default")
-    assert rows["api-key"] == ("env-…56", "env:KLING_API_KEY")
+    assert rows["access-key"] == ("AK…", "config:default")
+    assert rows["api-key"] == ("en…", "env:KLING_API_KEY")
     assert rows["region"] == ("global", "env:KLING_REGION")  # environment beats the file
     assert rows["base-url"] == ("https://gateway.example/kling", "flag:--base-url")
     assert rows["mode"] == ("pro", "config:default")
