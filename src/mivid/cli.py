@@ -83,7 +83,7 @@ def run(args: list[str]) -> int:
             return int(ExitCode.OK)
         raise
     except Exception as error:
-        handled = _parser_exit_status(error)
+        handled = _parser_exit_status(error, no_color="--no-color" in args)
         if handled is not None:
             return handled
         if debug:
@@ -97,7 +97,7 @@ def run(args: list[str]) -> int:
         return BUG_EXIT_STATUS
 
 
-def _parser_exit_status(error: Exception) -> int | None:
+def _parser_exit_status(error: Exception, *, no_color: bool) -> int | None:
     """Usage errors, --help exits and aborts from Typer's parser, as exit statuses."""
     from typer import Abort, Exit
     from typer._click.exceptions import ClickException
@@ -108,7 +108,19 @@ def _parser_exit_status(error: Exception) -> int | None:
         sys.stderr.write("interrupted\n")
         return 130
     if isinstance(error, ClickException):
-        error.show(file=sys.stderr)
+        # The parser's own errors read like mivid's: the usage line, then `error: …`.
+        from typer._click.exceptions import UsageError
+
+        from mivid.errors import MividError
+        from mivid.render import Output
+
+        context = error.ctx if isinstance(error, UsageError) else None
+        if context is not None:
+            sys.stderr.write(f"{context.get_usage()}\n")
+            hint = f"see '{context.command_path} --help'"
+        else:
+            hint = None
+        Output(no_color=no_color).error(MividError(error.format_message(), hint=hint))
         return error.exit_code
     return None
 

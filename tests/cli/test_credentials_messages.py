@@ -1,4 +1,4 @@
-"""Half a key pair: the message names where the half came from, and never the key."""
+"""Messages a person reads when a command cannot start: credentials and usage."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def test_redaction_shows_little_of_short_keys() -> None:
     assert redact("short") == "****"
     assert redact("sixteen-chars-ab") == "si…"
     assert redact("a" * 28 + "wxyz") == "aaaa…yz"
+
+
+def test_parser_errors_read_like_mivid_errors(mivid) -> None:
+    result = mivid("list", "--page", "x")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Usage: mivid list [OPTIONS]"
+    assert lines[1].startswith("error: Invalid value for '--page'")
+    assert lines[2] == "hint: see 'mivid list --help'"
+    assert result.stdout == ""
