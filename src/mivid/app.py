@@ -84,7 +84,13 @@ class AppState:
         settings = self.settings
         if settings.sandbox and self.output.stderr_is_tty:
             self.output.note("sandbox: offline emulator, nothing is sent or billed")
-        return open_client(settings, on_event=self._log_request if self.verbose else None)
+        client = open_client(settings, on_event=self._log_request if self.verbose else None)
+        if self.verbose or self.output.stderr_is_tty:
+            client.on_retry = self._note_retry
+        return client
+
+    def _note_retry(self, wait: float, attempt: int, reason: str) -> None:
+        self.output.note(f"{reason}; trying again in {wait:.1f} s (attempt {attempt})")
 
     def _log_request(self, event: RequestEvent) -> None:
         status = event.status if event.status is not None else "no answer"

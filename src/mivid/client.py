@@ -298,6 +298,9 @@ class KlingClient:
     )
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_environment)
     on_event: Callable[[RequestEvent], None] | None = None
+    # Told (seconds to wait, attempt number, reason) before each retry, so a
+    # person is not left staring at a silent terminal.
+    on_retry: Callable[[float, int, str], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     rnd: Callable[[], float] = random.random
@@ -481,6 +484,8 @@ class KlingClient:
         )
         if self.clock() - started + wait > self.retry.total_seconds:
             return False
+        if self.on_retry is not None:
+            self.on_retry(wait, attempt + 1, _retry_reason(answer))
         self.sleep(wait)
         return True
 
@@ -498,7 +503,7 @@ class KlingClient:
         try:
             answer = self._query(url, started=_started)
         except NotFoundError as exc:
-            exc.message = f"no task `{printable(task_id)}` at {self.base_url}" + (
+            exc.message = f"no task `{printable(task_id)}` at {display_url(self.base_url)}" + (
                 f" (code {exc.code})" if exc.code else ""
             )
             raise
@@ -639,6 +644,14 @@ _DNS_FAILURES = (
     "getaddrinfo failed",
     "name resolution",
 )
+
+
+def _retry_reason(answer: _Answer) -> str:
+    if answer.kind == "transport":
+        return _describe_transport(answer.error)
+    if answer.kind == "unreadable":
+        return f"unreadable answer (HTTP {answer.status})"
+    return f"code {answer.code}" + (f" — {printable(answer.message)}" if answer.message else "")
 
 
 def _describe_transport(error: BaseException | None) -> str:

@@ -261,3 +261,14 @@ def test_a_gateways_html_429_is_waited_out_like_a_rate_limit(
     assert json.loads(result.stdout) == []
     lists = [r for r in fast_retries.emulator.received if r.method == "GET"]
     assert len(lists) == 3
+
+
+def test_verbose_says_when_and_why_it_tries_again(
+    mivid: RunMivid, fast_retries: EmulatorServer
+) -> None:
+    fast_retries.emulator.inject(Fault.error(1302, on="list", times=1))
+    result = mivid("--verbose", "list", "--json")
+    assert result.exit_code == 0, result
+    assert "code 1302" in result.stderr
+    assert "trying again in" in result.stderr
+    assert "(attempt 2)" in result.stderr
