@@ -46,8 +46,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mivid import images
-from mivid.images import MAX_IMAGE_BYTES, MIN_SIDE, ImageRef, check_image
+from mivid.images import (
+    MAX_IMAGE_BYTES,
+    MIN_SIDE,
+    ImageRef,
+    check_image,
+    display_name,
+    inspect_bytes,
+    read_up_to,
+    size_problems,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -118,16 +126,16 @@ def fit_image(
     path = Path(argument).expanduser()
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
-    name = images._display(argument)
+    name = display_name(argument)
     data = _read_regular_file(path)
     if not data:  # gone, unreadable, not a file, empty: check_image said why
         return None, problems, []
     if len(data) > FIT_MAX_INPUT_BYTES:
         return None, [*problems, _too_big_to_fit(name, len(data))], []
-    seen = images._inspect(name, data)
+    seen = inspect_bytes(name, data)
     if seen.width is None or seen.height is None:
         return None, seen.problems, []
-    fixable = images._size_problems(name, seen.width, seen.height)
+    fixable = size_problems(name, seen.width, seen.height)
     unfixable = [line for line in seen.problems if line not in fixable]
     if unfixable:
         return None, unfixable, []
@@ -148,7 +156,7 @@ def _read_regular_file(path: Path) -> bytes | None:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
-            return images._read_up_to(handle, FIT_MAX_INPUT_BYTES + 1)
+            return read_up_to(handle, FIT_MAX_INPUT_BYTES + 1)
         except OSError:
             return None
 
@@ -248,7 +256,7 @@ def _fit_bytes(argument: str, path: Path, name: str, data: bytes, mode: str) -> 
 
     steps: list[str] = []
     original_sha256 = hashlib.sha256(data).hexdigest()
-    # Pillow's bomb warning is about the declared size; images._inspect already
+    # Pillow's bomb warning is about the declared size; `inspect_bytes` already
     # refused anything over our own pixel cap before we got here.
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -475,7 +483,7 @@ def _encode_within_limit(
 
 def _assert_conforms(name: str, fitted: FittedImage) -> None:
     """The same checks `mivid.images` applies to a file, on the bytes to be sent."""
-    seen = images._inspect(name, fitted.data)
+    seen = inspect_bytes(name, fitted.data)
     problems = list(seen.problems)
     if fitted.size > MAX_IMAGE_BYTES:
         problems.append(f"{fitted.size} bytes")

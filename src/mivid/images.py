@@ -84,10 +84,15 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MIN_SIDE",
     "ImageRef",
+    "Inspection",
     "LocalImage",
     "RemoteImage",
     "check_image",
     "check_images",
+    "display_name",
+    "inspect_bytes",
+    "read_up_to",
+    "size_problems",
 ]
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -136,7 +141,7 @@ class LocalImage:
         then aborts it rather than sending an unchecked image).
         """
         step = max(3, chunk_size - chunk_size % 3)
-        name = _display(self.argument)
+        name = display_name(self.argument)
         try:
             handle = self.path.open("rb")
         except OSError as exc:
@@ -148,7 +153,7 @@ class LocalImage:
             digest = hashlib.sha256()
             total = 0
             while True:
-                block = _read_up_to(handle, step)
+                block = read_up_to(handle, step)
                 if not block:
                     break
                 total += len(block)
@@ -205,7 +210,7 @@ def check_image(
     A relative path is resolved against ``base_dir`` when given (a batch file's
     folder), else against the working directory.
     """
-    name = _display(argument)
+    name = display_name(argument)
     if not argument.strip():
         return None, [f"{name}: empty argument — expected an image file path or an http(s) URL"]
     url_verdict = _check_url(argument, name)
@@ -265,7 +270,7 @@ class _DecodeError(Exception):
 
 
 @dataclass(frozen=True)
-class _Seen:
+class Inspection:
     """What decoding learned: the format, the size as displayed, problems found."""
 
     format: str
@@ -304,7 +309,7 @@ def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | Non
         try:
             if st.st_size > MAX_IMAGE_BYTES:
                 return None, _oversized(name, st.st_size, handle.read(_HEAD_BYTES))
-            data = _read_up_to(handle, MAX_IMAGE_BYTES + 1)
+            data = read_up_to(handle, MAX_IMAGE_BYTES + 1)
         except OSError as exc:
             return None, [f"{name}: cannot be read ({_os_reason(exc)})"]
     if len(data) > MAX_IMAGE_BYTES:  # it grew after fstat
@@ -313,7 +318,7 @@ def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | Non
         return None, [f"{name}: is empty (0 bytes) — {FORMAT_RULE}"]
     size = len(data)
     digest = hashlib.sha256(data).hexdigest()
-    seen = _inspect(name, data)
+    seen = inspect_bytes(name, data)
     del data
     if seen.problems or seen.width is None or seen.height is None:
         return None, seen.problems
@@ -342,20 +347,22 @@ def _oversized(name: str, size: int, head: bytes) -> list[str]:
         width, height = _png_ihdr_size(head) if kind == "PNG" else _jpeg_header_size(head)
     except Exception:  # the header is unreadable too; the size line says enough
         return problems
-    problems.extend(_size_problems(name, width, height))
+    problems.extend(size_problems(name, width, height))
     return problems
 
 
-def _inspect(name: str, data: bytes) -> _Seen:
+def inspect_bytes(name: str, data: bytes) -> Inspection:
+    """Decode an image's bytes as `check_image` does; every problem names it `name`."""
     kind = _sniff(data)
     if kind == "JPEG":
         return _inspect_jpeg(name, data)
     if kind == "PNG":
         return _inspect_png(name, data)
-    return _Seen(kind, None, None, [_kind_problem(name, kind)])
+    return Inspection(kind, None, None, [_kind_problem(name, kind)])
 
 
-def _size_problems(name: str, width: int, height: int) -> list[str]:
+def size_problems(name: str, width: int, height: int) -> list[str]:
+    """The size rules (each side, width:height) a `width`×`height` image breaks."""
     problems = []
     if width < MIN_SIDE or height < MIN_SIDE:
         problems.append(f"{name}: {width}×{height} px — each side must be at least {MIN_SIDE} px")
@@ -489,7 +496,7 @@ def _orientation_swaps(exif_orientation: object) -> bool:
     return exif_orientation in (5, 6, 7, 8)
 
 
-def _inspect_jpeg(name: str, data: bytes) -> _Seen:
+def _inspect_jpeg(name: str, data: bytes) -> Inspection:
     from PIL import Image, JpegImagePlugin, MpoImagePlugin, UnidentifiedImageError
 
     stream = _EofTrackingBytes(data)
@@ -501,7 +508,9 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
         try:
             image = Image.open(stream, formats=["JPEG"])
         except Image.DecompressionBombError as exc:
-            return _Seen("JPEG", None, None, [f"{name}: too many pixels to check safely ({exc})"])
+            return Inspection(
+                "JPEG", None, None, [f"{name}: too many pixels to check safely ({exc})"]
+            )
         except Exception as exc:
             if stream.read_past_end or stream.tell() >= len(data):
                 reason = "the file ends inside the JPEG header"
@@ -509,15 +518,15 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
                 reason = "no readable JPEG frame header (damaged before the image data)"
             else:
                 reason = _reason(exc)
-            return _Seen("JPEG", None, None, [_decode_problem(name, reason)])
+            return Inspection("JPEG", None, None, [_decode_problem(name, reason)])
         with image:
             width, height = image.size
             if _orientation_swaps(_jpeg_orientation(image)):
                 width, height = height, width
-            problems = _size_problems(name, width, height)
+            problems = size_problems(name, width, height)
             cap = _pixel_cap_problem(name, width, height)
             if cap is not None:
-                return _Seen("JPEG", width, height, [*problems, cap])
+                return Inspection("JPEG", width, height, [*problems, cap])
             layers = image.layer if isinstance(image, JpegImagePlugin.JpegImageFile) else []
             if image.info.get("progressive"):
                 need = _coefficient_bytes(image.size, layers)
@@ -528,7 +537,7 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
                         f"{PROGRESSIVE_MAX_BYTES // _MB} MB; save it as a baseline "
                         "(non-progressive) JPEG or scale it down"
                     )
-                    return _Seen("JPEG", width, height, problems)
+                    return Inspection("JPEG", width, height, problems)
             try:
                 image.draft(None, (1, 1))  # the smallest scale libjpeg offers (1/8)
                 image.load()
@@ -541,7 +550,7 @@ def _inspect_jpeg(name: str, data: bytes) -> _Seen:
                     frames_problem = _mpo_frames_problem(image, len(data))
                     if frames_problem is not None:
                         problems.append(_decode_problem(name, frames_problem))
-    return _Seen("JPEG", width, height, problems)
+    return Inspection("JPEG", width, height, problems)
 
 
 def _mpo_frames_problem(image: MpoImageFile, file_size: int) -> str | None:
@@ -748,7 +757,7 @@ def _verify_png(data: bytes, ihdr: _Ihdr) -> bytes | None:
     return exif
 
 
-def _inspect_png(name: str, data: bytes) -> _Seen:
+def _inspect_png(name: str, data: bytes) -> Inspection:
     try:
         if len(data) < 33 or data[12:16] != b"IHDR":
             raise _DecodeError("the file ends or is damaged inside the PNG header (IHDR)")
@@ -757,25 +766,25 @@ def _inspect_png(name: str, data: bytes) -> _Seen:
             raise _DecodeError("checksum (CRC) mismatch in the IHDR chunk")
         ihdr = _parse_ihdr(data[16:29])
     except _DecodeError as exc:
-        return _Seen("PNG", None, None, [_decode_problem(name, str(exc))])
+        return Inspection("PNG", None, None, [_decode_problem(name, str(exc))])
     width, height = ihdr.width, ihdr.height
     cap = _pixel_cap_problem(name, width, height)
     if cap is not None:
-        return _Seen("PNG", width, height, [*_size_problems(name, width, height), cap])
+        return Inspection("PNG", width, height, [*size_problems(name, width, height), cap])
     try:
         exif = _verify_png(data, ihdr)
         if width * height <= FULL_DECODE_MAX_PIXELS:
             _decode_png_fully(data)
     except _DecodeError as exc:
-        return _Seen(
+        return Inspection(
             "PNG",
             width,
             height,
-            [*_size_problems(name, width, height), _decode_problem(name, str(exc))],
+            [*size_problems(name, width, height), _decode_problem(name, str(exc))],
         )
     if exif is not None and _orientation_swaps(_exif_orientation(exif)):
         width, height = height, width
-    return _Seen("PNG", width, height, _size_problems(name, width, height))
+    return Inspection("PNG", width, height, size_problems(name, width, height))
 
 
 def _decode_png_fully(data: bytes) -> None:
@@ -809,7 +818,7 @@ def _exif_orientation(payload: bytes) -> object:
 # --- small helpers -----------------------------------------------------------------------------
 
 
-def _display(argument: str) -> str:
+def display_name(argument: str) -> str:
     """The argument as typed, unless it would break the one-line-per-problem layout."""
     shown = argument if argument and argument.isprintable() else repr(argument)
     return shown if len(shown) <= 120 else shown[:100] + "…"
@@ -831,7 +840,7 @@ def _changed(name: str, how: str) -> str:
     return f"{name}: changed since it was checked ({how}) — run the command again"
 
 
-def _read_up_to(handle: BinaryIO, size: int) -> bytes:
+def read_up_to(handle: BinaryIO, size: int) -> bytes:
     """Read `size` bytes, fewer only at the end of the file."""
     parts: list[bytes] = []
     remaining = size
