@@ -198,3 +198,29 @@ def test_on_update_sees_every_round_and_repeated_ids_are_asked_once(
     assert "processing" in statuses
     assert statuses[-1] == "succeed"
     assert len(seen) == queries(emulator)
+
+
+def test_each_pause_is_timed_from_the_start_of_its_round_so_slow_answers_keep_the_schedule(
+    clock: FakeClock,
+) -> None:
+    """Rounds taking 0.7 s, 1.5 s (longer than the 1.2 s pause) and 0.2 s: the queries go out
+    on the schedule (0, 1, 2.2 …), slipping only by the overrun, never by every answer's time."""
+    answer_seconds = [0.7, 1.5, 0.2, 0.0]
+    asked: list[float] = []
+    pauses: list[float] = []
+
+    class Slow:
+        def get_task(self, task_id: str) -> dict[str, Any]:
+            asked.append(clock())
+            clock.advance(answer_seconds[len(asked) - 1])
+            status = "succeed" if len(asked) == len(answer_seconds) else "processing"
+            return {"task_id": task_id, "task_status": status}
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        clock.advance(seconds)
+
+    wait_for_tasks(Slow(), ["t1"], clock=clock, sleep=sleep)
+    started = asked[0]
+    assert [moment - started for moment in asked] == pytest.approx([0.0, 1.0, 2.5, 3.94])
+    assert pauses == pytest.approx([0.3, 0.0, 1.24])

@@ -4,7 +4,9 @@ A task usually takes one to several minutes, but a sandbox task or a lucky
 one ends in seconds. The schedule starts short (so a fast task is noticed
 within a second or two of its end) and grows by a factor to a cap (so a slow
 one costs a few dozen queries, not hundreds). With the defaults the queries
-go out at 0, 1, 2.2, 3.6, 5.4, 7.4, 9.9 … s, then every 12 s.
+go out at 0, 1, 2.2, 3.6, 5.4, 7.4, 9.9 … s, then every 12 s. Each pause is
+counted from the start of the round before it, so slow answers do not push
+the schedule back.
 
 Every unfinished task is queried in the same tick, concurrently (httpx's
 client is thread-safe), so twenty tasks take about as long as the slowest.
@@ -122,6 +124,7 @@ def wait_for_tasks(
     executor: ThreadPoolExecutor | None = None
     try:
         while True:
+            round_started = clock()
             pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
             if len(pending) > 1 and executor is None:
                 # KlingClient opens its connection pool on first use: open it here,
@@ -137,7 +140,8 @@ def wait_for_tasks(
             pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
             if not pending:
                 return [task for task in (latest[task_id] for task_id in wanted) if task]
-            pause = next(pauses)
+            # Timed from the round's start: a slow round does not push the schedule back.
+            pause = max(0.0, next(pauses) - (clock() - round_started))
             if deadline is not None:
                 left = deadline - clock()
                 if left <= 0:
