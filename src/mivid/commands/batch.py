@@ -381,13 +381,17 @@ def _elapsed(seconds: float) -> str:
 
 @contextmanager
 def _live(run: AppState, table: _LiveTable | None) -> Iterator[None]:
-    """rich Live on stderr around the batch, or nothing."""
+    """rich Live on stderr around the batch, or nothing.
+
+    Transient: its last frame would repeat what follows it (the final table on
+    stdout, the totals line on stderr).
+    """
     if table is None:
         yield
         return
     from rich.live import Live
 
-    with Live(table, console=run.output.err(), refresh_per_second=4, transient=False) as live:
+    with Live(table, console=run.output.err(), refresh_per_second=4, transient=True) as live:
         table.live = live
         try:
             yield
