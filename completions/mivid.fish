@@ -156,7 +156,7 @@ complete -c mivid -n '__mivid_using \'mivid list\'' -l local -d 'List the create
 complete -c mivid -n '__mivid_using \'mivid list\'' -l watch -s W -d 'Redraw the table in place until every task on it has ended (terminal only)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l interval -x -d 'With --watch: seconds between redraws'
 complete -c mivid -n '__mivid_using \'mivid list\'' -s h -l help -d 'Show the help'
-complete -c mivid -n '__mivid_using \'mivid wait\'' -l interval -x -d 'Seconds before the second query'
+complete -c mivid -n '__mivid_using \'mivid wait\'' -l interval -x -d 'Seconds before a task\'s second query'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l timeout -x -d 'Give up after this many seconds (exit 6)'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Save each finished video into this folder'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l watermarked -d 'With --download: save the watermarked copy'

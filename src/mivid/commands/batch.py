@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
+from mivid.commands import options
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -43,43 +44,23 @@ def batch(
         "lowered when the service answers 1303.",
         metavar="N",
     ),
-    download_dir: Path | None = typer.Option(
-        None,
-        "--download",
-        "-d",
-        help="Save each video into this folder as soon as its task ends.",
-        metavar="DIR",
-        show_default=False,
+    download_dir: Path | None = options.download_dir(
+        "Save each video into this folder as soon as its task ends."
     ),
-    watermarked: bool = typer.Option(
-        False, "--watermarked", help="With --download: save the watermarked copy."
+    watermarked: bool = options.watermarked(),
+    fit: bool = options.fit(
+        "Fix local images that break a size rule in a copy made in memory "
+        "(see `mivid create --help`); the files are never changed."
     ),
-    fit: bool = typer.Option(
-        False,
-        "--fit",
-        help="Fix local images that break a size rule in a copy made in memory "
-        "(see `mivid create --help`); the files are never changed.",
+    fit_mode: str | None = options.fit_mode(
+        "How --fit fixes the aspect ratio: pad or crop [default: pad]. Implies --fit."
     ),
-    fit_mode: str | None = typer.Option(
-        None,
-        "--fit-mode",
-        help="How --fit fixes the aspect ratio: pad or crop [default: pad]. Implies --fit.",
-        metavar="pad|crop",
-        show_default=False,
+    interval: float = options.poll_interval(),
+    json_output: bool = options.json_output(
+        "Print a JSON report: one object per job, in file order."
     ),
-    interval: float = typer.Option(
-        1.0,
-        "--interval",
-        help="Seconds before a task's second query; the pause then grows to 12 s.",
-        metavar="SECONDS",
-    ),
-    json_output: bool = typer.Option(
-        False, "--json", help="Print a JSON report: one object per job, in file order."
-    ),
-    dry_run: bool = typer.Option(
-        False,
-        "--dry-run",
-        help="Check every job and show which would be sent, skipped or resumed; send nothing.",
+    dry_run: bool = options.dry_run(
+        "Check every job and show which would be sent, skipped or resumed; send nothing."
     ),
 ) -> None:
     """Send every job of a jobs file, at most N running at once.
@@ -112,17 +93,15 @@ def batch(
     problems: list[str] = []
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         problems.append(f"--concurrency: {concurrency} — must be from 1 to {MAX_CONCURRENCY}")
-    if not 0.1 <= interval <= 600:
-        problems.append(f"--interval: {interval:g} — must be from 0.1 to 600 seconds")
-    if fit_mode not in (None, "pad", "crop"):
-        problems.append(f"--fit-mode: {fit_mode!r} is not a choice — use pad or crop")
+    problems += options.poll_interval_problems(interval)
+    fit_as, fit_problems = options.fit_choice(fit, fit_mode)
+    problems += fit_problems
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
     if download_dir is not None and download_dir.exists() and not download_dir.is_dir():
         problems.append(f"--download {download_dir}: exists and is not a folder")
     if problems:
         raise InputError(problems)
-    fit_as = (fit_mode or "pad") if (fit or fit_mode) else None
     defaults = {name: settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")}
     found = read_jobs(jobs, defaults=defaults, fit=fit_as)
     for note in found.notes:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import app, state
+from mivid.commands import options
 from mivid.errors import InputError
 from mivid.settings import KEYS
 
@@ -134,8 +135,8 @@ def get(
     reveal: bool = typer.Option(
         False, "--reveal", help="Print a secret key's value (refused otherwise)."
     ),
-    json_output: bool = typer.Option(
-        False, "--json", help="Print the key, its value and where it comes from as JSON."
+    json_output: bool = options.json_output(
+        "Print the key, its value and where it comes from as JSON."
     ),
 ) -> None:
     """Print one setting's effective value.
@@ -195,8 +196,8 @@ def unset(
 )
 def show(
     ctx: typer.Context,
-    json_output: bool = typer.Option(
-        False, "--json", help="Print an object: profile, config file, and each key's value."
+    json_output: bool = options.json_output(
+        "Print an object: profile, config file, and each key's value."
     ),
 ) -> None:
     """Show every setting, its value and where it comes from.
@@ -251,8 +252,8 @@ def path(ctx: typer.Context) -> None:
 )
 def check(
     ctx: typer.Context,
-    json_output: bool = typer.Option(
-        False, "--json", help="Print the result (credential kind, region, base URL) as JSON."
+    json_output: bool = options.json_output(
+        "Print the result (credential kind, region, base URL) as JSON."
     ),
 ) -> None:
     """Check that the service accepts the credentials.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
+from mivid.commands import options
 from mivid.errors import InputError
 
 if TYPE_CHECKING:
@@ -123,46 +124,27 @@ def create(
         help="Your own id for the task, unique per account [default: generated].",
         show_default=False,
     ),
-    fit: bool = typer.Option(
-        False,
-        "--fit",
-        help="Fix local images that break a size rule (over 10 MB, a side under 300 px, "
+    fit: bool = options.fit(
+        "Fix local images that break a size rule (over 10 MB, a side under 300 px, "
         "width:height beyond 2.5:1) in a copy made in memory; the files are never changed. "
-        "Conforming images are sent as they are.",
+        "Conforming images are sent as they are."
     ),
-    fit_mode: str | None = typer.Option(
-        None,
-        "--fit-mode",
-        help="How --fit fixes the aspect ratio: pad (with the edge colour, or transparency) "
-        "or crop (the centre) [default: pad]. Implies --fit.",
-        metavar="pad|crop",
-        show_default=False,
+    fit_mode: str | None = options.fit_mode(
+        "How --fit fixes the aspect ratio: pad (with the edge colour, or transparency) "
+        "or crop (the centre) [default: pad]. Implies --fit."
     ),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Check everything and print the request body; send nothing."
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print the task object as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the task id alone."),
+    dry_run: bool = options.dry_run("Check everything and print the request body; send nothing."),
+    json_output: bool = options.json_output("Print the task object as JSON."),
+    quiet: bool = options.quiet("Print the task id alone."),
     wait: bool = typer.Option(
         False, "--wait", "-w", help="Wait for the task to end (exit 1 if it fails)."
     ),
-    download_dir: Path | None = typer.Option(
-        None,
-        "--download",
-        "-d",
-        help="Wait, then save the video into this folder (implies --wait).",
-        metavar="DIR",
-        show_default=False,
+    download_dir: Path | None = options.download_dir(
+        "Wait, then save the video into this folder (implies --wait)."
     ),
-    watermarked: bool = typer.Option(
-        False, "--watermarked", help="With --download: save the watermarked copy."
-    ),
-    timeout: float | None = typer.Option(
-        None,
-        "--timeout",
-        help="With --wait: give up waiting after this many seconds (exit 6).",
-        metavar="SECONDS",
-        show_default=False,
+    watermarked: bool = options.watermarked(),
+    timeout: float | None = options.timeout(
+        "With --wait: give up waiting after this many seconds (exit 6)."
     ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
@@ -174,16 +156,15 @@ def create(
     problems: list[str] = []
     if prompt is None:
         problems.append("--prompt: required — what the video should show")
-    if fit_mode not in (None, "pad", "crop"):
-        problems.append(f"--fit-mode: {fit_mode!r} is not a choice — use pad or crop")
-    fit_as = None if not (fit or fit_mode) else fit_mode if fit_mode in ("pad", "crop") else "pad"
+    fit_as, fit_problems = options.fit_choice(fit, fit_mode)
+    problems += fit_problems
     follow = wait or download_dir is not None
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
     if timeout is not None and not follow:
         problems.append("--timeout: only with --wait")
-    elif timeout is not None and timeout < 0:
-        problems.append(f"--timeout: {timeout:g} — must not be negative")
+    else:
+        problems += options.timeout_problems(timeout)
     try:
         prepared = prepare_create(
             images or [],

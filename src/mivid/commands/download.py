@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
+from mivid.commands import options
 
 if TYPE_CHECKING:
     from mivid.download import SavedVideo
@@ -23,12 +24,9 @@ if TYPE_CHECKING:
 )
 def download(
     ctx: typer.Context,
-    ids: list[str] | None = typer.Argument(
-        None,
-        help="Task id or external task id of a finished task; `-` reads ids from stdin. "
-        "Without one, a terminal offers a menu of recent finished tasks.",
-        metavar="ID",
-        show_default=False,
+    ids: list[str] | None = options.task_ids(
+        "Task id or external task id of a finished task; `-` reads ids from stdin. "
+        "Without one, a terminal offers a menu of recent finished tasks."
     ),
     output: Path = typer.Option(
         Path(),
@@ -37,13 +35,9 @@ def download(
         help="Folder to save into (made when missing).",
         metavar="DIR",
     ),
-    watermarked: bool = typer.Option(
-        False, "--watermarked", help="Save the watermarked copy instead."
-    ),
-    force: bool = typer.Option(False, "--force", help="Replace existing files of another size."),
-    json_output: bool = typer.Option(
-        False, "--json", help="Print a JSON array of the saved files."
-    ),
+    watermarked: bool = options.watermarked("Save the watermarked copy instead."),
+    force: bool = options.force("Replace existing files of another size."),
+    json_output: bool = options.json_output("Print a JSON array of the saved files."),
 ) -> None:
     """Save the videos of finished tasks.
 

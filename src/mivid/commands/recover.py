@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import app, state
+from mivid.commands import options
 
 if TYPE_CHECKING:
     from mivid.client import KlingClient
@@ -42,7 +43,7 @@ class Settled:
 @app.command(epilog="Examples:\n\n  mivid recover\n\n  mivid recover --json | jq -r '.[].task_id'")
 def recover(
     ctx: typer.Context,
-    json_output: bool = typer.Option(False, "--json", help="Print the results as a JSON array."),
+    json_output: bool = options.json_output("Print the results as a JSON array."),
     limit: int = typer.Option(
         100,
         "--limit",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
+from mivid.commands import options
 from mivid.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,17 +61,12 @@ def read_ids(arguments: list[str]) -> list[str]:
 )
 def get(
     ctx: typer.Context,
-    ids: list[str] | None = typer.Argument(
-        None,
-        help="Task id or external task id; `-` reads ids one per line from stdin. "
-        "Without one, a terminal offers a menu of recent tasks.",
-        metavar="ID",
-        show_default=False,
+    ids: list[str] | None = options.task_ids(
+        "Task id or external task id; `-` reads ids one per line from stdin. "
+        "Without one, a terminal offers a menu of recent tasks."
     ),
-    json_output: bool = typer.Option(
-        False,
-        "--json",
-        help="Print the task object as JSON (an array when several ids or `-` are given).",
+    json_output: bool = options.json_output(
+        "Print the task object as JSON (an array when several ids or `-` are given)."
     ),
 ) -> None:
     """Show a task: status, failure reason, times, videos, units.
@@ -124,8 +120,8 @@ def list_tasks(
         metavar="STATUS",
         show_default=False,
     ),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON array of task objects."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print task ids only, one a line."),
+    json_output: bool = options.json_output("Print a JSON array of task objects."),
+    quiet: bool = options.quiet("Print task ids only, one a line."),
     local: bool = typer.Option(
         False,
         "--local",

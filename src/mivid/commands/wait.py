@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mivid.app import AppState, app, state
+from mivid.commands import options
+from mivid.commands.options import DEFAULT_FIRST_INTERVAL
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from mivid.download import SavedVideo
-
-DEFAULT_FIRST_INTERVAL = 1.0
 
 
 @dataclass
@@ -42,43 +42,18 @@ class Followed:
 )
 def wait(
     ctx: typer.Context,
-    ids: list[str] | None = typer.Argument(
-        None,
-        help="Task ids or external task ids; `-` reads ids one per line from stdin. "
-        "Without one, a terminal offers a menu of recent tasks.",
-        metavar="ID",
-        show_default=False,
+    ids: list[str] | None = options.task_ids(
+        "Task ids or external task ids; `-` reads ids one per line from stdin. "
+        "Without one, a terminal offers a menu of recent tasks."
     ),
-    interval: float = typer.Option(
-        DEFAULT_FIRST_INTERVAL,
-        "--interval",
-        help="Seconds before the second query; the pause then grows to 12 s.",
-        metavar="SECONDS",
+    interval: float = options.poll_interval(),
+    timeout: float | None = options.timeout(
+        "Give up after this many seconds (exit 6); the tasks go on at the service."
     ),
-    timeout: float | None = typer.Option(
-        None,
-        "--timeout",
-        help="Give up after this many seconds (exit 6); the tasks go on at the service.",
-        metavar="SECONDS",
-        show_default=False,
-    ),
-    download_dir: Path | None = typer.Option(
-        None,
-        "--download",
-        "-d",
-        help="Save each finished video into this folder.",
-        metavar="DIR",
-        show_default=False,
-    ),
-    watermarked: bool = typer.Option(
-        False, "--watermarked", help="With --download: save the watermarked copy."
-    ),
-    force: bool = typer.Option(
-        False, "--force", help="With --download: replace existing files of another size."
-    ),
-    json_output: bool = typer.Option(
-        False, "--json", help="Print the final task objects as a JSON array."
-    ),
+    download_dir: Path | None = options.download_dir("Save each finished video into this folder."),
+    watermarked: bool = options.watermarked(),
+    force: bool = options.force(),
+    json_output: bool = options.json_output("Print the final task objects as a JSON array."),
 ) -> None:
     """Wait for tasks to end, and optionally save their videos.
 
@@ -88,7 +63,7 @@ def wait(
     from mivid.picker import ids_or_pick
     from mivid.waiting import raise_for_failures
 
-    problems = check_wait_options(interval=interval, timeout=timeout)
+    problems = options.poll_interval_problems(interval) + options.timeout_problems(timeout)
     if problems:
         raise InputError(problems)
     run = state(ctx)
@@ -110,15 +85,6 @@ def wait(
     else:
         show_summary(run, followed)
     raise_for_failures(followed.tasks)
-
-
-def check_wait_options(*, interval: float, timeout: float | None) -> list[str]:
-    problems = []
-    if not 0.1 <= interval <= 600:
-        problems.append(f"--interval: {interval:g} — must be from 0.1 to 600 seconds")
-    if timeout is not None and timeout < 0:
-        problems.append(f"--timeout: {timeout:g} — must not be negative")
-    return problems
 
 
 def show_summary(run: AppState, followed: Followed) -> None:

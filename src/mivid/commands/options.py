@@ -1,0 +1,97 @@
+"""Options several commands share, declared once, and the checks of their values.
+
+Each function returns a fresh `typer.Option(...)` (or `typer.Argument(...)`):
+Typer keeps per-parameter state on that object, so one instance must never
+serve two parameters. Where commands word an option's help differently (the
+same flag in a different context) the help is an argument; the flag names,
+metavar and default are what stays the same everywhere.
+
+Imported by every command module at start-up: typer only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+#: Seconds before a task's second query (`mivid.waiting.PollSchedule`'s `first`).
+DEFAULT_FIRST_INTERVAL = 1.0
+
+
+def task_ids(help: str) -> Any:
+    """`[ID]...`: task ids or external task ids; `-` reads them from stdin (see `picker`)."""
+    return typer.Argument(None, help=help, metavar="ID", show_default=False)
+
+
+def download_dir(help: str) -> Any:
+    """`--download/-d DIR`: save the finished videos into this folder."""
+    return typer.Option(None, "--download", "-d", help=help, metavar="DIR", show_default=False)
+
+
+def watermarked(help: str = "With --download: save the watermarked copy.") -> Any:
+    return typer.Option(False, "--watermarked", help=help)
+
+
+def force(help: str = "With --download: replace existing files of another size.") -> Any:
+    return typer.Option(False, "--force", help=help)
+
+
+def json_output(help: str) -> Any:
+    return typer.Option(False, "--json", help=help)
+
+
+def quiet(help: str) -> Any:
+    return typer.Option(False, "--quiet", "-q", help=help)
+
+
+def dry_run(help: str) -> Any:
+    return typer.Option(False, "--dry-run", help=help)
+
+
+def poll_interval() -> Any:
+    """`--interval SECONDS` of `wait` and `batch`: the start of the polling schedule."""
+    return typer.Option(
+        DEFAULT_FIRST_INTERVAL,
+        "--interval",
+        help="Seconds before a task's second query; the pause then grows to 12 s.",
+        metavar="SECONDS",
+    )
+
+
+def timeout(help: str) -> Any:
+    return typer.Option(None, "--timeout", help=help, metavar="SECONDS", show_default=False)
+
+
+def fit(help: str) -> Any:
+    return typer.Option(False, "--fit", help=help)
+
+
+def fit_mode(help: str) -> Any:
+    return typer.Option(None, "--fit-mode", help=help, metavar="pad|crop", show_default=False)
+
+
+def poll_interval_problems(interval: float) -> list[str]:
+    if not 0.1 <= interval <= 600:
+        return [f"--interval: {interval:g} — must be from 0.1 to 600 seconds"]
+    return []
+
+
+def timeout_problems(timeout: float | None) -> list[str]:
+    if timeout is not None and timeout < 0:
+        return [f"--timeout: {timeout:g} — must not be negative"]
+    return []
+
+
+def fit_choice(fit: bool, fit_mode: str | None) -> tuple[str | None, list[str]]:
+    """How to fit images ("pad", "crop", or None for not at all), and the problems.
+
+    `--fit-mode` implies `--fit`; an unknown mode is a problem (and "pad" meanwhile,
+    so the images' other problems can still be reported at once).
+    """
+    problems = []
+    if fit_mode not in (None, "pad", "crop"):
+        problems.append(f"--fit-mode: {fit_mode!r} is not a choice — use pad or crop")
+    if not (fit or fit_mode):
+        return None, problems
+    return (fit_mode if fit_mode in ("pad", "crop") else "pad"), problems
