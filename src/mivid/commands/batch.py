@@ -135,12 +135,8 @@ def _dry_run(run: AppState, jobs: Sequence[Any], *, json_output: bool) -> None:
     from mivid.commands.create import open_journal
 
     out = run.output
-    journal = open_journal(out)
-    try:
+    with open_journal(out) as journal:
         states = plan_jobs(jobs, journal, service=_service(run))
-    finally:
-        if journal is not None:
-            journal.close()
     if json_output:
         out.json([{**s.report(), "files": []} for s in states])
     else:
@@ -194,7 +190,7 @@ def _run(
         else:
             out.note(text)
 
-    with run.client() as client, _closing_journal(open_journal(out)) as journal:
+    with run.client() as client, open_journal(out) as journal:
         without_concurrency_retries(client)
         states = plan_jobs(jobs, journal, service=client.base_url)
         if live is not None:
@@ -239,15 +235,6 @@ def _run(
     error = outcome_error(states, name=str(jobs_file))
     if error is not None:
         raise error
-
-
-@contextmanager
-def _closing_journal(journal: Any) -> Iterator[Any]:
-    try:
-        yield journal
-    finally:
-        if journal is not None:
-            journal.close()
 
 
 def _result_row(job: JobState) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,19 +36,26 @@ def read_prompt(value: str | None) -> str | None:
     return sys.stdin.read().rstrip("\n")
 
 
-def open_journal(out: Output) -> Journal | None:
-    """The local journal of creates; a create still goes out (with a warning) without it."""
+@contextmanager
+def open_journal(out: Output) -> Iterator[Journal | None]:
+    """The local journal of creates, closed after; a create still goes out without it.
+
+    Yields None (after a warning) when the journal cannot be opened.
+    """
     import sqlite3
 
     from mivid.journal import Journal
 
     try:
-        return Journal.open()
+        journal = Journal.open()
     except (OSError, sqlite3.Error) as exc:
         out.warn(
             f"cannot write the journal of creates ({exc}); `mivid recover` will not know this one"
         )
-        return None
+        yield None
+        return
+    with journal:
+        yield journal
 
 
 @app.command(
@@ -203,8 +212,7 @@ def create(
         return
 
     with run.client() as client:
-        journal = open_journal(out)
-        try:
+        with open_journal(out) as journal:
             task = submit_create(
                 client,
                 prepared,
@@ -214,9 +222,6 @@ def create(
                 journal=journal,
                 sandbox=settings.sandbox,
             )
-        finally:
-            if journal is not None:
-                journal.close()
         if follow:
             _wait_after_create(
                 run,
