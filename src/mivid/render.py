@@ -206,7 +206,7 @@ class Output:
             from mivid.sidecar import escape_cell
 
             for task in tasks:
-                cells = [_tsv_cell(cell) for cell in task_tsv_row(task)]
+                cells = [tsv_cell(cell) for cell in task_tsv_row(task)]
                 cells.append(escape_cell(prompts.get(task.task_id, "")))
                 self.line("\t".join(cells))
             return
@@ -284,7 +284,7 @@ class Output:
                     public_url(entry.service),
                 ]
                 prompt = str(entry.request.get("prompt") or "")
-                self.line("\t".join([*map(_tsv_cell, fields), escape_cell(prompt)]))
+                self.line("\t".join([*map(tsv_cell, fields), escape_cell(prompt)]))
             return
         if not entries:
             self.note("the journal holds no creates yet")
@@ -399,7 +399,8 @@ def task_tsv_row(task: Task) -> list[str]:
     ]
 
 
-def _tsv_cell(value: str) -> str:
+def tsv_cell(value: str) -> str:
+    """A value for one cell of a tab-separated line: tabs and newlines become spaces."""
     return value.replace("\t", " ").replace("\n", " ")
 
 
@@ -434,3 +435,10 @@ def relative_time(moment: datetime | None, *, now: datetime | None = None) -> st
             amount = int(seconds // size)
             return f"in {amount} {unit}" if future else f"{amount} {unit} ago"
     return "just now"
+
+
+def elapsed_time(seconds: float) -> str:
+    """'7s', '2m05s' — how long a task has been running, for live views."""
+    seconds = int(max(0, seconds))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -169,7 +168,9 @@ def _run(
         without_concurrency_retries,
     )
     from mivid.commands.create import open_journal
+    from mivid.commands.wait import resume_command
     from mivid.download import RETENTION_NOTE, download_client
+    from mivid.render import tsv_cell
     from mivid.waiting import PollSchedule
 
     out = run.output
@@ -181,7 +182,7 @@ def _run(
     def changed(job: JobState) -> None:
         if stream and job.final and not job.polling and job.line not in printed:
             printed.add(job.line)
-            out.line("\t".join(_tsv_cell(cell) for cell in _result_row(job)))
+            out.line("\t".join(tsv_cell(cell) for cell in _result_row(job)))
             out.stdout.flush()
 
     def note(text: str) -> None:
@@ -219,7 +220,12 @@ def _run(
             out.note(
                 f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
                 "sent tasks go on at the service. Run the same command again to resume: "
-                f"{_resume_command(run, jobs_file, download_dir, watermarked)}"
+                + resume_command(
+                    run,
+                    ["batch", str(jobs_file)],
+                    download_dir=download_dir,
+                    watermarked=watermarked,
+                )
             )
             raise
         finally:
@@ -251,10 +257,6 @@ def _result_row(job: JobState) -> list[str]:
     return [str(job.line), job.task_id or "", job.state, detail]
 
 
-def _tsv_cell(value: str) -> str:
-    return value.replace("\t", " ").replace("\n", " ")
-
-
 def _summary(run: AppState, states: Sequence[JobState]) -> None:
     from mivid.batch import SKIP, totals
 
@@ -264,20 +266,6 @@ def _summary(run: AppState, states: Sequence[JobState]) -> None:
     run.output.note(
         f"{len(states)} jobs: {', '.join(parts)} ({sent} sent now, {skipped} finished before)"
     )
-
-
-def _resume_command(
-    run: AppState, jobs_file: Path, download_dir: Path | None, watermarked: bool
-) -> str:
-    words = ["mivid"]
-    if run.settings.sandbox:
-        words.append("--sandbox")
-    words += ["batch", str(jobs_file)]
-    if download_dir is not None:
-        words += ["--download", str(download_dir)]
-        if watermarked:
-            words.append("--watermarked")
-    return shlex.join(words)
 
 
 def _final_table(run: AppState, states: Sequence[JobState]) -> None:
@@ -311,7 +299,7 @@ class _LiveTable:
         from rich.text import Text
 
         from mivid.batch import FINAL_STATES, WAITING, totals
-        from mivid.render import STATUS_STYLES
+        from mivid.render import STATUS_STYLES, elapsed_time
 
         now = self.clock()
         table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
@@ -325,7 +313,7 @@ class _LiveTable:
         for job in sorted(shown, key=lambda s: s.line):
             elapsed = ""
             if job.started is not None:
-                elapsed = _elapsed((job.finished or now) - job.started)
+                elapsed = elapsed_time((job.finished or now) - job.started)
             table.add_row(
                 str(job.line),
                 Text(job.state, style=STATUS_STYLES.get(job.state, "dim")),
@@ -337,12 +325,6 @@ class _LiveTable:
         hidden = len(self.states) - len(shown)
         more = f" ({hidden} more not shown)" if hidden > 0 else ""
         return Group(table, Text(f"{len(self.states)} jobs: {footer}{more}", style="dim"))
-
-
-def _elapsed(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 @contextmanager

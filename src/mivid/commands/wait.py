@@ -99,15 +99,16 @@ def show_summary(run: AppState, followed: Followed) -> None:
 
 def resume_command(
     run: AppState,
-    ids: Sequence[str],
+    command: Sequence[str],
     *,
     download_dir: Path | None,
     watermarked: bool,
 ) -> str:
+    """The shell line that picks `command` (e.g. `wait ID…`) up again, with the same saving."""
     words = ["mivid"]
     if run.settings.sandbox:
         words.append("--sandbox")
-    words += ["wait", *ids]
+    words += command
     if download_dir is not None:
         words += ["--download", str(download_dir)]
         if watermarked:
@@ -164,12 +165,14 @@ def follow_tasks(
         finished = [task for task in error.tasks.values() if is_final(task) and task]
         save(finished)
         resume = resume_command(
-            run, error.pending, download_dir=download_dir, watermarked=watermarked
+            run, ["wait", *error.pending], download_dir=download_dir, watermarked=watermarked
         )
         error.hint = f"the tasks go on at the service; resume with: {resume}"
         raise
     except KeyboardInterrupt:
-        resume = resume_command(run, ids, download_dir=download_dir, watermarked=watermarked)
+        resume = resume_command(
+            run, ["wait", *ids], download_dir=download_dir, watermarked=watermarked
+        )
         out.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
         raise
     if download_dir is None:
@@ -190,7 +193,7 @@ class _LiveLines:
         from rich.table import Table
         from rich.text import Text
 
-        from mivid.render import STATUS_STYLES
+        from mivid.render import STATUS_STYLES, elapsed_time
 
         table = Table.grid(padding=(0, 2))
         now = time.time()
@@ -203,15 +206,9 @@ class _LiveLines:
             table.add_row(
                 Text(task_id, style="bold"),
                 Text(status, style=STATUS_STYLES.get(status, "dim")),
-                Text(_elapsed(now - since), style="dim"),
+                Text(elapsed_time(now - since), style="dim"),
             )
         return table
-
-
-def _elapsed(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 @contextmanager
