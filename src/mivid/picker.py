@@ -1,7 +1,9 @@
 """Pick a task instead of pasting its id: a numbered menu of the most recent tasks.
 
-`get`, `wait`, `download` and `open` run without an id call `ids_or_pick`. On
-a terminal (stdin and stderr both) it lists the newest tasks on stderr —
+`get`, `wait`, `download` and `open` find the ids they act on with
+`ids_or_pick`: the ids given (`-` reads them from stdin, see `read_ids`) or,
+when none is given, the one a person picks. On a terminal (stdin and stderr
+both) it lists the newest tasks on stderr —
 number, status, age, task id, prompt snippet for tasks the journal knows —
 and reads a number from stdin. Anywhere else a missing id is a usage error
 at once (exit 2): a script must never hang on a question nobody sees.
@@ -50,8 +52,6 @@ def ids_or_pick(
     `statuses` limits the menu (e.g. only finished tasks for `download`).
     Raises InputError (exit 2) at once when no id is given and nobody can answer.
     """
-    from mivid.commands.tasks import read_ids
-
     if arguments:
         return read_ids(list(arguments))
     if not can_pick():
@@ -69,6 +69,29 @@ def ids_or_pick(
         which = f" {' or '.join(statuses)}" if statuses else ""
         raise InputError(f"ID: missing, and there is no{which} task to pick from")
     return [pick_task(run, tasks, action=command)]
+
+
+def read_ids(arguments: list[str]) -> list[str]:
+    """The ids given; `-` stands for ids read one per line from stdin. Each id once."""
+    ids: list[str] = []
+    for argument in arguments:
+        if argument != "-":
+            ids.append(argument.strip())
+            continue
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(
+                "ID -: reads task ids from stdin, but stdin is a terminal",
+                hint="pipe them in: mivid list -q --status processing | mivid wait -",
+            )
+        ids.extend(line.strip() for line in sys.stdin if line.strip())
+    problems = [f"ID `{task_id}`: must not be empty" for task_id in ids if not task_id]
+    if not ids and "-" in arguments:
+        problems.append("ID -: stdin held no task ids")
+    elif not ids:
+        problems.append("ID: give at least one task id (or - to read them from stdin)")
+    if problems:
+        raise InputError(problems)
+    return list(dict.fromkeys(ids))
 
 
 def pick_task(

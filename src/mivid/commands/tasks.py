@@ -6,7 +6,6 @@ pydantic nor rich; the people's views parse them with `mivid.models`.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,29 +27,6 @@ LOCAL_STATUSES = ("sending", "unknown", "not created")
 WATCH_INTERVAL = 3.0
 MAX_PAGE = 1000
 MAX_PAGE_SIZE = 500
-
-
-def read_ids(arguments: list[str]) -> list[str]:
-    """The ids given; `-` stands for ids read one per line from stdin. Each id once."""
-    ids: list[str] = []
-    for argument in arguments:
-        if argument != "-":
-            ids.append(argument.strip())
-            continue
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InputError(
-                "ID -: reads task ids from stdin, but stdin is a terminal",
-                hint="pipe them in: mivid list -q --status processing | mivid wait -",
-            )
-        ids.extend(line.strip() for line in sys.stdin if line.strip())
-    problems = [f"ID `{task_id}`: must not be empty" for task_id in ids if not task_id]
-    if not ids and "-" in arguments:
-        problems.append("ID -: stdin held no task ids")
-    elif not ids:
-        problems.append("ID: give at least one task id (or - to read them from stdin)")
-    if problems:
-        raise InputError(problems)
-    return list(dict.fromkeys(ids))
 
 
 @app.command(
