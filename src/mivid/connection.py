@@ -61,6 +61,11 @@ def sandbox_transport() -> tuple[httpx.BaseTransport, Credentials]:
     return EmulatorTransport(emulator), JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
 
 
+def service_url(settings: Settings) -> str:
+    """The base URL the settings point at: the sandbox's own, or the service's."""
+    return SANDBOX_BASE_URL if settings.sandbox else settings.base_url()
+
+
 def open_client(
     settings: Settings,
     *,
@@ -71,6 +76,8 @@ def open_client(
 
     if settings.sandbox:
         transport, credentials = sandbox_transport()
-        return KlingClient(SANDBOX_BASE_URL, credentials, transport=transport, on_event=on_event)
+        return KlingClient(
+            service_url(settings), credentials, transport=transport, on_event=on_event
+        )
     credentials = credentials_from_settings(settings)
-    return KlingClient(settings.base_url(), credentials, on_event=on_event)
+    return KlingClient(service_url(settings), credentials, on_event=on_event)

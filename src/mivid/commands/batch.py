@@ -122,20 +122,14 @@ def batch(
     )
 
 
-def _service(run: AppState) -> str:
-    from mivid.connection import SANDBOX_BASE_URL
-
-    settings = run.settings
-    return SANDBOX_BASE_URL if settings.sandbox else settings.base_url()
-
-
 def _dry_run(run: AppState, jobs: Sequence[Any], *, json_output: bool) -> None:
     from mivid.batch import plan_jobs
     from mivid.commands.create import open_journal
+    from mivid.connection import service_url
 
     out = run.output
     with open_journal(out) as journal:
-        states = plan_jobs(jobs, journal, service=_service(run))
+        states = plan_jobs(jobs, journal, service=service_url(run.settings))
     if json_output:
         out.json([{**s.report(), "files": []} for s in states])
     else:

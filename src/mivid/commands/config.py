@@ -282,12 +282,14 @@ def check(
                 http_status=exc.http_status,
             ) from exc
     if json_output:
+        from mivid.connection import service_url
+
         run.output.json(
             {
                 "ok": True,
                 "profile": settings.profile,
                 "region": None if settings.get("base-url") else settings.get("region"),
-                "base_url": _base_url(settings),
+                "base_url": service_url(settings),
                 "credentials": described,
                 "sandbox": settings.sandbox,
             }
@@ -297,14 +299,6 @@ def check(
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _base_url(settings: Settings) -> str:
-    if settings.sandbox:
-        from mivid.connection import SANDBOX_BASE_URL
-
-        return SANDBOX_BASE_URL
-    return settings.base_url()
 
 
 def _target(settings: Settings) -> str:
