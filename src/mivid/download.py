@@ -59,7 +59,8 @@ class SavedVideo:
     source: str | None = None
 
 
-def _safe_name(task_id: str) -> str:
+def file_stem(task_id: str) -> str:
+    """A task id as a safe file name: its videos are <stem>.mp4, or <stem>-<n>.mp4 of several."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", task_id).lstrip(".") or "task"
 
 
@@ -94,7 +95,7 @@ def plan_videos(
             what = "watermarked copy (create it with --watermark)" if watermarked else "video URL"
             missing.append(f"task {task_id} has no {what}")
             continue
-        name = _safe_name(task_id)
+        name = file_stem(task_id)
         for index, url in enumerate(urls, start=1):
             filename = f"{name}.mp4" if len(urls) == 1 else f"{name}-{index}.mp4"
             planned.append(PlannedVideo(task_id, str(url), directory / filename, watermarked))

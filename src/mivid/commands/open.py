@@ -76,7 +76,7 @@ def open_video(
 
 def find_video(directory: Path, wanted: str) -> Path | None:
     """The downloaded video of task (or external id) `wanted` in `directory`, if any."""
-    from mivid.download import _safe_name
+    from mivid.download import file_stem
     from mivid.journal import Journal
     from mivid.sidecar import read_sidecar
 
@@ -87,7 +87,7 @@ def find_video(directory: Path, wanted: str) -> Path | None:
             entry = journal.find(wanted)
         if entry is not None and entry.task_id:
             task_id = entry.task_id
-    for name in (f"{_safe_name(task_id)}.mp4", f"{_safe_name(task_id)}-1.mp4"):
+    for name in (f"{file_stem(task_id)}.mp4", f"{file_stem(task_id)}-1.mp4"):
         if (directory / name).is_file():
             return directory / name
     # The sidecars say which task each video is, also for external ids the journal lacks.
