@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -161,6 +161,7 @@ def test_the_sandbox_waits_and_times_out_too(
 
 def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
     import os
+    import threading
 
     from imagefactory import make_png
 
@@ -174,18 +175,42 @@ def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
         check=True,
     )
     task_id = created.stdout.strip()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mivid", "--sandbox", "wait", task_id, "-d", "out"],
+    # --verbose logs each query on stderr: Ctrl-C comes once the wait is polling,
+    # however long a loaded machine takes to start Python. --interval 12 makes the
+    # next poll 12 s away, so a quick exit means the pause was cut short.
+    args = ["--sandbox", "--verbose", "wait", task_id, "-d", "out", "--interval", "12"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )
-    time.sleep(1.0)  # started, and polling
-    process.send_signal(signal.SIGINT)
-    stopped = time.monotonic()
-    out, err = process.communicate(timeout=10)
-    assert process.returncode == 130, err
-    assert time.monotonic() - stopped < 2
+    ) as process:
+        assert process.stderr is not None and process.stdout is not None
+        lines: list[str] = []
+        polled = threading.Event()
+
+        def read_stderr(stream: IO[str]) -> None:
+            for line in stream:
+                lines.append(line)
+                if line.startswith("http: GET"):
+                    polled.set()
+
+        reader = threading.Thread(target=read_stderr, args=(process.stderr,), daemon=True)
+        reader.start()
+        try:
+            assert polled.wait(timeout=60), "".join(lines)
+            process.send_signal(signal.SIGINT)
+            stopped = time.monotonic()
+            assert process.wait(timeout=30) == 130, "".join(lines)
+            assert time.monotonic() - stopped < 8  # not after the 12 s pause
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=30)
+        out = process.stdout.read()
+    err = "".join(lines)
     assert f"Resume with: mivid --sandbox wait {task_id} --download out" in err
+    assert "Traceback" not in err
     assert out == ""
