@@ -12,12 +12,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
 TEST_ACCESS_KEY = "test-ak"
 TEST_SECRET_KEY = "test-sk"
 TEST_API_KEY = "test-api-key"
+
+# Hypothesis' per-example deadline and its "too slow" health check measure wall
+# time, which a loaded machine stretches: they would fail a correct test. CI also
+# derandomizes, so a run there gives the same examples as the run before it.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    parent=settings.get_profile("dev"),
+    derandomize=True,
+    database=None,
+    print_blob=True,
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_configure(config: pytest.Config) -> None:
