@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from imagefactory import make_png
+from mivid.sandbox import EmulatorServer, FakeClock
+from polling import PATIENCE, wait_until
 
 RunMivid = Callable[..., Any]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -55,26 +57,51 @@ def tmux(tmp_path: Path) -> Iterator[Callable[..., str]]:
     )
 
 
+def emulator_task(mivid: RunMivid, tmp_path: Path) -> str:
+    """A task on the test's emulator: it stays `submitted` until the test moves the clock."""
+    image = make_png(tmp_path / "front.png")
+    result = mivid("create", str(image), "--prompt", "waves at dusk", "-q")
+    assert result.exit_code == 0, result
+    return str(result.stdout.strip())
+
+
+@pytest.fixture
+def service(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    return kling_env
+
+
+# The watched task ends when the test advances the emulator's clock, once the
+# table has shown it running: no race between a task's real-time duration and
+# how long a busy machine takes to start `python -m mivid`.
+
+
 def test_list_watch_under_tmux_redraws_until_the_task_ends(
-    mivid: RunMivid, tmux: Callable[..., str], tmp_path: Path
+    mivid: RunMivid,
+    tmux: Callable[..., str],
+    tmp_path: Path,
+    service: EmulatorServer,
+    fake_clock: FakeClock,
 ) -> None:
-    task_id = sandbox_task(mivid, tmp_path, "3")
+    task_id = emulator_task(mivid, tmp_path)
     names = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "PATH")
+    names += ("KLING_BASE_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
     exports = " ".join(f"{name}='{os.environ[name]}'" for name in names)
     command = (
-        f"env {exports} MIVID_SANDBOX_TASK_SECONDS=3 TERM=xterm-256color "
-        f"{sys.executable} -m mivid --sandbox list --watch --interval 0.5; "
+        f"env {exports} TERM=xterm-256color "
+        f"{sys.executable} -m mivid list --watch --interval 0.5; "
         "echo EXIT=$?; sleep 60"
     )
     tmux("new-session", "-d", "-s", "watch", "-x", "150", "-y", "20", command)
     seen: list[str] = []
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        screen = tmux("capture-pane", "-p", "-e", "-t", "watch")
-        seen.append(screen)
-        if "EXIT=" in screen:
-            break
-        time.sleep(0.2)
+
+    def screen_shows(pattern: str) -> bool:
+        seen.append(tmux("capture-pane", "-p", "-e", "-t", "watch"))
+        return re.search(pattern, ANSI.sub("", seen[-1])) is not None
+
+    wait_until(lambda: screen_shows("Ctrl-C to stop"), what=lambda: f"a live table: {seen[-1]}")
+    fake_clock.advance(60)  # the task succeeds
+    wait_until(lambda: screen_shows("EXIT="), what=lambda: f"the watch to end: {seen[-1]}")
     final = ANSI.sub("", seen[-1])
     assert "EXIT=0" in final, final
     running = [ANSI.sub("", s) for s in seen if re.search(r"submitted|processing", ANSI.sub("", s))]
@@ -120,13 +147,26 @@ def spawn_on_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen
     return process, master
 
 
-def test_list_watch_on_a_pty_ends_with_the_task(mivid: RunMivid, tmp_path: Path) -> None:
-    task_id = sandbox_task(mivid, tmp_path, "2")
-    env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "2", "TERM": "xterm-256color"}
-    process, master = spawn_on_pty(["--sandbox", "list", "--watch", "--interval", "0.5"], env)
-    shown = read_pty(master, process, time.monotonic() + 15)
-    os.close(master)
-    assert process.wait(timeout=10) == 0
+def test_list_watch_on_a_pty_ends_with_the_task(
+    mivid: RunMivid, tmp_path: Path, service: EmulatorServer, fake_clock: FakeClock
+) -> None:
+    task_id = emulator_task(mivid, tmp_path)
+    env = {**os.environ, "TERM": "xterm-256color"}
+    process, master = spawn_on_pty(["list", "--watch", "--interval", "0.5"], env)
+    shown = b""
+
+    def more() -> bytes:
+        nonlocal shown
+        shown += read_pty(master, process, time.monotonic() + 0.1)
+        return shown
+
+    try:
+        wait_until(lambda: b"Ctrl-C to stop" in more(), what=lambda: f"a live table: {shown!r}")
+        fake_clock.advance(60)  # the task succeeds
+        shown += read_pty(master, process, time.monotonic() + PATIENCE)
+    finally:
+        os.close(master)
+    assert process.wait(timeout=PATIENCE) == 0
     text = ANSI.sub("", shown.decode(errors="replace"))
     assert task_id in text
     assert re.search(r"submitted|processing", text)
@@ -140,13 +180,19 @@ def test_ctrl_c_stops_the_watch_with_130(mivid: RunMivid, tmp_path: Path) -> Non
     env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "600", "TERM": "xterm-256color"}
     process, master = spawn_on_pty(["--sandbox", "list", "--watch", "--interval", "0.5"], env)
     shown = b""
-    deadline = time.monotonic() + 10
-    while b"Ctrl-C" not in shown and time.monotonic() < deadline:
-        shown += read_pty(master, process, time.monotonic() + 0.2)
-    process.send_signal(signal.SIGINT)
-    shown += read_pty(master, process, time.monotonic() + 5)
-    os.close(master)
-    assert process.wait(timeout=10) == 130
+
+    def more() -> bytes:
+        nonlocal shown
+        shown += read_pty(master, process, time.monotonic() + 0.1)
+        return shown
+
+    try:
+        wait_until(lambda: b"Ctrl-C" in more(), what=lambda: f"a live table: {shown!r}")
+        process.send_signal(signal.SIGINT)
+        shown += read_pty(master, process, time.monotonic() + PATIENCE)
+    finally:
+        os.close(master)
+    assert process.wait(timeout=PATIENCE) == 130
     assert "Traceback" not in shown.decode(errors="replace")
 
 
