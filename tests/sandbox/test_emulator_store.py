@@ -14,6 +14,7 @@ import httpx
 from sandbox_helpers import COLLECTION, SSL_CONTEXT, Api, body, make_token
 
 from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock, Request
+from polling import PATIENCE
 
 
 def _create(emulator: Emulator, **fields: object) -> dict[str, object]:
@@ -134,11 +135,12 @@ def test_run_server_serves_until_ctrl_c() -> None:
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
-        with httpx.Client(base_url=url, timeout=5, verify=SSL_CONTEXT) as client:
+        # A fresh process answers its first request slowly on a busy machine.
+        with httpx.Client(base_url=url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
             answer = client.get(COLLECTION, headers={"Authorization": "Bearer x"}).json()
         assert answer["code"] == 1002
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=10)
+        stdout, stderr = process.communicate(timeout=PATIENCE)
     finally:
         if process.poll() is None:
             process.kill()
