@@ -9,6 +9,7 @@ import pytest
 from sandbox_helpers import COLLECTION, SSL_CONTEXT, Api, assert_refused, body
 
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
+from polling import wait_until
 
 
 def test_an_error_fault_answers_the_code_and_creates_nothing(api: Api) -> None:
@@ -99,13 +100,17 @@ def test_delay_answers_late_and_can_time_a_client_out(api: Api, server: Emulator
     started = time.monotonic()
     assert api.create(external_task_id="slow").status_code == 200
     assert time.monotonic() - started >= 0.2
-    api.emulator.inject(Fault.delay(0.3, on="create"))
+    api.emulator.inject(Fault.delay(20, on="create"))
     with (
         httpx.Client(base_url=server.url, timeout=0.05, verify=SSL_CONTEXT) as impatient,
         pytest.raises(httpx.ReadTimeout),
     ):
         impatient.post(COLLECTION, json=body(external_task_id="late"), headers=api.headers())
-    assert api.task("late")["task_status"] == "submitted"  # processed before the wait
+    # Processed before the wait: the task is there long before the 20 s answer.
+    # (The server's thread may not have read the request yet when the client
+    # gives up, so look until it has.)
+    wait_until(lambda: api.get("late").status_code == 200, timeout=15, what="the late task")
+    assert api.task("late")["task_status"] == "submitted"
 
 
 def test_any_matches_unknown_paths_too(api: Api) -> None:
