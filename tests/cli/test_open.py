@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
+from polling import wait_until
 
 RunMivid = Callable[..., Any]
 
@@ -93,10 +93,10 @@ def test_with_a_display_the_system_opener_gets_the_absolute_path(
     assert result.exit_code == 0, result
     assert result.stdout == ""
     assert "opening" in result.stderr
-    deadline = time.monotonic() + 5
-    while not record.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert record.read_text() == str((out / f"{finished}.mp4").resolve())
+    # The opener runs detached from mivid: its file is written when it gets to it
+    # (and `>` makes it empty before printf fills it).
+    opened = wait_until(lambda: record.exists() and record.read_text(), what=f"{opener} to run")
+    assert opened == str((out / f"{finished}.mp4").resolve())
 
     printed = mivid("open", finished, "--print")
     assert printed.stdout == f"{finished}.mp4\n"
