@@ -63,6 +63,9 @@ def run(args: list[str]) -> int:
         command = typer.main.get_command(app)  # type: ignore[arg-type]
         use_plain_coercion(command)  # keeps pydantic out of scripted runs
         result = command.main(args=args, prog_name="mivid", standalone_mode=False)
+        if result == ExitCode.INTERRUPTED:
+            # Typer turns Ctrl-C inside a command into a silent exit 130; say so.
+            sys.stderr.write("interrupted\n")
         return result if isinstance(result, int) else 0
     except MividError as error:
         if debug:

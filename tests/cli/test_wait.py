@@ -214,5 +214,6 @@ def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
         out = process.stdout.read()
     err = "".join(lines)
     assert f"Resume with: mivid --sandbox wait {task_id} --download out" in err
+    assert err.rstrip().endswith("interrupted")
     assert "Traceback" not in err
     assert out == ""
