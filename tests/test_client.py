@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from mivid.auth import ApiKeyCredentials
 from mivid.client import (
-    CreateOutcomeUnknownError,
     KlingClient,
     RequestEvent,
     RetryPolicy,
@@ -25,11 +24,13 @@ from mivid.client import (
 from mivid.errors import (
     AccountError,
     ApiError,
+    CreateOutcomeUnknownError,
     CredentialsError,
     InputError,
     NotFoundError,
     ServiceError,
 )
+from mivid.settings import read_tuning
 
 BASE = "https://kling.test"
 TASK = {"task_id": "860000000000000001", "task_status": "submitted"}
@@ -105,8 +106,18 @@ def test_1303_never_retries_faster_than_a_second() -> None:
     assert policy.delay(1, code=1303, retry_after=None, rnd=0.0) == 1.0
 
 
+def policy_from(environ: dict[str, str]) -> RetryPolicy:
+    """The retry policy the settings read from this environment (as `open_client` builds it)."""
+    tuning = read_tuning(environ)
+    return RetryPolicy().tuned(
+        attempts=tuning.retry_attempts,
+        total_seconds=tuning.retry_max_seconds,
+        base_delay=tuning.retry_base_delay,
+    )
+
+
 def test_policy_from_the_environment() -> None:
-    policy = RetryPolicy.from_environment(
+    policy = policy_from(
         {
             "MIVID_RETRY_ATTEMPTS": "2",
             "MIVID_RETRY_MAX_SECONDS": "9",
@@ -116,9 +127,9 @@ def test_policy_from_the_environment() -> None:
     assert (policy.attempts, policy.total_seconds, policy.base_delay) == (2, 9.0, 0.01)
     assert policy.max_delay == pytest.approx(0.16)
     assert policy.concurrency_min_delay == pytest.approx(0.02)
-    assert RetryPolicy.from_environment({}) == RetryPolicy()
+    assert policy_from({}) == RetryPolicy()
     with pytest.raises(InputError) as caught:
-        RetryPolicy.from_environment({"MIVID_RETRY_ATTEMPTS": "0", "MIVID_RETRY_MAX_SECONDS": "x"})
+        policy_from({"MIVID_RETRY_ATTEMPTS": "0", "MIVID_RETRY_MAX_SECONDS": "x"})
     assert len(caught.value.problems) == 2
 
 

@@ -34,14 +34,14 @@ def make_command(seen: dict[str, Any]) -> Any:
     def other() -> None:  # a second command, so `probe` is a subcommand as in mivid
         pass
 
-    command = typer.main.get_command(app)
-    use_plain_coercion(command)
-    return command
+    return typer.main.get_command(app)
 
 
 def invoke(*args: str) -> dict[str, Any]:
     seen: dict[str, Any] = {}
-    make_command(seen).main(args=["probe", *args], prog_name="probe", standalone_mode=False)
+    command = make_command(seen)
+    use_plain_coercion(command)
+    command.main(args=["probe", *args], prog_name="probe", standalone_mode=False)
     return seen
 
 
@@ -84,3 +84,39 @@ def test_bad_values_are_usage_errors_naming_the_value(args: list[str], message: 
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_any_integer_text_reads_back(number: int) -> None:
     assert invoke("--count", str(number))["count"] == number
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        pytest.param(("typer.core", "_TyperParameter", "not a class"), id="renamed-class"),
+        pytest.param(("typer._coercion", "RuntimeParam", None), id="changed-base"),
+    ],
+)
+def test_a_changed_typer_internal_leaves_typers_own_coercion(
+    breakage: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib
+    import io
+    import json
+
+    from imagefactory import make_png
+    from mivid.app import Streams
+    from mivid.cli import run
+
+    module, name, value = breakage
+    monkeypatch.setattr(importlib.import_module(module), name, value)
+    # The hook itself says it stood back (nothing half-installed) …
+    assert use_plain_coercion(make_command({})) is False
+    # … and commands still parse and coerce their options.
+    image = make_png(tmp_path / "a.png")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run(
+        ["--sandbox", "create", str(image), "--prompt", "waves", "--duration", "10", "--dry-run"],
+        streams=Streams(io.StringIO(), stdout, stderr),
+    )
+    assert code == 0, stderr.getvalue()
+    assert json.loads(stdout.getvalue())["duration"] == "10"
+    refused = run(["list", "--page", "abc"], streams=Streams(io.StringIO(), stdout, stderr))
+    assert refused == 2
+    assert "--page" in stderr.getvalue()

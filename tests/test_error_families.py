@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mivid.client import display_url, error_class
+from mivid.client import error_class
 from mivid.errors import ExitCode
+from mivid.plaintext import public_url
 
 
 @pytest.mark.parametrize(
@@ -28,10 +29,10 @@ def test_error_code_families_map_to_exit_statuses(code: int, status: ExitCode) -
 
 def test_urls_shown_to_people_never_carry_credentials() -> None:
     assert (
-        display_url("https://tok:pw@gw.example/kling/v1/x?a=1")
+        public_url("https://tok:pw@gw.example/kling/v1/x?a=1")
         == "https://gw.example/kling/v1/x?a=1"
     )
     assert (
-        display_url("https://api-singapore.klingai.com/v1/x")
+        public_url("https://api-singapore.klingai.com/v1/x")
         == "https://api-singapore.klingai.com/v1/x"
     )

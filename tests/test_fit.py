@@ -9,6 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,16 +32,29 @@ from imagefactory import (
     make_truncated_png,
     picture,
 )
+from mivid import fit as fitting
+from mivid import images
 from mivid.fit import (
     FittedImage,
     _encode_within_limit,
     crop_box,
-    fit_image,
     padded_size,
     upscaled_size,
 )
-from mivid.images import MAX_IMAGE_BYTES, LocalImage, RemoteImage, check_image
+from mivid.images import MAX_IMAGE_BYTES, LocalImage, RemoteImage
 from mivid.request_body import CreateBody
+
+
+def check_image(argument: str, **options: Any) -> tuple[Any, list[str]]:
+    """`mivid.images.check_image`, its problems as the lines a person reads."""
+    ref, found = images.check_image(argument, **options)
+    return ref, [problem.text for problem in found]
+
+
+def fit_image(argument: str, **options: Any) -> tuple[Any, list[str], list[str]]:
+    """`mivid.fit.fit_image`, its problems as the lines a person reads."""
+    image, found, notes = fitting.fit_image(argument, **options)
+    return image, [problem.text for problem in found], notes
 
 
 def file_hash(path: Path) -> str:

@@ -100,7 +100,8 @@ def outcome(call: Any) -> tuple[Any, MividError | None]:
 def test_any_bytes_as_an_image_is_a_clean_verdict(tmp_path: Path, data: bytes, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    image, problems = check_image(str(path))
+    image, found = check_image(str(path))
+    problems = [problem.text for problem in found]
     assert image is None
     assert problems and all(isinstance(line, str) and line for line in problems)
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,9 +54,15 @@ from mivid.images import (
     MAX_IMAGE_BYTES,
     LocalImage,
     RemoteImage,
-    check_image,
     check_images,
 )
+
+
+def check_image(argument: str, **options: Any) -> tuple[Any, list[str]]:
+    """`mivid.images.check_image`, its problems as the lines a person reads."""
+    ref, found = images.check_image(argument, **options)
+    return ref, [problem.text for problem in found]
+
 
 FORMAT_RULE = "must be JPEG or PNG (judged by content, not by name)"
 RATIO_RULE = "width:height must be between 1:2.5 and 2.5:1"

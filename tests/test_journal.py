@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from imagefactory import make_png
@@ -78,7 +77,7 @@ def test_concurrent_writers(tmp_path: Path) -> None:
             for i in range(20):
                 journal.record_intent(
                     PreparedCreate(
-                        replace(ready.request, external_task_id=f"{n}-{i}"),
+                        ready.request.replaced(external_task_id=f"{n}-{i}"),
                         ready.images,
                     ),
                     service=SERVICE,

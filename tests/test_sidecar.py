@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from mivid import __version__
 from mivid.journal import JournalEntry
-from mivid.sidecar import escape_cell, local_info, public_url, sidecar_path, write_sidecar
+from mivid.plaintext import escape_cell, public_url
+from mivid.sidecar import local_info, sidecar_path, write_sidecar
 
 TASK = {
     "task_id": "867283741759111202",

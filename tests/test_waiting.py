@@ -16,12 +16,17 @@ import pytest
 
 from mivid.auth import JwtCredentials
 from mivid.client import KlingClient
-from mivid.errors import ExitCode, NotFoundError, TaskFailedError, WaitTimeoutError
+from mivid.errors import (
+    ExitCode,
+    NotFoundError,
+    StillRunningError,
+    TaskFailedError,
+    TasksFailedError,
+    WaitTimeoutError,
+)
 from mivid.sandbox import Emulator, EmulatorTransport, FakeClock
 from mivid.waiting import (
     PollSchedule,
-    StillRunningError,
-    TasksFailedError,
     raise_for_failures,
     wait_for_tasks,
 )

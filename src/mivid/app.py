@@ -8,19 +8,50 @@ import: heavy modules are imported by the commands that need them.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
 from mivid import __version__
+from mivid.clock import Clock, SystemClock
 from mivid.errors import EXIT_CODE_MEANINGS
 from mivid.render import Output
-from mivid.settings import KEYS, OTHER_ENVIRONMENT
+from mivid.settings import KEYS, OTHER_ENVIRONMENT, process_environment
+from mivid.settings import no_color as no_color_wanted
 
 if TYPE_CHECKING:
+    import httpx
+
     from mivid.client import KlingClient, RequestEvent
     from mivid.settings import Settings
+
+
+@dataclass(frozen=True)
+class Streams:
+    """A run's three standard streams (text)."""
+
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+
+
+@dataclass
+class Runtime:
+    """The world a run talks to, handed in by `mivid.cli.run` (gh's Factory, httpie's Environment).
+
+    The streams, the environment, the transport for every HTTP request (None:
+    the network, or the sandbox) and the clock. Tests pass their own.
+    """
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=process_environment)
+    transport: httpx.BaseTransport | None = None
+    clock: Clock = field(default_factory=SystemClock)
 
 
 def _epilog() -> str:
@@ -61,6 +92,7 @@ class AppState:
     sandbox: bool = False
     verbose: bool = False
     debug: bool = False
+    runtime: Runtime = field(default_factory=Runtime)
     output: Output = field(default_factory=Output)
     _settings: Settings | None = None
 
@@ -72,11 +104,18 @@ class AppState:
             self._settings = resolve_settings(
                 {"region": self.region, "base-url": self.base_url},
                 profile=self.profile,
+                environ=self.runtime.environ,
                 sandbox=self.sandbox,
                 verbose=self.verbose,
                 debug=self.debug,
             )
+            for warning in self._settings.warnings:
+                self.output.warn(warning)
         return self._settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
 
     def client(self) -> KlingClient:
         from mivid.connection import open_client
@@ -84,10 +123,20 @@ class AppState:
         settings = self.settings
         if settings.sandbox and self.output.stderr_is_tty:
             self.output.note("sandbox: offline emulator, nothing is sent or billed")
-        client = open_client(settings, on_event=self._log_request if self.verbose else None)
+        client = open_client(
+            settings,
+            transport=self.runtime.transport,
+            on_event=self._log_request if self.verbose else None,
+            sleep=self.clock.sleep,
+            clock=self.clock.now,
+        )
         if self.verbose or self.output.stderr_is_tty:
             client.on_retry = self._note_retry
         return client
+
+    def global_words(self) -> list[str]:
+        """The global options in force, as words for a command a hint prints."""
+        return ["--sandbox"] if self.settings.sandbox else []
 
     def _note_retry(self, wait: float, attempt: int, reason: str) -> None:
         self.output.note(f"{reason}; trying again in {wait:.1f} s (attempt {attempt})")
@@ -109,7 +158,7 @@ class AppState:
 def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     if not isinstance(obj, AppState):  # a command invoked without the root callback
-        obj = AppState()
+        obj = AppState(runtime=obj if isinstance(obj, Runtime) else Runtime())
         ctx.find_root().obj = obj
     return obj
 
@@ -164,6 +213,7 @@ def global_options(
 
     Example: mivid create front.jpg side.png --prompt "the cat walks to the window" --wait
     """
+    runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
     ctx.obj = AppState(
         region=region,
         base_url=base_url,
@@ -171,5 +221,11 @@ def global_options(
         sandbox=sandbox,
         verbose=verbose,
         debug=debug,
-        output=Output(no_color=no_color),
+        runtime=runtime,
+        output=Output.for_streams(
+            runtime.stdout,
+            runtime.stderr,
+            stdin=runtime.stdin,
+            no_color=no_color or no_color_wanted(runtime.environ),
+        ),
     )

@@ -36,7 +36,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.errors import ApiError, InputError, MividError, ServiceError, TaskFailedError
+from mivid import problems as rules
+from mivid.endpoints import Endpoint, endpoint_for_model
+from mivid.errors import (
+    ApiError,
+    DownloadsFailedError,
+    InputError,
+    JobsFailedError,
+    JobsRefusedError,
+    MividError,
+)
+from mivid.problems import Problem
+from mivid.vocabulary import (
+    CREATE_FIELDS,
+    FAILED,
+    FIELDS_BY_NAME,
+    FINAL_STATUSES,
+    FLAG,
+    JOB_FIELDS,
+    SUCCEED,
+    failure_reason,
+    status_of,
+)
 from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
 
 if TYPE_CHECKING:
@@ -55,36 +76,13 @@ SLOT_WAIT_CAP = 30.0
 #: After this long without a 1303, try one more task at once again.
 PROBE_AFTER = 60.0
 
-STRING_FIELDS = (
-    "prompt",
-    "negative_prompt",
-    "mode",
-    "aspect_ratio",
-    "model_name",
-    "external_task_id",
-    "callback_url",
-)
-JOB_FIELDS = ("images", *STRING_FIELDS, "duration", "watermark")
-
-# prepare_create words its problems for `create`'s options; a job names fields.
-_OPTION_TO_FIELD = {
-    "--prompt:": "prompt:",
-    "--negative-prompt:": "negative_prompt:",
-    "--mode:": "mode:",
-    "--duration:": "duration:",
-    "--aspect-ratio:": "aspect_ratio:",
-    "--model:": "model_name:",
-    "--callback-url:": "callback_url:",
-    "--external-task-id:": "external_task_id:",
-}
-
 # Job states. The service's own words (submitted, processing, succeed, failed)
 # are used as they are; these are mivid's.
 WAITING = "waiting"  # not sent yet
 SENDING = "sending"
 REFUSED = "refused"  # the service refused the create (content safety, bad parameter …)
 DOWNLOADING = "downloading"
-FINAL_STATES = ("succeed", "failed", REFUSED)
+FINAL_STATES = (*FINAL_STATUSES, REFUSED)
 
 SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
 
@@ -107,6 +105,11 @@ class Job:
     @property
     def external_task_id(self) -> str:
         return str(self.fields["external_task_id"])
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where this job's task is created and queried (its model picks it)."""
+        return endpoint_for_model(str(self.options.get("model_name") or ""))
 
     def prepare(self) -> PreparedCreate:
         """The create to send (checked again: a file may have changed since it was read)."""
@@ -137,109 +140,149 @@ def read_jobs(
 ) -> JobsFile:
     """Read and check every job of a `.jsonl` or `.csv` file; one InputError for all problems.
 
-    `defaults` fills `model_name`, `mode`, `duration` and `aspect_ratio` where a
-    job leaves them out. Image paths are relative to the file's folder. `name`
-    is how problems name the file (default: the path as given).
+    `defaults` (settings keys: `model`, `mode`, `duration`, `aspect-ratio`) fills
+    the fields a job leaves out. Image paths are relative to the file's folder.
+    `name` is how problems name the file (default: the path as given).
     """
-    from mivid.submission import prepare_create
-
     shown = name or str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{shown}: is a folder, not a jobs file") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{shown}: is not UTF-8 text ({exc.reason})") from None
+    text = _read_text(path, shown)
     is_csv = path.suffix.lower() == ".csv"
-    records, problems = (parse_csv if is_csv else parse_jsonl)(text)
+    records, syntax = (parse_csv if is_csv else parse_jsonl)(text)
+    problems = [(line, Problem("", rules.JOB_SYNTAX, problem)) for line, problem in syntax]
     if not records and not problems:
         what = "rows below the header" if is_csv else "job lines"
-        problems.append((0, f"no jobs: the file has no {what}"))
-
-    absolute = str(path.resolve())
-    base_dir = path.resolve().parent
-    from mivid.models import DEFAULT_MODEL
-
-    given = {name: value for name, value in (defaults or {}).items() if value}
-    defaults = {"model": DEFAULT_MODEL, "mode": "std", "duration": "5", "aspect-ratio": "16:9"}
-    defaults.update(given)
-    jobs: list[Job] = []
-    found = JobsFile(jobs)
-    seen_content: dict[str, int] = {}
-    named_ids: dict[str, int] = {}
+        problems.append((0, Problem("", rules.JOB_FILE, f"no jobs: the file has no {what}")))
+    reader = _JobReader(
+        absolute=str(path.resolve()),
+        base_dir=path.resolve().parent,
+        defaults={key: value for key, value in (defaults or {}).items() if value},
+        fit=fit,
+        shown=shown,
+    )
     for line, raw in records:
-        fields, field_problems = check_fields(raw)
-        problems.extend((line, problem) for problem in field_problems)
-        if fields is None:
-            continue
-        # Fields already reported are left out of the checks below (no second line for them).
-        reported = {problem.split(":", 1)[0] for problem in field_problems}
-        external = fields.get("external_task_id")
-        if external is None:
-            canonical = canonical_content(fields)
-            seen = seen_content.get(canonical, 0)
-            seen_content[canonical] = seen + 1
-            fields["external_task_id"] = derived_external_id(absolute, canonical, seen)
-        elif external in named_ids:
-            problems.append(
-                (
-                    line,
-                    f"external_task_id: `{external}` is also used on line {named_ids[external]}"
-                    " — each job needs its own",
-                )
-            )
-        else:
-            named_ids[external] = line
-        options = {
-            "prompt": fields.get("prompt", ""),
-            "negative_prompt": fields.get("negative_prompt"),
-            "model_name": fields.get("model_name") or defaults.get("model") or "",
-            "mode": fields.get("mode") or defaults.get("mode") or "",
-            "duration": fields.get("duration") or defaults.get("duration") or "",
-            "aspect_ratio": fields.get("aspect_ratio") or defaults.get("aspect-ratio") or "",
-            "watermark": bool(fields.get("watermark", False)),
-            "callback_url": fields.get("callback_url"),
-            "external_task_id": fields["external_task_id"],
-        }
-        try:
-            prepared = prepare_create(
-                fields.get("images", []), base_dir=base_dir, fit=fit, **options
-            )
-        except InputError as exc:
-            more = [_field_words(problem) for problem in exc.problems]
-            if "images" in reported:
-                more = [problem for problem in more if not problem.startswith("no images given")]
-            problems.extend(
-                (line, problem) for problem in more if problem.split(":", 1)[0] not in reported
-            )
-            continue
-        if field_problems:
-            continue
-        found.warnings.extend(f"{shown}:{line}: {warning}" for warning in prepared.warnings)
-        found.notes.extend(f"{shown}:{line}: {note}" for note in prepared.notes)
-        keep = not prepared.notes  # no fitted copy held in memory
-        jobs.append(Job(line, fields, options, base_dir, fit, prepared if keep else None))
+        problems.extend((line, problem) for problem in reader.read(line, raw))
     if problems:
         problems.sort(key=lambda found: found[0])
         raise InputError(
-            [
-                f"{shown}:{line}: {problem}" if line else f"{shown}: {problem}"
-                for line, problem in problems
-            ],
+            [problem.about(_job_subject(shown, line, problem)) for line, problem in problems],
             hint="fix these lines and run the same command again; nothing was sent",
         )
-    return found
+    return reader.found
 
 
-def _field_words(problem: str) -> str:
-    for option, name in _OPTION_TO_FIELD.items():
-        if problem.startswith(option):
-            return name + problem[len(option) :]
-    return problem
+def _job_subject(shown: str, line: int, problem: Problem) -> str:
+    """`jobs.jsonl:3: prompt` — the file, the line, and what in it the problem is about."""
+    where = f"{shown}:{line}" if line else shown
+    return f"{where}: {problem.subject}" if problem.subject else where
+
+
+def _read_text(path: Path, shown: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(Problem(shown, rules.JOB_FILE, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(shown, rules.JOB_FILE, "is a folder, not a jobs file")) from None
+    except OSError as exc:
+        raise InputError(
+            Problem(shown, rules.JOB_FILE, f"cannot be read ({exc.strerror or exc})")
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(shown, rules.JOB_FILE, f"is not UTF-8 text ({exc.reason})")
+        ) from None
+
+
+@dataclass
+class _JobReader:
+    """Checks one line after another, remembering what ids the file's lines use."""
+
+    absolute: str
+    base_dir: Path
+    defaults: Mapping[str, str]
+    fit: str | None
+    shown: str
+    found: JobsFile = field(default_factory=lambda: JobsFile([]))
+    seen_content: dict[str, int] = field(default_factory=dict)
+    named_ids: dict[str, int] = field(default_factory=dict)
+
+    def read(self, line: int, raw: Any) -> list[Problem]:
+        """Check one job line; keep the job when it is sound; return its problems."""
+        from mivid.submission import prepare_create
+
+        fields, problems = check_fields(raw)
+        if fields is None:
+            return problems
+        # Fields already reported are left out of the checks below (no second line for them).
+        reported = {problem.field for problem in problems if problem.field}
+        problems += self._external_id(line, fields)
+        values = self._values(fields)
+        try:
+            prepared = prepare_create(
+                fields.get("images", []), base_dir=self.base_dir, fit=self.fit, **values
+            )
+        except InputError as exc:
+            return problems + [
+                problem for problem in map(_in_job_words, exc.found) if not _said(problem, reported)
+            ]
+        if problems:
+            return problems
+        where = f"{self.shown}:{line}"
+        self.found.warnings.extend(f"{where}: {warning}" for warning in prepared.warnings)
+        self.found.notes.extend(f"{where}: {note}" for note in prepared.notes)
+        keep = not prepared.notes  # no fitted copy held in memory
+        self.found.jobs.append(
+            Job(line, fields, values, self.base_dir, self.fit, prepared if keep else None)
+        )
+        return []
+
+    def _external_id(self, line: int, fields: dict[str, Any]) -> list[Problem]:
+        """Derive the job's external id, or check the one it names is the file's only."""
+        external = fields.get("external_task_id")
+        if external is None:
+            canonical = canonical_content(fields)
+            seen = self.seen_content.get(canonical, 0)
+            self.seen_content[canonical] = seen + 1
+            fields["external_task_id"] = derived_external_id(self.absolute, canonical, seen)
+            return []
+        if external in self.named_ids:
+            return [
+                Problem(
+                    "external_task_id",
+                    rules.JOB_DUPLICATE_ID,
+                    f"`{external}` is also used on line {self.named_ids[external]}"
+                    " — each job needs its own",
+                    {"line": self.named_ids[external]},
+                    field="external_task_id",
+                )
+            ]
+        self.named_ids[external] = line
+        return []
+
+    def _values(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """`prepare_create`'s values: the job's fields, the defaults where it has none."""
+        from mivid.create_request import with_defaults
+
+        values: dict[str, Any] = {}
+        for spec in CREATE_FIELDS:
+            value = fields.get(spec.in_jobs)
+            values[spec.in_jobs] = bool(value) if spec.kind == FLAG else value
+        values["prompt"] = fields.get("prompt", "")
+        return with_defaults(values, self.defaults)
+
+
+def _in_job_words(problem: Problem) -> Problem:
+    """A create's problem said of the job's field (`mode:`) instead of `create`'s option."""
+    if problem.field is None:
+        return problem
+    return problem.about(FIELDS_BY_NAME[problem.field].in_jobs)
+
+
+def _said(problem: Problem, reported: set[str]) -> bool:
+    """Was this already reported by the field checks (the field, or the missing images)?"""
+    if problem.rule == rules.IMAGE_COUNT:
+        return "images" in reported
+    return problem.field is not None and FIELDS_BY_NAME[problem.field].in_jobs in reported
 
 
 def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
@@ -322,7 +365,7 @@ def _csv_bool(value: str) -> Any:
     return value  # reported by check_fields as the wrong type
 
 
-def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
+def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     """A job's valid fields, types normalised (null = left out), and its problems.
 
     None instead of the fields when the line is not a JSON object at all.
@@ -333,42 +376,69 @@ def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
             kind, kind
         )
         return None, [
-            f'a job must be a JSON object like {{"images": ["a.png"], "prompt": "…"}}, not {kind}'
+            Problem(
+                "",
+                rules.JOB_TYPE,
+                f'a job must be a JSON object like {{"images": ["a.png"], "prompt": "…"}}, not {kind}',
+            )
         ]
-    problems: list[str] = []
+    problems: list[Problem] = []
     fields: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in JOB_FIELDS:
-            problems.append(f"unknown field `{name}` — the fields are {', '.join(JOB_FIELDS)}")
-            continue
-        if value is None:
-            continue
-        if name == "images":
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-                problems.append("images: must be a list of image paths or URLs (strings)")
-                continue
-        elif name == "duration":
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)
-            if not isinstance(value, str):
-                problems.append(f'duration: must be "5" or "10", not {json.dumps(value)}')
-                continue
-        elif name == "watermark":
-            if not isinstance(value, bool):
-                problems.append(f"watermark: must be true or false, not {json.dumps(value)}")
-                continue
-        elif not isinstance(value, str):
-            problems.append(f"{name}: must be a string, not {json.dumps(value)}")
-            continue
-        fields[name] = value
+            problems.append(
+                Problem(
+                    "",
+                    rules.JOB_FIELD,
+                    f"unknown field `{name}` — the fields are {', '.join(JOB_FIELDS)}",
+                )
+            )
+        elif value is not None:
+            normal, wrong = _field_value(name, value)
+            if wrong is not None:
+                problems.append(Problem(name, rules.JOB_TYPE, wrong, field=name))
+            else:
+                fields[name] = normal
     # null counts as missing; a value of the wrong type was reported above.
     if "prompt" not in fields and raw.get("prompt") is None:
-        problems.append("prompt: required — what the video should show")
+        problems.append(
+            Problem(
+                "prompt", rules.REQUIRED, "required — what the video should show", field="prompt"
+            )
+        )
     if "images" not in fields and raw.get("images") is None:
-        problems.append("images: required — 1 to 4 image paths (relative to the file) or URLs")
+        problems.append(
+            Problem(
+                "images",
+                rules.REQUIRED,
+                "required — 1 to 4 image paths (relative to the file) or URLs",
+                field="images",
+            )
+        )
     return fields, problems
+
+
+def _field_value(name: str, value: Any) -> tuple[Any, str | None]:
+    """A field's value with its type normalised, or what is wrong with its type."""
+    if name == "images":
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return None, "must be a list of image paths or URLs (strings)"
+        return value, None
+    spec = FIELDS_BY_NAME.get(name) or next(f for f in CREATE_FIELDS if f.in_jobs == name)
+    if spec.kind == FLAG:
+        if not isinstance(value, bool):
+            return None, f"must be true or false, not {json.dumps(value)}"
+        return value, None
+    if name == "duration":
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # the body's duration is a string; a job may write 5
+        if not isinstance(value, str):
+            return None, f'must be "5" or "10", not {json.dumps(value)}'
+        return value, None
+    if not isinstance(value, str):
+        return None, f"must be a string, not {json.dumps(value)}"
+    return value, None
 
 
 def canonical_content(fields: Mapping[str, Any]) -> str:
@@ -449,7 +519,7 @@ def plan_jobs(jobs: Sequence[Job], journal: Journal | None, *, service: str) -> 
         elif entry.task_id is None:  # sending or unknown: the task may exist
             states.append(JobState(job, LOOKUP, state=entry.status))
         else:
-            action = SKIP if entry.status in ("succeed", "failed") else RESUME
+            action = SKIP if entry.status in FINAL_STATUSES else RESUME
             states.append(
                 JobState(job, action, state=entry.status, task_id=entry.task_id, reason=entry.error)
             )
@@ -552,7 +622,9 @@ class Scheduler:
         now = self.clock()
         for state in self.states:
             if state.action == LOOKUP:
-                task = self.client.find_task(state.job.external_task_id)
+                task = self.client.find_task(
+                    state.job.external_task_id, endpoint=state.job.endpoint
+                )
                 if task is None:
                     state.action = SEND
                     state.state = WAITING
@@ -632,7 +704,7 @@ class Scheduler:
                 raise
             # "external_task_id already used": an earlier run (with its journal lost)
             # made this very task. Take it rather than fail the job.
-            existing = self.client.find_task(prepared.external_task_id)
+            existing = self.client.find_task(prepared.external_task_id, endpoint=prepared.endpoint)
             if existing is None:
                 raise
             if self.journal is not None:
@@ -657,7 +729,7 @@ class Scheduler:
     def _follow(self, state: JobState, task: dict[str, Any], now: float) -> None:
         state.task = task
         state.task_id = str(task["task_id"])
-        state.state = str(task.get("task_status") or "submitted")
+        state.state = status_of(task) or "submitted"
         state.started = state.started if state.started is not None else now
         state.polling = state.state not in FINAL_STATES
         state.pauses = self.schedule.intervals()
@@ -668,18 +740,25 @@ class Scheduler:
     ) -> list[tuple[JobState, dict[str, Any]]]:
         assert all(state.task_id for state in due)
         if executor is None or len(due) == 1:
-            return [(state, self.client.get_task(state.task_id)) for state in due]
+            return [
+                (state, self.client.get_task(state.task_id, endpoint=state.job.endpoint))
+                for state in due
+            ]
         futures: list[tuple[JobState, Future[dict[str, Any]]]] = [
-            (state, executor.submit(self.client.get_task, state.task_id)) for state in due
+            (
+                state,
+                executor.submit(self.client.get_task, state.task_id, endpoint=state.job.endpoint),
+            )
+            for state in due
         ]
         return [(state, future.result()) for state, future in futures]
 
     def _seen(self, state: JobState, task: dict[str, Any]) -> None:
-        status = str(task.get("task_status") or "")
+        status = status_of(task)
         state.task = task
         if self.journal is not None and (status != state.state or state.action == SKIP):
             self.journal.record_task(task)
-        if status not in ("succeed", "failed"):
+        if status not in FINAL_STATUSES:
             state.state = status or state.state
             assert state.pauses is not None
             state.next_poll = self.clock() + next(state.pauses)
@@ -687,7 +766,7 @@ class Scheduler:
             return
         state.polling = False
         state.reason = task.get("task_status_msg") or None
-        if status == "succeed" and self.download is not None:
+        if status == SUCCEED and self.download is not None:
             state.state = DOWNLOADING
             self._changed(state)
             try:
@@ -715,45 +794,12 @@ def run_batch(client: Any, states: list[JobState], **options: Any) -> list[JobSt
 # --- the outcome -------------------------------------------------------------------------
 
 
-class JobsFailedError(TaskFailedError):
-    """Some jobs' tasks ended `failed` (exit 1); one line per job."""
-
-    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
-        super().__init__("; ".join(lines), hint=hint)
-        self.job_lines = lines
-
-    def lines(self) -> list[str]:
-        return list(self.job_lines)
-
-
-class JobsRefusedError(ApiError):
-    """The service refused some jobs' creates (exit 4); one line per job."""
-
-    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
-        super().__init__("; ".join(lines), hint=hint)
-        self.job_lines = lines
-
-    def lines(self) -> list[str]:
-        return list(self.job_lines)
-
-
-class DownloadsFailedError(ServiceError):
-    """Some finished videos could not be saved (exit 5); one line per job."""
-
-    def __init__(self, lines: list[str], *, hint: str | None = None) -> None:
-        super().__init__("; ".join(lines), hint=hint)
-        self.job_lines = lines
-
-    def lines(self) -> list[str]:
-        return list(self.job_lines)
-
-
 def outcome_error(states: Sequence[JobState], *, name: str) -> MividError | None:
     """The error to exit with, naming every job that did not end well; None when all did."""
     failed = [
-        f"{name}:{s.line}: task {s.task_id} failed: {s.reason or 'no reason given'}"
+        f"{name}:{s.line}: task {s.task_id} failed: {s.reason or failure_reason({})}"
         for s in states
-        if s.state == "failed"
+        if s.state == FAILED
     ]
     refused = [f"{name}:{s.line}: refused: {s.reason}" for s in states if s.state == REFUSED]
     downloads = [

@@ -3,6 +3,10 @@
 `mivid --version` is answered before Typer is even imported, so scripts that
 probe for mivid pay only for the interpreter. `--debug` re-raises instead of
 printing, to show the traceback.
+
+`run(args, streams=…, transport=…, clock=…, environ=…)` is the seam tests use:
+the whole command line in this process, with its own streams, the emulator as
+the network and a clock that does not really sleep.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ import sys
 # `mivid --version` a quarter of its time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    import httpx
+
+    from mivid.app import Runtime, Streams
+    from mivid.clock import Clock
 
 # The command modules, imported for the commands they register on the app.
 COMMAND_MODULES = (
     *("create", "sandbox", "config", "tasks", "wait", "download", "recover", "batch"),
     "open",
 )
-
-# Unexpected failures (bugs) exit like sysexits' EX_SOFTWARE, apart from every documented status.
-BUG_EXIT_STATUS = 70
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -48,12 +54,47 @@ def load_app() -> object:
     return app
 
 
-def run(args: list[str]) -> int:
-    """Run one command line; return its exit status."""
+def run(
+    args: list[str],
+    *,
+    streams: Streams | None = None,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run one command line; return its exit status.
+
+    `streams` replace stdin, stdout and stderr for the run (the parser's own
+    help and usage lines included), `transport` carries every HTTP request,
+    `clock` times every wait, `environ` stands for the process environment.
+    """
+    from contextlib import ExitStack, redirect_stderr, redirect_stdout
+
+    from mivid.app import Runtime
+
+    with ExitStack() as stack:
+        if streams is not None:
+            stack.enter_context(redirect_stdout(streams.stdout))
+            stack.enter_context(redirect_stderr(streams.stderr))
+            stack.enter_context(_stdin(streams.stdin))
+        runtime = Runtime()
+        if transport is not None:
+            runtime.transport = transport
+        if clock is not None:
+            runtime.clock = clock
+        if environ is not None:
+            runtime.environ = environ
+        return _run(args, runtime)
+    raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+
+
+def _run(args: list[str], runtime: Runtime) -> int:
     from mivid.errors import ExitCode, MividError
     from mivid.render import Output
+    from mivid.settings import no_color
 
     debug = "--debug" in args
+    plain = "--no-color" in args or no_color(runtime.environ)
     try:
         import typer.main
 
@@ -62,7 +103,7 @@ def run(args: list[str]) -> int:
         app = load_app()
         command = typer.main.get_command(app)  # type: ignore[arg-type]
         use_plain_coercion(command)  # keeps pydantic out of scripted runs
-        result = command.main(args=args, prog_name="mivid", standalone_mode=False)
+        result = command.main(args=args, prog_name="mivid", standalone_mode=False, obj=runtime)
         if result == ExitCode.INTERRUPTED:
             # Typer turns Ctrl-C inside a command into a silent exit 130; say so.
             sys.stderr.write("interrupted\n")
@@ -70,7 +111,7 @@ def run(args: list[str]) -> int:
     except MividError as error:
         if debug:
             raise
-        Output(no_color="--no-color" in args).error(error)
+        Output(no_color=plain).error(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -86,18 +127,32 @@ def run(args: list[str]) -> int:
             return int(ExitCode.OK)
         raise
     except Exception as error:
-        handled = _parser_exit_status(error, no_color="--no-color" in args)
+        handled = _parser_exit_status(error, no_color=plain)
         if handled is not None:
             return handled
         if debug:
             raise
-        Output(no_color="--no-color" in args).error(
+        Output(no_color=plain).error(
             MividError(
                 f"unexpected {type(error).__name__}: {error}",
                 hint="this is a bug in mivid; run again with --debug and report the traceback",
             )
         )
-        return BUG_EXIT_STATUS
+        return int(ExitCode.BUG)
+
+
+class _stdin:  # noqa: N801 - used like contextlib's redirect_* helpers
+    """Replace sys.stdin for the run (contextlib has no redirect_stdin)."""
+
+    def __init__(self, stream: object) -> None:
+        self.stream = stream
+        self.saved: object = None
+
+    def __enter__(self) -> None:
+        self.saved, sys.stdin = sys.stdin, self.stream
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdin = self.saved
 
 
 def _parser_exit_status(error: Exception, *, no_color: bool) -> int | None:
@@ -105,11 +160,13 @@ def _parser_exit_status(error: Exception, *, no_color: bool) -> int | None:
     from typer import Abort, Exit
     from typer._click.exceptions import ClickException
 
+    from mivid.errors import ExitCode
+
     if isinstance(error, Exit):
         return error.exit_code
     if isinstance(error, Abort):
         sys.stderr.write("interrupted\n")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     if isinstance(error, ClickException):
         # The parser's own errors read like mivid's: the usage line, then `error: …`.
         from typer._click.exceptions import UsageError

@@ -20,29 +20,28 @@ gives the typed view.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 
 from mivid import __version__
 from mivid.auth import Credentials
+from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
 from mivid.errors import (
     AccountError,
     ApiError,
+    CreateOutcomeUnknownError,
     CredentialsError,
-    InputError,
     MividError,
     NotFoundError,
     ServiceError,
 )
+from mivid.plaintext import printable, public_url
 
-TASKS_PATH = "/v1/videos/multi-image2video"
 USER_AGENT = f"mivid/{__version__}"
 
 # Codes the contract says to retry. 1302/1303 are refused before anything is
@@ -51,6 +50,8 @@ RATE_LIMITED = {1302, 1303}
 SERVER_RETRYABLE = {5000, 5001, 5002}
 CREATE_AMBIGUOUS = {5000, 5002}
 TOKEN_RENEWABLE = {1003, 1004}
+#: The codes with which the service says a task does not exist (see `KlingClient._not_found`).
+NOT_FOUND_CODES = {1203}
 
 HINTS: dict[int, str] = {
     1000: "check the access key and secret key (mivid config show), and the region",
@@ -78,15 +79,6 @@ HINTS: dict[int, str] = {
 }
 
 
-def display_url(url: str) -> str:
-    """The URL without any `user:password@` a gateway's base URL may carry."""
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    if sep and "@" in host:
-        return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
-    return url
-
-
 def error_class(code: int) -> type[MividError]:
     """The exception class (and so the exit status) for an API error code."""
     # By family, so a code the contract does not list yet (1005, 1104, 1305 …)
@@ -95,19 +87,11 @@ def error_class(code: int) -> type[MividError]:
         return CredentialsError
     if 1100 <= code <= 1199:
         return AccountError
-    if code == 1203:
+    if code in NOT_FOUND_CODES:
         return NotFoundError
     if 1200 <= code <= 1399:
         return ApiError
     return ServiceError
-
-
-# Environment variables that tune the retries (documented in settings.OTHER_ENVIRONMENT).
-RETRY_ENVIRONMENT = {
-    "attempts": "MIVID_RETRY_ATTEMPTS",
-    "total_seconds": "MIVID_RETRY_MAX_SECONDS",
-    "base_delay": "MIVID_RETRY_BASE_DELAY",
-}
 
 
 @dataclass(frozen=True)
@@ -140,54 +124,28 @@ class RetryPolicy:
             wait = max(wait, retry_after)
         return wait
 
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> RetryPolicy:
-        """The default policy, tuned by MIVID_RETRY_* variables (raises InputError)."""
-        env = os.environ if environ is None else environ
-        problems: list[str] = []
-        attempts = _env_number(env, RETRY_ENVIRONMENT["attempts"], 1, 100, problems, whole=True)
-        total = _env_number(env, RETRY_ENVIRONMENT["total_seconds"], 0, 3600, problems)
-        base = _env_number(env, RETRY_ENVIRONMENT["base_delay"], 0, 60, problems)
-        if problems:
-            raise InputError(problems)
-        policy = cls()
-        if base is not None:
+    def tuned(
+        self,
+        *,
+        attempts: int | None = None,
+        total_seconds: float | None = None,
+        base_delay: float | None = None,
+    ) -> RetryPolicy:
+        """This policy with the settings' overrides (`MIVID_RETRY_*`, read by `mivid.settings`)."""
+        policy = self
+        if base_delay is not None:
             # Keep the shape of the schedule: the caps scale with the base delay.
-            policy = cls(
-                base_delay=base,
-                max_delay=min(policy.max_delay, 16 * base),
-                concurrency_min_delay=min(policy.concurrency_min_delay, 2 * base),
+            policy = replace(
+                policy,
+                base_delay=base_delay,
+                max_delay=min(policy.max_delay, 16 * base_delay),
+                concurrency_min_delay=min(policy.concurrency_min_delay, 2 * base_delay),
             )
-        return cls(
-            attempts=int(attempts) if attempts is not None else policy.attempts,
-            total_seconds=total if total is not None else policy.total_seconds,
-            base_delay=policy.base_delay,
-            max_delay=policy.max_delay,
-            concurrency_min_delay=policy.concurrency_min_delay,
+        return replace(
+            policy,
+            attempts=attempts if attempts is not None else policy.attempts,
+            total_seconds=total_seconds if total_seconds is not None else policy.total_seconds,
         )
-
-
-def _env_number(
-    env: Mapping[str, str],
-    name: str,
-    low: float,
-    high: float,
-    problems: list[str],
-    *,
-    whole: bool = False,
-) -> float | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(int(raw)) if whole else float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:  # NaN fails too
-        kind = "a whole number" if whole else "a number of seconds"
-        problems.append(f"${name}: `{raw}` must be {kind} from {low:g} to {high:g}")
-        return None
-    return value
 
 
 @dataclass(frozen=True)
@@ -241,11 +199,6 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, seconds)
 
 
-def printable(text: str) -> str:
-    """Text from the network made safe for a terminal: no control characters."""
-    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
-
-
 def _snippet(body: bytes, limit: int = 120) -> str:
     text = printable(body[:limit].decode("utf-8", errors="replace"))
     return (text or "(empty body)") + ("…" if len(body) > limit else "")
@@ -272,22 +225,6 @@ def require_task_shape(
     )
 
 
-class CreateOutcomeUnknownError(ServiceError):
-    """A create failed in a way that may have made the task, and no lookup settled it.
-
-    `mivid recover` settles it later by `external_task_id`.
-    """
-
-    def __init__(self, message: str, *, external_task_id: str, hint: str | None = None) -> None:
-        super().__init__(
-            message,
-            hint=hint
-            or f"the task may exist: check with `mivid get {external_task_id}` or "
-            "`mivid recover` before creating it again",
-        )
-        self.external_task_id = external_task_id
-
-
 @dataclass
 class KlingClient:
     base_url: str
@@ -296,7 +233,7 @@ class KlingClient:
     timeout: httpx.Timeout = field(
         default_factory=lambda: httpx.Timeout(30.0, connect=10.0, write=120.0)
     )
-    retry: RetryPolicy = field(default_factory=RetryPolicy.from_environment)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     on_event: Callable[[RequestEvent], None] | None = None
     # Told (seconds to wait, attempt number, reason) before each retry, so a
     # person is not left staring at a silent terminal.
@@ -365,7 +302,7 @@ class KlingClient:
         self._emit(
             RequestEvent(
                 method=method,
-                url=display_url(str(httpx.URL(url, params=params)) if params else url),
+                url=public_url(str(httpx.URL(url, params=params)) if params else url),
                 status=answer.status,
                 elapsed=self.clock() - started,
                 request_id=answer.request_id,
@@ -431,7 +368,7 @@ class KlingClient:
         if answer.kind in ("unreadable", "ok"):
             status = f"HTTP {answer.status}" if answer.status is not None else "no status"
             return ServiceError(
-                f"unreadable answer from {display_url(url)} ({status}): "
+                f"unreadable answer from {public_url(url)} ({status}): "
                 f"{answer.snippet or '(empty body)'}",
                 hint="the service or a gateway in front of it failed; try again later "
                 "(--verbose shows each request)",
@@ -439,7 +376,7 @@ class KlingClient:
                 request_id=answer.request_id,
             )
         return ServiceError(
-            f"{_describe_transport(answer.error)} — tried {display_url(url)}",
+            f"{_describe_transport(answer.error)} — tried {public_url(url)}",
             hint="check the network, the region and the base URL (KLING_BASE_URL, --base-url); "
             "--verbose shows each request",
         )
@@ -491,22 +428,24 @@ class KlingClient:
 
     # -- the API ------------------------------------------------------------------
 
-    def get_task(self, task_id: str, *, _started: float | None = None) -> dict[str, Any]:
-        """One task by task id or external task id."""
+    def get_task(
+        self,
+        task_id: str,
+        *,
+        endpoint: Endpoint = DEFAULT_ENDPOINT,
+        _started: float | None = None,
+    ) -> dict[str, Any]:
+        """One task by task id or external task id (NotFoundError when there is none)."""
         if not task_id:
             raise NotFoundError("empty task id")
-        segment = quote(task_id, safe="")
-        if segment in (".", ".."):
-            # URL normalisation would drop the segment and query another endpoint.
-            segment = segment.replace(".", "%2E")
-        url = self.url(f"{TASKS_PATH}/{segment}")
+        url = self.url(endpoint.task_path(task_id))
         try:
             answer = self._query(url, started=_started)
-        except NotFoundError as exc:
-            exc.message = f"no task `{printable(task_id)}` at {display_url(self.base_url)}" + (
-                f" (code {exc.code})" if exc.code else ""
-            )
-            raise
+        except ApiError as exc:
+            missing = self._not_found(exc, task_id)
+            if missing is None:
+                raise
+            raise missing from exc
         return require_task_shape(
             answer.data,
             what=f"the query for task {printable(task_id)}",
@@ -514,16 +453,37 @@ class KlingClient:
             request_id=answer.request_id,
         )
 
-    def find_task(self, task_id: str, *, _started: float | None = None) -> dict[str, Any] | None:
+    def _not_found(self, refusal: ApiError, task_id: str) -> NotFoundError | None:
+        """The one place that decides whether a refused task query means "no such task"."""
+        if refusal.code not in NOT_FOUND_CODES:
+            return None
+        return NotFoundError(
+            f"no task `{printable(task_id)}` at {public_url(self.base_url)}"
+            + (f" (code {refusal.code})" if refusal.code else ""),
+            hint=refusal.hint,
+            code=refusal.code,
+            request_id=refusal.request_id,
+            http_status=refusal.http_status,
+        )
+
+    def find_task(
+        self,
+        task_id: str,
+        *,
+        endpoint: Endpoint = DEFAULT_ENDPOINT,
+        _started: float | None = None,
+    ) -> dict[str, Any] | None:
         """Like get_task, but None when the service has no such task."""
         try:
-            return self.get_task(task_id, _started=_started)
+            return self.get_task(task_id, endpoint=endpoint, _started=_started)
         except NotFoundError:
             return None
 
-    def list_tasks(self, *, page: int = 1, page_size: int = 30) -> list[dict[str, Any]]:
-        """One page of tasks, newest first."""
-        url = self.url(TASKS_PATH)
+    def list_tasks(
+        self, *, page: int = 1, page_size: int = 30, endpoint: Endpoint = DEFAULT_ENDPOINT
+    ) -> list[dict[str, Any]]:
+        """One page of an endpoint's tasks, newest first."""
+        url = self.url(endpoint.list_path)
         answer = self._query(url, params={"pageNum": page, "pageSize": page_size})
         data = answer.data
         if not isinstance(data, list):
@@ -547,6 +507,7 @@ class KlingClient:
         *,
         content_length: int,
         external_task_id: str,
+        endpoint: Endpoint = DEFAULT_ENDPOINT,
         on_ambiguous: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Send a create and return the task object; never leaves two tasks behind.
@@ -556,7 +517,7 @@ class KlingClient:
         which the task may exist, before it is looked up. Raises
         `CreateOutcomeUnknownError` when the task may exist but could not be found.
         """
-        url = self.url(TASKS_PATH)
+        url = self.url(endpoint.create_path)
         started = self.clock()
         renewed = False
         attempt = 1
@@ -587,19 +548,19 @@ class KlingClient:
             elif maybe_created and answer.kind == "api_error" and answer.code not in RATE_LIMITED:
                 # A resend refused (e.g. the external id is taken): the first
                 # send may have made the task after all.
-                existing = self._look_up_after_failure(external_task_id, started)
+                existing = self._look_up_after_failure(external_task_id, started, endpoint)
                 if existing is not None:
                     return existing
             if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
                 if maybe_created:
-                    existing = self._look_up_after_failure(external_task_id, started)
+                    existing = self._look_up_after_failure(external_task_id, started, endpoint)
                     if existing is not None:
                         return existing
                 # Never sent ambiguously, or the service says it has no such task.
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:
-                existing = self._look_up_after_failure(external_task_id, started)
+                existing = self._look_up_after_failure(external_task_id, started, endpoint)
                 if existing is not None:
                     return existing
 
@@ -615,11 +576,11 @@ class KlingClient:
         return answer.code in CREATE_AMBIGUOUS or answer.code not in HINTS
 
     def _look_up_after_failure(
-        self, external_task_id: str, started: float
+        self, external_task_id: str, started: float, endpoint: Endpoint
     ) -> dict[str, Any] | None:
         """The task made by a create whose answer was lost, if the service has it."""
         try:
-            return self.find_task(external_task_id, _started=started)
+            return self.find_task(external_task_id, endpoint=endpoint, _started=started)
         except MividError as exc:
             raise CreateOutcomeUnknownError(
                 f"the create's outcome is unknown and the task could not be looked up: "

@@ -9,7 +9,10 @@ of a scripted `mivid list --json`, so for the simple types mivid's options use
 Typer a small coercer instead, and builds Typer's own only for a parameter of
 another kind (a `Path`, a bounded `int`) that is actually given a value. A
 value of an unexpected type, or a Typer whose internals look different, also
-goes to Typer's own coercion: slower, never wrong.
+goes to Typer's own coercion: slower, never wrong. Anything at all that fails
+while installing (not only a missing import: a renamed class, a changed
+signature) undoes what was installed and leaves Typer's coercion in place;
+pyproject.toml bounds Typer to the versions this is tested with.
 """
 
 from __future__ import annotations
@@ -24,19 +27,33 @@ _CONVERTERS: dict[Any, tuple[Callable[[Any], Any], str]] = {
 }
 
 
-def use_plain_coercion(command: Any) -> None:
+def use_plain_coercion(command: Any) -> bool:
     """Give every parameter of `command` and its subcommands a pydantic-free coercer.
 
     Parameters of a simple type are coerced here; any other one (a `Path`, a
     bounded `int`) gets Typer's own coercer, built only when a value arrives.
+    Returns False (Typer's own coercion everywhere) when this Typer's internals
+    are not the ones expected.
     """
+    installed: list[Any] = []
+    try:
+        _install(command, installed)
+    except Exception:  # a changed Typer internal: undo, and let Typer coerce as it does
+        for param in installed:
+            param._runtime_param = None
+        return False
+    return True
+
+
+def _install(command: Any, installed: list[Any]) -> None:
+    """Put a `PlainRuntimeParam` on every fresh Typer parameter; note each in `installed`."""
     try:
         from typer._click import Context
         from typer._coercion import RuntimeParam, build_runtime_param
         from typer._typing import get_args, get_origin
         from typer.core import _TyperParameter
     except ImportError:  # a Typer without these internals keeps its own coercion
-        return
+        raise RuntimeError("typer internals not found") from None
 
     def plain_kind(descriptor: Any) -> Any:
         """`T` when the parameter is a `T` or `list[T]` of a plain type, unconstrained; else None."""
@@ -60,7 +77,10 @@ def use_plain_coercion(command: Any) -> None:
         """str/int/float/bool (or a list of one) as int() or str() read them; else Typer's."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            kind = plain_kind(param.type_descriptor)
+            try:
+                kind = plain_kind(param.type_descriptor)
+            except Exception:  # the descriptor looks different: Typer's own coercion
+                kind = None
             annotation: Any = self.annotation
             if kind is not None:
                 if get_origin(annotation) is list and isinstance(value, (list, tuple)):
@@ -80,6 +100,7 @@ def use_plain_coercion(command: Any) -> None:
             param._runtime_param = PlainRuntimeParam(
                 parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
             )
+            installed.append(param)
 
     help_names = (getattr(command, "context_settings", None) or {}).get("help_option_names")
 

@@ -1,19 +1,20 @@
-"""From settings to a ready KlingClient: the real service, or the built-in sandbox.
+"""From settings to a ready KlingClient: the real service, the built-in sandbox, or a given transport.
 
 With `--sandbox` (or `MIVID_SANDBOX=1`) every request goes to the emulator in
 this process through an httpx transport: no keys, no network, nothing billed.
 Its tasks live in a SQLite file in the state folder, so `create` in one run and
-`wait` in the next see the same tasks.
+`wait` in the next see the same tasks. `build_emulator` is the one place the
+client side builds an emulator (for `--sandbox` and for `mivid sandbox serve`).
+A transport handed to `mivid.cli.run` (tests) replaces the network.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mivid.auth import Credentials, JwtCredentials, credentials_from_settings
-from mivid.errors import InputError
 from mivid.settings import Settings, state_dir
 
 if TYPE_CHECKING:
@@ -22,43 +23,62 @@ if TYPE_CHECKING:
     from mivid.client import KlingClient, RequestEvent
 
 SANDBOX_BASE_URL = "http://sandbox.mivid.invalid"
-SANDBOX_DEFAULT_TASK_SECONDS = 6.0
+#: The static API key `mivid sandbox serve` accepts besides the sandbox's key pair.
+SANDBOX_API_KEY = "sandbox-api-key"
 
 
-def sandbox_db_path() -> str:
-    return str(state_dir() / "sandbox.sqlite3")
+def sandbox_db_path() -> Path:
+    return state_dir() / "sandbox.sqlite3"
 
 
-def sandbox_task_seconds() -> float:
-    raw = os.environ.get("MIVID_SANDBOX_TASK_SECONDS")
-    if not raw:
-        return SANDBOX_DEFAULT_TASK_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 3600:
-        raise InputError(f"$MIVID_SANDBOX_TASK_SECONDS: `{raw}` must be a number from 0 to 3600")
-    return seconds
+def build_emulator(
+    *,
+    task_seconds: float,
+    db_path: Path | None = None,
+    api_keys: bool = False,
+    concurrency_limit: int | None = None,
+    video_base_url: str | None = None,
+) -> Any:
+    """The emulator with the sandbox's credentials (and its API key with `api_keys`).
 
+    A task is `processing` after a third of `task_seconds` (at most 1 s) and
+    ends after `task_seconds`. Returns a `mivid.sandbox.Emulator`.
+    """
+    from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator
 
-def sandbox_transport() -> tuple[httpx.BaseTransport, Credentials]:
-    """The in-process emulator and the credentials it accepts."""
-    from pathlib import Path
-
-    from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, EmulatorTransport
-
-    seconds = sandbox_task_seconds()
-    path = Path(sandbox_db_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    emulator = Emulator(
+    options: dict[str, Any] = {}
+    if db_path is not None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        options["db_path"] = db_path
+    if concurrency_limit is not None:
+        options["concurrency_limit"] = concurrency_limit
+    if video_base_url is not None:
+        options["video_base_url"] = video_base_url
+    return Emulator(
         access_keys={SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY},
-        db_path=path,
-        processing_after=min(1.0, seconds / 3),
-        succeed_after=seconds,
+        api_keys={SANDBOX_API_KEY} if api_keys else set(),
+        processing_after=min(1.0, task_seconds / 3),
+        succeed_after=task_seconds,
+        **options,
+    )
+
+
+def sandbox_credentials() -> Credentials:
+    from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+
+    return JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+
+
+def sandbox_transport(settings: Settings) -> httpx.BaseTransport:
+    """The in-process emulator, its tasks kept in the state folder."""
+    from mivid.sandbox import EmulatorTransport
+
+    emulator = build_emulator(
+        task_seconds=settings.tuning.sandbox_task_seconds,
+        db_path=sandbox_db_path(),
         video_base_url=SANDBOX_BASE_URL,
     )
-    return EmulatorTransport(emulator), JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+    return EmulatorTransport(emulator)
 
 
 def service_url(settings: Settings) -> str:
@@ -69,15 +89,39 @@ def service_url(settings: Settings) -> str:
 def open_client(
     settings: Settings,
     *,
+    transport: httpx.BaseTransport | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> KlingClient:
-    """A client for the service the settings name (raises CredentialsError without keys)."""
-    from mivid.client import KlingClient
+    """A client for the service the settings name (raises CredentialsError without keys).
 
+    `transport` (tests) carries every request instead of the network or the
+    sandbox's own; `sleep` and `clock` time the retries.
+    """
+    from mivid.client import KlingClient, RetryPolicy
+
+    tuning = settings.tuning
+    retry = RetryPolicy().tuned(
+        attempts=tuning.retry_attempts,
+        total_seconds=tuning.retry_max_seconds,
+        base_delay=tuning.retry_base_delay,
+    )
     if settings.sandbox:
-        transport, credentials = sandbox_transport()
-        return KlingClient(
-            service_url(settings), credentials, transport=transport, on_event=on_event
-        )
-    credentials = credentials_from_settings(settings)
-    return KlingClient(service_url(settings), credentials, on_event=on_event)
+        credentials = sandbox_credentials()
+        transport = transport or sandbox_transport(settings)
+    else:
+        credentials = credentials_from_settings(settings)
+    timing: dict[str, Any] = {}
+    if sleep is not None:
+        timing["sleep"] = sleep
+    if clock is not None:
+        timing["clock"] = clock
+    return KlingClient(
+        service_url(settings),
+        credentials,
+        transport=transport,
+        retry=retry,
+        on_event=on_event,
+        **timing,
+    )

@@ -25,7 +25,10 @@ from typing import Any
 
 import httpx
 
+from mivid import problems as rules
 from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
+from mivid.problems import Problem
+from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_urls
 
 RETENTION_NOTE = "the service deletes result videos 30 days after they are made: keep your copy"
 ATTEMPTS = 4
@@ -74,37 +77,40 @@ def plan_videos(
 ) -> list[PlannedVideo]:
     """Where each task's videos go; every problem (unfinished, failed, no URL) at once."""
     planned: list[PlannedVideo] = []
-    unfinished: list[str] = []
+    unfinished: list[Problem] = []
     failed: list[str] = []
     missing: list[str] = []
     for task in tasks:
         task_id = str(task["task_id"])
-        status = task.get("task_status")
-        if status == "failed":
-            reason = task.get("task_status_msg") or "no reason given"
-            failed.append(f"task {task_id} failed: {reason}")
+        status = status_of(task)
+        if status == FAILED:
+            failed.append(f"task {task_id} failed: {failure_reason(task)}")
             continue
-        if status != "succeed":
-            unfinished.append(f"task {task_id} is {status}: it has no video yet")
+        if status != SUCCEED:
+            unfinished.append(
+                Problem(
+                    "",
+                    rules.TASK_UNFINISHED,
+                    f"task {task_id} is {task.get('task_status')}: it has no video yet",
+                    {"task_id": task_id, "status": status},
+                )
+            )
             continue
-        result = task.get("task_result") or {}
-        videos = result.get("videos") if isinstance(result, dict) else None
-        key = "watermark_url" if watermarked else "url"
-        urls = [video.get(key) for video in (videos or []) if isinstance(video, dict)]
-        if not urls or not all(isinstance(url, str) and url for url in urls):
+        urls = video_urls(task, watermarked=watermarked)
+        if not urls or not all(urls):
             what = "watermarked copy (create it with --watermark)" if watermarked else "video URL"
             missing.append(f"task {task_id} has no {what}")
             continue
         name = file_stem(task_id)
         for index, url in enumerate(urls, start=1):
             filename = f"{name}.mp4" if len(urls) == 1 else f"{name}-{index}.mp4"
-            planned.append(PlannedVideo(task_id, str(url), directory / filename, watermarked))
+            planned.append(PlannedVideo(task_id, url, directory / filename, watermarked))
     if failed:
-        raise TaskFailedError("; ".join(failed + unfinished + missing))
+        raise TaskFailedError("; ".join(failed + [p.text for p in unfinished] + missing))
     if unfinished:
-        ids = " ".join(line.split()[1] for line in unfinished)
+        ids = " ".join(str(problem.figures["task_id"]) for problem in unfinished)
         raise InputError(
-            unfinished + missing, hint=f"wait for it first: mivid wait {ids} --download DIR"
+            [*unfinished, *missing], hint=f"wait for it first: mivid wait {ids} --download DIR"
         )
     if missing:
         raise ServiceError("; ".join(missing))
@@ -131,7 +137,9 @@ def download_tasks(
     beside it (`mivid.sidecar.write_sidecar`), from the journal when it knows the task.
     """
     if directory.exists() and not directory.is_dir():
-        raise InputError(f"--output {directory}: exists and is not a folder")
+        raise InputError(
+            Problem(f"--output {directory}", rules.NOT_A_FOLDER, "exists and is not a folder")
+        )
     planned = plan_videos(tasks, directory, watermarked=watermarked)
     skips, conflicts = _existing(http, planned, force=force)
     if conflicts:
@@ -186,15 +194,17 @@ def _with_sidecar(
 
 def _existing(
     http: httpx.Client, planned: Iterable[PlannedVideo], *, force: bool
-) -> tuple[dict[Path, int], list[str]]:
+) -> tuple[dict[Path, int], list[Problem]]:
     """Files already in place: the ones to skip (same size), and the refusals."""
     skips: dict[Path, int] = {}
-    conflicts: list[str] = []
+    conflicts: list[Problem] = []
     for video in planned:
         if not video.path.exists():
             continue
         if not video.path.is_file():
-            conflicts.append(f"{video.path}: exists and is not a file")
+            conflicts.append(
+                Problem(str(video.path), rules.FILE_EXISTS, "exists and is not a file")
+            )
             continue
         if force:
             continue
@@ -204,12 +214,22 @@ def _existing(
             skips[video.path] = local
         elif remote is None:
             conflicts.append(
-                f"{video.path}: already exists ({local} bytes) and the server did not say "
-                "the video's size, so it cannot be compared"
+                Problem(
+                    str(video.path),
+                    rules.FILE_EXISTS,
+                    f"already exists ({local} bytes) and the server did not say "
+                    "the video's size, so it cannot be compared",
+                    {"bytes": local},
+                )
             )
         else:
             conflicts.append(
-                f"{video.path}: already exists with {local} bytes, the video has {remote} bytes"
+                Problem(
+                    str(video.path),
+                    rules.FILE_EXISTS,
+                    f"already exists with {local} bytes, the video has {remote} bytes",
+                    {"bytes": local, "remote_bytes": remote},
+                )
             )
     return skips, conflicts
 

@@ -1,30 +1,46 @@
-"""Errors mivid raises, each carrying the exit status a script sees.
+"""Every error mivid raises, each carrying the exit status a script sees.
 
-The core raises these; only `mivid.cli.main` turns them into a message on
-stderr and an exit status. The tree::
+The core raises these; only `mivid.cli.run` turns them into a message on
+stderr and an exit status. Every error class of mivid lives here. The tree::
 
-    MividError                      (never raised itself)
-    ├── InputError          exit 2  bad usage or bad input; nothing was sent
-    ├── CredentialsError    exit 3  no keys, or the service refused them (1000–1004)
-    │   └── AccountError    exit 3  the account cannot be used (1100–1103)
-    ├── ApiError            exit 4  the service refused the request (1200–1304)
-    │   └── NotFoundError   exit 4  no such task (1203, or an unknown id)
-    ├── ServiceError        exit 5  5000s, network failures, timeouts, unreadable answers
-    ├── TaskFailedError     exit 1  a task ended `failed`
-    └── WaitTimeoutError    exit 6  `wait` gave up while tasks still run
+    MividError                          (never raised itself)
+    ├── InputError              exit 2  bad usage or bad input; nothing was sent
+    ├── CredentialsError        exit 3  no keys, or the service refused them (1000–1004)
+    │   └── AccountError        exit 3  the account cannot be used (1100–1103)
+    ├── ApiError                exit 4  the service refused the request (1200–1304)
+    │   ├── NotFoundError       exit 4  no such task (the client decides, in one place)
+    │   └── JobsRefusedError    exit 4  `batch`: the service refused some jobs' creates
+    ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
+    │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
+    │   └── DownloadsFailedError        `batch`: finished videos that could not be saved
+    ├── TaskFailedError         exit 1  a task ended `failed`
+    │   ├── TasksFailedError            one line per failed task (`wait`, `create --wait`)
+    │   └── JobsFailedError             `batch`: one line per failed job
+    └── WaitTimeoutError        exit 6  `wait` gave up while tasks still run
+        └── StillRunningError           with the tasks' latest objects and the unfinished ids
+
+    ExitCode.BUG (70) is no class: any other exception is a bug in mivid.
 
 Every message is written for a person: what failed, the value, the rule,
 and what to do next (`hint`), with the service's `request_id` when there is
-one, since that is what Kling's support asks for.
+one, since that is what Kling's support asks for. An error is never changed
+after it is raised: `with_context` makes a new one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from mivid.problems import Problem
+
+E = TypeVar("E", bound="MividError")
 
 
 class ExitCode(IntEnum):
-    """The exit statuses documented in `mivid --help` and the man page."""
+    """The exit statuses documented in `mivid --help`, the README and the man page."""
 
     OK = 0
     TASK_FAILED = 1
@@ -33,6 +49,7 @@ class ExitCode(IntEnum):
     API_REFUSED = 4
     SERVICE = 5
     WAIT_TIMEOUT = 6
+    BUG = 70  # sysexits' EX_SOFTWARE: never reachable from input, the service or the environment
     INTERRUPTED = 130
 
 
@@ -44,6 +61,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.API_REFUSED: "the API refused the request (codes 1200-1304) or the task does not exist",
     ExitCode.SERVICE: "network or server failure after retries (5000s, timeouts, non-JSON answers)",
     ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs",
+    ExitCode.BUG: "a bug in mivid (please report it with the output of --debug)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -73,21 +91,56 @@ class MividError(Exception):
         """The message as the lines printed after `error:`."""
         return [self.message]
 
+    def with_context(self: E, *, prefix: str = "", suffix: str = "", hint: str | None = None) -> E:
+        """A new error of the same class: the message framed, the hint replaced when given.
+
+        The error itself is left as it was raised (another frame may still hold it).
+        """
+        fresh = type(self).__new__(type(self))
+        fresh.__dict__.update(self.__dict__)
+        fresh.message = f"{prefix}{self.message}{suffix}"
+        Exception.__init__(fresh, fresh.message)
+        if hint is not None:
+            fresh.hint = hint
+        return fresh
+
+
+class _ManyLinesError(MividError):
+    """An error of several lines (one per task, job or file), printed one a line."""
+
+    def __init__(self, lines: Sequence[str], *, hint: str | None = None) -> None:
+        self.detail_lines = list(lines)
+        super().__init__("; ".join(self.detail_lines), hint=hint)
+
+    def lines(self) -> list[str]:
+        return list(self.detail_lines)
+
 
 class InputError(MividError):
     """Bad usage or bad input, found before anything was sent.
 
     Holds every problem found, one line each, so a user fixes them all in one go.
+    A problem is a `mivid.problems.Problem` (which input, which rule, the figures,
+    the text) or, for usage errors no code decides on, plain text.
     """
 
     exit_code = ExitCode.BAD_INPUT
 
-    def __init__(self, problems: str | list[str], *, hint: str | None = None) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems), hint=hint)
+    def __init__(
+        self, problems: str | Problem | Sequence[str | Problem], *, hint: str | None = None
+    ) -> None:
+        from mivid.problems import as_problems
+
+        self.found = as_problems(problems)
+        super().__init__("; ".join(p.text for p in self.found), hint=hint)
+
+    @property
+    def problems(self) -> list[str]:
+        """The problems' texts, one line each."""
+        return [problem.text for problem in self.found]
 
     def lines(self) -> list[str]:
-        return list(self.problems)
+        return self.problems
 
 
 class CredentialsError(MividError):
@@ -110,10 +163,34 @@ class NotFoundError(ApiError):
     """The task (or model) does not exist at the service."""
 
 
+class JobsRefusedError(_ManyLinesError, ApiError):
+    """The service refused some jobs' creates (exit 4); one line per job."""
+
+
 class ServiceError(MividError):
     """The service or the network failed, even after retries."""
 
     exit_code = ExitCode.SERVICE
+
+
+class CreateOutcomeUnknownError(ServiceError):
+    """A create failed in a way that may have made the task, and no lookup settled it.
+
+    `mivid recover` settles it later by `external_task_id`.
+    """
+
+    def __init__(self, message: str, *, external_task_id: str, hint: str | None = None) -> None:
+        super().__init__(
+            message,
+            hint=hint
+            or f"the task may exist: check with `mivid get {external_task_id}` or "
+            "`mivid recover` before creating it again",
+        )
+        self.external_task_id = external_task_id
+
+
+class DownloadsFailedError(_ManyLinesError, ServiceError):
+    """Some finished videos could not be saved (exit 5); one line per job."""
 
 
 class TaskFailedError(MividError):
@@ -122,7 +199,39 @@ class TaskFailedError(MividError):
     exit_code = ExitCode.TASK_FAILED
 
 
+class TasksFailedError(_ManyLinesError, TaskFailedError):
+    """One or more tasks ended `failed`: one line per task, with the service's reason."""
+
+    def __init__(self, tasks: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(
+            [
+                f"task {task['task_id']} failed: {task.get('task_status_msg') or 'no reason given'}"
+                for task in tasks
+            ]
+        )
+
+
+class JobsFailedError(_ManyLinesError, TaskFailedError):
+    """Some jobs' tasks ended `failed` (exit 1); one line per job."""
+
+
 class WaitTimeoutError(MividError):
     """Waiting ran out of time while tasks were still running."""
 
     exit_code = ExitCode.WAIT_TIMEOUT
+
+
+class StillRunningError(WaitTimeoutError):
+    """The wait's time ran out; the tasks go on at the service."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tasks: Mapping[str, dict[str, Any] | None],
+        pending: Sequence[str],
+        hint: str = "the tasks go on at the service; wait again later",
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.tasks = dict(tasks)
+        self.pending = list(pending)

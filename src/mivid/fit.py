@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mivid import problems as rules
 from mivid.images import (
     MAX_IMAGE_BYTES,
     MIN_SIDE,
@@ -54,8 +55,8 @@ from mivid.images import (
     display_name,
     inspect_bytes,
     read_up_to,
-    size_problems,
 )
+from mivid.problems import Problem
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -110,7 +111,7 @@ FitRef = ImageRef | FittedImage
 
 def fit_image(
     argument: str, *, mode: str = "pad", base_dir: Path | None = None
-) -> tuple[FitRef | None, list[str], list[str]]:
+) -> tuple[FitRef | None, list[Problem], list[str]]:
     """Check one argument and fit it when only size rules are broken.
 
     Returns ``(image, problems, notes)``: the image to send (the original
@@ -135,8 +136,8 @@ def fit_image(
     seen = inspect_bytes(name, data)
     if seen.width is None or seen.height is None:
         return None, seen.problems, []
-    fixable = size_problems(name, seen.width, seen.height)
-    unfixable = [line for line in seen.problems if line not in fixable]
+    fixable = [problem for problem in seen.problems if problem.rule in rules.SIZE_RULES]
+    unfixable = [problem for problem in seen.problems if problem.rule not in rules.SIZE_RULES]
     if unfixable:
         return None, unfixable, []
     if seen.format == "PNG" and seen.width * seen.height > FIT_MAX_PIXELS:
@@ -161,17 +162,21 @@ def _read_regular_file(path: Path) -> bytes | None:
             return None
 
 
-def _too_many_pixels(name: str, width: int, height: int) -> str:
-    return (
-        f"{name}: {width}×{height} px PNG is too large for --fit "
-        f"(at most {FIT_MAX_PIXELS // 1_000_000} megapixels); scale it down first"
+def _too_many_pixels(name: str, width: int, height: int) -> Problem:
+    return Problem(
+        name,
+        rules.FIT_LIMIT,
+        f"{width}×{height} px PNG is too large for --fit "
+        f"(at most {FIT_MAX_PIXELS // 1_000_000} megapixels); scale it down first",
     )
 
 
-def _too_big_to_fit(name: str, size: int) -> str:
-    return (
-        f"{name}: {size / _MB:.1f} MB — too large for --fit "
-        f"(at most {FIT_MAX_INPUT_BYTES // _MB} MB); scale it down first"
+def _too_big_to_fit(name: str, size: int) -> Problem:
+    return Problem(
+        name,
+        rules.FIT_LIMIT,
+        f"{size / _MB:.1f} MB — too large for --fit "
+        f"(at most {FIT_MAX_INPUT_BYTES // _MB} MB); scale it down first",
     )
 
 
@@ -484,7 +489,7 @@ def _encode_within_limit(
 def _assert_conforms(name: str, fitted: FittedImage) -> None:
     """The same checks `mivid.images` applies to a file, on the bytes to be sent."""
     seen = inspect_bytes(name, fitted.data)
-    problems = list(seen.problems)
+    problems = [problem.text for problem in seen.problems]
     if fitted.size > MAX_IMAGE_BYTES:
         problems.append(f"{fitted.size} bytes")
     if (seen.format, seen.width, seen.height) != (fitted.format, fitted.width, fitted.height):

@@ -73,7 +73,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
+from mivid import problems as rules
 from mivid.errors import InputError
+from mivid.problems import Problem
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -145,7 +147,9 @@ class LocalImage:
         try:
             handle = self.path.open("rb")
         except OSError as exc:
-            raise InputError([f"{name}: cannot be read any more ({_os_reason(exc)})"]) from exc
+            raise InputError(
+                _problem(name, rules.IMAGE_CHANGED, f"cannot be read any more ({_os_reason(exc)})")
+            ) from exc
         with handle:
             now = os.fstat(handle.fileno()).st_size
             if now != self.size:
@@ -186,11 +190,7 @@ def check_images(arguments: Sequence[str], *, base_dir: Path | None = None) -> l
     """
     if isinstance(arguments, str):
         raise TypeError("check_images() takes a sequence of arguments, not one string")
-    problems: list[str] = []
-    if not arguments:
-        problems.append(f"no images given — 1 to {MAX_IMAGES} are required")
-    elif len(arguments) > MAX_IMAGES:
-        problems.append(f"got {len(arguments)} images — at most {MAX_IMAGES} are allowed")
+    problems = count_problems(len(arguments), low=1, high=MAX_IMAGES)
     refs: list[ImageRef] = []
     for argument in arguments:
         ref, found = check_image(argument, base_dir=base_dir)
@@ -204,7 +204,7 @@ def check_images(arguments: Sequence[str], *, base_dir: Path | None = None) -> l
 
 def check_image(
     argument: str, *, base_dir: Path | None = None
-) -> tuple[ImageRef | None, list[str]]:
+) -> tuple[ImageRef | None, list[Problem]]:
     """Check one argument: the image (or None) and its problems, one line each.
 
     A relative path is resolved against ``base_dir`` when given (a batch file's
@@ -212,7 +212,13 @@ def check_image(
     """
     name = display_name(argument)
     if not argument.strip():
-        return None, [f"{name}: empty argument — expected an image file path or an http(s) URL"]
+        return None, [
+            _problem(
+                name,
+                rules.IMAGE_MISSING,
+                "empty argument — expected an image file path or an http(s) URL",
+            )
+        ]
     url_verdict = _check_url(argument, name)
     if url_verdict is not None:
         return url_verdict
@@ -229,7 +235,7 @@ _URL_LIKE_SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "file", "data", "s3
 _URL_ADVICE = "only http:// and https:// URLs (or local files) are accepted"
 
 
-def _check_url(argument: str, name: str) -> tuple[ImageRef | None, list[str]] | None:
+def _check_url(argument: str, name: str) -> tuple[ImageRef | None, list[Problem]] | None:
     """None when the argument is not a URL (then it is a path)."""
     match = _SCHEME.match(argument)
     if match is None:
@@ -239,26 +245,46 @@ def _check_url(argument: str, name: str) -> tuple[ImageRef | None, list[str]] | 
     if scheme not in ("http", "https"):
         if scheme == "data":
             return None, [
-                f"{name}: is a data: URL — give the image's file path instead "
-                "(mivid encodes local files itself)"
+                _problem(
+                    name,
+                    rules.IMAGE_URL,
+                    "is a data: URL — give the image's file path instead "
+                    "(mivid encodes local files itself)",
+                )
             ]
         if rest.startswith("//") or scheme in _URL_LIKE_SCHEMES:
-            return None, [f'{name}: unsupported URL scheme "{scheme}" — {_URL_ADVICE}']
+            return None, [
+                _problem(
+                    name, rules.IMAGE_URL, f'unsupported URL scheme "{scheme}" — {_URL_ADVICE}'
+                )
+            ]
         return None  # "photo:1.png" is a file name
     if not rest.startswith("//"):
-        return None, [f"{name}: is not a valid URL — expected {scheme}://host/path"]
+        return None, [
+            _problem(name, rules.IMAGE_URL, f"is not a valid URL — expected {scheme}://host/path")
+        ]
     if any(ch.isspace() or not ch.isprintable() for ch in argument):
         return None, [
-            f"{name}: URL contains spaces or control characters — percent-encode them (%20)"
+            _problem(
+                name,
+                rules.IMAGE_URL,
+                "URL contains spaces or control characters — percent-encode them (%20)",
+            )
         ]
     try:
         parts = urlsplit(argument)
         host = parts.hostname
         _ = parts.port
     except ValueError as exc:
-        return None, [f"{name}: is not a valid URL ({exc}) — expected {scheme}://host/path"]
+        return None, [
+            _problem(
+                name, rules.IMAGE_URL, f"is not a valid URL ({exc}) — expected {scheme}://host/path"
+            )
+        ]
     if not host:
-        return None, [f"{name}: URL has no host — expected {scheme}://host/path"]
+        return None, [
+            _problem(name, rules.IMAGE_URL, f"URL has no host — expected {scheme}://host/path")
+        ]
     return RemoteImage(url=argument, argument=argument), []
 
 
@@ -276,34 +302,43 @@ class Inspection:
     format: str
     width: int | None
     height: int | None
-    problems: list[str]
+    problems: list[Problem]
 
 
-def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | None, list[str]]:
+def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | None, list[Problem]]:
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         # O_NONBLOCK: opening a named pipe must not wait for a writer.
         fd = os.open(path, flags)
     except FileNotFoundError:
-        return None, [f"{name}: no such file"]
+        return None, [_problem(name, rules.IMAGE_MISSING, "no such file")]
     except NotADirectoryError:
-        return None, [f"{name}: no such file (a part of the path is not a folder)"]
+        return None, [
+            _problem(name, rules.IMAGE_MISSING, "no such file (a part of the path is not a folder)")
+        ]
     except IsADirectoryError:
-        return None, [f"{name}: is a folder — expected a JPEG or PNG file"]
+        return None, [
+            _problem(name, rules.IMAGE_UNREADABLE, "is a folder — expected a JPEG or PNG file")
+        ]
     except OSError as exc:
-        return None, [f"{name}: cannot be read ({_os_reason(exc)})"]
+        return None, [_problem(name, rules.IMAGE_UNREADABLE, f"cannot be read ({_os_reason(exc)})")]
     try:
         st = os.fstat(fd)
     except OSError as exc:
         os.close(fd)
-        return None, [f"{name}: cannot be read ({_os_reason(exc)})"]
+        return None, [_problem(name, rules.IMAGE_UNREADABLE, f"cannot be read ({_os_reason(exc)})")]
     if stat.S_ISDIR(st.st_mode) or not stat.S_ISREG(st.st_mode):
         os.close(fd)
         if stat.S_ISDIR(st.st_mode):
-            return None, [f"{name}: is a folder — expected a JPEG or PNG file"]
+            return None, [
+                _problem(name, rules.IMAGE_UNREADABLE, "is a folder — expected a JPEG or PNG file")
+            ]
         return None, [
-            f"{name}: is not a regular file (a device, pipe or socket) — "
-            "expected a JPEG or PNG file"
+            _problem(
+                name,
+                rules.IMAGE_UNREADABLE,
+                "is not a regular file (a device, pipe or socket) — expected a JPEG or PNG file",
+            )
         ]
     with os.fdopen(fd, "rb") as handle:
         try:
@@ -311,11 +346,13 @@ def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | Non
                 return None, _oversized(name, st.st_size, handle.read(_HEAD_BYTES))
             data = read_up_to(handle, MAX_IMAGE_BYTES + 1)
         except OSError as exc:
-            return None, [f"{name}: cannot be read ({_os_reason(exc)})"]
+            return None, [
+                _problem(name, rules.IMAGE_UNREADABLE, f"cannot be read ({_os_reason(exc)})")
+            ]
     if len(data) > MAX_IMAGE_BYTES:  # it grew after fstat
         return None, _oversized(name, len(data), data[:_HEAD_BYTES])
     if not data:
-        return None, [f"{name}: is empty (0 bytes) — {FORMAT_RULE}"]
+        return None, [_problem(name, rules.IMAGE_FORMAT, f"is empty (0 bytes) — {FORMAT_RULE}")]
     size = len(data)
     digest = hashlib.sha256(data).hexdigest()
     seen = inspect_bytes(name, data)
@@ -334,11 +371,19 @@ def _check_local(argument: str, name: str, path: Path) -> tuple[LocalImage | Non
     return image, []
 
 
-def _oversized(name: str, size: int, head: bytes) -> list[str]:
+def _oversized(name: str, size: int, head: bytes) -> list[Problem]:
     """The size problem, plus what the header alone tells (kind, dimensions)."""
     mb = f"{size / _MB:.1f}"
     shown = f"{size} bytes" if float(mb) <= MAX_IMAGE_BYTES / _MB else f"{mb} MB"
-    problems = [f"{name}: {shown} — must be at most 10 MB ({MAX_IMAGE_BYTES} bytes)"]
+    problems = [
+        _problem(
+            name,
+            rules.IMAGE_BYTES,
+            f"{shown} — must be at most 10 MB ({MAX_IMAGE_BYTES} bytes)",
+            bytes=size,
+            limit=MAX_IMAGE_BYTES,
+        )
+    ]
     kind = _sniff(head)
     if kind not in ("JPEG", "PNG"):
         problems.append(_kind_problem(name, kind))
@@ -361,16 +406,58 @@ def inspect_bytes(name: str, data: bytes) -> Inspection:
     return Inspection(kind, None, None, [_kind_problem(name, kind)])
 
 
-def size_problems(name: str, width: int, height: int) -> list[str]:
+def size_problems(name: str, width: int, height: int) -> list[Problem]:
     """The size rules (each side, width:height) a `width`×`height` image breaks."""
     problems = []
     if width < MIN_SIDE or height < MIN_SIDE:
-        problems.append(f"{name}: {width}×{height} px — each side must be at least {MIN_SIDE} px")
+        problems.append(
+            _problem(
+                name,
+                rules.IMAGE_SIDE,
+                f"{width}×{height} px — each side must be at least {MIN_SIDE} px",
+                width=width,
+                height=height,
+                limit=MIN_SIDE,
+            )
+        )
     if not (2 * width <= 5 * height and 2 * height <= 5 * width):
         problems.append(
-            f"{name}: {width}×{height} px is {_ratio_text(width, height)} — {_RATIO_RULE}"
+            _problem(
+                name,
+                rules.IMAGE_RATIO,
+                f"{width}×{height} px is {_ratio_text(width, height)} — {_RATIO_RULE}",
+                width=width,
+                height=height,
+            )
         )
     return problems
+
+
+def count_problems(count: int, *, low: int, high: int) -> list[Problem]:
+    """Too few or too many images for an endpoint that takes `low` to `high`."""
+    if count < low:
+        return [
+            Problem(
+                "",
+                rules.IMAGE_COUNT,
+                f"no images given — {low} to {high} are required",
+                {"count": 0},
+            )
+        ]
+    if count > high:
+        return [
+            Problem(
+                "",
+                rules.IMAGE_COUNT,
+                f"got {count} images — at most {high} are allowed",
+                {"count": count, "limit": high},
+            )
+        ]
+    return []
+
+
+def _problem(name: str, rule: str, detail: str, **figures: object) -> Problem:
+    return Problem(name, rule, detail, figures)
 
 
 def _ratio_text(width: int, height: int) -> str:
@@ -386,17 +473,19 @@ def _ratio_text(width: int, height: int) -> str:
     return f"{text}:1" if width >= height else f"1:{text}"
 
 
-def _pixel_cap_problem(name: str, width: int, height: int) -> str | None:
+def _pixel_cap_problem(name: str, width: int, height: int) -> Problem | None:
     if width * height <= MAX_PIXELS:
         return None
-    return (
-        f"{name}: {width}×{height} px is {width * height / 1e6:.1f} megapixels — too many to "
-        f"check safely; at most {MAX_PIXELS / 1e6:.1f} megapixels ({MAX_PIXELS} px)"
+    return _problem(
+        name,
+        rules.IMAGE_PIXELS,
+        f"{width}×{height} px is {width * height / 1e6:.1f} megapixels — too many to "
+        f"check safely; at most {MAX_PIXELS / 1e6:.1f} megapixels ({MAX_PIXELS} px)",
     )
 
 
-def _decode_problem(name: str, reason: str) -> str:
-    return f"{name}: cannot be decoded (truncated or corrupt): {reason}"
+def _decode_problem(name: str, reason: str) -> Problem:
+    return _problem(name, rules.IMAGE_DECODE, f"cannot be decoded (truncated or corrupt): {reason}")
 
 
 # --- what the bytes are ------------------------------------------------------------------------
@@ -468,10 +557,14 @@ def _sniff_iso_media(data: bytes) -> str:
     return "an MP4/ISO media file"
 
 
-def _kind_problem(name: str, kind: str) -> str:
+def _kind_problem(name: str, kind: str) -> Problem:
     if kind == "unrecognised":
-        return f"{name}: is not a JPEG or PNG image (content not recognised) — {FORMAT_RULE}"
-    return f"{name}: is {kind} — {FORMAT_RULE}"
+        return _problem(
+            name,
+            rules.IMAGE_FORMAT,
+            f"is not a JPEG or PNG image (content not recognised) — {FORMAT_RULE}",
+        )
+    return _problem(name, rules.IMAGE_FORMAT, f"is {kind} — {FORMAT_RULE}", kind=kind)
 
 
 # --- JPEG --------------------------------------------------------------------------------------
@@ -509,7 +602,10 @@ def _inspect_jpeg(name: str, data: bytes) -> Inspection:
             image = Image.open(stream, formats=["JPEG"])
         except Image.DecompressionBombError as exc:
             return Inspection(
-                "JPEG", None, None, [f"{name}: too many pixels to check safely ({exc})"]
+                "JPEG",
+                None,
+                None,
+                [_problem(name, rules.IMAGE_PIXELS, f"too many pixels to check safely ({exc})")],
             )
         except Exception as exc:
             if stream.read_past_end or stream.tell() >= len(data):
@@ -532,10 +628,14 @@ def _inspect_jpeg(name: str, data: bytes) -> Inspection:
                 need = _coefficient_bytes(image.size, layers)
                 if need > PROGRESSIVE_MAX_BYTES:
                     problems.append(
-                        f"{name}: {width}×{height} px progressive JPEG needs about "
-                        f"{need / _MB:.0f} MB to check — at most "
-                        f"{PROGRESSIVE_MAX_BYTES // _MB} MB; save it as a baseline "
-                        "(non-progressive) JPEG or scale it down"
+                        _problem(
+                            name,
+                            rules.IMAGE_PIXELS,
+                            f"{width}×{height} px progressive JPEG needs about "
+                            f"{need / _MB:.0f} MB to check — at most "
+                            f"{PROGRESSIVE_MAX_BYTES // _MB} MB; save it as a baseline "
+                            "(non-progressive) JPEG or scale it down",
+                        )
                     )
                     return Inspection("JPEG", width, height, problems)
             try:
@@ -836,8 +936,10 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _changed(name: str, how: str) -> str:
-    return f"{name}: changed since it was checked ({how}) — run the command again"
+def _changed(name: str, how: str) -> Problem:
+    return _problem(
+        name, rules.IMAGE_CHANGED, f"changed since it was checked ({how}) — run the command again"
+    )
 
 
 def read_up_to(handle: BinaryIO, size: int) -> bytes:

@@ -8,6 +8,9 @@ the create, each later sighting of the task, or "unknown" when the create
 failed in a way that may have made the task. `mivid recover` settles the
 unknown ones with the service by external id.
 
+Each entry records the endpoint its create went to (`mivid.endpoints`), so a
+task is always queried where it was made.
+
 Nothing of the images themselves is stored (their hashes and sizes only),
 and no key or token. The file is SQLite in WAL mode in the state folder; each
 write is one short transaction, so concurrent mivid processes share it safely.
@@ -33,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mivid import __version__
+from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
+from mivid.vocabulary import external_id_of, status_of
 
 if TYPE_CHECKING:
     import sqlite3
@@ -44,7 +49,11 @@ UNKNOWN = "unknown"
 NOT_CREATED = "not created"
 FILE_NAME = "journal.sqlite3"
 
-_SCHEMA = """
+#: The journal's layout, in SQLite's `user_version`. 0: mivid 0.1.0 (no version, no endpoint);
+#: 1: each entry names its endpoint.
+SCHEMA_VERSION = 1
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS creates (
     external_task_id TEXT PRIMARY KEY,
     task_id TEXT,
@@ -58,11 +67,18 @@ CREATE TABLE IF NOT EXISTS creates (
     mivid_version TEXT NOT NULL,
     error TEXT,
     host TEXT NOT NULL DEFAULT '',
-    pid INTEGER NOT NULL DEFAULT 0
+    pid INTEGER NOT NULL DEFAULT 0,
+    endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}'
 );
 CREATE INDEX IF NOT EXISTS creates_task_id ON creates (task_id);
 CREATE INDEX IF NOT EXISTS creates_created ON creates (created);
 """
+
+#: What takes a journal of each older version to the next. Each step keeps every row.
+_MIGRATIONS: dict[int, str] = {
+    # 0.1.0 sent every create to multi-image2video: that is each old entry's endpoint.
+    0: f"ALTER TABLE creates ADD COLUMN endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}'",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,12 @@ class JournalEntry:
     updated: float = 0.0
     host: str = ""
     pid: int = 0
+    endpoint: str = DEFAULT_ENDPOINT.name
+
+    @property
+    def api(self) -> Endpoint:
+        """The endpoint description this create went to."""
+        return endpoint_named(self.endpoint)
 
     @property
     def unsettled(self) -> bool:
@@ -156,7 +178,7 @@ class Journal:
         connection.execute("PRAGMA busy_timeout = 10000")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
-        connection.executescript(_SCHEMA)
+        _upgrade(connection)
         return cls(connection, target)
 
     @classmethod
@@ -189,11 +211,10 @@ class Journal:
         """Write down a create about to be sent (before the first byte goes out)."""
         now = time.time()
         request = prepared.request.fields()
-        request.pop("image_list", None)
         self._db.execute(
             "INSERT OR REPLACE INTO creates (external_task_id, task_id, status, created, "
-            "updated, request, images, service, sandbox, mivid_version, error, host, pid) "
-            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            "updated, request, images, service, sandbox, mivid_version, error, host, pid, "
+            "endpoint) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 prepared.external_task_id,
                 SENDING,
@@ -206,17 +227,17 @@ class Journal:
                 __version__,
                 socket.gethostname(),
                 os.getpid(),
+                prepared.endpoint.name,
             ),
         )
 
     def record_task(self, task: dict[str, Any]) -> bool:
         """Note what the service said about a task; False when the journal has no such create."""
         task_id = task.get("task_id")
-        status = task.get("task_status")
-        if task_id is None or not isinstance(status, str):
+        status = status_of(task)
+        if task_id is None or not isinstance(task.get("task_status"), str):
             return False
-        info = task.get("task_info")
-        external = info.get("external_task_id") if isinstance(info, dict) else None
+        external = external_id_of(task)
         cursor = self._db.execute(
             "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ? "
             "WHERE external_task_id = ? OR task_id = ?",
@@ -225,7 +246,7 @@ class Journal:
                 status,
                 time.time(),
                 task.get("task_status_msg") or None,
-                external if isinstance(external, str) else None,
+                external,
                 str(task_id),
             ),
         )
@@ -293,7 +314,7 @@ class Journal:
 
 _COLUMNS = (
     "external_task_id, task_id, status, created, request, images, service, mivid_version, "
-    "error, sandbox, updated, host, pid"
+    "error, sandbox, updated, host, pid, endpoint"
 )
 
 
@@ -312,4 +333,33 @@ def _entry(row: tuple[Any, ...]) -> JournalEntry:
         updated=row[10],
         host=row[11],
         pid=row[12],
+        endpoint=row[13],
     )
+
+
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Create the tables, or bring a journal of an older layout up to `SCHEMA_VERSION`.
+
+    A journal newer than this mivid is left as it is (its extra columns are
+    not read). Each step runs in one transaction: a crash leaves the old layout.
+    """
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'creates'"
+    ).fetchone()
+    if not exists:
+        connection.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        return
+    while version < SCHEMA_VERSION:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have upgraded it since we looked.
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version < SCHEMA_VERSION:
+                connection.execute(_MIGRATIONS[version])
+                version += 1
+                connection.execute(f"PRAGMA user_version = {version}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

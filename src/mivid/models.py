@@ -1,10 +1,9 @@
-"""Typed views of what mivid sends and receives.
+"""A typed, tolerant reading of a task object, for the people's views.
 
-`CreateRequest` (in `mivid.create_request`, re-exported here) is what a user
-asked for, checked against the contract before anything is sent. `Task` is a
-typed, tolerant reading of a task object: any field but `task_id` and
-`task_status` may be missing or null, and extra fields are kept. The service's raw dict stays the source of truth for `--json`, so
-scripts see exactly what the service said.
+`Task`: any field but `task_id` and `task_status` may be missing or null, and
+extra fields are kept; the status is read in the contract's spelling
+(`succeeded` → `succeed`). The service's raw dict stays the source of truth
+for `--json`, so scripts see exactly what the service said.
 
 pydantic is imported here and nowhere on the `--json` query path: it costs
 about as much start-up time as httpx, so `list --json` and `get --json` pass
@@ -13,49 +12,18 @@ the raw objects through `require_task_shape` instead.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mivid.create_request import (  # re-exported: they lived here first
-    ASPECT_RATIOS,
-    DEFAULT_MODEL,
-    DURATIONS,
-    KNOWN_MODELS,
-    MAX_EXTERNAL_ID_CHARS,
-    MAX_PROMPT_CHARS,
-    MODES,
-    CreateRequest,
-    check_create_request,
-    require_valid,
-)
 from mivid.errors import ServiceError
+from mivid.plaintext import from_millis
+from mivid.vocabulary import FINAL_STATUSES, normal_status
 
-__all__ = [
-    "ASPECT_RATIOS",
-    "DEFAULT_MODEL",
-    "DURATIONS",
-    "FINAL_STATUSES",
-    "KNOWN_MODELS",
-    "MAX_EXTERNAL_ID_CHARS",
-    "MAX_PROMPT_CHARS",
-    "MODES",
-    "STATUSES",
-    "CreateRequest",
-    "Task",
-    "TaskInfo",
-    "TaskResult",
-    "Video",
-    "check_create_request",
-    "from_millis",
-    "parse_task",
-    "require_valid",
-]
+__all__ = ["Task", "TaskInfo", "TaskResult", "Video", "parse_task"]
 
-STATUSES = ("submitted", "processing", "succeed", "failed")
 REQUIRED_FIELDS = frozenset({"task_id", "task_status"})
-FINAL_STATUSES = ("succeed", "failed")
 
 
 class _Tolerant(BaseModel):
@@ -104,6 +72,11 @@ class Task(_Tolerant):
 
     _text = field_validator("task_id", "final_unit_deduction", mode="before")(_as_text)
 
+    @field_validator("task_status", mode="after")
+    @classmethod
+    def _contract_spelling(cls, value: str) -> str:
+        return normal_status(value)
+
     @property
     def external_task_id(self) -> str | None:
         return self.task_info.external_task_id if self.task_info else None
@@ -123,15 +96,6 @@ class Task(_Tolerant):
     @property
     def updated(self) -> datetime | None:
         return from_millis(self.updated_at)
-
-
-def from_millis(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def parse_task(raw: dict[str, Any]) -> Task:

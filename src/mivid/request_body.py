@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
 from mivid.images import RemoteImage
 
 
@@ -39,10 +40,25 @@ def _dumps(value: Any) -> bytes:
 
 @dataclass(frozen=True)
 class CreateBody:
-    """A re-iterable request body: each iteration re-reads the images from disk."""
+    """A re-iterable request body: each iteration re-reads the images from disk.
+
+    The endpoint says how each `image_list` entry is written (its key, its role).
+    """
 
     fields: dict[str, Any]
     images: Sequence[BodyImage]
+    endpoint: Endpoint = DEFAULT_ENDPOINT
+    roles: Sequence[str | None] = ()
+
+    def _role(self, index: int) -> str | None:
+        return self.roles[index] if index < len(self.roles) else None
+
+    def _entry_around(self, index: int) -> tuple[bytes, bytes]:
+        """The JSON text before and after an image's Base64 in its `image_list` entry."""
+        marker = "\x00image\x00"
+        text = _dumps(self.endpoint.image_entry(marker, self._role(index)))
+        before, _, after = text.partition(_dumps(marker)[1:-1])
+        return before, after
 
     def _pieces(self) -> Iterator[bytes | EncodedImage]:
         # model_name first, then the images, then the other fields, as a person
@@ -55,11 +71,12 @@ class CreateBody:
             if index:
                 yield b","
             if isinstance(image, RemoteImage):
-                yield _dumps({"image": image.url})
+                yield _dumps(self.endpoint.image_entry(image.url, self._role(index)))
             else:
-                yield b'{"image":"'
+                before, after = self._entry_around(index)
+                yield before
                 yield image
-                yield b'"}'
+                yield after
         closing = _dumps(rest)
         yield b"]" + (b"," + closing[1:] if rest else b"}")
 
@@ -79,8 +96,8 @@ class CreateBody:
 
     def preview(self, *, shorten_images: bool) -> dict[str, Any]:
         """The body as a dict, for `--dry-run` (images shortened for people)."""
-        image_list: list[dict[str, str]] = []
-        for image in self.images:
+        image_list: list[dict[str, Any]] = []
+        for index, image in enumerate(self.images):
             if not isinstance(image, RemoteImage):
                 if shorten_images:
                     text = (
@@ -89,9 +106,9 @@ class CreateBody:
                     )
                 else:
                     text = b"".join(image.iter_base64()).decode("ascii")
-                image_list.append({"image": text})
+                image_list.append(self.endpoint.image_entry(text, self._role(index)))
             else:
-                image_list.append({"image": image.url})
+                image_list.append(self.endpoint.image_entry(image.url, self._role(index)))
         body: dict[str, Any] = {}
         if "model_name" in self.fields:
             body["model_name"] = self.fields["model_name"]

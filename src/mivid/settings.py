@@ -6,6 +6,8 @@ accounts or regions apart. `MIVID_CONFIG_FILE` points elsewhere (tests, CI).
 
 This module reads settings and reports where each came from; writing the file
 is `mivid.config_file`'s job, and turning keys into credentials is `mivid.auth`'s.
+It is the only module that reads the process environment (`process_environment`);
+everything else is handed a mapping, so a test passes its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from mivid.endpoints import DEFAULT_ENDPOINT, all_choices
 from mivid.errors import InputError
 
 REGION_HOSTS: dict[str, str] = {
@@ -52,15 +55,27 @@ KEYS: dict[str, Key] = {
         Key("api-key", "KLING_API_KEY", "API key sent as a static bearer token", secret=True),
         Key("region", "KLING_REGION", "which Kling host to use", "global", ("global", "china")),
         Key("base-url", "KLING_BASE_URL", "API base URL; overrides the region (may carry a path)"),
-        Key("model", "MIVID_MODEL", "default model for create", "kling-v1-6"),
-        Key("mode", "MIVID_MODE", "default mode for create", "std", ("std", "pro")),
-        Key("duration", "MIVID_DURATION", "default duration in seconds", "5", ("5", "10")),
+        Key("model", "MIVID_MODEL", "default model for create", DEFAULT_ENDPOINT.default_model),
+        Key(
+            "mode",
+            "MIVID_MODE",
+            "default mode for create",
+            DEFAULT_ENDPOINT.default_mode,
+            all_choices("modes"),
+        ),
+        Key(
+            "duration",
+            "MIVID_DURATION",
+            "default duration in seconds",
+            DEFAULT_ENDPOINT.default_duration,
+            all_choices("durations"),
+        ),
         Key(
             "aspect-ratio",
             "MIVID_ASPECT_RATIO",
             "default aspect ratio for create",
-            "16:9",
-            ("16:9", "9:16", "1:1"),
+            DEFAULT_ENDPOINT.default_aspect_ratio,
+            all_choices("aspect_ratios"),
         ),
     )
 }
@@ -78,6 +93,24 @@ OTHER_ENVIRONMENT: dict[str, str] = {
 }
 
 
+def process_environment() -> Mapping[str, str]:
+    """The process's environment variables (the one read of `os.environ` in mivid)."""
+    return os.environ
+
+
+def no_color(environ: Mapping[str, str]) -> bool:
+    """NO_COLOR set to anything turns colour off (https://no-color.org)."""
+    return "NO_COLOR" in environ
+
+
+def has_display(environ: Mapping[str, str]) -> bool:
+    """A graphical session a default player could open a window on (X11 or Wayland)."""
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+SANDBOX_DEFAULT_TASK_SECONDS = 6.0
+
+
 class Source(str, Enum):
     FLAG = "flag"
     ENVIRONMENT = "environment"
@@ -92,7 +125,42 @@ class Resolved:
     key: str
     value: str | None
     source: Source | None
-    detail: str = ""  # the variable name, or the profile, for `config show`
+    detail: str = ""  # the flag, the variable name, or "[profile] in path", for `config show`
+    profile: str | None = None  # the config file's profile, for a value that came from it
+
+    def describe(self) -> str:
+        """Where the value comes from, for people: `$KLING_REGION`, `profile work`, …"""
+        if self.source is Source.FLAG:
+            return f"flag {self.detail}"
+        if self.source is Source.ENVIRONMENT:
+            return f"${self.detail}"
+        if self.source is Source.CONFIG:
+            return f"profile {self.profile}"
+        if self.source is Source.DEFAULT:
+            return "default"
+        return "not set"
+
+    def token(self) -> str:
+        """Where the value comes from, for scripts: flag:--region, env:KLING_REGION, config:work …"""
+        if self.source is Source.FLAG:
+            return f"flag:{self.detail}"
+        if self.source is Source.ENVIRONMENT:
+            return f"env:{self.detail}"
+        if self.source is Source.CONFIG:
+            return f"config:{self.profile}"
+        if self.source is Source.DEFAULT:
+            return "default"
+        return "unset"
+
+    def where(self) -> str:
+        """Where the value comes from, in a problem line: `--region`, `$KLING_REGION` …"""
+        if self.source is Source.FLAG:
+            return self.detail
+        if self.source is Source.ENVIRONMENT:
+            return f"${self.detail}"
+        if self.source is Source.CONFIG:
+            return f"config {self.detail}"
+        return "default"
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -120,7 +188,6 @@ def read_config_file(path: Path) -> dict[str, dict[str, str]]:
         return {}
     except OSError as exc:
         raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from exc
-    warn_if_readable_by_others(path)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -151,23 +218,71 @@ def read_config_file(path: Path) -> dict[str, dict[str, str]]:
     return profiles
 
 
-_warned_permissions: set[str] = set()
-
-
-def warn_if_readable_by_others(path: Path) -> None:
-    """Say so (once per run, on stderr) when a file that may hold keys is readable by others."""
-    if os.name != "posix" or str(path) in _warned_permissions:
-        return
+def permission_warning(path: Path) -> str | None:
+    """A warning when a file that may hold keys is readable by others; None when it is private."""
+    if os.name != "posix":
+        return None
     try:
         mode = path.stat().st_mode
     except OSError:
-        return
-    if mode & 0o077:
-        _warned_permissions.add(str(path))
-        sys.stderr.write(
-            f"warning: {path} is readable by other users (mode {mode & 0o777:o}) and may hold "
-            f"keys; make it private: chmod 600 {path}\n"
-        )
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"{path} is readable by other users (mode {mode & 0o777:o}) and may hold "
+        f"keys; make it private: chmod 600 {path}"
+    )
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The environment's knobs that are not settings keys (see OTHER_ENVIRONMENT)."""
+
+    retry_attempts: int | None = None
+    retry_max_seconds: float | None = None
+    retry_base_delay: float | None = None
+    sandbox_task_seconds: float = SANDBOX_DEFAULT_TASK_SECONDS
+
+
+def read_tuning(environ: Mapping[str, str]) -> Tuning:
+    """MIVID_RETRY_* and MIVID_SANDBOX_TASK_SECONDS, checked (raises InputError naming each)."""
+    problems: list[str] = []
+    attempts = _env_number(environ, "MIVID_RETRY_ATTEMPTS", 1, 100, problems, whole=True)
+    total = _env_number(environ, "MIVID_RETRY_MAX_SECONDS", 0, 3600, problems)
+    base = _env_number(environ, "MIVID_RETRY_BASE_DELAY", 0, 60, problems)
+    seconds = _env_number(environ, "MIVID_SANDBOX_TASK_SECONDS", 0, 3600, problems, what="a number")
+    if problems:
+        raise InputError(problems)
+    return Tuning(
+        retry_attempts=int(attempts) if attempts is not None else None,
+        retry_max_seconds=total,
+        retry_base_delay=base,
+        sandbox_task_seconds=SANDBOX_DEFAULT_TASK_SECONDS if seconds is None else seconds,
+    )
+
+
+def _env_number(
+    env: Mapping[str, str],
+    name: str,
+    low: float,
+    high: float,
+    problems: list[str],
+    *,
+    whole: bool = False,
+    what: str | None = None,
+) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(int(raw)) if whole else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        kind = what or ("a whole number" if whole else "a number of seconds")
+        problems.append(f"${name}: `{raw}` must be {kind} from {low:g} to {high:g}")
+        return None
+    return value
 
 
 @dataclass
@@ -181,6 +296,10 @@ class Settings:
     sandbox: bool = False
     verbose: bool = False
     debug: bool = False
+    tuning: Tuning = field(default_factory=Tuning)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: Said once on stderr by the app (a config file readable by others).
+    warnings: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> str | None:
         return self.values[name].value
@@ -228,6 +347,7 @@ def resolve_settings(
 
     path = config_path(env)
     profiles = read_config_file(path)
+    warning = permission_warning(path) if path.is_file() else None
     if profile_name not in profiles and profile_source is not Source.DEFAULT:
         known = ", ".join(sorted(profiles)) or "none yet"
         raise InputError(
@@ -243,19 +363,22 @@ def resolve_settings(
         sandbox=sandbox or _env_flag(env.get("MIVID_SANDBOX")),
         verbose=verbose,
         debug=debug,
+        tuning=read_tuning(env),
+        environ=env,
+        warnings=[warning] if warning else [],
     )
     problems: list[str] = []
     for key in KEYS.values():
         resolved = _resolve_one(key, flags.get(key.name), env, from_file, profile_name, path)
         if key.choices and resolved.value is not None and resolved.value not in key.choices:
             problems.append(
-                f"{_where(resolved)}: {key.name} `{resolved.value}` is not one of "
+                f"{resolved.where()}: {key.name} `{resolved.value}` is not one of "
                 f"{', '.join(key.choices)}"
             )
         if key.name == "base-url" and resolved.value:
             problem = base_url_problem(resolved.value)
             if problem:
-                problems.append(f"{_where(resolved)}: {problem}")
+                problems.append(f"{resolved.where()}: {problem}")
         settings.values[key.name] = resolved
     if problems:
         raise InputError(problems)
@@ -281,17 +404,9 @@ def _resolve_one(
     if env.get(key.env):
         return Resolved(key.name, env[key.env], Source.ENVIRONMENT, key.env)
     if from_file.get(key.name):
-        return Resolved(key.name, from_file[key.name], Source.CONFIG, f"[{profile}] in {path}")
+        return Resolved(
+            key.name, from_file[key.name], Source.CONFIG, f"[{profile}] in {path}", profile
+        )
     if key.default is not None:
         return Resolved(key.name, key.default, Source.DEFAULT, "")
     return Resolved(key.name, None, None, "")
-
-
-def _where(resolved: Resolved) -> str:
-    if resolved.source is Source.FLAG:
-        return resolved.detail
-    if resolved.source is Source.ENVIRONMENT:
-        return f"${resolved.detail}"
-    if resolved.source is Source.CONFIG:
-        return f"config {resolved.detail}"
-    return "default"

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mivid import __version__
+from mivid.plaintext import iso_millis, iso_seconds, public_url
+from mivid.vocabulary import SIDECAR_FIELDS, external_id_of, status_of, task_videos
 
 if TYPE_CHECKING:
     from mivid.journal import JournalEntry
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 SCHEMA = "mivid.sidecar/1"
 JOURNAL = "journal"
 SERVICE = "service"
-# The create's fields a sidecar repeats (the callback URL is left out: it may carry a token).
-REQUEST_FIELDS = ("prompt", "negative_prompt", "model_name", "mode", "duration", "aspect_ratio")
 
 
 def sidecar_path(video_path: Path) -> Path:
@@ -98,7 +97,7 @@ def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalE
         moved = [
             task_id
             for task_id, entry in known.items()
-            if entry.status != objects[task_id].get("task_status")
+            if entry.status != status_of(objects[task_id])
         ]
         for task_id in moved:
             journal.record_task(dict(objects[task_id]))
@@ -111,26 +110,6 @@ def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalE
         journal.close()
 
 
-def iso_millis(value: Any) -> str | None:
-    """The contract's Unix milliseconds as ISO 8601 UTC, or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return None
-    return iso_seconds(value / 1000)
-
-
-def iso_seconds(value: float) -> str:
-    moment = datetime.fromtimestamp(value, timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def public_url(url: str) -> str:
-    """A base URL without any user:password@ part."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
 def sidecar_record(
     task: Mapping[str, Any],
     entry: JournalEntry | None,
@@ -141,8 +120,7 @@ def sidecar_record(
     size: int | None = None,
 ) -> dict[str, Any]:
     """What a video's sidecar holds (see the module docstring)."""
-    info = task.get("task_info")
-    external = info.get("external_task_id") if isinstance(info, dict) else None
+    external = external_id_of(task)
     request: Mapping[str, Any] = entry.request if entry is not None else {}
     record: dict[str, Any] = {
         "schema": SCHEMA,
@@ -152,10 +130,10 @@ def sidecar_record(
         if external is not None
         else (entry.external_task_id if entry is not None else None),
     }
-    for name in REQUEST_FIELDS:
+    for name in SIDECAR_FIELDS:
         record[name] = request.get(name)
     record["images"] = [dict(image) for image in entry.images] if entry is not None else None
-    record["task_status"] = task.get("task_status")
+    record["task_status"] = status_of(task) or None
     record["task_status_msg"] = task.get("task_status_msg") or None
     record["created_at"] = iso_millis(task.get("created_at"))
     record["updated_at"] = iso_millis(task.get("updated_at"))
@@ -170,6 +148,7 @@ def sidecar_record(
     if entry is not None:
         record["service"] = public_url(entry.service)
         record["sandbox"] = entry.sandbox
+        record["endpoint"] = entry.endpoint
         record["created_by"] = created_by(entry)
         record["journal_created_at"] = iso_seconds(entry.created)
     record["mivid_version"] = __version__
@@ -178,10 +157,8 @@ def sidecar_record(
 
 
 def _video_duration(task: Mapping[str, Any], url: str) -> str | None:
-    result = task.get("task_result")
-    videos = result.get("videos") if isinstance(result, dict) else None
-    for video in videos or []:
-        if isinstance(video, dict) and url in (video.get("url"), video.get("watermark_url")):
+    for video in task_videos(task):
+        if url in (video.get("url"), video.get("watermark_url")):
             duration = video.get("duration")
             return None if duration is None else str(duration)
     return None
@@ -201,9 +178,8 @@ def write_sidecar(
     video URL, or its watermarked copy when `watermarked`).
     """
     if url is None:
-        result = task.get("task_result")
-        videos = result.get("videos") if isinstance(result, dict) else None
-        first = videos[0] if videos and isinstance(videos[0], dict) else {}
+        videos = task_videos(task)
+        first = videos[0] if videos else {}
         url = str(first.get("watermark_url" if watermarked else "url") or "")
     size = video_path.stat().st_size if video_path.is_file() else None
     record = sidecar_record(
@@ -235,13 +211,3 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     if not isinstance(record, dict) or not isinstance(record.get("task_id"), str):
         return None
     return record
-
-
-def escape_cell(text: str) -> str:
-    r"""One line, reversibly: backslash, tab, newline and CR as `\\`, `\t`, `\n`, `\r`."""
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def one_line(text: str) -> str:
-    """A prompt squeezed onto one line for a table cell."""
-    return " ".join(text.split())

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.create_request import KNOWN_MODELS, CreateRequest, check_create_request
+from mivid.create_request import CreateRequest, check_create_request
+from mivid.endpoints import Endpoint, known_models
 from mivid.errors import InputError
 from mivid.fit import FitRef, fit_image
-from mivid.images import MAX_IMAGES as MAX_IMAGE_COUNT
-from mivid.images import check_image
+from mivid.images import check_image, count_problems
+from mivid.problems import Problem
 from mivid.request_body import CreateBody
+from mivid.vocabulary import CREATE_FIELDS
 
 if TYPE_CHECKING:
     from mivid.journal import Journal
@@ -39,57 +41,47 @@ class PreparedCreate:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def endpoint(self) -> Endpoint:
+        return self.request.endpoint
+
+    @property
     def external_task_id(self) -> str:
-        assert self.request.external_task_id is not None
-        return self.request.external_task_id
+        external = self.request.external_task_id
+        assert external is not None
+        return external
 
     @property
     def body(self) -> CreateBody:
-        return CreateBody(self.request.fields(), self.images)
+        return CreateBody(self.request.fields(), self.images, self.request.endpoint)
 
 
 def prepare_create(
     image_arguments: Sequence[str],
     *,
-    prompt: str,
-    negative_prompt: str | None = None,
-    model_name: str,
-    mode: str,
-    duration: str,
-    aspect_ratio: str,
-    watermark: bool = False,
-    callback_url: str | None = None,
-    external_task_id: str | None = None,
     base_dir: Path | None = None,
     fit: str | None = None,
+    endpoint: Endpoint | None = None,
+    **values: Any,
 ) -> PreparedCreate:
     """Check the options and the images; every problem at once in one InputError.
 
-    With ``fit`` ("pad" or "crop"), a local image that breaks only a size rule
-    is replaced by a conforming in-memory copy (`mivid.fit`), and `notes` says
-    what changed.
+    `values` are the create's fields by their jobs-file names (`prompt`,
+    `model_name`, `watermark` …, see `mivid.vocabulary.CREATE_FIELDS`); the
+    external id is generated when not given. With ``fit`` ("pad" or "crop"), a
+    local image that breaks only a size rule is replaced by a conforming
+    in-memory copy (`mivid.fit`), and `notes` says what changed.
     """
-    request, problems = check_create_request(
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        model_name=model_name,
-        mode=mode,
-        duration=duration,
-        aspect_ratio=aspect_ratio,
-        watermark=watermark,
-        callback_url=callback_url,
-        external_task_id=(new_external_task_id() if external_task_id is None else external_task_id),
-    )
+    by_name = {spec.name: values.get(spec.in_jobs) for spec in CREATE_FIELDS}
+    if by_name.get("external_task_id") is None:
+        by_name["external_task_id"] = new_external_task_id()
+    request, problems = check_create_request(by_name, endpoint=endpoint)
+    chosen = request.endpoint
     images: list[FitRef] = []
     notes: list[str] = []
-    if not image_arguments:
-        problems.append(f"no images given — 1 to {MAX_IMAGE_COUNT} are required")
-    elif len(image_arguments) > MAX_IMAGE_COUNT:
-        problems.append(
-            f"got {len(image_arguments)} images — at most {MAX_IMAGE_COUNT} are allowed"
-        )
+    problems += count_problems(len(image_arguments), low=1, high=chosen.max_images)
     for argument in image_arguments:
         image: FitRef | None
+        image_problems: list[Problem]
         if fit is None:
             image, image_problems = check_image(argument, base_dir=base_dir)
         else:
@@ -101,9 +93,10 @@ def prepare_create(
     if problems:
         raise InputError(problems)
     warnings = []
-    if model_name not in KNOWN_MODELS:
+    model_name = request.model_name
+    if model_name not in known_models():
         warnings.append(
-            f"model `{model_name}` is not one mivid knows ({', '.join(KNOWN_MODELS)}); "
+            f"model `{model_name}` is not one mivid knows ({', '.join(known_models())}); "
             "sending it anyway"
         )
     return PreparedCreate(request, images, warnings, notes)
@@ -123,8 +116,7 @@ def submit_create(
     the outcome after: the task, "not created" for a refusal that surely made
     nothing, or "unknown" when the task may exist (`mivid recover` settles it).
     """
-    from mivid.client import CreateOutcomeUnknownError
-    from mivid.errors import MividError
+    from mivid.errors import CreateOutcomeUnknownError, MividError
 
     body = prepared.body
     if journal is not None:
@@ -134,6 +126,7 @@ def submit_create(
             body,
             content_length=body.content_length,
             external_task_id=prepared.external_task_id,
+            endpoint=prepared.endpoint,
             on_ambiguous=on_ambiguous,
         )
     except CreateOutcomeUnknownError as exc:

@@ -24,9 +24,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mivid.errors import TaskFailedError, WaitTimeoutError
+from mivid.errors import StillRunningError, TasksFailedError, WaitTimeoutError
+from mivid.vocabulary import failed, is_final
 
-FINAL_STATUSES = ("succeed", "failed")
 # Several tasks are queried at once, but not more than this many at a time.
 MAX_PARALLEL_QUERIES = 16
 
@@ -52,47 +52,14 @@ class PollSchedule:
             interval = min(interval * self.factor, self.cap)
 
 
-class StillRunningError(WaitTimeoutError):
-    """The wait's time ran out; the tasks go on at the service."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        tasks: Mapping[str, dict[str, Any] | None],
-        pending: Sequence[str],
-    ) -> None:
-        super().__init__(message, hint="the tasks go on at the service; wait again later")
-        self.tasks = dict(tasks)
-        self.pending = list(pending)
-
-
-class TasksFailedError(TaskFailedError):
-    """One or more tasks ended `failed`: one line per task, with the service's reason."""
-
-    def __init__(self, tasks: Sequence[Mapping[str, Any]]) -> None:
-        self.failures = [
-            f"task {task['task_id']} failed: {task.get('task_status_msg') or 'no reason given'}"
-            for task in tasks
-        ]
-        super().__init__("; ".join(self.failures))
-
-    def lines(self) -> list[str]:
-        return list(self.failures)
-
-
 def raise_for_failures(tasks: Sequence[Mapping[str, Any]]) -> None:
     """TasksFailedError naming every failed task, if any failed."""
-    failed = [task for task in tasks if task.get("task_status") == "failed"]
-    if failed:
-        raise TasksFailedError(failed)
+    ended_badly = [task for task in tasks if failed(task)]
+    if ended_badly:
+        raise TasksFailedError(ended_badly)
 
 
 Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
-
-
-def is_final(task: Mapping[str, Any] | None) -> bool:
-    return task is not None and task.get("task_status") in FINAL_STATUSES
 
 
 def unique_ids(ids: Sequence[str]) -> list[str]:

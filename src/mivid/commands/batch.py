@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,9 +12,9 @@ from mivid.app import AppState, app, state
 from mivid.commands import options
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from mivid.batch import JobState
+    from mivid.batch import Job, JobState
+    from mivid.flows.following import Saving
+    from mivid.render import RecordSink
 
 
 @app.command(
@@ -85,10 +83,10 @@ def batch(
     """
     from mivid.batch import MAX_CONCURRENCY, read_jobs
     from mivid.errors import InputError
+    from mivid.flows.following import Saving
 
     run = state(ctx)
     out = run.output
-    settings = run.settings
     problems: list[str] = []
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         problems.append(f"--concurrency: {concurrency} — must be from 1 to {MAX_CONCURRENCY}")
@@ -101,7 +99,9 @@ def batch(
         problems.append(f"--download {download_dir}: exists and is not a folder")
     if problems:
         raise InputError(problems)
-    defaults = {name: settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")}
+    defaults = {
+        name: run.settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")
+    }
     found = read_jobs(jobs, defaults=defaults, fit=fit_as)
     for note in found.notes:
         out.note(note)
@@ -110,31 +110,28 @@ def batch(
     if dry_run:
         _dry_run(run, found.jobs, json_output=json_output)
         return
+    saving = Saving(download_dir, watermarked=watermarked) if download_dir is not None else None
     _run(
         run,
         found.jobs,
         jobs_file=jobs,
         concurrency=concurrency,
-        download_dir=download_dir,
-        watermarked=watermarked,
+        saving=saving,
         interval=interval,
         json_output=json_output,
     )
 
 
-def _dry_run(run: AppState, jobs: Sequence[Any], *, json_output: bool) -> None:
-    from mivid.batch import plan_jobs
-    from mivid.commands.create import open_journal
+def _dry_run(run: AppState, jobs: Sequence[Job], *, json_output: bool) -> None:
     from mivid.connection import service_url
+    from mivid.flows import Say
+    from mivid.flows.batching import plan_only
+    from mivid.render.views import JOB_PLAN
 
     out = run.output
-    with open_journal(out) as journal:
-        states = plan_jobs(jobs, journal, service=service_url(run.settings))
-    if json_output:
-        out.json([{**s.report(), "files": []} for s in states])
-    else:
-        for s in states:
-            out.line(f"{s.line}\t{s.job.external_task_id}\t{s.action}\t{s.task_id or ''}")
+    states = plan_only(jobs, service=service_url(run.settings), say=Say(out.note, out.warn))
+    with out.records(JOB_PLAN, out.form(json=json_output)) as sink:
+        sink.extend(states)
     counts: dict[str, int] = {}
     for s in states:
         counts[s.action] = counts.get(s.action, 0) + 1
@@ -144,111 +141,89 @@ def _dry_run(run: AppState, jobs: Sequence[Any], *, json_output: bool) -> None:
 
 def _run(
     run: AppState,
-    jobs: Sequence[Any],
+    jobs: Sequence[Job],
     *,
     jobs_file: Path,
     concurrency: int,
-    download_dir: Path | None,
-    watermarked: bool,
+    saving: Saving | None,
     interval: float,
     json_output: bool,
 ) -> None:
-    from mivid.batch import (
-        SKIP,
-        outcome_error,
-        plan_jobs,
-        run_batch,
-        video_downloader,
-        without_concurrency_retries,
-    )
-    from mivid.commands.create import open_journal
-    from mivid.commands.wait import resume_command
-    from mivid.download import RETENTION_NOTE, download_client
-    from mivid.render import tsv_cell
-    from mivid.waiting import PollSchedule
+    from mivid.batch import SKIP, outcome_error
+    from mivid.download import RETENTION_NOTE
+    from mivid.flows import Say
+    from mivid.flows.batching import run_jobs
+    from mivid.render import Form
+    from mivid.render.live import jobs_table
+    from mivid.render.views import JOB_RESULTS
 
     out = run.output
-    live = _LiveTable(time.monotonic) if out.stderr_is_tty and not json_output else None
-    stream = not json_output and not (live is not None and out.stdout_is_tty)
+    live_view = out.shows_progress(quiet=json_output)
+    form = out.form(json=json_output)
+    if form is Form.TABLE and not live_view:
+        form = Form.LINES  # without the live view, a terminal gets each job's line as it ends
     states: list[JobState] = []
     printed: set[int] = set()
+    with out.records(JOB_RESULTS, form) as results, jobs_table(out, enabled=live_view) as live:
 
-    def changed(job: JobState) -> None:
-        if stream and job.final and not job.polling and job.line not in printed:
-            printed.add(job.line)
-            out.line("\t".join(tsv_cell(cell) for cell in _result_row(job)))
-            out.stdout.flush()
+        def changed(job: JobState) -> None:
+            # Lines stream as each job ends; JSON and the table come when all have.
+            if form is Form.LINES and job.final and not job.polling and job.line not in printed:
+                printed.add(job.line)
+                results.add(job)
+                out.stdout.flush()
 
-    def note(text: str) -> None:
-        if live is not None and live.live is not None:
-            live.live.console.print(text, style="dim", markup=False, highlight=False)
-        else:
-            out.note(text)
+        def planned(found: list[JobState]) -> None:
+            states.extend(found)
+            live.plan(found)
 
-    with run.client() as client, open_journal(out) as journal:
-        without_concurrency_retries(client)
-        states = plan_jobs(jobs, journal, service=client.base_url)
-        if live is not None:
-            live.states = states
-        http = download_client(client.transport) if download_dir is not None else None
         try:
-            with _live(run, live):
-                run_batch(
+            with run.client() as client:
+                run_jobs(
                     client,
-                    states,
+                    jobs,
+                    clock=run.clock,
                     concurrency=concurrency,
-                    journal=journal,
+                    first_interval=interval,
+                    saving=saving,
                     sandbox=run.settings.sandbox,
-                    download=video_downloader(http, download_dir, watermarked=watermarked)
-                    if http is not None and download_dir is not None
-                    else None,
-                    schedule=PollSchedule(first=interval),
+                    say=Say(live.note, out.warn),
+                    on_plan=planned,
                     on_change=changed,
-                    on_note=note,
                 )
         except KeyboardInterrupt:
-            if json_output:
-                out.json([s.report() for s in states])
-            sent = sum(1 for s in states if s.sent)
-            done = sum(1 for s in states if s.final)
-            out.note(
-                f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
-                "sent tasks go on at the service. Run the same command again to resume: "
-                + resume_command(
-                    run,
-                    ["batch", str(jobs_file)],
-                    download_dir=download_dir,
-                    watermarked=watermarked,
-                )
-            )
+            _stopped(run, states, jobs_file, saving, results=results if json_output else None)
             raise
-        finally:
-            if http is not None:
-                http.close()
-    if json_output:
-        out.json([s.report() for s in states])
-    elif live is not None and out.stdout_is_tty:
-        _final_table(run, states)
+        if form is not Form.LINES:
+            results.extend(states)
     _summary(run, states)
-    if download_dir is not None and any(s.files and s.action != SKIP for s in states):
+    if saving is not None and any(s.files and s.action != SKIP for s in states):
         out.note(RETENTION_NOTE)
     error = outcome_error(states, name=str(jobs_file))
     if error is not None:
         raise error
 
 
-def _result_row(job: JobState) -> list[str]:
-    """line, task id, status, and the saved file(s), the reason, or the video URL."""
-    if job.download_error:
-        detail = f"not saved: {job.download_error}"
-    elif job.files:
-        detail = ",".join(str(path) for path in job.files)
-    elif job.state != "succeed":
-        detail = job.reason or ""
-    else:
-        videos = ((job.task or {}).get("task_result") or {}).get("videos") or []
-        detail = ",".join(str(v.get("url")) for v in videos if isinstance(v, dict) and v.get("url"))
-    return [str(job.line), job.task_id or "", job.state, detail]
+def _stopped(
+    run: AppState,
+    states: Sequence[JobState],
+    jobs_file: Path,
+    saving: Saving | None,
+    *,
+    results: RecordSink[JobState] | None,
+) -> None:
+    """After Ctrl-C: the JSON report so far, what was done, and the command that resumes."""
+    from mivid.flows.following import resume_command
+
+    if results is not None:
+        results.extend(states)
+    sent = sum(1 for s in states if s.sent)
+    done = sum(1 for s in states if s.final)
+    run.output.note(
+        f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
+        "sent tasks go on at the service. Run the same command again to resume: "
+        + resume_command(run.global_words(), ["batch", str(jobs_file)], saving=saving)
+    )
 
 
 def _summary(run: AppState, states: Sequence[JobState]) -> None:
@@ -260,82 +235,3 @@ def _summary(run: AppState, states: Sequence[JobState]) -> None:
     run.output.note(
         f"{len(states)} jobs: {', '.join(parts)} ({sent} sent now, {skipped} finished before)"
     )
-
-
-def _final_table(run: AppState, states: Sequence[JobState]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from mivid.render import STATUS_STYLES
-
-    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-    for header in ("LINE", "TASK ID", "STATUS", "FILE OR REASON"):
-        table.add_column(header, overflow="fold")
-    for job in states:
-        line, task_id, status, detail = _result_row(job)
-        table.add_row(line, task_id, Text(status, style=STATUS_STYLES.get(status, "red")), detail)
-    run.output.out().print(table)
-
-
-class _LiveTable:
-    """The live view on stderr: running and recent jobs, one row each, and the totals."""
-
-    RECENT = 5
-
-    def __init__(self, clock: Any) -> None:
-        self.clock = clock
-        self.states: list[JobState] = []
-        self.live: Any = None
-
-    def __rich__(self) -> RenderableType:
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
-
-        from mivid.batch import FINAL_STATES, WAITING, totals
-        from mivid.render import STATUS_STYLES, elapsed_time
-
-        now = self.clock()
-        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-        for header in ("LINE", "STATE", "TASK ID", "ELAPSED"):
-            table.add_column(header, no_wrap=True)
-        active = [s for s in self.states if s.state not in (*FINAL_STATES, WAITING)]
-        done = [s for s in self.states if s.final]
-        done.sort(key=lambda s: s.finished or 0)
-        waiting = [s for s in self.states if s.state == WAITING]
-        shown = [*done[-self.RECENT :], *active, *waiting[:3]]
-        for job in sorted(shown, key=lambda s: s.line):
-            elapsed = ""
-            if job.started is not None:
-                elapsed = elapsed_time((job.finished or now) - job.started)
-            table.add_row(
-                str(job.line),
-                Text(job.state, style=STATUS_STYLES.get(job.state, "dim")),
-                job.task_id or "",
-                elapsed,
-            )
-        counts = totals(self.states)
-        footer = " · ".join(f"{count} {name}" for name, count in sorted(counts.items()))
-        hidden = len(self.states) - len(shown)
-        more = f" ({hidden} more not shown)" if hidden > 0 else ""
-        return Group(table, Text(f"{len(self.states)} jobs: {footer}{more}", style="dim"))
-
-
-@contextmanager
-def _live(run: AppState, table: _LiveTable | None) -> Iterator[None]:
-    """rich Live on stderr around the batch, or nothing.
-
-    Transient: its last frame would repeat what follows it (the final table on
-    stdout, the totals line on stderr).
-    """
-    if table is None:
-        yield
-        return
-    from rich.live import Live
-
-    with Live(table, console=run.output.err(), refresh_per_second=4, transient=True) as live:
-        table.live = live
-        try:
-            yield
-        finally:
-            table.live = None

@@ -19,8 +19,7 @@ from mivid.settings import KEYS
 
 if TYPE_CHECKING:
     from mivid.auth import Credentials
-    from mivid.render import Output
-    from mivid.settings import Resolved, Settings
+    from mivid.settings import Settings
 
 config_app = typer.Typer(
     help="Show and change settings: keys, region, defaults, profiles.",
@@ -115,9 +114,7 @@ def set_(
     set_value(path, profile, key, value)
     shown = redact(value) if spec.secret else value
     out.note(f"{key} = {shown} saved in [{profile}] of {path}")
-    import os
-
-    if os.environ.get(spec.env):
+    if state(ctx).runtime.environ.get(spec.env):
         out.warn(f"${spec.env} is set in this environment and takes precedence over the file")
 
 
@@ -154,11 +151,13 @@ def get(
     if secret and not reveal:
         raise InputError(
             f"{key} is a secret and is not printed by default "
-            f"(it is set, {redact(resolved.value or '')}, from {describe_source(resolved)})",
+            f"(it is set, {redact(resolved.value or '')}, from {resolved.describe()})",
             hint=f"add --reveal to print it: mivid config get {key} --reveal",
         )
     if json_output:
-        run.output.json(_as_json(resolved, mask=False))
+        from mivid.render.views import setting_json
+
+        run.output.json(setting_json(resolved, mask=False))
     elif resolved.value is None:
         run.output.note(f"{key} is not set")
     else:
@@ -205,26 +204,32 @@ def show(
     Secrets are masked. A table on a terminal; KEY<TAB>VALUE<TAB>SOURCE lines
     in a pipe.
     """
+    from mivid.render import Form
+    from mivid.render.views import SETTINGS, config_table, setting_json
+
     run = state(ctx)
     settings = run.settings
     out = run.output
-    if json_output:
+    form = out.form(json=json_output)
+    if form is Form.JSON:  # one object about the profile, not a list of settings
         out.json(
             {
                 "profile": settings.profile,
                 "config_file": str(settings.config_file),
                 "sandbox": settings.sandbox,
                 "settings": {
-                    name: _as_json(resolved, mask=True)
+                    name: setting_json(resolved, mask=True)
                     for name, resolved in settings.values.items()
                 },
             }
         )
-    elif out.stdout_is_tty:
-        _show_table(out, settings)
+    elif form is Form.TABLE:
+        config_table(out, settings)
+        if settings.sandbox:
+            out.note("sandbox: the credentials above are not used; the emulator has its own")
     else:
-        for name, resolved in settings.values.items():
-            out.line(f"{name}\t{_shown_value(resolved)}\t{source_token(resolved)}")
+        with out.records(SETTINGS, form) as sink:
+            sink.extend(list(settings.values.values()))
 
 
 @config_app.command(
@@ -271,16 +276,8 @@ def check(
         try:
             client.list_tasks(page=1, page_size=1)
         except (CredentialsError, ServiceError) as exc:
-            message = f"{target}: {exc.message}"
-            if isinstance(exc, CredentialsError):
-                message += f" — {described}"
-            raise type(exc)(
-                message,
-                hint=exc.hint,
-                code=exc.code,
-                request_id=exc.request_id,
-                http_status=exc.http_status,
-            ) from exc
+            suffix = f" — {described}" if isinstance(exc, CredentialsError) else ""
+            raise exc.with_context(prefix=f"{target}: ", suffix=suffix) from exc
     if json_output:
         from mivid.connection import service_url
 
@@ -317,81 +314,5 @@ def _describe_credentials(settings: Settings, credentials: Credentials) -> str:
         sources = [settings.values["api-key"]]
     else:
         sources = [settings.values["access-key"], settings.values["secret-key"]]
-    places = sorted({describe_source(resolved) for resolved in sources})
+    places = sorted({resolved.describe() for resolved in sources})
     return f"{text} from {' and '.join(places)}"
-
-
-def describe_source(resolved: Resolved) -> str:
-    """Where a value comes from, for people: `$KLING_REGION`, `profile work`, …"""
-    from mivid.settings import Source
-
-    if resolved.source is Source.FLAG:
-        return f"flag {resolved.detail}"
-    if resolved.source is Source.ENVIRONMENT:
-        return f"${resolved.detail}"
-    if resolved.source is Source.CONFIG:
-        return f"profile {_profile_of(resolved)}"
-    if resolved.source is Source.DEFAULT:
-        return "default"
-    return "not set"
-
-
-def _profile_of(resolved: Resolved) -> str:
-    # settings records a config value's origin as "[profile] in /path/config.toml".
-    return resolved.detail.split("]", 1)[0].lstrip("[")
-
-
-def source_token(resolved: Resolved) -> str:
-    """Where a value comes from, for scripts: flag:--region, env:KLING_REGION, config:work, …"""
-    from mivid.settings import Source
-
-    if resolved.source is Source.FLAG:
-        return f"flag:{resolved.detail}"
-    if resolved.source is Source.ENVIRONMENT:
-        return f"env:{resolved.detail}"
-    if resolved.source is Source.CONFIG:
-        return f"config:{_profile_of(resolved)}"
-    if resolved.source is Source.DEFAULT:
-        return "default"
-    return "unset"
-
-
-def _shown_value(resolved: Resolved) -> str:
-    from mivid.auth import redact
-
-    if resolved.value is None:
-        return ""
-    return redact(resolved.value) if KEYS[resolved.key].secret else resolved.value
-
-
-def _as_json(resolved: Resolved, *, mask: bool) -> dict[str, Any]:
-    value = _shown_value(resolved) if mask else resolved.value
-    return {
-        "key": resolved.key,
-        "value": value if resolved.value is not None else None,
-        "source": source_token(resolved),
-        "secret": KEYS[resolved.key].secret,
-    }
-
-
-def _show_table(out: Output, settings: Settings) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("KEY")
-    table.add_column("VALUE")
-    table.add_column("SOURCE")
-    for name, resolved in settings.values.items():
-        value = _shown_value(resolved) or "-"
-        table.add_row(
-            Text(name),
-            Text(value),
-            Text(describe_source(resolved)),
-            style="" if resolved.value else "dim",
-        )
-    # Above the table, not its title: a title wraps to the table's width, cutting the path.
-    out.out().print(Text(f"profile {settings.profile} · {settings.config_file}"), soft_wrap=True)
-    out.out().print(table)
-    if settings.sandbox:
-        out.note("sandbox: the credentials above are not used; the emulator has its own")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,16 +10,22 @@ import typer
 
 from mivid.app import AppState, app, state
 from mivid.commands import options
+from mivid.endpoints import DEFAULT_ENDPOINT, all_choices
 from mivid.errors import InputError
+from mivid.vocabulary import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:
     from mivid.client import KlingClient
-    from mivid.journal import Journal
-    from mivid.render import Output
+    from mivid.submission import PreparedCreate
 
 
-#: Words of the image problems that `--fit` can fix (see `mivid.images`).
-SIZE_RULES = ("must be at most 10 MB", "each side must be at least", "width:height must be between")
+DEFAULT = DEFAULT_ENDPOINT
+
+
+def _either(kind: str) -> str:
+    """`5 or 10`, `16:9, 9:16 or 1:1`: the choices for help text."""
+    *most, last = all_choices(kind)
+    return f"{', '.join(most)} or {last}" if most else last
 
 
 def read_prompt(value: str | None) -> str | None:
@@ -36,28 +40,6 @@ def read_prompt(value: str | None) -> str | None:
     return sys.stdin.read().rstrip("\n")
 
 
-@contextmanager
-def open_journal(out: Output) -> Iterator[Journal | None]:
-    """The local journal of creates, closed after; a create still goes out without it.
-
-    Yields None (after a warning) when the journal cannot be opened.
-    """
-    import sqlite3
-
-    from mivid.journal import Journal
-
-    try:
-        journal = Journal.open()
-    except (OSError, sqlite3.Error) as exc:
-        out.warn(
-            f"cannot write the journal of creates ({exc}); `mivid recover` will not know this one"
-        )
-        yield None
-        return
-    with journal:
-        yield journal
-
-
 @app.command(
     epilog="Examples:\n\n"
     "  mivid create front.jpg side.png --prompt 'the cat walks to the window'\n\n"
@@ -68,70 +50,46 @@ def create(
     ctx: typer.Context,
     images: list[str] | None = typer.Argument(
         None,
-        help="1 to 4 reference images: JPEG or PNG files, or http(s) URLs.",
+        help=f"1 to {DEFAULT.max_images} reference images: JPEG or PNG files, or http(s) URLs.",
         metavar="IMAGE",
         show_default=False,
     ),
-    prompt: str | None = typer.Option(
-        None,
-        "--prompt",
+    prompt: str | None = options.create_field(
+        "prompt",
         "-p",
-        metavar="TEXT",
-        help="What the video shows (at most 2500 characters); `-` reads it from stdin.",
-        show_default=False,
+        help=f"What the video shows (at most {MAX_PROMPT_CHARS} characters); "
+        "`-` reads it from stdin.",
     ),
-    negative_prompt: str | None = typer.Option(
-        None,
-        "--negative-prompt",
+    negative_prompt: str | None = options.create_field(
+        "negative_prompt",
         "-n",
-        metavar="TEXT",
-        help="What the video should avoid (at most 2500 characters).",
-        show_default=False,
+        help=f"What the video should avoid (at most {MAX_PROMPT_CHARS} characters).",
     ),
-    model: str | None = typer.Option(
-        None,
-        "--model",
-        metavar="NAME",
-        help="Model name [default: kling-v1-6, or the config's].",
-        show_default=False,
+    model: str | None = options.create_field(
+        "model_name", help=f"Model name [default: {DEFAULT.default_model}, or the config's]."
     ),
-    mode: str | None = typer.Option(
-        None,
-        "--mode",
-        metavar="std|pro",
-        help="std (720p, cheaper) or pro (1080p) [default: std].",
-        show_default=False,
+    mode: str | None = options.create_field(
+        "mode", help=f"std (720p, cheaper) or pro (1080p) [default: {DEFAULT.default_mode}]."
     ),
-    duration: str | None = typer.Option(
-        None,
-        "--duration",
-        metavar="5|10",
-        help="Video length in seconds: 5 or 10 [default: 5].",
-        show_default=False,
+    duration: str | None = options.create_field(
+        "duration",
+        help=f"Video length in seconds: {_either('durations')} "
+        f"[default: {DEFAULT.default_duration}].",
     ),
-    aspect_ratio: str | None = typer.Option(
-        None,
-        "--aspect-ratio",
-        metavar="16:9|9:16|1:1",
-        help="Video width:height: 16:9, 9:16 or 1:1 [default: 16:9].",
-        show_default=False,
+    aspect_ratio: str | None = options.create_field(
+        "aspect_ratio",
+        help=f"Video width:height: {_either('aspect_ratios')} "
+        f"[default: {DEFAULT.default_aspect_ratio}].",
     ),
     watermark: bool = typer.Option(
         False, "--watermark", help="Also produce a watermarked copy of the video."
     ),
-    callback_url: str | None = typer.Option(
-        None,
-        "--callback-url",
-        metavar="URL",
-        help="URL the service POSTs the task to on each status change.",
-        show_default=False,
+    callback_url: str | None = options.create_field(
+        "callback_url", help="URL the service POSTs the task to on each status change."
     ),
-    external_task_id: str | None = typer.Option(
-        None,
-        "--external-task-id",
-        metavar="ID",
+    external_task_id: str | None = options.create_field(
+        "external_task_id",
         help="Your own id for the task, unique per account [default: generated].",
-        show_default=False,
     ),
     fit: bool = options.fit(
         "Fix local images that break a size rule (over 10 MB, a side under 300 px, "
@@ -157,11 +115,7 @@ def create(
     ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
-    from mivid.submission import prepare_create, submit_create
-
     run = state(ctx)
-    out = run.output
-    settings = run.settings
     problems: list[str] = []
     if prompt is None:
         problems.append("--prompt: required — what the video should show")
@@ -174,109 +128,148 @@ def create(
         problems.append("--timeout: only with --wait")
     else:
         problems += options.timeout_problems(timeout)
+    values = {
+        "prompt": read_prompt(prompt) or "",
+        "negative_prompt": read_prompt(negative_prompt) if negative_prompt != "-" else None,
+        "model_name": model,
+        "mode": mode,
+        "duration": duration,
+        "aspect_ratio": aspect_ratio,
+        "watermark": watermark,
+        "callback_url": callback_url,
+        "external_task_id": external_task_id,
+    }
+    prepared = _prepare(
+        run, images or [], values, fit_as, problems, prompt_given=prompt is not None
+    )
+    if dry_run:
+        body = prepared.body
+        run.output.json(body.preview(shorten_images=not json_output))
+        run.output.note(f"dry run: nothing sent (the body is {body.content_length} bytes)")
+        return
+    _send(
+        run,
+        prepared,
+        json_output=json_output,
+        quiet=quiet,
+        follow=follow,
+        after=_Follow(download_dir=download_dir, watermarked=watermarked, timeout=timeout),
+    )
+
+
+def _prepare(
+    run: AppState,
+    images: list[str],
+    values: dict[str, Any],
+    fit_as: str | None,
+    problems: list[str],
+    *,
+    prompt_given: bool,
+) -> PreparedCreate:
+    """Check the options and images (defaults from the settings); say what --fit did."""
+    from mivid import problems as rules
+    from mivid.create_request import with_defaults
+    from mivid.submission import prepare_create
+    from mivid.vocabulary import CREATE_FIELDS
+
+    settings = run.settings
+    defaults = {spec.setting: settings.get(spec.setting) for spec in CREATE_FIELDS if spec.setting}
     try:
-        prepared = prepare_create(
-            images or [],
-            prompt=read_prompt(prompt) or "",
-            negative_prompt=read_prompt(negative_prompt) if negative_prompt != "-" else None,
-            model_name=model or settings.get("model") or "",
-            mode=mode or settings.get("mode") or "",
-            duration=duration or settings.get("duration") or "",
-            aspect_ratio=aspect_ratio or settings.get("aspect-ratio") or "",
-            watermark=watermark,
-            callback_url=callback_url,
-            external_task_id=external_task_id,
-            fit=fit_as,
-        )
+        prepared = prepare_create(images, fit=fit_as, **with_defaults(values, defaults))
     except InputError as exc:
-        found = exc.problems
-        if prompt is None:  # already said: "--prompt: required"
-            found = [problem for problem in found if problem != "--prompt: must not be empty"]
+        found = exc.found
+        if not prompt_given:  # already said: "--prompt: required"
+            found = [p for p in found if not (p.field == "prompt" and p.rule == rules.EMPTY)]
         hint = None
-        if fit_as is None and any(rule in problem for problem in found for rule in SIZE_RULES):
+        if fit_as is None and any(problem.rule in rules.SIZE_RULES for problem in found):
             hint = (
                 "add --fit to send conforming copies of those images (the files stay as they are)"
             )
-        raise InputError(problems + found, hint=hint) from exc
+        raise InputError([*problems, *found], hint=hint) from exc
     if problems:
         raise InputError(problems)
     for note in prepared.notes:
-        out.note(note)
+        run.output.note(note)
     for warning in prepared.warnings:
-        out.warn(warning)
+        run.output.warn(warning)
+    return prepared
 
-    if dry_run:
-        body = prepared.body
-        out.json(body.preview(shorten_images=not json_output))
-        out.note(f"dry run: nothing sent (the body is {body.content_length} bytes)")
-        return
 
+class _Follow:
+    """`--wait`, `--download DIR`, `--watermarked`, `--timeout`: what to do after the create."""
+
+    def __init__(self, *, download_dir: Path | None, watermarked: bool, timeout: float | None):
+        self.download_dir = download_dir
+        self.watermarked = watermarked
+        self.timeout = timeout
+
+
+def _send(
+    run: AppState,
+    prepared: PreparedCreate,
+    *,
+    json_output: bool,
+    quiet: bool,
+    follow: bool,
+    after: _Follow,
+) -> None:
+    """Send the create; show the task, or follow it to its end."""
+    from mivid.flows import Say
+    from mivid.flows.creating import create_task
+    from mivid.render.views import CREATED, Created
+
+    out = run.output
     with run.client() as client:
-        with open_journal(out) as journal:
-            task = submit_create(
-                client,
-                prepared,
-                on_ambiguous=lambda why: out.warn(
-                    f"{why}; looking the task up by its external id before trying again"
-                ),
-                journal=journal,
-                sandbox=settings.sandbox,
-            )
+        task = create_task(
+            client,
+            prepared,
+            sandbox=run.settings.sandbox,
+            say=Say(out.note, out.warn),
+            on_ambiguous=lambda why: out.warn(
+                f"{why}; looking the task up by its external id before trying again"
+            ),
+        )
+        created = Created(task, _follow_command(run, task))
         if follow:
-            _wait_after_create(
-                run,
-                client,
-                task,
-                download_dir=download_dir,
-                watermarked=watermarked,
-                timeout=timeout,
-                json_output=json_output,
-                quiet=quiet,
-            )
+            _wait_after_create(run, client, created, after, json_output=json_output, quiet=quiet)
             return
-    if json_output:
-        out.json(task)
-    elif quiet:
-        out.line(str(task["task_id"]))
-    else:
-        from mivid.models import parse_task  # pydantic: for people's views only
+    with out.records(CREATED, out.form(json=json_output, quiet=quiet), one=True) as sink:
+        sink.add(created)
 
-        out.created_task(parse_task(task), sandbox=settings.sandbox)
+
+def _follow_command(run: AppState, task: dict[str, Any]) -> str:
+    import shlex
+
+    return shlex.join(["mivid", *run.global_words(), "wait", str(task["task_id"])])
 
 
 def _wait_after_create(
     run: AppState,
     client: KlingClient,
-    task: dict[str, Any],
+    created: Any,
+    after: _Follow,
     *,
-    download_dir: Path | None,
-    watermarked: bool,
-    timeout: float | None,
     json_output: bool,
     quiet: bool,
 ) -> None:
     """`create --wait`: show the new task, follow it to its end, save its video."""
-    from mivid.commands.wait import follow_tasks, show_summary
-    from mivid.models import parse_task
-    from mivid.waiting import raise_for_failures
+    from mivid.commands.following import follow_and_show
+    from mivid.render.views import created_progress
 
     out = run.output
     if quiet:
-        out.line(str(task["task_id"]))
+        out.line(str(created.task["task_id"]))
     elif not json_output:
         # Progress, on stderr: stdout's one result is the wait's summary below.
-        out.created_task(parse_task(task), sandbox=run.settings.sandbox, progress=True)
-    followed = follow_tasks(
+        created_progress(out, created)
+    follow_and_show(
         run,
         client,
-        [str(task["task_id"])],
-        timeout=timeout,
-        download_dir=download_dir,
-        watermarked=watermarked,
-        quiet=json_output,
+        [str(created.task["task_id"])],
+        timeout=after.timeout,
+        download_dir=after.download_dir,
+        watermarked=after.watermarked,
+        json_output=json_output,
+        quiet=quiet,
+        one=True,
     )
-    if json_output:
-        out.json(followed.tasks[0])
-    elif not quiet:
-        show_summary(run, followed)
-    raise_for_failures(followed.tasks)

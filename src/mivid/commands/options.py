@@ -71,6 +71,22 @@ def fit_mode(help: str) -> Any:
     return typer.Option(None, "--fit-mode", help=help, metavar="pad|crop", show_default=False)
 
 
+def create_field(name: str, *short: str, help: str) -> Any:
+    """A create field's option (`--mode`, `--duration` …), as `mivid.vocabulary` declares it.
+
+    A choice's metavar lists every value an endpoint allows (`std|pro`).
+    """
+    from mivid.endpoints import all_choices
+    from mivid.vocabulary import CHOICE, FIELDS_BY_NAME
+
+    spec = FIELDS_BY_NAME[name]
+    if spec.kind == CHOICE and spec.choices is not None:
+        metavar = "|".join(all_choices(spec.choices))
+    else:
+        metavar = spec.metavar
+    return typer.Option(None, spec.option, *short, metavar=metavar, help=help, show_default=False)
+
+
 def poll_interval_problems(interval: float) -> list[str]:
     if not 0.1 <= interval <= 600:
         return [f"--interval: {interval:g} — must be from 0.1 to 600 seconds"]

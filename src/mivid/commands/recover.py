@@ -2,42 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 import typer
 
 from mivid.app import app, state
 from mivid.commands import options
-
-if TYPE_CHECKING:
-    from mivid.client import KlingClient
-    from mivid.journal import Journal, JournalEntry
-    from mivid.render import Output
-
-
-@dataclass(frozen=True)
-class Settled:
-    """What recover found out about one create."""
-
-    external_task_id: str
-    created: float
-    outcome: str  # "found", "not created", "in progress", "still unknown"
-    task_id: str | None
-    status: str
-    note: str
-
-    def as_json(self) -> dict[str, Any]:
-        from mivid.render import iso_time
-
-        return {
-            "external_task_id": self.external_task_id,
-            "intent_recorded_at": iso_time(_moment(self.created)),
-            "outcome": self.outcome,
-            "task_id": self.task_id,
-            "task_status": self.status,
-            "note": self.note,
-        }
 
 
 @app.command(epilog="Examples:\n\n  mivid recover\n\n  mivid recover --json | jq -r '.[].task_id'")
@@ -63,86 +31,24 @@ def recover(
     --sandbox) are checked.
     """
     from mivid.errors import InputError, ServiceError
-    from mivid.journal import Journal
+    from mivid.flows.settling import STILL_UNKNOWN, settle_unknown
+    from mivid.render.views import SETTLED
 
     if limit < 1:
         raise InputError(f"--limit: {limit} — must be at least 1")
     run = state(ctx)
     out = run.output
-    with run.client() as client, Journal.open() as journal:
-        pending = journal.entries(unsettled_only=True, service=client.base_url, limit=limit)
-        results = [settle(client, journal, entry) for entry in pending]
-    if json_output:
-        out.json([result.as_json() for result in results])
-    else:
-        show(out, results, client.base_url)
-    unresolved = [r for r in results if r.outcome == "still unknown"]
+    with run.client() as client:
+        results = settle_unknown(client, limit=limit)
+    form = out.form(json=json_output)
+    if not results and not json_output:
+        out.note(f"nothing to recover: every create sent to {client.base_url} has a known outcome")
+    with out.records(SETTLED, form) as sink:
+        sink.extend(results)
+    unresolved = [r for r in results if r.outcome == STILL_UNKNOWN]
     if unresolved:
         raise ServiceError(
             f"{len(unresolved)} of {len(results)} creates could not be checked: "
             f"{unresolved[0].note}",
             hint="run `mivid recover` again later; do not create these tasks again before",
         )
-
-
-def settle(client: KlingClient, journal: Journal, entry: JournalEntry) -> Settled:
-    """Look one unsettled create up by its external id and record what the service says."""
-    from mivid.errors import MividError
-    from mivid.journal import NOT_CREATED
-
-    ident = entry.external_task_id
-    if entry.in_flight():
-        return Settled(ident, entry.created, "in progress", None, entry.status, "still being sent")
-    try:
-        task = client.find_task(ident)
-    except MividError as exc:
-        return Settled(ident, entry.created, "still unknown", None, entry.status, exc.message)
-    if task is None:
-        journal.record_failure(
-            ident, "the service has no task with this external id", created=False
-        )
-        return Settled(ident, entry.created, NOT_CREATED, None, NOT_CREATED, "safe to create again")
-    journal.record_task(task)
-    return Settled(
-        ident, entry.created, "found", str(task["task_id"]), str(task["task_status"]), ""
-    )
-
-
-def show(out: Output, results: list[Settled], service: str) -> None:
-    """Results for people: one row per create, plain when piped."""
-    from mivid.render import iso_time, local_time
-
-    if not results:
-        out.note(f"nothing to recover: every create sent to {service} has a known outcome")
-        return
-    header = ("EXTERNAL ID", "SENT", "OUTCOME", "TASK ID", "STATUS", "NOTE")
-    rows = [
-        (
-            r.external_task_id,
-            (local_time if out.stdout_is_tty else iso_time)(_moment(r.created)),
-            r.outcome,
-            r.task_id or "-",
-            r.status,
-            r.note,
-        )
-        for r in results
-    ]
-    if out.stdout_is_tty:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(box=None, header_style="bold")
-        for name in header:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        out.out().print(table)
-    else:
-        for row in [header, *rows]:
-            out.line("\t".join(row))
-
-
-def _moment(seconds: float) -> Any:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)

@@ -40,8 +40,9 @@ def serve(
     Prints the URL on stdout (the credentials to use go to stderr). Tasks are
     kept in memory: they are gone when the server stops.
     """
+    from mivid.connection import SANDBOX_API_KEY, build_emulator
     from mivid.errors import InputError
-    from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, run_server
+    from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, run_server
 
     problems = []
     if not 0 <= port <= 65535:
@@ -53,12 +54,8 @@ def serve(
     if problems:
         raise InputError(problems)
     out = state(ctx).output
-    emulator = Emulator(
-        access_keys={SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY},
-        api_keys={"sandbox-api-key"},
-        processing_after=min(1.0, task_seconds / 3),
-        succeed_after=task_seconds,
-        concurrency_limit=concurrency,
+    emulator = build_emulator(
+        task_seconds=task_seconds, api_keys=True, concurrency_limit=concurrency
     )
 
     def ready(url: str) -> None:
@@ -68,7 +65,7 @@ def serve(
         out.note(f"serving the Kling API emulator at {url} until Ctrl-C; point mivid at it with:")
         out.note(
             f"  export KLING_BASE_URL={url} KLING_ACCESS_KEY={SANDBOX_ACCESS_KEY} "
-            f"KLING_SECRET_KEY={SANDBOX_SECRET_KEY}   # or KLING_API_KEY=sandbox-api-key"
+            f"KLING_SECRET_KEY={SANDBOX_SECRET_KEY}   # or KLING_API_KEY={SANDBOX_API_KEY}"
         )
 
     try:

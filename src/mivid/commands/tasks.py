@@ -6,27 +6,23 @@ pydantic nor rich; the people's views parse them with `mivid.models`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from mivid.app import AppState, app, state
 from mivid.commands import options
+from mivid.endpoints import DEFAULT_ENDPOINT
 from mivid.errors import InputError
+from mivid.vocabulary import STATUSES
 
 if TYPE_CHECKING:
-    from mivid.journal import JournalEntry
+    from mivid.flows import TaskClient
+    from mivid.flows.listing import Listed
 
-# The contract's task statuses (kept here: mivid.models imports pydantic).
-STATUSES = ("submitted", "processing", "succeed", "failed")
-FINAL_STATUSES = ("succeed", "failed")
-# What the journal also says of a create whose task is not (yet) known to exist.
-LOCAL_STATUSES = ("sending", "unknown", "not created")
 WATCH_INTERVAL = 3.0
-MAX_PAGE = 1000
-MAX_PAGE_SIZE = 500
+MAX_PAGE = DEFAULT_ENDPOINT.max_page
+MAX_PAGE_SIZE = DEFAULT_ENDPOINT.max_page_size
 
 
 @app.command(
@@ -49,26 +45,22 @@ def get(
 
     Several ids (or `-`) show one block each, with a blank line between them.
     """
-    from mivid.picker import ids_or_pick
+    from mivid.commands.picker import ids_or_pick
+    from mivid.flows.journal import RoutedTasks
+    from mivid.flows.listing import Listed, with_journal
+    from mivid.render.views import TASK_DETAIL
 
     run = state(ctx)
     wanted = ids_or_pick(run, ids, command="get")
     with run.client() as client:
-        tasks = [client.get_task(task_id) for task_id in wanted]
-    if json_output:
-        single = not ids or (len(ids) == 1 and ids[0] != "-")
-        run.output.json(tasks[0] if single else tasks)
-        return
-    from mivid.models import parse_task
-    from mivid.sidecar import local_info, remember_sightings
-
-    known = remember_sightings(tasks)
-    for index, task in enumerate(tasks):
-        if index:
-            run.output.line()  # where one task ends, in a pipe too
-        entry = known.get(str(task["task_id"]))
-        local = local_info(entry) if entry is not None else None
-        run.output.task_panel(parse_task(task), local=local)
+        routed = RoutedTasks(client).route(wanted)
+        tasks = [routed.get_task(task_id) for task_id in wanted]
+    single = not ids or (len(ids) == 1 and ids[0] != "-")
+    form = run.output.form(json=json_output)
+    # The JSON is the service's objects as they came; people also see what the journal knows.
+    listed = [Listed(task) for task in tasks] if json_output else with_journal(tasks)
+    with run.output.records(TASK_DETAIL, form, one=single) as sink:
+        sink.extend(listed)
 
 
 @app.command(
@@ -92,7 +84,7 @@ def list_tasks(
     status: str | None = typer.Option(
         None,
         "--status",
-        help="Only tasks with this status: submitted, processing, succeed or failed.",
+        help=f"Only tasks with this status: {', '.join(STATUSES[:-1])} or {STATUSES[-1]}.",
         metavar="STATUS",
         show_default=False,
     ),
@@ -123,6 +115,8 @@ def list_tasks(
     (tabs, newlines and backslashes escaped as \\t, \\n, \\\\). With --json, a task the local
     journal knows gains a "local" object: prompt, negative_prompt, images, created_by.
     """
+    from mivid.flows.listing import LOCAL_STATUSES
+
     problems = []
     if not 1 <= page <= MAX_PAGE:
         problems.append(f"--page: {page} — must be from 1 to {MAX_PAGE}")
@@ -137,51 +131,45 @@ def list_tasks(
     )
     if problems:
         raise InputError(problems)
+    pages = _Pages(page=page, page_size=page_size, all_pages=all_pages, status=status)
     if local:
-        _list_local(
-            run,
-            page=page,
-            page_size=page_size,
-            all_pages=all_pages,
-            status=status,
-            json_output=json_output,
-            quiet=quiet,
-        )
-        return
-    from mivid.sidecar import remember_sightings
+        _list_local(run, pages, json_output=json_output, quiet=quiet)
+    elif watch:
+        _watch(run, pages, interval=interval)
+    else:
+        _list_service(run, pages, json_output=json_output, quiet=quiet)
+
+
+class _Pages:
+    """Which tasks `list` shows: the page, its size, whether to follow the pages, the status."""
+
+    def __init__(self, *, page: int, page_size: int, all_pages: bool, status: str | None) -> None:
+        self.page = page
+        self.page_size = page_size
+        self.all_pages = all_pages
+        self.status = status
+
+
+def _fetch(client: TaskClient, pages: _Pages) -> list[Listed]:
+    from mivid.flows.listing import fetch_tasks, with_journal
+
+    tasks = fetch_tasks(
+        client,
+        page=pages.page,
+        page_size=pages.page_size,
+        all_pages=pages.all_pages,
+        status=pages.status,
+    )
+    return with_journal(tasks)
+
+
+def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool) -> None:
+    from mivid.render.views import TASK_LIST
 
     with run.client() as client:
-
-        def fetch() -> list[dict[str, Any]]:
-            found = _fetch(client, page=page, page_size=page_size, all_pages=all_pages)
-            if status is not None:
-                found = [task for task in found if task.get("task_status") == status]
-            return found
-
-        if watch:
-            _watch(run, fetch, interval=interval)
-            return
-        tasks = fetch()
-    known = remember_sightings(tasks)
-    if json_output:
-        from mivid.sidecar import local_info
-
-        run.output.json(
-            [
-                {**task, "local": local_info(known[task_id])} if task_id in known else task
-                for task, task_id in ((task, str(task["task_id"])) for task in tasks)
-            ]
-        )
-    elif quiet:
-        for task in tasks:
-            run.output.line(str(task["task_id"]))
-    else:
-        from mivid.models import parse_task
-
-        prompts = {
-            task_id: str(entry.request.get("prompt") or "") for task_id, entry in known.items()
-        }
-        run.output.task_table([parse_task(task) for task in tasks], prompts=prompts)
+        listed = _fetch(client, pages)
+    with run.output.records(TASK_LIST, run.output.form(json=json_output, quiet=quiet)) as sink:
+        sink.extend(listed)
 
 
 def _watch_problems(
@@ -206,110 +194,41 @@ def _watch_problems(
     return problems
 
 
-def _watch(
-    run: AppState,
-    fetch: Callable[[], list[dict[str, Any]]],
-    *,
-    interval: float,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
+def _watch(run: AppState, pages: _Pages, *, interval: float) -> None:
     """Redraw the task table on stdout until every task on it has ended (Ctrl-C: exit 130)."""
-    from rich.console import Group
-    from rich.live import Live
-    from rich.text import Text
+    from mivid.render.live import watch_tasks
+    from mivid.vocabulary import is_final
 
-    from mivid.models import parse_task
-    from mivid.sidecar import remember_sightings
-
-    out = run.output
-    with Live(console=out.out(), auto_refresh=False, transient=False) as live:
-        while True:
-            tasks = fetch()
-            known = remember_sightings(tasks)
-            prompts = {tid: str(entry.request.get("prompt") or "") for tid, entry in known.items()}
-            table = out.task_table_view([parse_task(task) for task in tasks], prompts=prompts)
-            running = [task for task in tasks if task.get("task_status") not in FINAL_STATUSES]
-            if not running:
-                live.update(table, refresh=True)
-                break
-            footer = Text(
-                f"{len(running)} running · redrawn every {interval:g} s "
-                f"(last {time.strftime('%H:%M:%S')}) · Ctrl-C to stop",
-                style="dim",
-            )
-            live.update(Group(table, footer), refresh=True)
-            sleep(interval)
-    out.note("every task on the list has ended")
+    with run.client() as client:
+        watch_tasks(
+            run.output,
+            lambda: _fetch(client, pages),
+            interval=interval,
+            is_running=lambda item: not is_final(item.task),
+            sleep=run.clock.sleep,
+        )
 
 
-def _list_local(
-    run: AppState,
-    *,
-    page: int,
-    page_size: int,
-    all_pages: bool,
-    status: str | None,
-    json_output: bool,
-    quiet: bool,
-) -> None:
+def _list_local(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool) -> None:
     """`list --local`: the journal alone, newest first; no keys, no network."""
-    from mivid.journal import Journal
+    from mivid.flows.listing import local_list
+    from mivid.render.views import JOURNAL_LIST
 
-    journal = Journal.open_existing()
-    entries = []
-    if journal is not None:
-        with journal:
-            entries = journal.entries()
     sandbox = run.settings.sandbox
-    elsewhere = sum(1 for entry in entries if entry.sandbox != sandbox)
-    entries = [entry for entry in entries if entry.sandbox == sandbox]
-    if not entries and elsewhere and not json_output:
+    found = local_list(
+        sandbox=sandbox,
+        page=pages.page,
+        page_size=pages.page_size,
+        all_pages=pages.all_pages,
+        status=pages.status,
+    )
+    if not found.same_kind and found.elsewhere and not json_output:
         # Not "the journal holds no creates yet": it does, made the other way.
         where = "against the service" if sandbox else "in the sandbox"
         other = "mivid list --local" if sandbox else "mivid --sandbox list --local"
-        run.output.note(f"no creates here; the journal holds {elsewhere} made {where}: {other}")
+        run.output.note(
+            f"no creates here; the journal holds {found.elsewhere} made {where}: {other}"
+        )
         return
-    if status is not None:
-        entries = [entry for entry in entries if entry.status == status]
-    start = (page - 1) * page_size
-    entries = entries[start:] if all_pages else entries[start : start + page_size]
-    if json_output:
-        run.output.json([_local_record(entry) for entry in entries])
-    elif quiet:
-        for entry in entries:
-            run.output.line(entry.task_id or entry.external_task_id)
-    else:
-        run.output.journal_table(entries)
-
-
-def _local_record(entry: JournalEntry) -> dict[str, Any]:
-    """One journal entry for `list --local --json`; "local" as in `list --json`."""
-    from mivid.sidecar import iso_seconds, local_info, public_url
-
-    request = {k: v for k, v in entry.request.items() if k not in ("prompt", "negative_prompt")}
-    request.pop("callback_url", None)  # may carry a token
-    return {
-        "task_id": entry.task_id,
-        "external_task_id": entry.external_task_id,
-        "status": entry.status,
-        "error": entry.error,
-        "created": iso_seconds(entry.created),
-        "updated": iso_seconds(entry.updated or entry.created),
-        "service": public_url(entry.service),
-        "sandbox": entry.sandbox,
-        "request": request,
-        "local": local_info(entry),
-    }
-
-
-def _fetch(client: Any, *, page: int, page_size: int, all_pages: bool) -> list[dict[str, Any]]:
-    tasks: list[dict[str, Any]] = []
-    while True:
-        batch: list[dict[str, Any]] = client.list_tasks(page=page, page_size=page_size)
-        # A task created while paging shifts the pages: keep each task once.
-        seen = {task["task_id"] for task in tasks}
-        tasks.extend(task for task in batch if task["task_id"] not in seen)
-        # No total is returned: a short page is the last one.
-        if not all_pages or len(batch) < page_size or page >= MAX_PAGE:
-            return tasks
-        page += 1
+    with run.output.records(JOURNAL_LIST, run.output.form(json=json_output, quiet=quiet)) as sink:
+        sink.extend(found.entries)

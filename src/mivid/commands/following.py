@@ -1,0 +1,73 @@
+"""Following tasks from a command (`wait`, `create --wait`): live lines, saving, the summary.
+
+A helper of the command layer, not a command: it wires `mivid.flows.following`
+to the live view and the summary's record view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mivid.app import AppState
+from mivid.commands.options import DEFAULT_FIRST_INTERVAL
+from mivid.flows import Say, TaskClient
+
+
+def follow_and_show(
+    run: AppState,
+    client: TaskClient,
+    ids: Sequence[str],
+    *,
+    interval: float = DEFAULT_FIRST_INTERVAL,
+    timeout: float | None = None,
+    download_dir: Path | None = None,
+    watermarked: bool = False,
+    force: bool = False,
+    json_output: bool = False,
+    quiet: bool = False,
+    one: bool = False,
+) -> None:
+    """Wait for `ids` (live lines on a terminal), save the videos, show how each ended.
+
+    `one`: the JSON result is the one task's object, not an array (`create --wait`).
+    Raises TasksFailedError (exit 1) when any task failed.
+    """
+    from mivid.flows.following import Saving, follow_tasks
+    from mivid.render.live import download_bars, status_lines
+    from mivid.render.views import ENDED, Ended
+    from mivid.waiting import raise_for_failures
+
+    out = run.output
+    live = out.shows_progress(quiet=json_output)
+    saving = (
+        Saving(
+            download_dir,
+            watermarked=watermarked,
+            force=force,
+            bars=lambda: download_bars(out, enabled=live),
+        )
+        if download_dir is not None
+        else None
+    )
+    followed = follow_tasks(
+        client,
+        ids,
+        clock=run.clock,
+        first_interval=interval,
+        timeout=timeout,
+        saving=saving,
+        global_words=run.global_words(),
+        watch=lambda: status_lines(out, ids, enabled=live),
+        say=Say(out.note, out.warn),
+    )
+    saved = {
+        task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()
+    }
+    form = out.form(json=json_output, quiet=quiet)
+    if not quiet or json_output:  # with -q the id was the result, printed at the start
+        tasks = followed.tasks[:1] if one else followed.tasks
+        with out.records(ENDED, form, one=one) as sink:
+            for task in tasks:
+                sink.add(Ended(task, saved.get(str(task["task_id"]), [])))
+    raise_for_failures(followed.tasks)

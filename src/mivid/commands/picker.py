@@ -1,0 +1,107 @@
+"""Pick a task instead of pasting its id: the ids given, `-` read from stdin, or a menu.
+
+`get`, `wait`, `download` and `open` find the ids they act on with
+`ids_or_pick`: the ids given (`-` reads them from stdin, see `read_ids`) or,
+when none is given, the one a person picks. On a terminal (stdin and stderr
+both) it lists the newest tasks on stderr (`mivid.render.menu`) and reads a
+number from stdin. Anywhere else a missing id is a usage error at once
+(exit 2): a script must never hang on a question nobody sees.
+
+A helper of the command layer, not a command: commands import it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mivid.errors import InputError
+
+if TYPE_CHECKING:
+    from mivid.app import AppState
+
+MENU_SIZE = 10
+ATTEMPTS = 3
+
+
+def ids_or_pick(
+    run: AppState,
+    arguments: Sequence[str] | None,
+    *,
+    command: str,
+    statuses: Sequence[str] | None = None,
+) -> list[str]:
+    """The ids given (see `read_ids`), or the one a person picks on a terminal.
+
+    `statuses` limits the menu (e.g. only finished tasks for `download`).
+    Raises InputError (exit 2) at once when no id is given and nobody can answer.
+    """
+    if arguments:
+        return read_ids(list(arguments))
+    if not run.output.can_ask:
+        raise InputError(
+            "ID: missing — give a task id or external task id (or - to read ids from stdin)",
+            hint=f"on a terminal, `mivid {command}` without an id offers a menu of recent "
+            f"tasks; in a script: mivid list -q | head -1 | mivid {command} -",
+        )
+    from mivid.flows.listing import fetch_tasks
+    from mivid.vocabulary import status_of
+
+    with run.client() as client:
+        tasks = fetch_tasks(client, page=1, page_size=30)
+    if statuses is not None:
+        tasks = [task for task in tasks if status_of(task) in statuses]
+    tasks = tasks[:MENU_SIZE]
+    if not tasks:
+        which = f" {' or '.join(statuses)}" if statuses else ""
+        raise InputError(f"ID: missing, and there is no{which} task to pick from")
+    return [pick_task(run, tasks, action=command)]
+
+
+def read_ids(arguments: list[str]) -> list[str]:
+    """The ids given; `-` stands for ids read one per line from stdin. Each id once."""
+    ids: list[str] = []
+    for argument in arguments:
+        if argument != "-":
+            ids.append(argument.strip())
+            continue
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(
+                "ID -: reads task ids from stdin, but stdin is a terminal",
+                hint="pipe them in: mivid list -q --status processing | mivid wait -",
+            )
+        ids.extend(line.strip() for line in sys.stdin if line.strip())
+    problems = [f"ID `{task_id}`: must not be empty" for task_id in ids if not task_id]
+    if not ids and "-" in arguments:
+        problems.append("ID -: stdin held no task ids")
+    elif not ids:
+        problems.append("ID: give at least one task id (or - to read them from stdin)")
+    if problems:
+        raise InputError(problems)
+    return list(dict.fromkeys(ids))
+
+
+def pick_task(run: AppState, tasks: Sequence[dict[str, Any]], *, action: str) -> str:
+    """Show the menu of `tasks` on stderr and return the id of the one picked.
+
+    Empty input, `q` or end of input cancel (KeyboardInterrupt: exit 130, as Ctrl-C).
+    """
+    from mivid.flows.listing import prompts_of, with_journal
+    from mivid.render.menu import ask, task_menu
+
+    out = run.output
+    task_menu(out, tasks, prompts_of(with_journal(tasks)))
+    question = f"Pick a task to {action} [1-{len(tasks)}, q to quit]: "
+    for _ in range(ATTEMPTS):
+        ask(out, question)
+        answer = sys.stdin.readline()
+        choice = answer.strip().lower()
+        if not answer or choice in ("q", "quit"):
+            raise KeyboardInterrupt
+        if not choice:
+            continue
+        if choice.isdigit() and 1 <= int(choice) <= len(tasks):
+            return str(tasks[int(choice) - 1]["task_id"])
+        ask(out, f"`{answer.strip()}` is not a number from 1 to {len(tasks)}\n")
+    raise InputError(f"ID: no task picked after {ATTEMPTS} tries")

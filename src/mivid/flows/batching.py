@@ -1,0 +1,75 @@
+"""Running a jobs file (`batch`): plan each job from the journal, then send, follow and save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mivid.batch import (
+    Job,
+    JobState,
+    plan_jobs,
+    run_batch,
+    video_downloader,
+    without_concurrency_retries,
+)
+from mivid.clock import Clock
+from mivid.download import download_client
+from mivid.flows import QUIET, Say
+from mivid.flows.following import Saving
+from mivid.flows.journal import open_journal
+from mivid.waiting import PollSchedule
+
+
+def plan_only(jobs: Sequence[Job], *, service: str, say: Say = QUIET) -> list[JobState]:
+    """What a run would do with each job (`--dry-run`): send, skip, resume or look up."""
+    with open_journal(say.warn) as journal:
+        return plan_jobs(jobs, journal, service=service)
+
+
+def run_jobs(
+    client: Any,
+    jobs: Sequence[Job],
+    *,
+    clock: Clock,
+    concurrency: int,
+    first_interval: float,
+    saving: Saving | None = None,
+    sandbox: bool = False,
+    say: Say = QUIET,
+    on_plan: Callable[[list[JobState]], None] | None = None,
+    on_change: Callable[[JobState], None] | None = None,
+) -> list[JobState]:
+    """Send every job under `concurrency`, follow each to its end, save its videos.
+
+    `on_plan` gets the job states before anything is sent (a live view shows
+    them; after Ctrl-C they say what was done), `on_change` each change.
+    """
+    without_concurrency_retries(client)
+    with open_journal(say.warn) as journal:
+        states = plan_jobs(jobs, journal, service=client.base_url)
+        if on_plan is not None:
+            on_plan(states)
+        http = download_client(client.transport) if saving is not None else None
+        try:
+            run_batch(
+                client,
+                states,
+                concurrency=concurrency,
+                journal=journal,
+                sandbox=sandbox,
+                download=video_downloader(
+                    http, saving.directory, watermarked=saving.watermarked, sleep=clock.sleep
+                )
+                if http is not None and saving is not None
+                else None,
+                schedule=PollSchedule(first=first_interval),
+                clock=clock.now,
+                sleep=clock.sleep,
+                on_change=on_change,
+                on_note=say.note,
+            )
+        finally:
+            if http is not None:
+                http.close()
+    return states

@@ -1,0 +1,89 @@
+"""Finding a task's video (`open`): the file mivid saved, else its URL; and handing it to a player."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mivid.download import file_stem
+from mivid.errors import InputError, TaskFailedError
+from mivid.flows.journal import existing_journal
+from mivid.settings import has_display
+from mivid.sidecar import read_sidecar
+from mivid.vocabulary import FAILED, failure_reason, status_of, video_urls
+
+
+def find_video(directory: Path, wanted: str) -> Path | None:
+    """The downloaded video of task (or external id) `wanted` in `directory`, if any."""
+    task_id = wanted
+    with existing_journal() as journal:
+        entry = journal.find(wanted) if journal is not None else None
+    if entry is not None and entry.task_id:
+        task_id = entry.task_id
+    for name in (f"{file_stem(task_id)}.mp4", f"{file_stem(task_id)}-1.mp4"):
+        if (directory / name).is_file():
+            return directory / name
+    # The sidecars say which task each video is, also for external ids the journal lacks.
+    for sidecar in sorted(directory.glob("*.json")):
+        record = read_sidecar(sidecar)
+        if record is None or wanted not in (record.get("task_id"), record.get("external_task_id")):
+            continue
+        video = record.get("video")
+        file_name = video.get("file") if isinstance(video, dict) else None
+        if isinstance(file_name, str) and (directory / file_name).is_file():
+            return directory / file_name
+    return None
+
+
+def video_url(task: dict[str, Any], wanted: str) -> str:
+    """The task's first video URL; an error naming the status when it has none."""
+    for url in video_urls(task):
+        if url:
+            return url
+    if status_of(task) == FAILED:
+        # exit 1, as `download` and `wait` say it
+        raise TaskFailedError(f"task {wanted} failed: {failure_reason(task)}; it has no video")
+    raise InputError(
+        f"ID {wanted}: the task is {task.get('task_status')}; it has no video yet",
+        hint=f"wait for it: mivid wait {wanted} --download .",
+    )
+
+
+def system_opener(environ: Mapping[str, str]) -> list[str] | None:
+    """The command that opens a file or URL with its default handler; None with no display."""
+    if sys.platform == "win32":
+        return []  # os.startfile
+    if sys.platform == "darwin":
+        found = shutil.which("open")
+        return [found] if found else None
+    if not has_display(environ):
+        return None
+    found = shutil.which("xdg-open")
+    return [found] if found else None
+
+
+def launch(opener: list[str], target: str) -> str | None:
+    """Hand `target` to the opener and return at once (the player lives on without us).
+
+    Returns what went wrong, or None.
+    """
+    try:
+        if not opener:
+            os.startfile(target)  # type: ignore[attr-defined,unused-ignore]  # Windows only
+        else:
+            # Through a shell that backgrounds the opener and exits: some openers block
+            # until the player closes, and the player must outlive mivid either way.
+            subprocess.run(
+                ["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh", *opener, target],
+                check=True,
+                timeout=10,
+                start_new_session=True,
+            )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot start {opener[0] if opener else 'the default player'}: {exc}"
+    return None

@@ -1,0 +1,134 @@
+"""Following tasks to their end (`wait`, `create --wait`), saving their videos, and how to resume."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mivid.clock import Clock
+from mivid.download import Progress, SavedVideo
+from mivid.errors import StillRunningError
+from mivid.flows import QUIET, Say, TaskClient
+from mivid.flows.journal import RoutedTasks
+from mivid.flows.saving import save_videos
+from mivid.vocabulary import is_final, succeeded
+from mivid.waiting import PollSchedule, wait_for_tasks
+
+Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
+#: A live view opened around one step: it yields the step's callback (or None).
+View = Callable[[], AbstractContextManager[Any]]
+
+
+def _no_view() -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass
+class Followed:
+    """What following tasks produced: their final objects and the files saved."""
+
+    tasks: list[dict[str, Any]]
+    saved: dict[str, list[SavedVideo]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Saving:
+    """Where and how to save the videos of the tasks that succeed (`--download DIR` …)."""
+
+    directory: Path
+    watermarked: bool = False
+    force: bool = False
+    #: Opened around each round of downloads; yields the `on_progress` callback (or None).
+    bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
+
+
+def resume_command(
+    global_words: Sequence[str],
+    command: Sequence[str],
+    *,
+    saving: Saving | None = None,
+) -> str:
+    """The shell line that picks `command` (e.g. `wait ID…`) up again, with the same saving.
+
+    `global_words` are the global options in force (`--sandbox` …), so the line works pasted.
+    """
+    words = ["mivid", *global_words, *command]
+    if saving is not None:
+        words += ["--download", str(saving.directory)]
+        if saving.watermarked:
+            words.append("--watermarked")
+    return shlex.join(words)
+
+
+def follow_tasks(
+    client: TaskClient,
+    ids: Sequence[str],
+    *,
+    clock: Clock,
+    first_interval: float = 1.0,
+    timeout: float | None = None,
+    saving: Saving | None = None,
+    global_words: Sequence[str] = (),
+    watch: Callable[[], AbstractContextManager[Update | None]] = _no_view,
+    say: Say = QUIET,
+) -> Followed:
+    """Wait for `ids`, then save the videos of those that succeeded.
+
+    `watch` is opened around the waiting and yields the `on_update` callback that
+    hears every task's latest object after each round (a live view), or None.
+
+    On timeout the finished tasks' videos are saved first, then StillRunningError
+    carries the command that resumes the wait; on Ctrl-C the same command is
+    said (`say.note`) before KeyboardInterrupt goes on (exit 130).
+    """
+    routed = RoutedTasks(client).route(ids)
+
+    def save(tasks: list[dict[str, Any]]) -> dict[str, list[SavedVideo]]:
+        done = [task for task in tasks if succeeded(task)]
+        if saving is None or not done:
+            return {}
+        with saving.bars() as on_progress:
+            return save_videos(
+                client,
+                done,
+                saving.directory,
+                watermarked=saving.watermarked,
+                force=saving.force,
+                say=say,
+                on_progress=on_progress,
+                sleep=clock.sleep,
+            )
+
+    try:
+        with watch() as on_update:
+            tasks = wait_for_tasks(
+                routed,
+                ids,
+                schedule=PollSchedule(first=first_interval),
+                timeout=timeout,
+                clock=clock.now,
+                sleep=clock.sleep,
+                on_update=on_update,
+            )
+    except StillRunningError as error:
+        save([task for task in error.tasks.values() if task is not None and is_final(task)])
+        resume = resume_command(global_words, ["wait", *error.pending], saving=saving)
+        raise StillRunningError(
+            error.message,
+            tasks=error.tasks,
+            pending=error.pending,
+            hint=f"the tasks go on at the service; resume with: {resume}",
+        ) from error
+    except KeyboardInterrupt:
+        resume = resume_command(global_words, ["wait", *ids], saving=saving)
+        say.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
+        raise
+    if saving is None:
+        from mivid.sidecar import remember_sightings
+
+        remember_sightings(tasks)  # `list --local` then knows how they ended
+    return Followed(tasks, save(tasks))

@@ -1,0 +1,78 @@
+"""Saving finished tasks' videos, each with its sidecar, and saying what a person should know."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mivid.download import RETENTION_NOTE, Progress, SavedVideo, download_client, download_tasks
+from mivid.flows import QUIET, Say, TaskClient
+from mivid.sidecar import SERVICE
+
+SavedByTask = dict[str, list[SavedVideo]]
+
+
+def save_videos(
+    client: TaskClient,
+    tasks: Sequence[dict[str, Any]],
+    directory: Path,
+    *,
+    watermarked: bool = False,
+    force: bool = False,
+    say: Say = QUIET,
+    on_progress: Progress | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> SavedByTask:
+    """Download the tasks' videos into `directory`; the saved (or skipped) files per task.
+
+    Result URLs need no credentials: a plain client, but over the API client's
+    transport, so the sandbox (or a test's emulator) serves its own videos.
+    """
+
+    def skipped(video: SavedVideo) -> None:
+        say.note(f"{video.path}: already there with the same size ({video.size} bytes), skipped")
+
+    options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+    with download_client(client.transport) as http:
+        saved = download_tasks(
+            http,
+            tasks,
+            directory,
+            watermarked=watermarked,
+            force=force,
+            on_progress=on_progress,
+            on_skip=skipped,
+            **options,
+        )
+    if any(not video.skipped for videos in saved.values() for video in videos):
+        say.note(RETENTION_NOTE)
+    _note_sidecars(saved, say)
+    return saved
+
+
+def _note_sidecars(saved: SavedByTask, say: Say) -> None:
+    """Say once which sidecars hold only what the service knows, and which were not written."""
+    videos = [video for group in saved.values() for video in group]
+    unknown = list(dict.fromkeys(v.task_id for v in videos if v.source == SERVICE))
+    if unknown:
+        say.note(
+            f"the local journal does not know {', '.join(unknown)} (made by another client?): "
+            "its .json sidecar holds only what the service says, without prompt or images"
+        )
+    for video in videos:
+        if video.sidecar is None:
+            say.warn(f"{video.path}: could not write its .json sidecar beside it")
+
+
+def saved_record(video: SavedVideo) -> dict[str, Any]:
+    """One saved video for `download --json`."""
+    return {
+        "task_id": video.task_id,
+        "path": str(video.path),
+        "url": video.url,
+        "size": video.size,
+        "watermarked": video.watermarked,
+        "skipped": video.skipped,
+        "sidecar": str(video.sidecar) if video.sidecar is not None else None,
+    }

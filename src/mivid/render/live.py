@@ -1,0 +1,245 @@
+"""Live views for a person on a terminal: status lines, the batch table, progress bars, the watch.
+
+Each is a context manager that draws while a flow runs and gets the flow's
+callbacks (`on_update`, `on_change`, `on_progress`), or does nothing at all
+when there is nobody to see it (a pipe, `--json`). One setup for every live
+view (`_live`): rich's Live on the chosen console, four frames a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mivid.plaintext import elapsed_time
+from mivid.render.output import Output
+from mivid.render.views import STATUS_STYLES, task_table_view
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+    from mivid.batch import JobState
+    from mivid.flows.listing import Listed
+
+
+@contextmanager
+def _live(
+    console: Console, renderable: Any = None, *, transient: bool, auto_refresh: bool = True
+) -> Iterator[Live]:
+    from rich.live import Live
+
+    options: dict[str, Any] = {"refresh_per_second": 4} if auto_refresh else {}
+    with Live(
+        renderable,
+        console=console,
+        transient=transient,
+        auto_refresh=auto_refresh,
+        **options,
+    ) as live:
+        yield live
+
+
+# -- wait: one line per task -------------------------------------------------------------------
+
+
+class _StatusLines:
+    """One line per task for rich Live: id, status (coloured), time since it was made."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.latest: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
+        self.started = time.time()
+
+    def update(self, tasks: Mapping[str, dict[str, Any] | None]) -> None:
+        self.latest.update(tasks)
+
+    def __rich__(self) -> RenderableType:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table.grid(padding=(0, 2))
+        now = time.time()
+        for task_id, task in self.latest.items():
+            status = str(task.get("task_status", "")) if task else "asking…"
+            created = task.get("created_at") if task else None
+            since = self.started
+            if isinstance(created, (int, float)) and 0 < created / 1000 <= now:
+                since = created / 1000
+            table.add_row(
+                Text(task_id, style="bold"),
+                Text(status, style=STATUS_STYLES.get(status, "dim")),
+                Text(elapsed_time(now - since), style="dim"),
+            )
+        return table
+
+
+Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
+
+
+@contextmanager
+def status_lines(out: Output, ids: Sequence[str], *, enabled: bool) -> Iterator[Update | None]:
+    """Live status lines on stderr while tasks are followed; yields their `on_update`."""
+    if not enabled:
+        yield None
+        return
+    lines = _StatusLines(ids)
+    with _live(out.err(), lines, transient=False):
+        yield lines.update
+
+
+# -- batch: the jobs table ---------------------------------------------------------------------
+
+
+class _JobsView:
+    """Running and recent jobs, one row each, and the totals."""
+
+    RECENT = 5
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.states: list[JobState] = []
+
+    def __rich__(self) -> RenderableType:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        from mivid.batch import FINAL_STATES, WAITING, totals
+
+        now = self.clock()
+        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+        for header in ("LINE", "STATE", "TASK ID", "ELAPSED"):
+            table.add_column(header, no_wrap=True)
+        active = [s for s in self.states if s.state not in (*FINAL_STATES, WAITING)]
+        done = sorted((s for s in self.states if s.final), key=lambda s: s.finished or 0)
+        waiting = [s for s in self.states if s.state == WAITING]
+        shown = [*done[-self.RECENT :], *active, *waiting[:3]]
+        for job in sorted(shown, key=lambda s: s.line):
+            elapsed = ""
+            if job.started is not None:
+                elapsed = elapsed_time((job.finished or now) - job.started)
+            table.add_row(
+                str(job.line),
+                Text(job.state, style=STATUS_STYLES.get(job.state, "dim")),
+                job.task_id or "",
+                elapsed,
+            )
+        counts = totals(self.states)
+        footer = " · ".join(f"{count} {name}" for name, count in sorted(counts.items()))
+        hidden = len(self.states) - len(shown)
+        more = f" ({hidden} more not shown)" if hidden > 0 else ""
+        return Group(table, Text(f"{len(self.states)} jobs: {footer}{more}", style="dim"))
+
+
+class JobsLive:
+    """What a running batch's live view needs from the flow: the states, and notes above it."""
+
+    def __init__(self, out: Output, view: _JobsView | None) -> None:
+        self.out = out
+        self.view = view
+        self.live: Live | None = None
+
+    def plan(self, states: list[JobState]) -> None:
+        if self.view is not None:
+            self.view.states = states
+
+    def note(self, text: str) -> None:
+        """A line above the live table (or on stderr when there is none)."""
+        if self.live is not None:
+            self.live.console.print(text, style="dim", markup=False, highlight=False)
+        else:
+            self.out.note(text)
+
+
+@contextmanager
+def jobs_table(out: Output, *, enabled: bool) -> Iterator[JobsLive]:
+    """The live jobs table on stderr while a batch runs.
+
+    Transient: its last frame would repeat what follows it (the final table on
+    stdout, the totals line on stderr).
+    """
+    if not enabled:
+        yield JobsLive(out, None)
+        return
+    view = _JobsView(time.monotonic)
+    jobs = JobsLive(out, view)
+    with _live(out.err(), view, transient=True) as live:
+        jobs.live = live
+        try:
+            yield jobs
+        finally:
+            jobs.live = None
+
+
+# -- downloads: a bar per file -----------------------------------------------------------------
+
+Progress = Callable[[Path, int, "int | None"], None]
+
+
+@contextmanager
+def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
+    """A rich progress bar per file on stderr, or nothing in a pipe; yields `on_progress`."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    bars: dict[Path, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=out.err(),
+        transient=False,
+    ) as progress:
+
+        def update(path: Path, done: int, total: int | None) -> None:
+            if path not in bars:
+                bars[path] = progress.add_task(path.name, total=total)
+            progress.update(bars[path], completed=done, total=total)
+
+        yield update
+
+
+# -- list --watch ------------------------------------------------------------------------------
+
+
+def watch_tasks(
+    out: Output,
+    fetch: Callable[[], Sequence[Listed]],
+    *,
+    interval: float,
+    is_running: Callable[[Listed], bool],
+    sleep: Callable[[float], None],
+) -> None:
+    """Redraw the task table on stdout until every task on it has ended (Ctrl-C: exit 130)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    with _live(out.out(), transient=False, auto_refresh=False) as live:
+        while True:
+            listed = fetch()
+            table = task_table_view(out, listed)
+            running = [item for item in listed if is_running(item)]
+            if not running:
+                live.update(table, refresh=True)
+                break
+            footer = Text(
+                f"{len(running)} running · redrawn every {interval:g} s "
+                f"(last {time.strftime('%H:%M:%S')}) · Ctrl-C to stop",
+                style="dim",
+            )
+            live.update(Group(table, footer), refresh=True)
+            sleep(interval)
+    out.note("every task on the list has ended")

@@ -1,0 +1,254 @@
+"""The run's two streams, and the one place that decides what form results take.
+
+stdout carries results, stderr carries progress, warnings and errors. Colour
+and live displays appear only on a terminal, never with `NO_COLOR` or
+`--no-color`, and never on stdout with `--json`.
+
+`Output.form` decides the form of a command's results — a table on a
+terminal, tab-separated lines in a pipe, JSON with `--json`, ids with `-q` —
+and `Output.records` writes them through a `RecordView` as they come, one
+record at a time (a JSON array is streamed, never built whole), so a new
+form is one change here. rich is imported only when something is drawn for a
+person on a terminal, which keeps scripted runs fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mivid.errors import MividError
+
+T = TypeVar("T")
+
+
+def is_tty(stream: TextIO | None) -> bool:
+    """Is the stream a terminal (False for a closed or missing stream)?"""
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Form(Enum):
+    """How a command's results are written on stdout."""
+
+    TABLE = "table"  # for a person on a terminal
+    LINES = "lines"  # in a pipe: one record a line, tab-separated, no prose, no header
+    JSON = "json"  # --json: one JSON document
+    IDS = "ids"  # -q: one id a line
+
+
+@dataclass(frozen=True)
+class RecordView(Generic[T]):
+    """How one kind of record is written in each form.
+
+    `lines`: the pipe's line(s) for one record; `json`: its JSON value; `ident`:
+    its id (for `-q`). For a person on a terminal, `table` draws the records
+    collected (a table sizes its columns from every row), or `person` draws each
+    as it comes; with neither, the pipe's lines are shown. `between` is written
+    between two records (pipe and terminal), `heading` before the first line in
+    a pipe, and `empty` is said on stderr, on a terminal, when there is no record.
+    """
+
+    json: Callable[[T], Any]
+    lines: Callable[[T], Sequence[str]]
+    ident: Callable[[T], str] | None = None
+    table: Callable[[Output, Sequence[T]], None] | None = None
+    person: Callable[[Output, T], None] | None = None
+    between: str | None = None
+    heading: str | None = None
+    empty: str | None = None
+
+
+@dataclass
+class RecordSink(Generic[T]):
+    """Takes records one at a time and writes them in the form decided (see `Output.records`)."""
+
+    out: Output
+    view: RecordView[T]
+    form: Form
+    one: bool = False  # JSON: the one record as an object, not an array
+    count: int = 0
+    _kept: list[T] = field(default_factory=list)
+
+    def add(self, record: T) -> None:
+        first = self.count == 0
+        self.count += 1
+        if self.form is Form.JSON:
+            self._json(record, first=first)
+        elif self.form is Form.IDS:
+            assert self.view.ident is not None
+            self.out.line(self.view.ident(record))
+        elif self.form is Form.TABLE and self.view.table is not None:
+            self._kept.append(record)  # a table sizes its columns from every row
+        else:
+            if not first and self.view.between is not None:
+                self.out.line(self.view.between)
+            if self.form is Form.TABLE and self.view.person is not None:
+                self.view.person(self.out, record)
+                return
+            if first and self.form is Form.LINES and self.view.heading is not None:
+                self.out.line(self.view.heading)
+            for text in self.view.lines(record):
+                self.out.line(text)
+
+    def extend(self, records: Iterator[T] | Sequence[T]) -> None:
+        for record in records:
+            self.add(record)
+
+    def _json(self, record: T, *, first: bool) -> None:
+        text = json.dumps(self.view.json(record), ensure_ascii=False, indent=2)
+        if self.one:
+            self.out.stdout.write(text + "\n")
+            return
+        # Byte for byte what json.dumps(all, indent=2) writes, one element at a time.
+        indented = "\n".join("  " + line for line in text.split("\n"))
+        self.out.stdout.write(("[\n" if first else ",\n") + indented)
+        self.out.stdout.flush()
+
+    def close(self) -> None:
+        if self.form is Form.JSON and not self.one:
+            self.out.stdout.write("[]\n" if self.count == 0 else "\n]\n")
+        elif self.form is Form.TABLE and self.view.table is not None and self._kept:
+            self.view.table(self.out, self._kept)
+        if self.count == 0 and self.form is Form.TABLE and self.view.empty:
+            self.out.note(self.view.empty)
+        self.out.stdout.flush()
+
+
+@dataclass
+class Output:
+    """The run's output policy, decided once from flags, environment and terminals."""
+
+    no_color: bool = False  # --no-color, or NO_COLOR in the environment
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO | None = field(default_factory=lambda: sys.stdin)
+    _out: Console | None = field(default=None, repr=False)
+    _err: Console | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_streams(
+        cls, stdout: TextIO, stderr: TextIO, *, stdin: TextIO | None, no_color: bool
+    ) -> Output:
+        return cls(no_color=no_color, stdout=stdout, stderr=stderr, stdin=stdin)
+
+    @property
+    def color(self) -> bool:
+        return not self.no_color
+
+    @property
+    def stdout_is_tty(self) -> bool:
+        return is_tty(self.stdout)
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        return is_tty(self.stderr)
+
+    @property
+    def can_ask(self) -> bool:
+        """A person is there to answer a question: stdin and stderr are terminals."""
+        return is_tty(self.stdin) and is_tty(self.stderr)
+
+    def shows_progress(self, *, quiet: bool = False) -> bool:
+        """Live views and progress bars: only for a person watching stderr, and not with --json."""
+        return self.stderr_is_tty and not quiet
+
+    # -- the form of results -------------------------------------------------------------
+
+    def form(self, *, json: bool = False, quiet: bool = False) -> Form:
+        """The one place that decides how results are written."""
+        if json:
+            return Form.JSON
+        if quiet:
+            return Form.IDS
+        return Form.TABLE if self.stdout_is_tty else Form.LINES
+
+    @contextmanager
+    def records(
+        self, view: RecordView[T], form: Form, *, one: bool = False
+    ) -> Iterator[RecordSink[T]]:
+        """A sink for records in `form`, finished (array closed, table drawn) on leaving."""
+        sink = RecordSink(self, view, form, one=one)
+        try:
+            yield sink
+        except BaseException:
+            if form is Form.JSON and sink.count:
+                sink.close()  # stdout stays one valid JSON document, whatever happens
+            raise
+        sink.close()
+
+    # -- consoles --------------------------------------------------------------------------
+
+    def out(self) -> Console:
+        """A rich console on stdout (only for people on a terminal)."""
+        if self._out is None:
+            self._out = self._console(self.stdout)
+        return self._out
+
+    def err(self) -> Console:
+        """A rich console on stderr: progress, live status, warnings."""
+        if self._err is None:
+            self._err = self._console(self.stderr)
+        return self._err
+
+    def _console(self, stream: TextIO) -> Console:
+        from rich.console import Console
+
+        return Console(
+            file=stream,
+            no_color=not self.color,
+            highlight=False,
+            soft_wrap=False,
+            emoji=False,
+        )
+
+    # -- plain writing ---------------------------------------------------------------
+
+    def json(self, value: Any) -> None:
+        """Pure JSON on stdout: one document, nothing else."""
+        self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+        self.stdout.flush()
+
+    def line(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def note(self, text: str, *, style: str = "dim") -> None:
+        """A line for people on stderr (progress, hints)."""
+        if self.stderr_is_tty and self.color:
+            self.err().print(text, style=style, markup=False)
+        else:
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        self._labelled("warning", "yellow", [text])
+
+    def error(self, error: MividError) -> None:
+        lines = error.lines()
+        if error.request_id:
+            lines = [*lines[:-1], f"{lines[-1]} (request_id {error.request_id})"] if lines else []
+        self._labelled("error", "red", lines)
+        if error.hint:
+            self._labelled("hint", "blue", [error.hint])
+
+    def _labelled(self, label: str, style: str, lines: list[str]) -> None:
+        if self.stderr_is_tty and self.color:
+            from rich.text import Text
+
+            console = self.err()
+            for text in lines:
+                console.print(Text.assemble((f"{label}: ", f"bold {style}"), text), soft_wrap=True)
+        else:
+            for text in lines:
+                self.stderr.write(f"{label}: {text}\n")
+            self.stderr.flush()

@@ -1,0 +1,207 @@
+"""The API's vocabulary, in one place: task statuses, the create's fields, a task's videos.
+
+Everything that reads a task object asks here (`status_of`, `task_videos`,
+`external_id_of`), so a spelling the service adds (`succeeded` for `succeed`)
+or a field it moves is one change. The create fields are declared once
+(`CREATE_FIELDS`): the checks, the body, the journal, the jobs file, the
+sidecar, the completions, the man page and the README's tables read them.
+The choices of model, mode, duration and ratio belong to each endpoint
+(`mivid.endpoints`).
+
+Imports nothing heavy: `list --json` and `get --json` use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# -- task statuses ------------------------------------------------------------------------------
+
+SUBMITTED = "submitted"
+PROCESSING = "processing"
+SUCCEED = "succeed"
+FAILED = "failed"
+#: The contract's statuses, in the order a task goes through them.
+STATUSES = (SUBMITTED, PROCESSING, SUCCEED, FAILED)
+FINAL_STATUSES = (SUCCEED, FAILED)
+#: Other spellings the service (newer APIs, gateways) uses for a status.
+STATUS_SPELLINGS: Mapping[str, str] = {"succeeded": SUCCEED}
+
+
+def normal_status(status: object) -> str:
+    """A status in the contract's spelling (`succeeded` → `succeed`); unknown ones as they are."""
+    text = status if isinstance(status, str) else ""
+    return STATUS_SPELLINGS.get(text, text)
+
+
+def status_of(task: Mapping[str, Any] | None) -> str:
+    """A task object's status, in the contract's spelling ("" when it has none)."""
+    return normal_status(task.get("task_status")) if task is not None else ""
+
+
+def is_final(task: Mapping[str, Any] | None) -> bool:
+    """Has the task ended (succeeded or failed)?"""
+    return status_of(task) in FINAL_STATUSES
+
+
+def succeeded(task: Mapping[str, Any] | None) -> bool:
+    return status_of(task) == SUCCEED
+
+
+def failed(task: Mapping[str, Any] | None) -> bool:
+    return status_of(task) == FAILED
+
+
+def task_id_of(task: Mapping[str, Any]) -> str:
+    return str(task["task_id"])
+
+
+def external_id_of(task: Mapping[str, Any]) -> str | None:
+    """The `task_info.external_task_id` the service echoed, if any."""
+    info = task.get("task_info")
+    external = info.get("external_task_id") if isinstance(info, dict) else None
+    return external if isinstance(external, str) else None
+
+
+def task_videos(task: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The task's video objects (`task_result.videos`): [] when missing, null or malformed."""
+    result = task.get("task_result")
+    videos = result.get("videos") if isinstance(result, dict) else None
+    return [video for video in videos or [] if isinstance(video, dict)]
+
+
+def video_urls(task: Mapping[str, Any], *, watermarked: bool = False) -> list[str]:
+    """The URL of each video (or of its watermarked copy); "" where one is missing."""
+    key = "watermark_url" if watermarked else "url"
+    return [
+        str(video[key]) if isinstance(video.get(key), str) else "" for video in task_videos(task)
+    ]
+
+
+def failure_reason(task: Mapping[str, Any]) -> str:
+    return str(task.get("task_status_msg") or "no reason given")
+
+
+# -- the create's fields ------------------------------------------------------------------------
+
+TEXT, CHOICE, MODEL, URL, IDENTIFIER, FLAG = "text", "choice", "model", "url", "id", "flag"
+MAX_PROMPT_CHARS = 2500
+MAX_EXTERNAL_ID_CHARS = 256  # not in the contract; a guard against pasting a file by mistake
+
+
+@dataclass(frozen=True)
+class CreateField:
+    """One field of a create body (the images apart), and how users give it.
+
+    `name` is the API's; `job_name` the jobs file's (usually the same); `option`
+    `create`'s; `setting` the config key that gives its default; `choices` the
+    endpoint attribute listing its allowed values.
+    """
+
+    name: str
+    option: str
+    kind: str
+    help: str
+    metavar: str = ""
+    job_name: str = ""
+    setting: str | None = None
+    choices: str | None = None
+    max_chars: int | None = None
+    required: bool = False
+    sidecar: bool = True  # repeated in the sidecar and `list --local` (not a callback URL)
+
+    @property
+    def in_jobs(self) -> str:
+        return self.job_name or self.name
+
+    def api_value(self, value: Any) -> Any:
+        """The body's value for what a user gave (a flag becomes `{"enabled": true}`)."""
+        if self.kind == FLAG:
+            return {"enabled": True} if value else None
+        return value
+
+
+CREATE_FIELDS: tuple[CreateField, ...] = (
+    CreateField(
+        "prompt",
+        "--prompt",
+        TEXT,
+        "what the video shows",
+        "TEXT",
+        max_chars=MAX_PROMPT_CHARS,
+        required=True,
+    ),
+    CreateField(
+        "negative_prompt",
+        "--negative-prompt",
+        TEXT,
+        "what the video should avoid",
+        "TEXT",
+        max_chars=MAX_PROMPT_CHARS,
+    ),
+    CreateField(
+        "model_name",
+        "--model",
+        MODEL,
+        "model name; it picks the endpoint",
+        "NAME",
+        setting="model",
+        choices="models",
+    ),
+    CreateField(
+        "mode",
+        "--mode",
+        CHOICE,
+        "std (720p, cheaper) or pro (1080p)",
+        setting="mode",
+        choices="modes",
+    ),
+    CreateField(
+        "duration",
+        "--duration",
+        CHOICE,
+        "video length in seconds (a string in the body)",
+        setting="duration",
+        choices="durations",
+    ),
+    CreateField(
+        "aspect_ratio",
+        "--aspect-ratio",
+        CHOICE,
+        "video width:height",
+        setting="aspect-ratio",
+        choices="aspect_ratios",
+    ),
+    CreateField(
+        "watermark_info",
+        "--watermark",
+        FLAG,
+        "also produce a watermarked copy",
+        job_name="watermark",
+        sidecar=False,
+    ),
+    CreateField(
+        "callback_url",
+        "--callback-url",
+        URL,
+        "URL the service POSTs the task to on each status change",
+        "URL",
+        sidecar=False,
+    ),
+    CreateField(
+        "external_task_id",
+        "--external-task-id",
+        IDENTIFIER,
+        "your own id for the task, unique per account",
+        "ID",
+        max_chars=MAX_EXTERNAL_ID_CHARS,
+        sidecar=False,
+    ),
+)
+FIELDS_BY_NAME: Mapping[str, CreateField] = {spec.name: spec for spec in CREATE_FIELDS}
+#: The fields a sidecar and `list --local` repeat (never the callback URL: it may carry a token).
+SIDECAR_FIELDS = tuple(spec.name for spec in CREATE_FIELDS if spec.sidecar)
+#: What a jobs file line may hold: its images and every create field under its jobs-file name.
+JOB_FIELDS = ("images", *(spec.in_jobs for spec in CREATE_FIELDS))

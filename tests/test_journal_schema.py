@@ -1,0 +1,90 @@
+"""The journal's layout has a version, and a journal written by mivid 0.1.0 migrates losing nothing.
+
+`fixtures/journal-v0.1.0-2ab2781.sql` is the SQL dump of a journal made by
+running the 0.1.0 release (commit 2ab2781): sandbox creates, a lost answer
+(unknown) and a refusal (not created).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from mivid.app import Streams
+from mivid.cli import run
+from mivid.endpoints import MULTI_IMAGE
+from mivid.journal import SCHEMA_VERSION, Journal
+
+FIXTURE = Path(__file__).parent / "fixtures" / "journal-v0.1.0-2ab2781.sql"
+
+
+def old_journal(path: Path) -> Path:
+    connection = sqlite3.connect(path)
+    connection.executescript(FIXTURE.read_text())
+    connection.close()
+    return path
+
+
+def rows(path: Path) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(
+            "SELECT external_task_id, task_id, status, created, updated, request, images, "
+            "service, sandbox, mivid_version, error, host, pid FROM creates ORDER BY rowid"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_a_0_1_0_journal_migrates_losing_nothing(tmp_path: Path) -> None:
+    path = old_journal(tmp_path / "journal.sqlite3")
+    before = rows(path)
+    assert len(before) == 5
+    with Journal.open(path) as journal:
+        entries = journal.entries()
+    assert rows(path) == before  # every column of every row, as it was
+    assert {entry.endpoint for entry in entries} == {MULTI_IMAGE.name}
+    assert all(entry.api is MULTI_IMAGE for entry in entries)
+    (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
+    assert version == SCHEMA_VERSION
+    by_id = {entry.external_task_id: entry for entry in entries}
+    assert by_id["my-own-id"].request["mode"] == "pro"
+    assert by_id["my-own-id"].request["prompt"] == "tab\tand newline\nprompt"
+    assert by_id["lost-1"].status == "unknown" and by_id["lost-1"].task_id is None
+    assert by_id["mivid-c863acade81e44709d33"].status == "not created"
+
+
+def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    path = old_journal(tmp_path / "journal.sqlite3")
+    Journal.open(path).close()
+    once = rows(path)
+    Journal.open(path).close()
+    assert rows(path) == once
+
+
+def test_a_new_journal_has_the_current_version(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    Journal.open(path).close()
+    (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
+    assert version == SCHEMA_VERSION
+
+
+def test_the_cli_lists_an_old_journal_offline() -> None:
+    state = Path.home() / ".local" / "state" / "mivid"
+    state.mkdir(parents=True)
+    old_journal(state / "journal.sqlite3")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run(
+        ["--sandbox", "list", "--local", "--json"],
+        streams=Streams(io.StringIO(), stdout, stderr),
+    )
+    assert code == 0, stderr.getvalue()
+    listed = json.loads(stdout.getvalue())
+    assert [item["external_task_id"] for item in listed] == [
+        "mivid-5f2d57f76bec3af64cbb",
+        "my-own-id",
+        "mivid-b319856a985b1c8f1b4e",
+    ]
+    assert {item["endpoint"] for item in listed} == {"multi-image"}

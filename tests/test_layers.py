@@ -1,0 +1,115 @@
+"""The layer rules, checked by walking every module's imports (no dependency needed).
+
+sandbox     imports nothing of mivid outside mivid.sandbox (it is written from the contract)
+core        imports no typer, no rich and no command (everything but the CLI layer and render)
+commands    no command module imports another (shared helpers: options, picker, following)
+rich        imported by the rendering layer (mivid.render) alone
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "mivid"
+#: The CLI layer: Typer, the global options, the commands and their helpers.
+CLI_LAYER = ("mivid.cli", "mivid.__main__", "mivid.app", "mivid.coercion", "mivid.commands")
+RENDER_LAYER = ("mivid.render",)
+#: Modules under commands/ that are helpers of several commands, not commands.
+COMMAND_HELPERS = {"mivid.commands.options", "mivid.commands.picker", "mivid.commands.following"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it (inside functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = {module_name(path): imports(path) for path in sorted(SRC.rglob("*.py"))}
+
+
+def within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == package or name.startswith(package + ".") for package in packages)
+
+
+def command_module(name: str) -> str | None:
+    """The command module `name` is (or is a name in), or None: `mivid.commands.create`."""
+    parts = name.split(".")
+    if len(parts) < 3 or parts[:2] != ["mivid", "commands"]:
+        return None
+    module = ".".join(parts[:3])
+    return None if module in COMMAND_HELPERS else module
+
+
+def is_command(name: str) -> bool:
+    return command_module(name) == name
+
+
+def test_the_walk_sees_every_layer() -> None:
+    assert {"mivid.sandbox.app", "mivid.client", "mivid.commands.create", "mivid.render"} <= set(
+        MODULES
+    )
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("mivid.sandbox")))
+def test_the_sandbox_imports_nothing_else_of_mivid(name: str) -> None:
+    foreign = {
+        module
+        for module in MODULES[name]
+        if within(module, ("mivid",)) and not within(module, ("mivid.sandbox",))
+    }
+    assert not foreign, f"{name} imports {sorted(foreign)}: the emulator shares nothing"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n in MODULES
+        if not within(n, CLI_LAYER + RENDER_LAYER) and not n.startswith("mivid.sandbox")
+    ),
+)
+def test_the_core_imports_no_typer_rich_or_commands(name: str) -> None:
+    wrong = {
+        module
+        for module in MODULES[name]
+        if within(module, ("typer", "click", "rich", "mivid.commands", "mivid.app", "mivid.cli"))
+    }
+    assert not wrong, f"{name} (core) imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if is_command(n)))
+def test_no_command_imports_another(name: str) -> None:
+    others = {command_module(module) for module in MODULES[name]} - {None, name}
+    assert not others, f"{name} imports the command modules {sorted(others)}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if not within(n, RENDER_LAYER)))
+def test_only_the_rendering_layer_imports_rich(name: str) -> None:
+    rich = {module for module in MODULES[name] if within(module, ("rich",))}
+    assert not rich, f"{name} imports {sorted(rich)}: drawing belongs to mivid.render"
+
+
+def test_settings_is_the_only_reader_of_the_environment() -> None:
+    readers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if not module_name(path).startswith("mivid.sandbox")
+        and ("os.environ" in path.read_text() or "getenv(" in path.read_text())
+    )
+    assert readers == ["settings.py"]
