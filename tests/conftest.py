@@ -73,6 +73,7 @@ def emulator(fake_clock: FakeClock) -> Iterator[Emulator]:
         api_keys={TEST_API_KEY},
         clock=fake_clock,
         concurrency_limit=5,
+        keep_bodies=True,  # tests compare the bytes mivid sent
     )
     yield emu
     emu.close()

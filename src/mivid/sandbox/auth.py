@@ -63,14 +63,27 @@ def _time_claim(claims: Mapping[str, Any], name: str) -> float:
     return float(value)
 
 
+def _live_parts_message(credential: str) -> str:
+    """The live service's sentence; its counts are those of the JWT library it runs on
+    (no dot: 0, one dot: 2, more than two: "> 3")."""
+    dots = credential.count(".")
+    got = "0" if dots == 0 else "2" if dots == 1 else "> 3"
+    return f"The token was expected to have 3 parts, but got {got}"
+
+
 def authenticate(
     header: str | None,
     *,
     access_keys: Mapping[str, str],
     api_keys: Set[str],
     now: float,
+    live_messages: bool = False,
 ) -> str:
-    """The account (access key or API key) the request acts for, or raise RefusalError."""
+    """The account (access key or API key) the request acts for, or raise RefusalError.
+
+    `live_messages`: word a token that is not three dot-separated parts the way the live
+    service does (`The token was expected to have 3 parts, but got 0`).
+    """
     if header is None:
         raise RefusalError(
             1001, "Authorization header is missing; send 'Authorization: Bearer <token>'"
@@ -86,6 +99,8 @@ def authenticate(
         return credential
     parts = credential.split(".")
     if len(parts) != 3:
+        if live_messages:
+            raise RefusalError(1002, _live_parts_message(credential))
         raise RefusalError(1002, "the bearer token is neither a known API key nor a JWT")
     header_part, claims_part, signature_part = parts
     jwt_header = _json_part(header_part, "header")

@@ -62,10 +62,19 @@ def http_status_for(code: int) -> int:
 
 
 class RefusalError(Exception):
-    """A refusal: becomes an error envelope with `code`, `message` and the table's HTTP status."""
+    """A refusal: becomes an error envelope with `code`, `message` and the table's HTTP status
+    (and a `Retry-After` header when `retry_after` is given)."""
 
-    def __init__(self, code: int, message: str, *, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status if http_status is not None else http_status_for(code)
+        self.retry_after = retry_after

@@ -1,37 +1,107 @@
-"""Injected faults: what a flaky network or gateway does to a request.
+"""Injected faults: what a flaky network, a hostile gateway or a broken CDN does to a request.
 
-Tests queue faults with `Emulator.inject`; each request takes the first queued
-fault whose `on` matches its endpoint ("create", "get", "list", "video", or
-"any" for every request, unknown paths included). A fault applies `times` times
-(None: forever) and then leaves the queue.
+Tests queue faults with `Emulator.inject`. A fault matches a request by its
+`on` ("create", "get", "list", "video", "account", or "any" for every request,
+unknown paths included), and optionally by `api` (the endpoint's name,
+"multi-image2video" or "omni-video"), `task` (a task id or external id: the
+task a query, a video or a create is about) and `prompt` (text in the task's
+prompt). A fault applies `times` times (None: forever), then leaves the queue.
 
-What each kind does, and whether the request is processed (a task really
-created) before it strikes:
+Faults come in three layers, and one request takes the first matching fault of
+each layer, so faults of different layers compose (a patched answer, dripped):
 
-| kind        | processed | the client sees                                            |
-|-------------|-----------|------------------------------------------------------------|
-| error       | no (*)    | an error envelope with the code, its HTTP status, Retry-After |
-| drop_before | no        | the connection closes without an answer                    |
-| drop_after  | yes       | the connection closes without an answer; on "video" with   |
-|             |           | `bytes=N`: the headers and the first N bytes, then a close |
-| html        | no (*)    | a gateway's HTML error page (status 502 by default)         |
-| truncated   | yes       | the headers and about half of the JSON body, then a close   |
-| not_json    | no        | a plain-text body that is not JSON (status 200 by default)  |
-| delay       | yes       | the normal answer, `seconds` late                           |
+| layer  | kinds                                                     | acts on            |
+|--------|-----------------------------------------------------------|--------------------|
+| answer | error, html, not_json, raw, redirect, echo_authorization, | replaces the answer|
+|        | endless, drop_before                                      |                    |
+| data   | patch                                                     | the task objects in a JSON answer |
+| wire   | drop_after, truncated, delay, drip, bad_gzip              | how the answer travels |
+
+Whether the request is processed (a task really created) before it strikes:
+
+| kind               | processed | the client sees                                          |
+|--------------------|-----------|----------------------------------------------------------|
+| error              | no (*)    | an error envelope with the code, its HTTP status, Retry-After |
+| html               | no (*)    | an HTML page (a gateway's 502 by default; 200 on "video": a page, not a video) |
+| not_json           | no (*)    | a plain-text body that is not JSON (status 200 by default) |
+| raw                | no (*)    | exactly the status, headers and body bytes given          |
+| redirect           | no (*)    | a redirect to `location` (default: the same URL: a loop)  |
+| echo_authorization | no (*)    | an error whose message and data repeat the Authorization header |
+| endless            | no (*)    | a 200 body that never ends (JSON, or on "video" an MP4)   |
+| drop_before        | no        | the connection closes without an answer                  |
+| patch              | yes       | the answer with fields of its task objects set or changed |
+| drop_after         | yes       | no answer; on "video" with `bytes=N`: headers, N bytes, close |
+| truncated          | yes       | the headers and about half of the body, then a close     |
+| delay              | yes       | the answer, `seconds` late                                |
+| drip               | yes       | the answer, one byte every `seconds`                      |
+| bad_gzip           | yes       | `Content-Encoding: gzip` over bytes that are not gzip     |
 
 (*) `after=True` processes the request first, then answers with the fault:
 a create that times out at a gateway after the task was made.
+
+`drip`, `delay` and `endless` take real time or never end: they are for the
+socket server (the in-process transport plays them too, but a test there
+would sleep). Ready-made patches: `Fault.nan_timestamps`, `Fault.control_chars`,
+`Fault.invalid_video_url`, `Fault.non_finite`.
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-FaultKind = Literal["error", "drop_before", "drop_after", "html", "truncated", "not_json", "delay"]
-Endpoint = Literal["create", "get", "list", "video", "any"]
-ENDPOINTS: tuple[str, ...] = ("create", "get", "list", "video", "any")
+FaultKind = Literal[
+    "error",
+    "html",
+    "not_json",
+    "raw",
+    "redirect",
+    "echo_authorization",
+    "endless",
+    "drop_before",
+    "patch",
+    "drop_after",
+    "truncated",
+    "delay",
+    "drip",
+    "bad_gzip",
+]
+Endpoint = Literal["create", "get", "list", "video", "account", "any"]
+Layer = Literal["answer", "data", "wire"]
+ENDPOINTS: tuple[str, ...] = ("create", "get", "list", "video", "account", "any")
+LAYERS: dict[str, Layer] = {
+    "error": "answer",
+    "html": "answer",
+    "not_json": "answer",
+    "raw": "answer",
+    "redirect": "answer",
+    "echo_authorization": "answer",
+    "endless": "answer",
+    "drop_before": "answer",
+    "patch": "data",
+    "drop_after": "wire",
+    "truncated": "wire",
+    "delay": "wire",
+    "drip": "wire",
+    "bad_gzip": "wire",
+}
+
+#: A patch value: set as is, or (a callable) applied to the value already there.
+PatchValue = Any
+Transform = Callable[[Any], Any]
+CONTROL_CHARACTERS = "\x1b[2J\x1b]0;pwned\x07\r"
+#: The task fields `Fault.control_chars` spoils (dotted paths into a task object).
+TEXT_FIELDS = (
+    "task_id",
+    "task_status",
+    "task_status_msg",
+    "task_info.external_task_id",
+    "task_result.videos.0.url",
+    "task_result.videos.0.watermark_url",
+)
 
 
 @dataclass
@@ -48,12 +118,28 @@ class Fault:
     seconds: float = 0.0
     nbytes: int | None = None
     after: bool = False
+    api: str | None = None
+    task: str | None = None
+    prompt: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    location: str | None = None
+    values: Mapping[str, PatchValue] = field(default_factory=dict)
+    where: Literal["task", "envelope"] = "task"
 
     def __post_init__(self) -> None:
         if self.on not in ENDPOINTS:
             raise ValueError(f"Fault on={self.on!r}: use one of {', '.join(ENDPOINTS)}")
         if self.times is not None and self.times < 1:
             raise ValueError(f"Fault times={self.times!r}: use a positive count or None (forever)")
+        if self.kind == "drip" and not self.seconds > 0:
+            raise ValueError(f"Fault.drip seconds={self.seconds!r}: use a positive interval")
+
+    @property
+    def layer(self) -> Layer:
+        return LAYERS[self.kind]
+
+    # -- the answer layer --------------------------------------------------------
 
     @classmethod
     def error(
@@ -66,6 +152,9 @@ class Fault:
         on: Endpoint = "any",
         times: int | None = 1,
         after: bool = False,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
     ) -> Fault:
         """Answer with error `code` (HTTP status from the contract's table unless given)."""
         return cls(
@@ -77,45 +166,329 @@ class Fault:
             message=message,
             retry_after=retry_after,
             after=after,
+            api=api,
+            task=task,
+            prompt=prompt,
         )
 
     @classmethod
-    def drop_before(cls, *, on: Endpoint = "any", times: int | None = 1) -> Fault:
+    def html(
+        cls,
+        status: int = 502,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        after: bool = False,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
+    ) -> Fault:
+        """Answer with an HTML page: a gateway's error page, or with 200 a page where a video was."""
+        return cls(
+            "html",
+            on=on,
+            times=times,
+            http_status=status,
+            after=after,
+            api=api,
+            task=task,
+            prompt=prompt,
+        )
+
+    @classmethod
+    def not_json(
+        cls,
+        status: int = 200,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        after: bool = False,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
+        """Answer with a body that is not JSON."""
+        return cls(
+            "not_json", on=on, times=times, http_status=status, after=after, api=api, task=task
+        )
+
+    @classmethod
+    def raw(
+        cls,
+        status: int,
+        headers: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+        body: bytes = b"",
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        after: bool = False,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
+    ) -> Fault:
+        """Answer with exactly this status, these headers and these body bytes (nothing added:
+        without a Content-Length the connection closes after the body)."""
+        pairs = tuple(headers.items()) if isinstance(headers, Mapping) else tuple(headers)
+        return cls(
+            "raw",
+            on=on,
+            times=times,
+            http_status=status,
+            headers=pairs,
+            body=body,
+            after=after,
+            api=api,
+            task=task,
+            prompt=prompt,
+        )
+
+    @classmethod
+    def redirect(
+        cls,
+        location: str | None = None,
+        status: int = 302,
+        *,
+        on: Endpoint = "any",
+        times: int | None = None,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
+        """Redirect to `location`; by default to the very same URL, forever: a redirect loop."""
+        return cls(
+            "redirect",
+            on=on,
+            times=times,
+            http_status=status,
+            location=location,
+            api=api,
+            task=task,
+        )
+
+    @classmethod
+    def echo_authorization(
+        cls,
+        code: int = 1000,
+        http_status: int | None = None,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+    ) -> Fault:
+        """Answer with error `code` whose message (and data) repeat the Authorization header."""
+        return cls(
+            "echo_authorization", on=on, times=times, code=code, http_status=http_status, api=api
+        )
+
+    @classmethod
+    def endless(
+        cls,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
+        """A 200 answer whose body never ends and has no Content-Length (an MP4 on "video")."""
+        return cls("endless", on=on, times=times, api=api, task=task)
+
+    @classmethod
+    def drop_before(
+        cls,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
+    ) -> Fault:
         """Close the connection without answering; nothing is processed."""
-        return cls("drop_before", on=on, times=times)
+        return cls("drop_before", on=on, times=times, api=api, task=task, prompt=prompt)
+
+    # -- the data layer ----------------------------------------------------------
+
+    @classmethod
+    def patch(
+        cls,
+        values: Mapping[str, PatchValue],
+        *,
+        where: Literal["task", "envelope"] = "task",
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
+    ) -> Fault:
+        """Set fields of each task object in the answer (`where="envelope"`: of the envelope).
+
+        Keys are dotted paths ("task_info.external_task_id", "task_result.videos.0.url").
+        A plain value is set (objects on the way are made); a callable gets the value
+        there and returns the new one, and is skipped where the path does not exist.
+        Non-finite floats are written as JSON's NaN / Infinity / -Infinity tokens.
+        """
+        return cls(
+            "patch",
+            on=on,
+            times=times,
+            values=dict(values),
+            where=where,
+            api=api,
+            task=task,
+            prompt=prompt,
+        )
+
+    @classmethod
+    def nan_timestamps(
+        cls, *, on: Endpoint = "any", times: int | None = 1, task: str | None = None
+    ) -> Fault:
+        """`created_at` and `updated_at` as NaN."""
+        return cls.patch(
+            {"created_at": math.nan, "updated_at": math.nan}, on=on, times=times, task=task
+        )
+
+    @classmethod
+    def non_finite(
+        cls,
+        fields: tuple[str, ...] = ("created_at", "updated_at", "final_unit_deduction"),
+        value: float = math.inf,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        task: str | None = None,
+    ) -> Fault:
+        """Each of `fields` (dotted paths) set to `value`: NaN, Infinity or -Infinity."""
+        return cls.patch(dict.fromkeys(fields, value), on=on, times=times, task=task)
+
+    @classmethod
+    def control_chars(
+        cls,
+        text: str = CONTROL_CHARACTERS,
+        fields: tuple[str, ...] = TEXT_FIELDS,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        task: str | None = None,
+    ) -> Fault:
+        """`text` (ESC, OSC, BEL, CR by default) put before each of `fields` that is there."""
+
+        def spoil(value: Any) -> Any:
+            return f"{text}{value}" if isinstance(value, str) else value
+
+        return cls.patch(dict.fromkeys(fields, spoil), on=on, times=times, task=task)
+
+    @classmethod
+    def invalid_video_url(
+        cls,
+        url: str = "http://[::1/out of brackets.mp4",
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        task: str | None = None,
+    ) -> Fault:
+        """Each video's `url` (and `watermark_url`, where there) replaced by `url`."""
+
+        def replace(_: Any) -> str:
+            return url
+
+        fields = ("task_result.videos.0.url", "task_result.videos.0.watermark_url")
+        return cls.patch(dict.fromkeys(fields, replace), on=on, times=times, task=task)
+
+    # -- the wire layer ----------------------------------------------------------
 
     @classmethod
     def drop_after(
-        cls, *, on: Endpoint = "any", times: int | None = 1, bytes: int | None = None
+        cls,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        bytes: int | None = None,
+        api: str | None = None,
+        task: str | None = None,
+        prompt: str | None = None,
     ) -> Fault:
         """Process the request, then close without answering (video: after `bytes` bytes)."""
-        return cls("drop_after", on=on, times=times, nbytes=bytes)
+        return cls(
+            "drop_after", on=on, times=times, nbytes=bytes, api=api, task=task, prompt=prompt
+        )
 
     @classmethod
-    def html(
-        cls, status: int = 502, *, on: Endpoint = "any", times: int | None = 1, after: bool = False
+    def truncated(
+        cls,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
     ) -> Fault:
-        """Answer with a gateway's HTML error page."""
-        return cls("html", on=on, times=times, http_status=status, after=after)
-
-    @classmethod
-    def truncated(cls, *, on: Endpoint = "any", times: int | None = 1) -> Fault:
         """Process, send the headers and part of the body, then close."""
-        return cls("truncated", on=on, times=times)
+        return cls("truncated", on=on, times=times, api=api, task=task)
 
     @classmethod
-    def not_json(cls, status: int = 200, *, on: Endpoint = "any", times: int | None = 1) -> Fault:
-        """Answer with a body that is not JSON."""
-        return cls("not_json", on=on, times=times, http_status=status)
-
-    @classmethod
-    def delay(cls, seconds: float, *, on: Endpoint = "any", times: int | None = 1) -> Fault:
+    def delay(
+        cls,
+        seconds: float,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
         """Process, then answer normally after `seconds`."""
-        return cls("delay", on=on, times=times, seconds=seconds)
+        return cls("delay", on=on, times=times, seconds=seconds, api=api, task=task)
+
+    @classmethod
+    def drip(
+        cls,
+        seconds: float,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
+        """Process, then send the answer's body one byte every `seconds` (real time)."""
+        return cls("drip", on=on, times=times, seconds=seconds, api=api, task=task)
+
+    @classmethod
+    def bad_gzip(
+        cls,
+        *,
+        on: Endpoint = "any",
+        times: int | None = 1,
+        api: str | None = None,
+        task: str | None = None,
+    ) -> Fault:
+        """Process, then send the answer as `Content-Encoding: gzip` over bytes that are not gzip."""
+        return cls("bad_gzip", on=on, times=times, api=api, task=task)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request is about, for faults that match by task, prompt or endpoint.
+
+    `task_keys` and `prompt` are computed only when a queued fault asks (a store lookup).
+    """
+
+    on: str
+    api: str | None = None
+    task_keys: Callable[[], set[str]] = lambda: set()
+    prompt: Callable[[], str | None] = lambda: None
+
+
+def _matches(fault: Fault, target: Target) -> bool:
+    if fault.on not in ("any", target.on):
+        return False
+    if fault.api is not None and fault.api != target.api:
+        return False
+    if fault.task is not None and fault.task not in target.task_keys():
+        return False
+    if fault.prompt is not None:
+        prompt = target.prompt()
+        if prompt is None or fault.prompt not in prompt:
+            return False
+    return True
 
 
 class FaultQueue:
-    """Thread-safe queue of faults, matched in order."""
+    """Thread-safe queue of faults, matched in order, one per layer per request."""
 
     def __init__(self) -> None:
         self._items: list[tuple[Fault, list[int | None]]] = []
@@ -134,17 +507,18 @@ class FaultQueue:
         with self._lock:
             return [fault for fault, _ in self._items]
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The first fault matching `endpoint`, consuming one of its uses."""
+    def take(self, target: Target) -> dict[Layer, Fault]:
+        """The first fault of each layer that matches `target`, consuming one use of each."""
+        taken: dict[Layer, Fault] = {}
         with self._lock:
-            for index, (fault, left) in enumerate(self._items):
-                if fault.on not in ("any", endpoint):
+            if not self._items:
+                return taken
+            for fault, left in self._items:
+                if fault.layer in taken or not _matches(fault, target):
                     continue
+                taken[fault.layer] = fault
                 remaining = left[0]
                 if remaining is not None:
-                    if remaining <= 1:
-                        del self._items[index]
-                    else:
-                        left[0] = remaining - 1
-                return fault
-        return None
+                    left[0] = remaining - 1
+            self._items = [(f, left) for f, left in self._items if left[0] is None or left[0] > 0]
+        return taken

@@ -14,12 +14,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from mivid.sandbox.app import Emulator, Request, Response
+from mivid.sandbox.app import Emulator, EmulatorOptions, Request, Response
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class _Server(ThreadingHTTPServer):
@@ -28,6 +31,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
+        # Set when the server stops: answers that take real time (delay, drip) end then.
+        self.stopping = threading.Event()
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -137,25 +142,58 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
-        if response.delay:
-            time.sleep(response.delay)
+        if response.delay and self.server.stopping.wait(response.delay):
+            response.drop = True
         if response.drop:
             self.close_connection = True
             return
-        closing = response.cut_after is not None or self.close_connection
+        announced = any(name.lower() == "content-length" for name, _ in response.headers)
+        # A body without a Content-Length ends when the connection does.
+        closing = (
+            response.cut_after is not None
+            or response.stream is not None
+            or not announced
+            or self.close_connection
+        )
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         if closing:
             self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
+        if self.command == "HEAD":
+            self.wfile.flush()
+            return
+        if response.stream is not None:
+            self._send_stream(response.stream())
+            return
         body = response.body
         if response.cut_after is not None:
             body = body[: response.cut_after]
-            self.close_connection = True
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if response.drip:
+            self._drip(body, response.drip)
+            return
+        self.wfile.write(body)
         self.wfile.flush()
+
+    def _send_stream(self, chunks: Iterator[bytes]) -> None:
+        """Send until the client hangs up or the server stops (an endless body)."""
+        with contextlib.suppress(OSError):
+            for chunk in chunks:
+                if self.server.stopping.is_set():
+                    return
+                self.wfile.write(chunk)
+                self.wfile.flush()
+
+    def _drip(self, body: bytes, interval: float) -> None:
+        """One byte every `interval` seconds: a valid answer that takes forever to arrive."""
+        with contextlib.suppress(OSError):
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                if index + 1 < len(body) and self.server.stopping.wait(interval):
+                    return
 
 
 class EmulatorServer:
@@ -190,6 +228,7 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        self._httpd.stopping.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
@@ -220,12 +259,30 @@ class _CutStream(httpx.SyncByteStream):
         )
 
 
+class _Chunks(httpx.SyncByteStream):
+    """A body made as it is read: an endless one, or one dripped byte by byte."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+
+def _dripped(body: bytes, interval: float) -> Iterator[bytes]:
+    for index in range(len(body)):
+        if index:
+            time.sleep(interval)
+        yield body[index : index + 1]
+
+
 class EmulatorTransport(httpx.BaseTransport):
     """Answers httpx requests in-process (API and video URLs alike), no sockets.
 
     Faults behave as over the network: drops raise `httpx.RemoteProtocolError`,
     cut bodies raise it while reading, and a delay longer than the request's
-    read timeout waits that timeout and raises `httpx.ReadTimeout`.
+    read timeout waits that timeout and raises `httpx.ReadTimeout`. Endless and
+    dripped bodies are streams (a drip really sleeps: use the server for those).
     """
 
     def __init__(self, emulator: Emulator) -> None:
@@ -265,6 +322,15 @@ class EmulatorTransport(httpx.BaseTransport):
                 stream=_CutStream(part, len(response.body)),
                 request=request,
             )
+        if response.stream is not None or response.drip:
+            chunks = (
+                response.stream()
+                if response.stream is not None
+                else _dripped(response.body, response.drip or 0.0)
+            )
+            return httpx.Response(
+                response.status, headers=response.headers, stream=_Chunks(chunks), request=request
+            )
         return httpx.Response(
             response.status, headers=response.headers, content=response.body, request=request
         )
@@ -275,12 +341,17 @@ def run_server(
     port: int = 8787,
     emulator: Emulator | None = None,
     ready: Callable[[str], None] | None = None,
+    **options: Unpack[EmulatorOptions],
 ) -> None:
     """Serve until Ctrl-C (or SIGINT), then return. `ready` is called with the URL once listening.
 
-    Without an emulator, one with the sandbox keys and a real clock is made.
+    Without an emulator, one is made from `options` (any `Emulator` option, e.g.
+    `answers="live"`, `units_left=3`, `retired_models={"kling-v1-6": "2026-09-15"}`),
+    with the sandbox keys and a real clock by default.
     """
-    emulator = emulator if emulator is not None else Emulator()
+    if emulator is not None and options:
+        raise ValueError(f"give an emulator or options for one, not both: {', '.join(options)}")
+    emulator = emulator if emulator is not None else Emulator(**options)
     server = EmulatorServer(emulator, host=host, port=port)
     try:
         if ready is not None:
