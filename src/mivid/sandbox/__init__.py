@@ -25,8 +25,6 @@ from mivid.sandbox.app import (
     Callback,
     Emulator,
     EmulatorOptions,
-    Request,
-    Response,
 )
 from mivid.sandbox.billing import ResourcePack
 from mivid.sandbox.clock import FakeClock
@@ -34,6 +32,7 @@ from mivid.sandbox.endpoints import CREATE_ENDPOINTS, MULTI_IMAGE, OMNI_VIDEO, C
 from mivid.sandbox.faults import Fault
 from mivid.sandbox.received import ReceivedRequest
 from mivid.sandbox.server import EmulatorServer, EmulatorTransport, run_server
+from mivid.sandbox.wire import Request, Response
 
 __all__ = [
     "CREATE_ENDPOINTS",

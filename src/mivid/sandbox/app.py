@@ -24,22 +24,20 @@ other behaviour is an option of `Emulator` (see its docstring).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
-import http
-import json
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypedDict
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
+from mivid.sandbox import fault_effects
 from mivid.sandbox.answers import (
     DEFAULT_ANSWERS,
     PRESETS,
@@ -83,7 +81,8 @@ from mivid.sandbox.store import (
     stage_of,
 )
 from mivid.sandbox.validation import create_body, parse_json, validate_create
-from mivid.sandbox.video import parse_range, sample_mp4, video_bytes
+from mivid.sandbox.video import parse_range, video_bytes
+from mivid.sandbox.wire import Request, Response, json_response, text_response
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
 SANDBOX_SECRET_KEY = "sandbox-secret-key-not-a-real-secret"
@@ -92,38 +91,6 @@ FAIL_MARKER = "[fail]"
 DEFAULT_FAILURE_MESSAGE = "content-safety policy triggered: the sandbox was told to fail this task"
 MONTH = 30 * 86_400.0
 LIST_PARAMS = ("pageNum", "pageSize")
-
-
-@dataclass(frozen=True)
-class Request:
-    """A request as the core sees it; header names in lower case."""
-
-    method: str
-    path: str
-    query: list[tuple[str, str]] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    has_content_length: bool = False
-
-
-@dataclass
-class Response:
-    """What to answer, and how a fault bends the answering.
-
-    `drop`: close without answering. `cut_after`: send the headers and only that
-    many body bytes, then close. `delay`: seconds to wait before answering.
-    `drip`: seconds between the body's bytes. `stream`: a body that is made as it
-    is sent (no Content-Length; the connection closes after it), used instead of `body`.
-    """
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    delay: float = 0.0
-    drop: bool = False
-    cut_after: int | None = None
-    drip: float | None = None
-    stream: Callable[[], Iterator[bytes]] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,28 +145,6 @@ class EmulatorOptions(TypedDict, total=False):
     packs: Sequence[ResourcePack] | None
     units_left: float | None
     account_rate_limit: float | None
-
-
-def _json_response(
-    status: int, payload: dict[str, Any], extra: list[tuple[str, str]] | None = None
-) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    return Response(status, headers + (extra or []), body)
-
-
-def _text_response(status: int, text: str, content_type: str = "text/plain") -> Response:
-    body = text.encode()
-    headers = [
-        ("Content-Type", f"{content_type}; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-    ]
-    return Response(status, headers, body)
-
-
-def _with_length(headers: list[tuple[str, str]], length: int) -> list[tuple[str, str]]:
-    kept = [(name, value) for name, value in headers if name.lower() != "content-length"]
-    return [*kept, ("Content-Length", str(length))]
 
 
 def _ms(seconds: float) -> int:
@@ -393,10 +338,10 @@ class Emulator:
                 response = self._fault_answer(answer, request, route)
         patch = faults.get("data")
         if patch is not None:
-            response = _patched(patch, response)
+            response = fault_effects.patched(patch, response)
         wire = faults.get("wire")
         if wire is not None:
-            response = _on_the_wire(wire, response)
+            response = fault_effects.on_the_wire(wire, response)
         return response
 
     def _record(self, request: Request, parsed: Any) -> None:
@@ -495,7 +440,7 @@ class Emulator:
         method = request.method
         if route.kind == "video":
             if method not in ("GET", "HEAD"):
-                response = _text_response(405, "method not allowed\n")
+                response = text_response(405, "method not allowed\n")
                 response.headers.append(("Allow", "GET, HEAD"))
                 return response
             return self._video(request, route.target)
@@ -738,17 +683,17 @@ class Emulator:
     def _video(self, request: Request, stem: str) -> Response:
         if request.method == "HEAD" and self.video_head_status is not None:
             status = self.video_head_status
-            refusal = _text_response(status, "HEAD is not allowed here\n")
+            refusal = text_response(status, "HEAD is not allowed here\n")
             if status == 405:
                 refusal.headers.append(("Allow", "GET"))
             return refusal
         found = self._video_task(stem)
         now = self.clock()
         if found is None:
-            return _text_response(404, "no such video\n")
+            return text_response(404, "no such video\n")
         task, watermarked = found
         if task.stage_at(now) != "succeed" or (watermarked and not task.params.get("watermark")):
-            return _text_response(404, "no such video\n")
+            return text_response(404, "no such video\n")
         content = video_bytes(task.task_id, watermarked=watermarked)
         length = len(content)
         headers = [("Content-Type", "video/mp4")]
@@ -855,7 +800,7 @@ class Emulator:
         if self.forms.envelope == "documented":
             payload["request_id"] = str(uuid.uuid4())
         payload["data"] = data
-        return _json_response(200, payload)
+        return json_response(200, payload)
 
     def _error(
         self,
@@ -877,7 +822,7 @@ class Emulator:
                 payload["data"] = data
         else:
             payload["data"] = data
-        return _json_response(status, payload, extra)
+        return json_response(status, payload, extra)
 
     # -- faults ----------------------------------------------------------------
 
@@ -899,130 +844,15 @@ class Emulator:
                 data={"request_headers": {"Authorization": header}},
             )
         if kind == "html":
-            return _html_page(fault.http_status or 502)
+            return fault_effects.html_page(fault.http_status or 502)
         if kind == "not_json":
-            return _text_response(
+            return text_response(
                 fault.http_status or 200, "upstream sent something that is not JSON\n"
             )
         if kind == "raw":
             return Response(fault.http_status or 200, list(fault.headers), fault.body)
         if kind == "redirect":
-            location = fault.location
-            if location is None:
-                query = f"?{urlencode(request.query)}" if request.query else ""
-                location = f"{quote(request.path)}{query}"
-            headers = [("Location", location), ("Content-Length", "0")]
-            return Response(fault.http_status or 302, headers, b"")
+            return fault_effects.redirect(fault, request)
         if kind == "endless":
-            return _endless(route.kind == "video")
+            return fault_effects.endless(route.kind == "video")
         raise AssertionError(f"not an answer fault: {kind}")
-
-
-def _html_page(status: int) -> Response:
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    if status == 200:
-        page = (
-            "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n"
-            "<body><h1>Sign in to continue</h1><p>This link has expired.</p></body></html>\n"
-        )
-    else:
-        page = (
-            f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {phrase}</h1></center>\r\n"
-            "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-        )
-    return _text_response(status, page, "text/html")
-
-
-def _endless(video: bool) -> Response:
-    """A 200 whose body never ends: an MP4 that goes on, or a JSON string that never closes."""
-    if video:
-        head, filler, content_type = sample_mp4(), b"\0" * 65536, "video/mp4"
-    else:
-        head = b'{"code":0,"message":"SUCCEED","data":{"task_id":"'
-        filler, content_type = b"9" * 65536, "application/json"
-
-    def chunks() -> Iterator[bytes]:
-        yield head
-        while True:
-            yield filler
-
-    return Response(200, [("Content-Type", content_type)], b"", stream=chunks)
-
-
-def _set_path(target: Any, path: str, value: Any) -> None:
-    parts = path.split(".")
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if isinstance(target, list):
-            if not part.isdigit() or int(part) >= len(target):
-                return
-            key: Any = int(part)
-        elif isinstance(target, dict):
-            key = part
-            if key not in target:
-                if callable(value):
-                    return
-                if not last:
-                    target[key] = {}
-        else:
-            return
-        if last:
-            target[key] = value(target[key]) if callable(value) else value
-            return
-        target = target[key]
-
-
-def _patched(fault: Fault, response: Response) -> Response:
-    """The response with the fault's values set in its task objects (or envelope)."""
-    if response.stream is not None or not response.body.startswith(b"{"):
-        return response
-    try:
-        payload = json.loads(response.body)
-    except ValueError:
-        return response
-    if fault.where == "envelope":
-        objects = [payload]
-    else:
-        data = payload.get("data")
-        objects = data if isinstance(data, list) else [data]
-    for obj in objects:
-        if isinstance(obj, dict):
-            for path, value in fault.values.items():
-                _set_path(obj, path, value)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode()
-    return dataclasses.replace(
-        response, headers=_with_length(response.headers, len(body)), body=body
-    )
-
-
-# The gzip magic, method and flags, then bytes that are no deflate stream.
-_BROKEN_GZIP = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff\xfe this is not deflate data"
-
-
-def _on_the_wire(fault: Fault, response: Response) -> Response:
-    """The response as the fault makes it travel."""
-    if response.drop:
-        return response
-    kind = fault.kind
-    if kind == "drop_after":
-        if fault.nbytes is not None:
-            response.cut_after = min(fault.nbytes, max(len(response.body) - 1, 0))
-        else:
-            response.drop = True
-    elif kind == "truncated":
-        response.cut_after = max(1, len(response.body) // 2)
-    elif kind == "delay":
-        response.delay = fault.seconds
-    elif kind == "drip":
-        response.drip = fault.seconds
-    elif kind == "bad_gzip":
-        headers = [(n, v) for n, v in response.headers if n.lower() != "content-encoding"]
-        headers.append(("Content-Encoding", "gzip"))
-        response = dataclasses.replace(
-            response, headers=_with_length(headers, len(_BROKEN_GZIP)), body=_BROKEN_GZIP
-        )
-    return response

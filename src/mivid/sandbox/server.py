@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from mivid.sandbox.app import Emulator, EmulatorOptions, Request, Response
+from mivid.sandbox.app import Emulator, EmulatorOptions
+from mivid.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
