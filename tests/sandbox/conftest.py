@@ -1,14 +1,16 @@
-"""Fixtures for the emulator's own tests: a fake clock and a bare API client."""
+"""Fixtures for the emulator's own tests: a fake clock, a bare API client, and emulators
+made with options (in-process through the transport, or on a socket)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import SSL_CONTEXT, Api
+from sandbox_helpers import SSL_CONTEXT, Api, MakeApi
 
-from mivid.sandbox import Emulator, EmulatorServer, FakeClock
+from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
 
 
 @pytest.fixture
@@ -21,3 +23,48 @@ def clock(emulator: Emulator) -> FakeClock:
 def api(server: EmulatorServer) -> Iterator[Api]:
     with httpx.Client(base_url=server.url, timeout=5, verify=SSL_CONTEXT) as client:
         yield Api(client, server.emulator)
+
+
+@pytest.fixture
+def emulated() -> Iterator[MakeApi]:
+    """Make an emulator with `options` (test keys, a FakeClock) and a client that reaches it
+    in-process; closed at the end of the test."""
+    made: list[tuple[Emulator, httpx.Client]] = []
+
+    def make(**options: Any) -> Api:
+        options.setdefault("clock", FakeClock())
+        emulator = Emulator(
+            access_keys={"test-ak": "test-sk"}, api_keys={"test-api-key"}, **options
+        )
+        client = httpx.Client(
+            transport=EmulatorTransport(emulator), base_url="http://kling.test", timeout=5
+        )
+        made.append((emulator, client))
+        return Api(client, emulator)
+
+    yield make
+    for emulator, client in made:
+        client.close()
+        emulator.close()
+
+
+@pytest.fixture
+def served() -> Iterator[MakeApi]:
+    """Like `emulated`, but over a real socket on 127.0.0.1 (for faults that take real time)."""
+    made: list[tuple[Emulator, EmulatorServer, httpx.Client]] = []
+
+    def make(**options: Any) -> Api:
+        options.setdefault("clock", FakeClock())
+        emulator = Emulator(
+            access_keys={"test-ak": "test-sk"}, api_keys={"test-api-key"}, **options
+        )
+        server = EmulatorServer(emulator).start()
+        client = httpx.Client(base_url=server.url, timeout=5, verify=SSL_CONTEXT)
+        made.append((emulator, server, client))
+        return Api(client, emulator)
+
+    yield make
+    for emulator, server, client in made:
+        client.close()
+        server.stop()
+        emulator.close()

@@ -10,15 +10,17 @@ import base64
 import io
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
 from PIL import Image
 
-from mivid.sandbox import Emulator
+from mivid.sandbox import Emulator, FakeClock
 
 COLLECTION = "/v1/videos/multi-image2video"
+OMNI = "/v1/videos/omni-video"
+COSTS = "/account/costs"
 # Building an SSL context costs ~30 ms per httpx.Client; the emulator speaks plain
 # http, so every test client shares this one.
 SSL_CONTEXT = ssl.create_default_context()
@@ -66,12 +68,33 @@ def body(**fields: Any) -> dict[str, Any]:
     return payload
 
 
+def omni_body(**fields: Any) -> dict[str, Any]:
+    """A valid Omni-Video create body (two reference images); `fields` as for `body`."""
+    payload: dict[str, Any] = {
+        "image_list": [{"image_url": PNG}, {"image_url": "https://example.com/b.jpg"}],
+        "prompt": "<<<image_1>>> walks into <<<image_2>>>",
+        "aspect_ratio": "16:9",
+    }
+    for name, value in fields.items():
+        if value is ...:
+            payload.pop(name, None)
+        else:
+            payload[name] = value
+    return payload
+
+
 class Api:
     """A bare client of the emulator with a fresh token per request."""
 
     def __init__(self, client: httpx.Client, emulator: Emulator) -> None:
         self.client = client
         self.emulator = emulator
+
+    @property
+    def clock(self) -> FakeClock:
+        clock = self.emulator.clock
+        assert isinstance(clock, FakeClock)
+        return clock
 
     def headers(self, credential: str | None = None) -> dict[str, str]:
         token = credential if credential is not None else make_token(self.emulator.clock)
@@ -98,9 +121,34 @@ class Api:
     def list(self, credential: str | None = None, **params: Any) -> httpx.Response:
         return self.client.get(COLLECTION, params=params, headers=self.headers(credential))
 
+    def create_omni(self, credential: str | None = None, **fields: Any) -> httpx.Response:
+        return self.client.post(OMNI, json=omni_body(**fields), headers=self.headers(credential))
+
+    def create_omni_ok(self, **fields: Any) -> dict[str, Any]:
+        response = self.create_omni(**fields)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    def get_omni(self, ident: str) -> httpx.Response:
+        return self.client.get(f"{OMNI}/{ident}", headers=self.headers())
+
+    def list_omni(self, **params: Any) -> httpx.Response:
+        return self.client.get(OMNI, params=params, headers=self.headers())
+
+    def costs(self, **params: Any) -> httpx.Response:
+        return self.client.get(COSTS, params=params, headers=self.headers())
+
+
+class MakeApi(Protocol):
+    """Makes an emulator with the given options and a client of it (see conftest)."""
+
+    def __call__(self, **options: Any) -> Api: ...
+
 
 def assert_refused(response: httpx.Response, code: int, status: int, *fragments: str) -> None:
-    """The response is an error envelope with `code`, `status`, no data, and says `fragments`."""
+    """The response is a documented error envelope: `code`, `status`, a request_id, no data,
+    and a message saying each of `fragments`."""
     assert response.status_code == status, response.text
     payload = response.json()
     assert payload["code"] == code, payload
@@ -108,3 +156,10 @@ def assert_refused(response: httpx.Response, code: int, status: int, *fragments:
     assert payload["request_id"]
     for fragment in fragments:
         assert fragment in payload["message"], payload["message"]
+
+
+def assert_gateway_refused(response: httpx.Response, code: int, status: int, message: str) -> None:
+    """The response is a gateway-style error envelope: no request_id, `"data": null`, and
+    exactly `message`."""
+    assert response.status_code == status, response.text
+    assert response.json() == {"code": code, "message": message, "data": None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import httpx
 import jwt
@@ -71,7 +72,8 @@ def test_a_wrong_secret_is_1002(api: Api, clock: FakeClock) -> None:
 
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iss"])
 def test_a_missing_claim_is_1002(api: Api, clock: FakeClock, claim: str) -> None:
-    token = make_token(clock, **{claim: None})
+    removed: dict[str, Any] = {claim: None}
+    token = make_token(clock, **removed)
     assert_refused(_list(api, f"Bearer {token}"), 1002, 401, claim)
 
 

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sandbox_helpers import COLLECTION, SSL_CONTEXT, Api, body, make_token
@@ -17,7 +18,7 @@ from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
 from polling import PATIENCE
 
 
-def _create(emulator: Emulator, **fields: object) -> dict[str, object]:
+def _create(emulator: Emulator, **fields: object) -> dict[str, Any]:
     payload = json.dumps(body(**fields)).encode()
     request = Request(
         "POST",
@@ -29,7 +30,7 @@ def _create(emulator: Emulator, **fields: object) -> dict[str, object]:
         body=payload,
         has_content_length=True,
     )
-    answer: dict[str, object] = json.loads(emulator.handle(request).body)
+    answer: dict[str, Any] = json.loads(emulator.handle(request).body)
     return answer
 
 
@@ -87,7 +88,8 @@ def test_concurrent_creates_respect_the_limit(emulator: Emulator) -> None:
 def test_the_server_answers_many_clients_at_once(api: Api, server: EmulatorServer) -> None:
     def one(_: int) -> int:
         with httpx.Client(base_url=server.url, timeout=5, verify=SSL_CONTEXT) as client:
-            return client.get(COLLECTION, headers=api.headers()).json()["code"]
+            code: int = client.get(COLLECTION, headers=api.headers()).json()["code"]
+            return code
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         assert list(pool.map(one, range(20))) == [0] * 20

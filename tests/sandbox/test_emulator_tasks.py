@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from sandbox_helpers import COLLECTION, Api, assert_refused
@@ -157,7 +158,7 @@ def test_the_list_defaults_to_30(api: Api, clock: FakeClock) -> None:
         ({"pageNum": [1, 2]}, "more than once"),
     ],
 )
-def test_bad_list_parameters_are_1201(api: Api, params: dict[str, object], fragment: str) -> None:
+def test_bad_list_parameters_are_1201(api: Api, params: dict[str, Any], fragment: str) -> None:
     assert_refused(api.list(**params), 1201, 400, fragment)
 
 

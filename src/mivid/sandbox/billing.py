@@ -52,7 +52,7 @@ class ResourcePack:
     pack_type: PackType = "decreasing_total"
     #: None: 30 days before the emulator started.
     effective_at: float | None = None
-    #: None: 365 days after it became effective.
+    #: None: ten years after it became effective.
     invalid_at: float | None = None
     #: None: when it became effective.
     purchased_at: float | None = None
@@ -112,7 +112,7 @@ def settle_packs(packs: Sequence[ResourcePack], started: float) -> tuple[Pack, .
     seen: set[str] = set()
     for pack in packs:
         effective = pack.effective_at if pack.effective_at is not None else started - 30 * DAY
-        invalid = pack.invalid_at if pack.invalid_at is not None else effective + 365 * DAY
+        invalid = pack.invalid_at if pack.invalid_at is not None else effective + 3650 * DAY
         pack_id = pack.pack_id or hashlib.sha256(pack.name.encode()).hexdigest()[:16]
         if pack_id in seen:
             raise ValueError(f"two resource packs share the id {pack_id!r}: give them other names")

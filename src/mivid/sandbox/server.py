@@ -194,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body[index : index + 1])
                 self.wfile.flush()
                 if index + 1 < len(body) and self.server.stopping.wait(interval):
+                    self.close_connection = True  # the body is unfinished: end the connection
                     return
 
 

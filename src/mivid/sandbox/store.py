@@ -71,7 +71,7 @@ _NEW_COLUMNS = {
         ("units", "TEXT"),
         ("pack_id", "TEXT"),
     ),
-    "callbacks": (("task_id", "TEXT"), ("at", "REAL")),
+    "callbacks": (("task_id", "TEXT"), ("at", "REAL")),  # at: when it was recorded
 }
 
 _INDEXES = """
@@ -81,7 +81,7 @@ CREATE INDEX IF NOT EXISTS tasks_running ON tasks (account, finish_at);
 CREATE INDEX IF NOT EXISTS tasks_by_age ON tasks (created);
 CREATE INDEX IF NOT EXISTS tasks_callback_due ON tasks (callback_due)
     WHERE callback_due IS NOT NULL;
-CREATE INDEX IF NOT EXISTS callbacks_by_age ON callbacks (at);
+CREATE INDEX IF NOT EXISTS callbacks_by_task ON callbacks (task_id);
 """
 
 # A version-0 file's pending callbacks get their due time from what was delivered.
@@ -255,8 +255,12 @@ class TaskStore:
         """
         with self._transaction():
             if keep_after is not None:
+                self._db.execute(
+                    "DELETE FROM callbacks WHERE task_id IN "
+                    "(SELECT task_id FROM tasks WHERE created < ?)",
+                    (keep_after,),
+                )
                 self._db.execute("DELETE FROM tasks WHERE created < ?", (keep_after,))
-                self._db.execute("DELETE FROM callbacks WHERE at < ?", (keep_after,))
             if task.external_task_id is not None:
                 row = self._db.execute(
                     "SELECT 1 FROM tasks WHERE account = ? AND external_task_id = ?",

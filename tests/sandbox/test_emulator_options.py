@@ -1,0 +1,89 @@
+"""The emulator's options: one list for `Emulator` and `run_server`, and the sandbox stays
+apart from the rest of mivid."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sandbox_helpers import COLLECTION, SSL_CONTEXT, body, make_token
+
+from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, EmulatorOptions
+from mivid.sandbox import run_server as run_server_function
+from polling import PATIENCE
+
+SANDBOX = Path(__file__).resolve().parents[2] / "src" / "mivid" / "sandbox"
+
+
+def test_every_emulator_option_can_be_given_to_run_server() -> None:
+    parameters = set(inspect.signature(Emulator.__init__).parameters) - {"self"}
+    assert parameters == set(EmulatorOptions.__annotations__)
+
+
+def test_run_server_takes_options_or_an_emulator_not_both() -> None:
+    with Emulator() as emulator, pytest.raises(ValueError, match="not both"):
+        run_server_function(port=0, emulator=emulator, answers="live")
+
+
+def test_run_server_makes_its_emulator_from_options() -> None:
+    script = (
+        "from mivid.sandbox import run_server\n"
+        "run_server(port=0, ready=lambda url: print(url, flush=True), answers='live',"
+        " units_left=0)\n"
+    )
+    src = SANDBOX.parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": ""},
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        token = make_token(time.time, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+        with httpx.Client(base_url=url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            missing = client.get(f"{COLLECTION}/nope", headers=headers).json()
+            created = client.post(COLLECTION, json=body(), headers=headers).json()
+        assert missing == {
+            "code": 1201,
+            "message": "Task not found by id/external id: nope",
+            "data": None,
+        }
+        assert created["code"] == 1102
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=PATIENCE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_sandbox_imports_nothing_else_of_mivid() -> None:
+    for path in sorted(SANDBOX.glob("*.py")):
+        foreign = {
+            name
+            for name in _imports(path)
+            if name.split(".")[0] == "mivid" and not name.startswith("mivid.sandbox")
+        }
+        assert not foreign, f"{path.name} imports {sorted(foreign)}"
