@@ -14,6 +14,23 @@ from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
 
 
 @pytest.fixture
+def emulator(fake_clock: FakeClock) -> Iterator[Emulator]:
+    """The suite's emulator (see tests/conftest.py), pinned to the documented answer forms:
+    the tests here that use it check those forms whatever `DEFAULT_ANSWERS` says; the live
+    forms have their own tests."""
+    emu = Emulator(
+        access_keys={"test-ak": "test-sk"},
+        api_keys={"test-api-key"},
+        clock=fake_clock,
+        concurrency_limit=5,
+        keep_bodies=True,
+        answers="documented",
+    )
+    yield emu
+    emu.close()
+
+
+@pytest.fixture
 def clock(emulator: Emulator) -> FakeClock:
     assert isinstance(emulator.clock, FakeClock)
     return emulator.clock
@@ -27,12 +44,14 @@ def api(server: EmulatorServer) -> Iterator[Api]:
 
 @pytest.fixture
 def emulated() -> Iterator[MakeApi]:
-    """Make an emulator with `options` (test keys, a FakeClock) and a client that reaches it
-    in-process; closed at the end of the test."""
+    """Make an emulator with `options` (test keys, a FakeClock, the documented answer forms
+    unless `answers` says otherwise) and a client that reaches it in-process; closed at the
+    end of the test."""
     made: list[tuple[Emulator, httpx.Client]] = []
 
     def make(**options: Any) -> Api:
         options.setdefault("clock", FakeClock())
+        options.setdefault("answers", "documented")
         emulator = Emulator(
             access_keys={"test-ak": "test-sk"}, api_keys={"test-api-key"}, **options
         )
@@ -55,6 +74,7 @@ def served() -> Iterator[MakeApi]:
 
     def make(**options: Any) -> Api:
         options.setdefault("clock", FakeClock())
+        options.setdefault("answers", "documented")
         emulator = Emulator(
             access_keys={"test-ak": "test-sk"}, api_keys={"test-api-key"}, **options
         )

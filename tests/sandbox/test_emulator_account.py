@@ -226,10 +226,10 @@ def test_packs_and_the_limit_are_shared_through_the_state_file(tmp_path: Path) -
     )
     now = str(int(clock() * 1000))
     costs = Request("GET", COSTS, [("start_time", now), ("end_time", now)], auth)
-    with Emulator(access_keys=keys, clock=clock, db_path=db, units_left=1) as first:
+    with Emulator(access_keys=keys, clock=clock, db_path=db, units_left=1, units="whole") as first:
         assert json.loads(first.handle(create).body)["code"] == 0
         assert first.handle(costs).status == 200
-    with Emulator(access_keys=keys, clock=clock, db_path=db, units_left=1) as second:
+    with Emulator(access_keys=keys, clock=clock, db_path=db, units_left=1, units="whole") as second:
         assert json.loads(second.handle(create).body)["code"] == 1102  # spent by the first
         assert json.loads(second.handle(costs).body)["code"] == 1302  # a second process, too soon
 

@@ -24,12 +24,13 @@ RETIREMENT_DAY = "2026-09-15"
 AFTER_RETIREMENT = 1_789_430_400.0  # 2026-09-15T00:00:00Z
 
 
-def test_the_documented_forms_are_the_default_for_now() -> None:
-    assert DEFAULT_ANSWERS == "documented"
+def test_an_emulator_not_told_answers_the_default_way() -> None:
     with Emulator() as emulator:
-        assert emulator.forms == DOCUMENTED
+        assert emulator.forms == {"documented": DOCUMENTED, "live": LIVE}[DEFAULT_ANSWERS]
     with Emulator(answers="live") as emulator:
         assert emulator.forms == LIVE
+    with Emulator(answers="documented") as emulator:
+        assert emulator.forms == DOCUMENTED
 
 
 # -- not found ---------------------------------------------------------------------

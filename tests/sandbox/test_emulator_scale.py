@@ -330,7 +330,9 @@ def test_a_first_release_state_file_is_migrated_losing_nothing(tmp_path: Path) -
     old.commit()
     old.close()
 
-    with Emulator(access_keys={"test-ak": "test-sk"}, clock=clock, db_path=db) as emulator:
+    with Emulator(
+        access_keys={"test-ak": "test-sk"}, clock=clock, db_path=db, units="whole"
+    ) as emulator:
         [task] = emulator.tasks("multi-image2video")
         assert task["task_info"] == {"external_task_id": "kept"}
         assert task["task_status"] == "processing"
