@@ -334,7 +334,7 @@ def measure_memory(ctx: Context) -> list[Figure]:
         creates = [r for r in ctx.emulator.received if r.method == "POST"]
         if not creates or not creates[-1].json or len(creates[-1].json["image_list"]) != 4:
             raise BenchmarkError(f"the emulator did not receive the four-image create {task_id}")
-        body_bytes = len(creates[-1].body)
+        body_bytes = creates[-1].body_length
         ctx.emulator.received.clear()  # 55 MB a create: keep none of them
         create_peaks.append(child.peak_rss)
     version_rss, create_rss = median(version_peaks), median(create_peaks)
