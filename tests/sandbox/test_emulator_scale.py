@@ -11,15 +11,17 @@ import json
 import random
 import sqlite3
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
-from sandbox_helpers import COLLECTION, OMNI, Api, MakeApi, body, image_bytes, make_token
+from sandbox_helpers import COLLECTION, OMNI, MakeApi, body, image_bytes, make_token
 
 from mivid.sandbox import Emulator, FakeClock, Request
+from mivid.sandbox.received import LONG_TEXT, digested
 from mivid.sandbox.store import SCHEMA_VERSION
 
 DAY = 86_400.0
@@ -79,6 +81,34 @@ def test_omni_images_and_long_strings_are_digested_too(emulated: MakeApi) -> Non
         "length": len(text),
         "base64": False,
     }
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.text(min_size=4097),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [*value.keys(), *(s for item in value.values() for s in _strings(item))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+@settings(max_examples=50)
+@given(value=json_values)
+def test_a_digest_keeps_no_long_string_and_nothing_short_changes(value: Any) -> None:
+    kept = digested(value)
+    assert all(len(text) <= LONG_TEXT for text in _strings(kept))
+    if all(len(text) <= LONG_TEXT for text in _strings(value)) and "image_list" not in _strings(
+        value
+    ):
+        assert kept == value
 
 
 def test_a_request_without_a_body_has_an_empty_one(emulated: MakeApi) -> None:
@@ -350,6 +380,3 @@ def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
     for _ in range(2):
         with Emulator(clock=FakeClock(), db_path=db) as emulator:
             assert emulator.tasks() == []
-
-
-Probe = Callable[[Api], Any]

@@ -147,6 +147,13 @@ class EmulatorOptions(TypedDict, total=False):
     account_rate_limit: float | None
 
 
+def _digested_or_none(parsed: Any) -> Any:
+    try:
+        return digested(parsed)
+    except RecursionError:  # JSON nested as deep as the parser allows: nothing worth keeping
+        return None
+
+
 def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
@@ -325,7 +332,8 @@ class Emulator:
 
     def handle(self, request: Request) -> Response:
         """Answer one request."""
-        parsed, parse_error = parse_json(request.body) if request.body else (None, None)
+        reads = request.body or request.method == "POST"
+        parsed, parse_error = parse_json(request.body) if reads else (None, None)
         self._record(request, parsed)
         route = self._route(request)
         faults = self._faults.take(self._target(request, route, parsed))
@@ -350,7 +358,7 @@ class Emulator:
             path=request.path,
             query=dict(request.query),
             headers=dict(request.headers),
-            json=parsed if self.keep_bodies else digested(parsed),
+            json=parsed if self.keep_bodies else _digested_or_none(parsed),
             has_content_length=request.has_content_length,
             body_length=len(request.body),
             body_sha256=hashlib.sha256(request.body).hexdigest(),
