@@ -1,9 +1,9 @@
-"""The emulator's options: one list for `Emulator` and `run_server`, and the sandbox stays
-apart from the rest of mivid."""
+"""The emulator's options: one list for `Emulator` and `run_server`.
+
+(That the sandbox imports nothing else of mivid is tests/test_layers.py's.)"""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import signal
 import subprocess
@@ -67,23 +67,3 @@ def test_run_server_makes_its_emulator_from_options() -> None:
             process.kill()
             process.communicate()
     assert process.returncode == 0
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-def test_the_sandbox_imports_nothing_else_of_mivid() -> None:
-    for path in sorted(SANDBOX.glob("*.py")):
-        foreign = {
-            name
-            for name in _imports(path)
-            if name.split(".")[0] == "mivid" and not name.startswith("mivid.sandbox")
-        }
-        assert not foreign, f"{path.name} imports {sorted(foreign)}"
