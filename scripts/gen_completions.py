@@ -188,8 +188,8 @@ def bash(tree: Command) -> str:
             out.append(f'        "{command.name}") echo "{names}" ;;')
     out += ["    esac", "}", "", "_mivid_options() {", '    case "$1" in']
     for command in commands:
-        names = [name for option in command.options for name in option.names] + ["--help"]
-        out.append(f'        "{command.name}") echo "{" ".join(names)}" ;;')
+        option_names = [name for option in command.options for name in option.names]
+        out.append(f'        "{command.name}") echo "{" ".join([*option_names, "--help"])}" ;;')
     out += [
         "    esac",
         "}",
@@ -510,11 +510,11 @@ def fish(tree: Command) -> str:
             out += [f"        case {_fish_quote(command.name)}", f"            echo {names}"]
     out += ["    end", "end", "", "function __mivid_takes_value", "    switch $argv[1]"]
     for command in commands:
-        names = [n for option in command.options if option.takes_value for n in option.names]
-        if names:
+        valued = [n for option in command.options if option.takes_value for n in option.names]
+        if valued:
             out += [
                 f"        case {_fish_quote(command.name)}",
-                f"            contains -- $argv[2] {' '.join(names)}",
+                f"            contains -- $argv[2] {' '.join(valued)}",
                 "            return",
             ]
     out += ["    end", "    return 1", "end", "", _FISH_FUNCTIONS, "", "complete -c mivid -f"]
@@ -551,8 +551,8 @@ def fish(tree: Command) -> str:
                         f" -d {_fish_quote(key.help)}"
                     )
             elif argument.completes == "config-value":
-                for key, values in CONFIG_VALUES.items():
-                    condition_value = f"{at}; and __mivid_first_argument_is {key}"
+                for key_name, values in CONFIG_VALUES.items():
+                    condition_value = f"{at}; and __mivid_first_argument_is {key_name}"
                     out.append(
                         f"complete -c mivid -n {_fish_quote(condition_value)}"
                         f" -a {_fish_quote(' '.join(values))}"

@@ -1,20 +1,33 @@
-"""Suite-wide fixtures: a hermetic environment, and the API emulator on 127.0.0.1.
+"""Suite-wide fixtures: a hermetic environment, the API emulator, and the command line.
 
 Every test runs with HOME and the XDG directories inside its tmp_path, no
 KLING_* or MIVID_* variable from the developer's shell, and COLUMNS=120.
+
+`mivid(*args, input=..., env=...)` runs the real command line in this process
+through `mivid.cli.run`, the same error boundary the console script uses, with
+stdin, stdout and stderr captured apart. When the test uses the `server`
+fixture, every request goes to that emulator through its in-process transport
+(no socket); `mivid_process(...)` runs `python -m mivid` over the real socket,
+for what only a real process shows (signals, pipes, start-up).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+from typer.testing import CliRunner
 
-from mivid.sandbox import Emulator, EmulatorServer, FakeClock
+from helpers import Result, RunMivid, run_process
+from mivid.cli import run
+from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
 
 TEST_ACCESS_KEY = "test-ak"
 TEST_SECRET_KEY = "test-sk"
@@ -80,10 +93,42 @@ def emulator(fake_clock: FakeClock) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def server(emulator: Emulator) -> Iterator[EmulatorServer]:
+def servers() -> list[EmulatorServer]:
+    """Every emulator served in this test (the in-process `mivid` routes to them)."""
+    return []
+
+
+@pytest.fixture
+def server(emulator: Emulator, servers: list[EmulatorServer]) -> Iterator[EmulatorServer]:
     """`emulator` served on 127.0.0.1; `server.url`, `server.emulator`."""
     with EmulatorServer(emulator) as running:
+        servers.append(running)
         yield running
+
+
+Serve = Callable[..., EmulatorServer]
+
+
+@pytest.fixture
+def serve(servers: list[EmulatorServer], monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
+    """`serve(emulator, keys=(ak, sk))`: serve another emulator and point mivid at it.
+
+    Sets KLING_BASE_URL and the key pair; the emulator is closed after the test.
+    """
+    with ExitStack() as stack:
+
+        def start(
+            emulator: Emulator, *, keys: tuple[str, str] = ("test-ak", "test-sk")
+        ) -> EmulatorServer:
+            stack.callback(emulator.close)
+            running = stack.enter_context(EmulatorServer(emulator))
+            servers.append(running)
+            monkeypatch.setenv("KLING_BASE_URL", running.url)
+            monkeypatch.setenv("KLING_ACCESS_KEY", keys[0])
+            monkeypatch.setenv("KLING_SECRET_KEY", keys[1])
+            return running
+
+        yield start
 
 
 @pytest.fixture
@@ -93,3 +138,48 @@ def kling_env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Emulat
     monkeypatch.setenv("KLING_ACCESS_KEY", TEST_ACCESS_KEY)
     monkeypatch.setenv("KLING_SECRET_KEY", TEST_SECRET_KEY)
     return server
+
+
+class InProcess(httpx.BaseTransport):
+    """Requests to a served emulator's URL go to it in this process; others to the network."""
+
+    def __init__(self, servers: list[EmulatorServer]) -> None:
+        self.servers = servers
+        self.network = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for server in self.servers:
+            url = httpx.URL(server.url)
+            if (request.url.host, request.url.port) == (url.host, url.port):
+                return EmulatorTransport(server.emulator).handle_request(request)
+        return self.network.handle_request(request)
+
+    def close(self) -> None:
+        self.network.close()
+
+
+@pytest.fixture
+def mivid(servers: list[EmulatorServer]) -> Iterator[RunMivid]:
+    """The command line, in this process (see the module docstring)."""
+    transport = InProcess(servers)
+
+    def invoke(
+        *args: str,
+        input: str | bytes | None = None,
+        env: Mapping[str, str | None] | None = None,
+    ) -> Result:
+        runner = CliRunner()
+        with runner.isolation(input=input, env=env) as (out, err, _mixed):
+            code = run(list(args), transport=transport)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return Result(code, out.getvalue().decode(), err.getvalue().decode())
+
+    yield invoke
+    transport.close()
+
+
+@pytest.fixture
+def mivid_process() -> RunMivid:
+    """`python -m mivid` as a separate process (over a real socket to the `server`)."""
+    return run_process

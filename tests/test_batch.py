@@ -259,7 +259,8 @@ def client_for(emulator: Emulator, clock: FakeClock) -> KlingClient:
         sleep=clock.advance,
         clock=clock,
     )
-    return without_concurrency_retries(client)
+    without_concurrency_retries(client)
+    return client
 
 
 def url_jobs(folder: Path, count: int, *, fail: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
@@ -309,7 +310,9 @@ def test_the_scheduler_waits_out_1303_adapts_and_never_fails_a_job_for_it(
     assert scheduler.refusals >= 1  # the 4th create, at once: waited for, not failed
     assert creates(emulator) == 8 + scheduler.refusals
     assert any("at most 3 at once" in note for note in notes)
-    assert min(sleeps) > 0 and clock() - states[0].started >= 90  # three waves of 30 s
+    started = states[0].started
+    assert started is not None
+    assert min(sleeps) > 0 and clock() - started >= 90  # three waves of 30 s
     assert outcome_error(states, name="jobs.jsonl") is None
 
 

@@ -331,6 +331,7 @@ def test_a_resend_refused_as_duplicate_returns_the_first_task() -> None:
 
 def test_require_task_shape() -> None:
     assert require_task_shape(TASK, what="x") is TASK
+    bad: object
     for bad in ({"task_id": True, "task_status": "x"}, {"task_id": "1"}, [], "x", None):
         with pytest.raises(ServiceError):
             require_task_shape(bad, what="x")

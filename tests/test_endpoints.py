@@ -6,6 +6,7 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,8 +34,8 @@ OTHER = replace(
 )
 
 
-def values(**changes: object) -> dict[str, object]:
-    base: dict[str, object] = {
+def values(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
         "prompt": "waves",
         "model_name": "kling-v1-6",
         "mode": "std",

@@ -100,7 +100,14 @@ def assert_sendable(image: FittedImage, folder: Path) -> None:
 def decode(image: FittedImage) -> Image.Image:
     with Image.open(io.BytesIO(image.data)) as decoded:
         decoded.load()
-        return decoded.copy()
+        copy: Image.Image = decoded.copy()
+        return copy
+
+
+def pixel(value: object) -> tuple[int, ...]:
+    """A pixel as a tuple of channels (Pillow's getpixel is typed loosely)."""
+    assert isinstance(value, tuple)
+    return value
 
 
 def near(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 12) -> bool:
@@ -185,10 +192,10 @@ def test_wide_image_padded_with_the_edge_colour(tmp_path: Path) -> None:
         note,
     ), note
     sent = decode(image).convert("RGB")
-    assert near(sent.getpixel((1500, 5)), (200, 30, 30))  # the top band: the top edge's red
-    assert near(sent.getpixel((1500, 1195)), (20, 40, 220))  # the bottom band: blue
-    assert near(sent.getpixel((1500, 300)), (200, 30, 30))  # the picture, centred
-    assert near(sent.getpixel((1500, 900)), (20, 40, 220))
+    assert near(pixel(sent.getpixel((1500, 5))), (200, 30, 30))  # the top band: top edge's red
+    assert near(pixel(sent.getpixel((1500, 1195))), (20, 40, 220))  # the bottom band: blue
+    assert near(pixel(sent.getpixel((1500, 300))), (200, 30, 30))  # the picture, centred
+    assert near(pixel(sent.getpixel((1500, 900))), (20, 40, 220))
 
 
 def test_wide_image_cropped_around_the_centre(tmp_path: Path) -> None:
@@ -199,8 +206,8 @@ def test_wide_image_cropped_around_the_centre(tmp_path: Path) -> None:
     image, note = fit(path, "crop")
     assert (image.width, image.height) == (2500, 1000)
     assert "cropped 3000×1000 → 2500×1000 (2.5:1) around the centre" in note
-    extrema = decode(image).convert("L").getextrema()
-    assert extrema[0] > 230  # only the white centre is left
+    low, _high = decode(image).convert("L").getextrema()
+    assert isinstance(low, (int, float)) and low > 230  # only the white centre is left
 
 
 def test_tall_image_padded_and_cropped(tmp_path: Path) -> None:
@@ -282,11 +289,11 @@ def test_over_10_mb_jpeg_re_encoded(tmp_path: Path) -> None:
 
 def test_quality_steps_then_downscale(tmp_path: Path) -> None:
     noise = Image.frombytes("RGB", (900, 900), os.urandom(900 * 900 * 3))
-    sizes = {}
-    for quality in (92, 85, 75):
+    sizes: dict[int, int] = {}
+    for level in (92, 85, 75):
         buffer = io.BytesIO()
-        noise.save(buffer, "JPEG", quality=quality, optimize=True)
-        sizes[quality] = len(buffer.getvalue())
+        noise.save(buffer, "JPEG", quality=level, optimize=True)
+        sizes[level] = len(buffer.getvalue())
     steps: list[str] = []
     # a limit between the q85 and q92 sizes: the second step is enough
     encoded, quality, _ = _encode_within_limit(
@@ -332,7 +339,9 @@ def test_exif_orientation_applied_before_anything_else(tmp_path: Path) -> None:
         upright = ImageOps.exif_transpose(original).convert("RGB")
     # the picture's middle row as the user sees it is the sent image's middle row (after the pad)
     for x in (100, 500, 900):
-        assert near(sent.convert("RGB").getpixel((x, 200)), upright.getpixel((x, 150)), 20)
+        assert near(
+            pixel(sent.convert("RGB").getpixel((x, 200))), pixel(upright.getpixel((x, 150))), 20
+        )
 
 
 def test_transparency_kept_and_padding_transparent(tmp_path: Path) -> None:
@@ -375,6 +384,7 @@ def test_sixteen_bit_grey_keeps_its_tones(tmp_path: Path) -> None:
     path = make_png16(tmp_path / "deep.png", (200, 200))
     image, _ = fit(path)
     low, high = decode(image).convert("L").getextrema()
+    assert isinstance(low, (int, float)) and isinstance(high, (int, float))
     assert low < 30
     assert high > 220
 

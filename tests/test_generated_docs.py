@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-REGENERATE = "run python scripts/gen_completions.py && python scripts/gen_man.py"
+REGENERATE = (
+    "run python scripts/gen_completions.py && python scripts/gen_man.py"
+    " && python scripts/gen_readme.py"
+)
 GENERATED = {
     "gen_completions.py": ("completions", ["mivid.bash", "_mivid", "mivid.fish"]),
     "gen_man.py": ("man", ["mivid.1"]),
+    "gen_readme.py": (".", ["README.md"]),
 }
 
 

@@ -95,7 +95,7 @@ def test_the_core_imports_no_typer_rich_or_commands(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if is_command(n)))
 def test_no_command_imports_another(name: str) -> None:
-    others = {command_module(module) for module in MODULES[name]} - {None, name}
+    others = {command_module(module) or "" for module in MODULES[name]} - {"", name}
     assert not others, f"{name} imports the command modules {sorted(others)}"
 
 
@@ -113,3 +113,32 @@ def test_settings_is_the_only_reader_of_the_environment() -> None:
         and ("os.environ" in path.read_text() or "getenv(" in path.read_text())
     )
     assert readers == ["settings.py"]
+
+
+#: A command body parses, calls a flow and renders: it stays short (Typer's
+#: option declarations, being data, do not count; the docstring is the help).
+LONGEST_COMMAND_BODY = 60
+
+
+def body_lines(function: ast.FunctionDef) -> int:
+    """Lines of a function's statements, its docstring left out."""
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    if not body:
+        return 0
+    last = body[-1].end_lineno or body[-1].lineno
+    return last - body[0].lineno + 1
+
+
+@pytest.mark.parametrize(
+    "path", sorted((SRC / "commands").glob("*.py")), ids=lambda path: path.name
+)
+def test_command_functions_are_short(path: Path) -> None:
+    tree = ast.parse(path.read_text(), str(path))
+    long = {
+        node.name: body_lines(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and body_lines(node) >= LONGEST_COMMAND_BODY
+    }
+    assert not long, f"{path.name}: functions of {LONGEST_COMMAND_BODY}+ lines: {long}"

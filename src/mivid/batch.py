@@ -543,7 +543,7 @@ def video_downloader(
     directory: Path,
     *,
     watermarked: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Downloader:
     """Save one finished task's videos into `directory` (same-size files are kept)."""
     from mivid.download import download_tasks
@@ -567,7 +567,7 @@ class Scheduler:
     download: Downloader | None = None
     schedule: PollSchedule = field(default_factory=PollSchedule)
     clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], object] = time.sleep
     on_change: Callable[[JobState], None] | None = None
     on_note: Callable[[str], None] | None = None
     #: How many tasks may run at once now: `concurrency`, lowered by the service's 1303.

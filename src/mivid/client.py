@@ -238,7 +238,7 @@ class KlingClient:
     # Told (seconds to wait, attempt number, reason) before each retry, so a
     # person is not left staring at a silent terminal.
     on_retry: Callable[[float, int, str], None] | None = None
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
     rnd: Callable[[], float] = random.random
     _http: httpx.Client | None = field(default=None, repr=False)

@@ -91,13 +91,13 @@ def open_client(
     *,
     transport: httpx.BaseTransport | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], object] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> KlingClient:
     """A client for the service the settings name (raises CredentialsError without keys).
 
-    `transport` (tests) carries every request instead of the network or the
-    sandbox's own; `sleep` and `clock` time the retries.
+    `transport` (tests) carries every request instead of the network (not with
+    `--sandbox`, whose emulator is its own); `sleep` and `clock` time the retries.
     """
     from mivid.client import KlingClient, RetryPolicy
 
@@ -108,8 +108,9 @@ def open_client(
         base_delay=tuning.retry_base_delay,
     )
     if settings.sandbox:
+        # --sandbox means the built-in emulator, whatever transport a test hands in.
         credentials = sandbox_credentials()
-        transport = transport or sandbox_transport(settings)
+        transport = sandbox_transport(settings)
     else:
         credentials = credentials_from_settings(settings)
     timing: dict[str, Any] = {}

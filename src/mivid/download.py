@@ -126,7 +126,7 @@ def download_tasks(
     force: bool = False,
     on_progress: Progress | None = None,
     on_skip: Callable[[SavedVideo], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     sidecars: bool = True,
 ) -> dict[str, list[SavedVideo]]:
     """Save every video of the finished `tasks` into `directory`; the saved files per task id.
@@ -275,7 +275,7 @@ def download_file(
     *,
     on_progress: Progress | None = None,
     attempts: int = ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> int:
     """Stream `url` to `path` through its `.part` file; return the size saved.
 

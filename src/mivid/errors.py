@@ -60,7 +60,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.CREDENTIALS: "credentials or account problem (missing keys, API codes 1000-1103)",
     ExitCode.API_REFUSED: "the API refused the request (codes 1200-1304) or the task does not exist",
     ExitCode.SERVICE: "network or server failure after retries (5000s, timeouts, non-JSON answers)",
-    ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs",
+    ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs (it goes on at the service)",
     ExitCode.BUG: "a bug in mivid (please report it with the output of --debug)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

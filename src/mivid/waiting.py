@@ -74,7 +74,7 @@ def wait_for_tasks(
     schedule: PollSchedule | None = None,
     timeout: float | None = None,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     on_update: Update | None = None,
 ) -> list[dict[str, Any]]:
     """Poll every task until all have ended; return their final objects in the order of `ids`.

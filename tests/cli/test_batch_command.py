@@ -12,36 +12,30 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import Serve
+from helpers import RunMivid
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer
-
-RunMivid = Callable[..., Any]  # the `mivid` fixture (tests/cli/conftest.py)
 
 TASK_SECONDS = 0.3
 FAST = ("--interval", "0.1")
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+def service(serve: Serve) -> EmulatorServer:
     emulator = Emulator(
         access_keys={"ak": "sk"},
         clock=time.time,
         processing_after=0.1,
         succeed_after=TASK_SECONDS,
+        concurrency_limit=3,
     )
-    emulator.concurrency_limit = 3
-    with EmulatorServer(emulator) as server:
-        monkeypatch.setenv("KLING_BASE_URL", server.url)
-        monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
-        monkeypatch.setenv("KLING_SECRET_KEY", "sk")
-        yield server
-    emulator.close()
+    return serve(emulator, keys=("ak", "sk"))
 
 
 @pytest.fixture

@@ -7,18 +7,15 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import RunMivid
 from mivid.config_file import value_problems
 from mivid.sandbox import EmulatorServer, FakeClock
 from mivid.settings import KEYS, read_config_file
-
-if TYPE_CHECKING:
-    from tests.cli.conftest import RunMivid
 
 # The credentials tests/conftest.py's emulator accepts.
 TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_API_KEY = "test-ak", "test-sk", "test-api-key"

@@ -31,7 +31,9 @@ def sent(server: EmulatorServer) -> Any:
     return request
 
 
-def test_create_sends_the_contract_body(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_create_sends_the_contract_body(
+    mivid: RunMivid, env: EmulatorServer, tmp_path: Path
+) -> None:
     png = make_png(tmp_path / "front.png")
     jpg = make_jpeg(tmp_path / "side.jpg", (500, 700))
     result = mivid(
@@ -66,7 +68,7 @@ def test_create_sends_the_contract_body(mivid: RunMivid, env: EmulatorServer, tm
     assert task["task_info"]["external_task_id"] == body["external_task_id"]
 
 
-def test_create_for_people(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_create_for_people(mivid: RunMivid, env: EmulatorServer, tmp_path: Path) -> None:
     png = make_png(tmp_path / "front.png")
     result = mivid("create", str(png), "--prompt", "waves", "--external-task-id", "shot-9")
     assert result.exit_code == 0, result
@@ -76,7 +78,7 @@ def test_create_for_people(mivid: RunMivid, env: EmulatorServer, tmp_path: Path)
     assert f"mivid wait {task['task_id']}" in result.stdout
 
 
-def test_prompt_from_stdin(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_prompt_from_stdin(mivid: RunMivid, env: EmulatorServer, tmp_path: Path) -> None:
     png = make_png(tmp_path / "front.png")
     result = mivid("create", str(png), "--prompt", "-", "--quiet", input="a long\nprompt\n")
     assert result.exit_code == 0, result
@@ -85,7 +87,7 @@ def test_prompt_from_stdin(mivid: RunMivid, env: EmulatorServer, tmp_path: Path)
 
 def test_broken_images_are_all_reported_and_nothing_is_sent(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path
-):
+) -> None:
     broken = make_truncated_png(tmp_path / "broken.png")
     small = make_png(tmp_path / "small.png", (200, 200))
     result = mivid("create", str(broken), str(small), str(tmp_path / "gone.jpg"), "--prompt", "x")
@@ -98,7 +100,7 @@ def test_broken_images_are_all_reported_and_nothing_is_sent(
     assert env.emulator.received == []
 
 
-def test_dry_run_sends_nothing(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_dry_run_sends_nothing(mivid: RunMivid, env: EmulatorServer, tmp_path: Path) -> None:
     png = make_png(tmp_path / "front.png")
     result = mivid("create", str(png), "--prompt", "waves", "--dry-run", "--json")
     assert result.exit_code == 0, result
@@ -110,7 +112,7 @@ def test_dry_run_sends_nothing(mivid: RunMivid, env: EmulatorServer, tmp_path: P
 
 def test_missing_credentials_exit_3_naming_the_variables(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.delenv("KLING_ACCESS_KEY")
     monkeypatch.delenv("KLING_SECRET_KEY")
     png = make_png(tmp_path / "front.png")
@@ -123,7 +125,7 @@ def test_missing_credentials_exit_3_naming_the_variables(
 
 def test_api_key_alone_works(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.delenv("KLING_ACCESS_KEY")
     monkeypatch.delenv("KLING_SECRET_KEY")
     monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)

@@ -60,7 +60,7 @@ def within_rules(data: bytes) -> tuple[int, int]:
 
 def test_without_fit_both_are_refused_and_nothing_sent(
     mivid: RunMivid, env: EmulatorServer, wide_and_small: tuple[Path, Path]
-):
+) -> None:
     wide, small = wide_and_small
     result = mivid("create", str(wide), str(small), "--prompt", "waves")
     assert result.exit_code == 2, result
@@ -73,7 +73,7 @@ def test_without_fit_both_are_refused_and_nothing_sent(
 
 def test_with_fit_both_are_sent_within_the_rules(
     mivid: RunMivid, env: EmulatorServer, wide_and_small: tuple[Path, Path]
-):
+) -> None:
     wide, small = wide_and_small
     before = {wide: digest(wide), small: digest(small)}
     result = mivid("create", str(wide), str(small), "--prompt", "waves", "--fit", "--json")
@@ -94,7 +94,7 @@ def test_with_fit_both_are_sent_within_the_rules(
 
 def test_fit_sends_a_conforming_image_byte_for_byte(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path
-):
+) -> None:
     good = make_jpeg(tmp_path / "good.jpg", (640, 480))
     small = make_png(tmp_path / "small.png", (200, 200))
     result = mivid("create", str(good), str(small), "--prompt", "waves", "--fit")
@@ -106,7 +106,7 @@ def test_fit_sends_a_conforming_image_byte_for_byte(
     assert f"{small}: upscaled" in result.stderr
 
 
-def test_crop_mode_and_transparency(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_crop_mode_and_transparency(mivid: RunMivid, env: EmulatorServer, tmp_path: Path) -> None:
     tall = make_jpeg(tmp_path / "tall.jpg", (400, 1500))
     cutout = make_rgba_png(tmp_path / "cutout.png", (1500, 400))
     result = mivid("create", str(tall), str(cutout), "--prompt", "w", "--fit-mode", "crop")
@@ -119,7 +119,9 @@ def test_crop_mode_and_transparency(mivid: RunMivid, env: EmulatorServer, tmp_pa
     assert "around the centre" in result.stderr
 
 
-def test_dry_run_shows_what_fit_changed(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_dry_run_shows_what_fit_changed(
+    mivid: RunMivid, env: EmulatorServer, tmp_path: Path
+) -> None:
     wide = make_png(tmp_path / "wide.png", (3000, 1000))
     result = mivid("create", str(wide), "--prompt", "waves", "--fit", "--dry-run")
     assert result.exit_code == 0, result
@@ -134,7 +136,9 @@ def test_dry_run_shows_what_fit_changed(mivid: RunMivid, env: EmulatorServer, tm
     assert env.emulator.received == []
 
 
-def test_fit_cannot_repair_a_broken_file(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_fit_cannot_repair_a_broken_file(
+    mivid: RunMivid, env: EmulatorServer, tmp_path: Path
+) -> None:
     broken = make_truncated_png(tmp_path / "broken.png", (200, 900))
     wide = make_png(tmp_path / "wide.png", (3000, 1000))
     result = mivid(
@@ -151,7 +155,7 @@ def test_fit_cannot_repair_a_broken_file(mivid: RunMivid, env: EmulatorServer, t
 
 def test_bad_fit_mode_is_reported_with_the_other_problems(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path
-):
+) -> None:
     result = mivid("create", str(make_png(tmp_path / "a.png")), "--fit-mode", "stretch")
     assert result.exit_code == 2, result
     assert "error: --prompt: required" in result.stderr
@@ -159,7 +163,7 @@ def test_bad_fit_mode_is_reported_with_the_other_problems(
     assert env.emulator.received == []
 
 
-def test_help_documents_the_options(mivid: RunMivid):
+def test_help_documents_the_options(mivid: RunMivid) -> None:
     result = mivid("create", "--help")
     assert result.exit_code == 0
     assert "--fit" in result.stdout

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from conftest import Serve
+from helpers import RunMivid
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer
 from mivid.sandbox.video import video_bytes
 
-RunMivid = Callable[..., Any]
-
 
 @pytest.fixture
-def quick_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+def quick_api(serve: Serve) -> EmulatorServer:
     """The emulator on a real clock, with tasks that end as soon as they are made."""
     emulator = Emulator(
-        access_keys={"test-ak": "test-sk"}, clock=time.time, processing_after=0, succeed_after=0
+        access_keys={"test-ak": "test-sk"},
+        clock=time.time,
+        processing_after=0,
+        succeed_after=0,
     )
-    with emulator, EmulatorServer(emulator) as server:
-        monkeypatch.setenv("KLING_BASE_URL", server.url)
-        monkeypatch.setenv("KLING_ACCESS_KEY", "test-ak")
-        monkeypatch.setenv("KLING_SECRET_KEY", "test-sk")
-        yield server
+    return serve(emulator, keys=("test-ak", "test-sk"))
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from helpers import RunMivid
 from mivid.auth import redact
 
 
-def test_a_secret_key_only_in_the_config_file_is_named_as_such(mivid) -> None:
+def test_a_secret_key_only_in_the_config_file_is_named_as_such(mivid: RunMivid) -> None:
     secret = "sk-only-half-of-the-pair-0123456789"
     assert mivid("config", "set", "secret-key", secret).exit_code == 0
     result = mivid("list")
@@ -22,7 +23,7 @@ def test_redaction_shows_little_of_short_keys() -> None:
     assert redact("a" * 28 + "wxyz") == "aaaa…yz"
 
 
-def test_parser_errors_read_like_mivid_errors(mivid) -> None:
+def test_parser_errors_read_like_mivid_errors(mivid: RunMivid) -> None:
     result = mivid("list", "--page", "x")
     assert result.exit_code == 2
     lines = result.stderr.splitlines()

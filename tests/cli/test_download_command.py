@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,10 @@ import httpx
 import jwt
 import pytest
 
+from helpers import RunMivid
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
 
-RunMivid = Callable[..., Any]
 COLLECTION = "/v1/videos/multi-image2video"
 
 

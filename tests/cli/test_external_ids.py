@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import RunMivid
 from imagefactory import make_png
+from mivid.sandbox import EmulatorServer
 
 
 def test_an_external_id_with_a_slash_is_refused_before_sending(
-    mivid, kling_env, tmp_path: Path
+    mivid: RunMivid, kling_env: EmulatorServer, tmp_path: Path
 ) -> None:
     image = make_png(tmp_path / "a.png", size=(640, 480))
     result = mivid("create", str(image), "--prompt", "waves", "--external-task-id", "shots/01")

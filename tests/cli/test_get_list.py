@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers import ANSI, RunMivid, Terminal
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
-RunMivid = Callable[..., Any]
 COLLECTION = "/v1/videos/multi-image2video"
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture
@@ -156,29 +153,11 @@ def test_list_refuses_bad_options_all_at_once_and_sends_nothing(
 
 def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run mivid with stdout on a pseudo-terminal, as a person sees it."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args],
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=env,
+    terminal = Terminal(
+        args, env=env, columns=int(env.get("COLUMNS", "120")), stdin=False, stderr=False
     )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    return b"".join(chunks).decode()
+    assert terminal.finish(timeout=30) == 0, terminal.raw()
+    return terminal.raw()
 
 
 def test_list_on_a_terminal_is_a_coloured_table_that_fits_the_width(

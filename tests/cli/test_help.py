@@ -8,17 +8,15 @@ every option and argument, and an `epilog=` with at least one example.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import typer.main
 
+from helpers import RunMivid
 from mivid.cli import load_app
 from mivid.errors import EXIT_CODE_MEANINGS
 from mivid.settings import KEYS, OTHER_ENVIRONMENT
-
-if TYPE_CHECKING:
-    from tests.cli.conftest import RunMivid
 
 ESCAPE = "\x1b"
 # `mivid --help` lists commands as "  name  summary" on 80 columns; a longer summary is cut.

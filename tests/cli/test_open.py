@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from helpers import RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 from polling import wait_until
-
-RunMivid = Callable[..., Any]
 
 
 @pytest.fixture

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import re
-import select
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from helpers import RunMivid, Terminal
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
-
-RunMivid = Callable[..., Any]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.mark.parametrize("command", ["get", "wait", "download", "open"])
@@ -35,54 +25,6 @@ def test_a_missing_id_in_a_pipe_exits_2_at_once(
     assert "error: ID: missing" in result.stderr
     assert f"mivid {command} -" in result.stderr
     assert kling_env.emulator.received == []  # nothing sent, no menu fetched
-
-
-class Terminal:
-    """mivid with stdin, stdout and stderr on one pseudo-terminal, as a person runs it."""
-
-    def __init__(self, args: list[str]) -> None:
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
-        self.master, slave = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mivid", *args], stdin=slave, stdout=slave, stderr=slave, env=env
-        )
-        os.close(slave)
-        self.shown = b""
-
-    def expect(self, text: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.text() and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 0.1)
-            if ready:
-                try:
-                    self.shown += os.read(self.master, 65536)
-                except OSError:
-                    break
-        assert text in self.text(), self.text()
-        return self.text()
-
-    def type(self, line: str) -> None:
-        os.write(self.master, line.encode() + b"\r")
-
-    def finish(self) -> int:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 0.1)
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                self.shown += data
-            elif self.process.poll() is not None:
-                break
-        os.close(self.master)
-        return self.process.wait(timeout=10)
-
-    def text(self) -> str:
-        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
 
 
 def made(mivid: RunMivid, tmp_path: Path, prompt: str) -> str:

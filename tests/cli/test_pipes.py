@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
+from helpers import RunMivid, Terminal
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer
-
-if TYPE_CHECKING:
-    from tests.cli.conftest import RunMivid
 
 TEST_API_KEY = "test-api-key"  # tests/conftest.py's emulator accepts it
 ESCAPE = "\x1b"
@@ -123,38 +118,11 @@ def test_help_into_head_in_a_shell_pipeline() -> None:
 
 def run_in_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     """Run mivid with stdout and stderr on a pseudo-terminal; everything it wrote."""
-    import pty
-
-    leader, follower = pty.openpty()
-    environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **(env or {})}
-    environment.pop("NO_COLOR", None)
-    environment.update(env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=follower,
-        env=environment,
-        cwd=ROOT,
+    terminal = Terminal(
+        list(args), env={"NO_COLOR": None, **(env or {})}, columns=100, stdin=False, cwd=str(ROOT)
     )
-    os.close(follower)
-    chunks = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:  # the terminal closed with the process
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=10)
-    os.close(leader)
-    return b"".join(chunks).decode(errors="replace")
+    terminal.finish(timeout=60)
+    return terminal.raw()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")

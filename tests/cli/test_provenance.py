@@ -7,34 +7,34 @@ import hashlib
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
 import pytest
 
+from conftest import Serve
+from helpers import RunMivid
 from imagefactory import make_jpeg, make_png
 from mivid import __version__
 from mivid.sandbox import Emulator, EmulatorServer
 from mivid.sandbox.video import video_bytes
 
-RunMivid = Callable[..., Any]
 AK, SK = "test-ak", "test-sk"
 PROMPT = "a cat\twalks to the window\nthen sits — 猫 \\ done"
 NEGATIVE = "blur"
 
 
 @pytest.fixture
-def quick_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+def quick_api(serve: Serve) -> EmulatorServer:
     """The emulator on a real clock, with tasks that end as soon as they are made."""
-    emulator = Emulator(access_keys={AK: SK}, clock=time.time, processing_after=0, succeed_after=0)
-    with emulator, EmulatorServer(emulator) as server:
-        monkeypatch.setenv("KLING_BASE_URL", server.url)
-        monkeypatch.setenv("KLING_ACCESS_KEY", AK)
-        monkeypatch.setenv("KLING_SECRET_KEY", SK)
-        yield server
+    emulator = Emulator(
+        access_keys={AK: SK},
+        clock=time.time,
+        processing_after=0,
+        succeed_after=0,
+    )
+    return serve(emulator, keys=(AK, SK))
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def image(tmp_path: Path) -> str:
 
 def test_recover_settles_a_create_whose_answer_was_lost(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     emulator = fast_retries.emulator
     # The task is made, the answer is lost, and the lookup fails too: mivid gives up.
     emulator.inject(Fault.drop_after(on="create"))
@@ -70,7 +70,7 @@ def test_recover_settles_a_create_whose_answer_was_lost(
 
 def test_recover_marks_a_create_the_service_never_saw_as_not_created(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     emulator = fast_retries.emulator
     emulator.inject(Fault.html(502, on="any", times=None))  # not processed: no task
     assert mivid("create", image, "--prompt", "waves").exit_code == 5
@@ -86,7 +86,7 @@ def test_recover_marks_a_create_the_service_never_saw_as_not_created(
 
 def test_recover_after_the_process_was_killed(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     # A process that recorded its intent, sent the create and died before the answer.
     emulator = fast_retries.emulator
     emulator.inject(Fault.delay(30, on="create"))
@@ -115,7 +115,7 @@ def test_recover_after_the_process_was_killed(
 
 def test_recover_that_cannot_reach_the_service_exits_5_and_keeps_the_entry(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     emulator = fast_retries.emulator
     emulator.inject(Fault.truncated(on="any", times=None))
     assert mivid("create", image, "--prompt", "waves").exit_code == 5
@@ -129,7 +129,7 @@ def test_recover_that_cannot_reach_the_service_exits_5_and_keeps_the_entry(
 
 def test_recover_only_looks_at_the_current_service(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     fast_retries.emulator.inject(Fault.html(502, on="any", times=None))
     assert mivid("create", image, "--prompt", "waves").exit_code == 5
     monkeypatch.delenv("KLING_BASE_URL")

@@ -55,7 +55,9 @@ def assert_clean_failure(stderr: str) -> None:
     assert any(line.startswith("error: ") for line in stderr.splitlines())
 
 
-def test_two_rate_limits_then_success(mivid: RunMivid, fast_retries: EmulatorServer, image: str):
+def test_two_rate_limits_then_success(
+    mivid: RunMivid, fast_retries: EmulatorServer, image: str
+) -> None:
     fast_retries.emulator.inject(Fault.error(1302, on="create", times=2))
     result = mivid("create", image, "--prompt", "waves", "--json")
     assert result.exit_code == 0, result
@@ -67,7 +69,7 @@ def test_two_rate_limits_then_success(mivid: RunMivid, fast_retries: EmulatorSer
 
 def test_two_server_errors_on_create_leave_exactly_one_task(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.error(5000, on="create", times=2))
     result = mivid("create", image, "--prompt", "waves", "--quiet")
     assert result.exit_code == 0, result
@@ -81,7 +83,7 @@ def test_two_server_errors_on_create_leave_exactly_one_task(
 
 def test_server_error_after_the_task_was_made_is_not_resent(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.error(5000, on="create", after=True))
     result = mivid("create", image, "--prompt", "waves", "--quiet")
     assert result.exit_code == 0, result
@@ -92,7 +94,7 @@ def test_server_error_after_the_task_was_made_is_not_resent(
 
 def test_answer_lost_after_the_task_was_made(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.drop_after(on="create"))
     result = mivid("create", image, "--prompt", "waves", "--quiet")
     assert result.exit_code == 0, result
@@ -106,7 +108,7 @@ def test_answer_lost_after_the_task_was_made(
 
 def test_html_502_forever_exits_5_with_status_and_first_bytes(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.html(502, on="any", times=None))
     result = mivid("create", image, "--prompt", "waves")
     assert result.exit_code == 5, result
@@ -122,7 +124,7 @@ def test_html_502_forever_exits_5_with_status_and_first_bytes(
 
 def test_truncated_json_forever_exits_5_and_never_creates_twice(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.truncated(on="any", times=None))
     result = mivid("create", image, "--prompt", "waves")
     assert result.exit_code == 5, result
@@ -135,7 +137,7 @@ def test_truncated_json_forever_exits_5_and_never_creates_twice(
 
 def test_not_json_answer_to_a_query_exits_5(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.drop_before(on="create"))
     fast_retries.emulator.inject(Fault.not_json(200, on="create", times=None))
     result = mivid("create", image, "--prompt", "waves")
@@ -146,7 +148,7 @@ def test_not_json_answer_to_a_query_exits_5(
 
 def test_expired_token_is_reminted_once_then_exit_3(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.error(1004, on="any", times=None))
     result = mivid("create", image, "--prompt", "waves")
     assert result.exit_code == 3, result
@@ -157,14 +159,18 @@ def test_expired_token_is_reminted_once_then_exit_3(
     assert only_journal_entry().status == NOT_CREATED  # type: ignore[attr-defined]
 
 
-def test_expired_token_once_is_recovered(mivid: RunMivid, fast_retries: EmulatorServer, image: str):
+def test_expired_token_once_is_recovered(
+    mivid: RunMivid, fast_retries: EmulatorServer, image: str
+) -> None:
     fast_retries.emulator.inject(Fault.error(1004, on="create"))
     result = mivid("create", image, "--prompt", "waves", "--quiet")
     assert result.exit_code == 0, result
     assert len(fast_retries.emulator.tasks()) == 1
 
 
-def test_resource_pack_used_up_exits_3(mivid: RunMivid, fast_retries: EmulatorServer, image: str):
+def test_resource_pack_used_up_exits_3(
+    mivid: RunMivid, fast_retries: EmulatorServer, image: str
+) -> None:
     fast_retries.emulator.inject(Fault.error(1102, on="create"))
     result = mivid("create", image, "--prompt", "waves")
     assert result.exit_code == 3, result
@@ -177,7 +183,7 @@ def test_resource_pack_used_up_exits_3(mivid: RunMivid, fast_retries: EmulatorSe
 
 def test_content_safety_refusal_exits_4_with_the_reason(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(
         Fault.error(1301, message="the prompt mentions a forbidden subject", on="create")
     )
@@ -191,7 +197,7 @@ def test_content_safety_refusal_exits_4_with_the_reason(
 
 def test_connection_refused_exits_5_with_a_sentence_and_the_url(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -206,7 +212,7 @@ def test_connection_refused_exits_5_with_a_sentence_and_the_url(
     assert only_journal_entry().status == NOT_CREATED  # type: ignore[attr-defined]
 
 
-def test_retry_after_is_honoured(mivid: RunMivid, fast_retries: EmulatorServer, image: str):
+def test_retry_after_is_honoured(mivid: RunMivid, fast_retries: EmulatorServer, image: str) -> None:
     fast_retries.emulator.inject(Fault.error(1302, retry_after=0.4, on="create"))
     started = time.monotonic()
     result = mivid("--verbose", "create", image, "--prompt", "waves", "--quiet")
@@ -219,7 +225,7 @@ def test_retry_after_is_honoured(mivid: RunMivid, fast_retries: EmulatorServer, 
 
 def test_retry_after_beyond_the_budget_gives_up_at_once(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str
-):
+) -> None:
     fast_retries.emulator.inject(Fault.error(1302, retry_after=600, on="create", times=None))
     started = time.monotonic()
     result = mivid("create", image, "--prompt", "waves")
@@ -231,7 +237,7 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(
 
 def test_attempts_are_bounded(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.setenv("MIVID_RETRY_ATTEMPTS", "3")
     fast_retries.emulator.inject(Fault.error(1303, on="create", times=None))
     result = mivid("create", image, "--prompt", "waves")
@@ -242,7 +248,7 @@ def test_attempts_are_bounded(
 
 def test_bad_retry_settings_are_usage_errors(
     mivid: RunMivid, fast_retries: EmulatorServer, image: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.setenv("MIVID_RETRY_ATTEMPTS", "many")
     monkeypatch.setenv("MIVID_RETRY_BASE_DELAY", "-1")
     result = mivid("create", image, "--prompt", "waves")

@@ -20,7 +20,9 @@ RunMivid = Callable[..., Any]  # the `mivid` fixture (tests/cli/conftest.py)
 
 
 @pytest.fixture
-def env(kling_env: EmulatorServer, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch):
+def env(
+    kling_env: EmulatorServer, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> EmulatorServer:
     fake_clock.set(time.time())
     monkeypatch.setenv("MIVID_RETRY_BASE_DELAY", "0.001")
     monkeypatch.setenv("MIVID_RETRY_ATTEMPTS", "2")
@@ -56,7 +58,7 @@ def assert_no_secret(text: str, server: EmulatorServer) -> None:
 )
 def test_verbose_output_and_errors_hold_no_secret(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path, fault: Fault | None
-):
+) -> None:
     if fault is not None:
         env.emulator.inject(fault)
     image = make_png(tmp_path / "a.png")
@@ -69,7 +71,7 @@ def test_verbose_output_and_errors_hold_no_secret(
 
 def test_api_key_never_shown(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.delenv("KLING_ACCESS_KEY")
     monkeypatch.delenv("KLING_SECRET_KEY")
     monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
@@ -83,7 +85,7 @@ def test_api_key_never_shown(
 
 def test_debug_traceback_holds_no_secret(
     mivid_process: RunMivid, env: EmulatorServer, tmp_path: Path
-):
+) -> None:
     env.emulator.inject(Fault.error(1002, on="any", times=None))
     image = make_png(tmp_path / "a.png")
     result = mivid_process("--debug", "create", str(image), "--prompt", "waves")
@@ -97,7 +99,7 @@ def test_debug_traceback_holds_no_secret(
 
 def test_journal_keeps_no_secret_and_no_image_bytes(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path
-):
+) -> None:
     image = make_png(tmp_path / "a.png")
     assert mivid("create", str(image), "--prompt", "waves").exit_code == 0
     raw = default_path().read_bytes()
@@ -110,7 +112,9 @@ def test_journal_keeps_no_secret_and_no_image_bytes(
     assert default_path().stat().st_mode & 0o077 == 0
 
 
-def test_tokens_received_are_real_jwts(mivid: RunMivid, env: EmulatorServer, tmp_path: Path):
+def test_tokens_received_are_real_jwts(
+    mivid: RunMivid, env: EmulatorServer, tmp_path: Path
+) -> None:
     image = make_png(tmp_path / "a.png")
     assert mivid("create", str(image), "--prompt", "waves").exit_code == 0
     (token,) = tokens(env)
@@ -120,7 +124,7 @@ def test_tokens_received_are_real_jwts(mivid: RunMivid, env: EmulatorServer, tmp
 
 def test_config_file_readable_by_others_is_warned_about(
     mivid: RunMivid, env: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[default]\nmode = "pro"\n')
     config.chmod(0o644)

@@ -7,16 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pytest
 
+from helpers import RunMivid
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
 
-RunMivid = Callable[..., Any]
 COLLECTION = "/v1/videos/multi-image2video"
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -14,16 +12,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from helpers import ANSI, RunMivid, Terminal
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 from polling import PATIENCE, wait_until
-
-RunMivid = Callable[..., Any]
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def sandbox_task(mivid: RunMivid, tmp_path: Path, seconds: str) -> str:
@@ -84,8 +79,8 @@ def test_list_watch_under_tmux_redraws_until_the_task_ends(
     fake_clock: FakeClock,
 ) -> None:
     task_id = emulator_task(mivid, tmp_path)
-    names = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "PATH")
-    names += ("KLING_BASE_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    names: tuple[str, ...] = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    names += ("XDG_DATA_HOME", "PATH", "KLING_BASE_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
     exports = " ".join(f"{name}='{os.environ[name]}'" for name in names)
     command = (
         f"env {exports} TERM=xterm-256color "
@@ -117,56 +112,18 @@ def test_list_watch_under_tmux_redraws_until_the_task_ends(
     assert any(re.search(r"\x1b\[[0-9;]*3[36]m\s*(submitted|processing)", s) for s in seen)
 
 
-def read_pty(master: int, process: subprocess.Popen[bytes], until: float) -> bytes:
-    chunks = []
-    while time.monotonic() < until:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    return b"".join(chunks)
-
-
-def spawn_on_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    return process, master
-
-
 def test_list_watch_on_a_pty_ends_with_the_task(
     mivid: RunMivid, tmp_path: Path, service: EmulatorServer, fake_clock: FakeClock
 ) -> None:
     task_id = emulator_task(mivid, tmp_path)
-    env = {**os.environ, "TERM": "xterm-256color"}
-    process, master = spawn_on_pty(["list", "--watch", "--interval", "0.5"], env)
-    shown = b""
-
-    def more() -> bytes:
-        nonlocal shown
-        shown += read_pty(master, process, time.monotonic() + 0.1)
-        return shown
-
-    try:
-        wait_until(lambda: b"Ctrl-C to stop" in more(), what=lambda: f"a live table: {shown!r}")
-        fake_clock.advance(60)  # the task succeeds
-        shown += read_pty(master, process, time.monotonic() + PATIENCE)
-    finally:
-        os.close(master)
-    assert process.wait(timeout=PATIENCE) == 0
+    terminal = Terminal(["list", "--watch", "--interval", "0.5"])
+    wait_until(
+        lambda: b"Ctrl-C to stop" in terminal.read(0.1),
+        what=lambda: f"a live table: {terminal.raw()}",
+    )
+    fake_clock.advance(60)  # the task succeeds
+    assert terminal.finish(timeout=PATIENCE) == 0
+    shown = terminal.shown
     text = ANSI.sub("", shown.decode(errors="replace"))
     assert task_id in text
     assert re.search(r"submitted|processing", text)
@@ -177,22 +134,16 @@ def test_list_watch_on_a_pty_ends_with_the_task(
 
 def test_ctrl_c_stops_the_watch_with_130(mivid: RunMivid, tmp_path: Path) -> None:
     sandbox_task(mivid, tmp_path, "600")
-    env = {**os.environ, "MIVID_SANDBOX_TASK_SECONDS": "600", "TERM": "xterm-256color"}
-    process, master = spawn_on_pty(["--sandbox", "list", "--watch", "--interval", "0.5"], env)
-    shown = b""
-
-    def more() -> bytes:
-        nonlocal shown
-        shown += read_pty(master, process, time.monotonic() + 0.1)
-        return shown
-
-    try:
-        wait_until(lambda: b"Ctrl-C" in more(), what=lambda: f"a live table: {shown!r}")
-        process.send_signal(signal.SIGINT)
-        shown += read_pty(master, process, time.monotonic() + PATIENCE)
-    finally:
-        os.close(master)
-    assert process.wait(timeout=PATIENCE) == 130
+    terminal = Terminal(
+        ["--sandbox", "list", "--watch", "--interval", "0.5"],
+        env={"MIVID_SANDBOX_TASK_SECONDS": "600"},
+    )
+    wait_until(
+        lambda: b"Ctrl-C" in terminal.read(0.1), what=lambda: f"a live table: {terminal.raw()}"
+    )
+    terminal.process.send_signal(signal.SIGINT)
+    assert terminal.finish(timeout=PATIENCE) == 130
+    shown = terminal.shown
     assert "Traceback" not in shown.decode(errors="replace")
 
 

@@ -22,7 +22,7 @@ def save_videos(
     force: bool = False,
     say: Say = QUIET,
     on_progress: Progress | None = None,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> SavedByTask:
     """Download the tasks' videos into `directory`; the saved (or skipped) files per task.
 

@@ -221,7 +221,7 @@ def watch_tasks(
     *,
     interval: float,
     is_running: Callable[[Listed], bool],
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
 ) -> None:
     """Redraw the task table on stdout until every task on it has ended (Ctrl-C: exit 130)."""
     from rich.console import Group

@@ -1,4 +1,5 @@
-"""A review's findings in the library and the emulator, each pinned by a test that failed first."""
+"""Odd answers and requests in the library and the emulator: a header httpx refuses, task
+fields of odd types, a trailing slash on the collection."""
 
 from __future__ import annotations
 

@@ -1,23 +1,20 @@
-"""Found by using mivid as a person and a script would: each test pins one fixed rough edge."""
+"""Everyday use, as a person and a script meet it: stdout kept to results, menus that fit,
+usage lines, exit statuses that mean the same for every command, sandbox serve's URL."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from helpers import RunMivid, Terminal
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
-
-RunMivid = Callable[..., Any]
 
 
 def test_sandbox_serve_prints_its_url_so_port_0_is_usable(mivid_process: RunMivid) -> None:
@@ -81,39 +78,12 @@ def test_create_wait_keeps_stdout_to_the_final_result(
 
 def _on_a_terminal(args: list[str], answer: str, columns: int) -> tuple[int, str]:
     """Run mivid on a pseudo-terminal `columns` wide, type `answer`, return (status, screen)."""
-    import pty
-    import re
-    import select
-    import time
-
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args], stdin=slave, stdout=slave, stderr=slave, env=env
-    )
-    os.close(slave)
-    shown = b""
-    deadline = time.monotonic() + 20
-    answered = False
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            shown += data
-            if not answered and b"q to quit]:" in shown:
-                os.write(master, answer.encode() + b"\r")
-                answered = True
-        elif process.poll() is not None:
-            break
-    os.close(master)
-    status = process.wait(timeout=10)
-    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
-    return status, screen.replace("\r", "")
+    terminal = Terminal(args, columns=columns)
+    if answer:
+        terminal.expect("q to quit]:", timeout=20)
+        terminal.type(answer)
+    status = terminal.finish(timeout=20)
+    return status, terminal.text()
 
 
 def test_the_picker_never_cuts_the_id_or_status_on_an_80_column_terminal(

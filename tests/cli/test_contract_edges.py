@@ -1,4 +1,5 @@
-"""A review's findings, each pinned through the real CLI against the emulator.
+"""The contract's edges through the real CLI against the emulator: keys with stray bytes,
+odd ids and codes, odd field types, the exact body, a gateway's path prefix.
 
 Every test here failed before the fix it names in its docstring.
 """
@@ -7,18 +8,18 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers import RunMivid
 from imagefactory import make_png
 from mivid.journal import NOT_CREATED, Journal
 from mivid.sandbox import EmulatorServer, Fault
 
-RunMivid = Callable[..., Any]
 TEST_API_KEY = "test-api-key"
 QUICK = {"MIVID_RETRY_ATTEMPTS": "2", "MIVID_RETRY_BASE_DELAY": "0"}
 

@@ -1,0 +1,153 @@
+"""Test helpers used across the suite: running the CLI (in-process or as a process) and PTY driving.
+
+The fixtures that hand these out are in `conftest.py` (`mivid`, `mivid_process`);
+the types are here so test modules can name them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+#: Terminal escape sequences (colour, cursor moves), to read what a person sees.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def __repr__(self) -> str:  # shown by pytest when an assertion fails
+        return f"Result(exit_code={self.exit_code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+RunMivid = Callable[..., Result]
+
+
+def environment(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment with `overrides` (None removes a variable)."""
+    environ = dict(os.environ)
+    for name, value in (overrides or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    return environ
+
+
+def run_process(
+    *args: str,
+    input: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 60,
+    cwd: str | None = None,
+) -> Result:
+    """`python -m mivid ARGS` as a separate process (what only a real process shows)."""
+    data = input.encode() if isinstance(input, str) else input
+    completed = subprocess.run(
+        [sys.executable, "-m", "mivid", *args],
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=environment(env),
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+    )
+    return Result(
+        completed.returncode,
+        completed.stdout.decode(errors="replace"),
+        completed.stderr.decode(errors="replace"),
+    )
+
+
+class Terminal:
+    """mivid on a pseudo-terminal, as a person runs it.
+
+    stdout is always the terminal; stdin is the terminal too unless `stdin=False`
+    (then it is empty), and stderr unless `stderr=False` (then it is a pipe).
+    `env` overrides this process's environment (None removes a variable).
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: Mapping[str, str | None] | None = None,
+        columns: int = 120,
+        stdin: bool = True,
+        stderr: bool = True,
+        cwd: str | None = None,
+    ) -> None:
+        import pty
+
+        environ = environment({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mivid", *args],
+            env=environ,
+            cwd=cwd,
+            stdin=slave if stdin else subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave if stderr else subprocess.PIPE,
+        )
+        os.close(slave)
+        self.shown = b""
+        self.closed = False
+
+    def read(self, seconds: float) -> bytes:
+        """What the terminal shows within `seconds` (less when the process ends)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.closed:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:  # the terminal closed with the process
+                    data = b""
+                if not data:
+                    self.closed = True
+                    break
+                self.shown += data
+            elif self.process.poll() is not None:
+                break
+        return self.shown
+
+    def expect(self, text: str, timeout: float = 15) -> str:
+        """Read until `text` is on the screen; fail the test if it never comes."""
+        deadline = time.monotonic() + timeout
+        while text not in self.text() and time.monotonic() < deadline and not self.closed:
+            self.read(0.1)
+        assert text in self.text(), self.text()
+        return self.text()
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r")
+
+    def finish(self, timeout: float = 15) -> int:
+        """Read to the end; the exit status."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.closed:
+            self.read(0.1)
+            if self.process.poll() is not None:
+                self.read(0.1)
+                break
+        os.close(self.master)
+        status: int = self.process.wait(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        return status
+
+    def text(self) -> str:
+        """The screen without escape sequences and carriage returns."""
+        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
+
+    def raw(self) -> str:
+        return self.shown.decode(errors="replace")
