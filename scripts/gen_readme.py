@@ -65,7 +65,9 @@ def _values(spec: CreateField) -> str:
     if spec.max_chars is not None:
         return f"at most {spec.max_chars} characters"
     if spec.name == "model_name":
-        return ", ".join(f"`{model}`" for endpoint in ENDPOINTS.values() for model in endpoint.models)
+        return ", ".join(
+            f"`{model}`" for endpoint in ENDPOINTS.values() for model in endpoint.models
+        )
     return ""
 
 

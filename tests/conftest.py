@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from helpers import Result, RunMivid, run_process
 from mivid.cli import run
+from mivid.clock import Clock
 from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
 
 TEST_ACCESS_KEY = "test-ak"
@@ -167,16 +168,38 @@ def mivid(servers: list[EmulatorServer]) -> Iterator[RunMivid]:
         *args: str,
         input: str | bytes | None = None,
         env: Mapping[str, str | None] | None = None,
+        clock: Clock | None = None,
     ) -> Result:
         runner = CliRunner()
         with runner.isolation(input=input, env=env) as (out, err, _mixed):
-            code = run(list(args), transport=transport)
+            code = run(list(args), transport=transport, clock=clock)
             sys.stdout.flush()
             sys.stderr.flush()
             return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
     yield invoke
     transport.close()
+
+
+class Sleepless:
+    """A `mivid.clock.Clock` on the emulator's fake clock: sleeping moves it on at once."""
+
+    def __init__(self, fake: FakeClock) -> None:
+        self.fake = fake
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.fake()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.fake.advance(max(0.0, seconds))
+
+
+@pytest.fixture
+def sleepless(fake_clock: FakeClock) -> Sleepless:
+    """Pass as `mivid(..., clock=sleepless)`: waits take no real time, the emulator's tasks age."""
+    return Sleepless(fake_clock)
 
 
 @pytest.fixture

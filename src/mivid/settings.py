@@ -130,37 +130,30 @@ class Resolved:
 
     def describe(self) -> str:
         """Where the value comes from, for people: `$KLING_REGION`, `profile work`, …"""
-        if self.source is Source.FLAG:
-            return f"flag {self.detail}"
-        if self.source is Source.ENVIRONMENT:
-            return f"${self.detail}"
-        if self.source is Source.CONFIG:
-            return f"profile {self.profile}"
-        if self.source is Source.DEFAULT:
-            return "default"
-        return "not set"
+        return self._said(0)
 
     def token(self) -> str:
         """Where the value comes from, for scripts: flag:--region, env:KLING_REGION, config:work …"""
-        if self.source is Source.FLAG:
-            return f"flag:{self.detail}"
-        if self.source is Source.ENVIRONMENT:
-            return f"env:{self.detail}"
-        if self.source is Source.CONFIG:
-            return f"config:{self.profile}"
-        if self.source is Source.DEFAULT:
-            return "default"
-        return "unset"
+        return self._said(1)
 
     def where(self) -> str:
         """Where the value comes from, in a problem line: `--region`, `$KLING_REGION` …"""
-        if self.source is Source.FLAG:
-            return self.detail
-        if self.source is Source.ENVIRONMENT:
-            return f"${self.detail}"
-        if self.source is Source.CONFIG:
-            return f"config {self.detail}"
-        return "default"
+        return self._said(2)
+
+    def _said(self, form: int) -> str:
+        template = _SOURCE_WORDS[self.source][form]
+        return template.format(detail=self.detail, profile=self.profile)
+
+
+#: How each source is said: (for people, for scripts, in a problem line). One table, so
+#: `config show`, `config show` in a pipe and the settings' own problems agree.
+_SOURCE_WORDS: dict[Source | None, tuple[str, str, str]] = {
+    Source.FLAG: ("flag {detail}", "flag:{detail}", "{detail}"),
+    Source.ENVIRONMENT: ("${detail}", "env:{detail}", "${detail}"),
+    Source.CONFIG: ("profile {profile}", "config:{profile}", "config {detail}"),
+    Source.DEFAULT: ("default", "default", "default"),
+    None: ("not set", "unset", "default"),
+}
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

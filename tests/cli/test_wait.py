@@ -12,6 +12,7 @@ from typing import IO
 
 import pytest
 
+from conftest import Sleepless
 from helpers import RunMivid
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
@@ -216,3 +217,35 @@ def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
     assert err.rstrip().endswith("interrupted")
     assert "Traceback" not in err
     assert out == ""
+
+
+def test_a_wait_of_minutes_runs_in_no_time_on_the_fake_clock(
+    mivid: RunMivid,
+    kling_env: EmulatorServer,
+    sleepless: Sleepless,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The clock handed to `mivid.cli.run` times every pause: a 5-minute task, no real waiting."""
+    kling_env.emulator.succeed_after = 300
+    task_id = new_task(kling_env)
+    started = time.monotonic()
+    result = mivid("wait", task_id, clock=sleepless)
+    assert result.exit_code == 0, result
+    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
+    assert time.monotonic() - started < 10  # not five minutes
+    assert 290 <= sum(sleepless.slept) <= 315  # the pauses the schedule asked for
+    assert 30 <= gets(kling_env) <= 45  # 1 s growing to 12 s: dozens of queries, not hundreds
+
+
+def test_a_timeout_on_the_fake_clock_gives_the_resume_hint_at_once(
+    mivid: RunMivid,
+    kling_env: EmulatorServer,
+    sleepless: Sleepless,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kling_env.emulator.succeed_after = 600
+    task_id = new_task(kling_env)
+    result = mivid("wait", task_id, "--timeout", "60", clock=sleepless)
+    assert result.exit_code == 6, result
+    assert f"resume with: mivid wait {task_id}" in result.stderr
+    assert 59 <= sum(sleepless.slept) <= 61

@@ -15,6 +15,7 @@ import typer
 from mivid.app import app, state
 from mivid.commands import options
 from mivid.errors import InputError
+from mivid.render import is_tty
 from mivid.settings import KEYS
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def read_secret_from_stdin(name: str) -> str:
     """`-` as the value: a hidden prompt on a terminal, else all of stdin minus one newline."""
     if sys.stdin is None:
         raise InputError(f"{name} -: reads the value from stdin, but there is no stdin")
-    if sys.stdin.isatty():
+    if is_tty(sys.stdin):
         import getpass
 
         try:
@@ -105,7 +106,7 @@ def set_(
     spec = KEYS[key]
     if value == "-":
         value = read_secret_from_stdin(key)
-    elif spec.secret and sys.stdin is not None and sys.stdin.isatty():
+    elif spec.secret and is_tty(sys.stdin):
         out.warn(
             f"the {key} is now in your shell history; next time run "
             f"`mivid config set {key} -` and paste it at the prompt"

@@ -12,6 +12,7 @@ from mivid.app import AppState, app, state
 from mivid.commands import options
 from mivid.endpoints import DEFAULT_ENDPOINT, all_choices
 from mivid.errors import InputError
+from mivid.render import is_tty
 from mivid.vocabulary import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def read_prompt(value: str | None) -> str | None:
     """`-` means: read the prompt from stdin (keeps long prompts out of argv)."""
     if value != "-":
         return value
-    if sys.stdin is None or sys.stdin.isatty():
+    if sys.stdin is None or is_tty(sys.stdin):
         raise InputError(
             "--prompt -: reads the prompt from stdin, but stdin is a terminal",
             hint="pipe it in: echo 'a cat' | mivid create img.png --prompt -",

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mivid.errors import InputError
+from mivid.render import is_tty
 
 if TYPE_CHECKING:
     from mivid.app import AppState
@@ -66,7 +67,7 @@ def read_ids(arguments: list[str]) -> list[str]:
         if argument != "-":
             ids.append(argument.strip())
             continue
-        if sys.stdin is None or sys.stdin.isatty():
+        if sys.stdin is None or is_tty(sys.stdin):
             raise InputError(
                 "ID -: reads task ids from stdin, but stdin is a terminal",
                 hint="pipe them in: mivid list -q --status processing | mivid wait -",

@@ -164,12 +164,19 @@ def _fetch(client: TaskClient, pages: _Pages) -> list[Listed]:
 
 
 def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool) -> None:
+    """The service's list, written page by page as each arrives (a table waits for all)."""
+    from mivid.flows.listing import task_pages, with_journal
     from mivid.render.views import TASK_LIST
+    from mivid.vocabulary import status_of
 
-    with run.client() as client:
-        listed = _fetch(client, pages)
-    with run.output.records(TASK_LIST, run.output.form(json=json_output, quiet=quiet)) as sink:
-        sink.extend(listed)
+    form = run.output.form(json=json_output, quiet=quiet)
+    with run.client() as client, run.output.records(TASK_LIST, form) as sink:
+        for page in task_pages(
+            client, page=pages.page, page_size=pages.page_size, all_pages=pages.all_pages
+        ):
+            if pages.status is not None:
+                page = [task for task in page if status_of(task) == pages.status]
+            sink.extend(with_journal(page))
 
 
 def _watch_problems(
