@@ -141,7 +141,7 @@ def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
     described: list[dict[str, Any]] = []
     for image in prepared.images:
         if isinstance(image, (LocalImage, FittedImage)):
-            entry: dict[str, Any] = {"name": image.argument}
+            entry: dict[str, Any] = {"name": image.argument, "path": str(image.path.absolute())}
             if isinstance(image, FittedImage):
                 # What was sent is the fitted copy; the original is named by its hash too.
                 entry["sha256"] = hashlib.sha256(image.data).hexdigest()

@@ -99,6 +99,8 @@ def test_create_wait_download_leaves_a_sidecar_with_the_exact_prompt_and_hashes(
         (str(images[0]), sha256(images[0]), 640, 480),
         (str(images[1]), sha256(images[1]), 500, 400),
     ]
+    # The absolute path too, so that `mivid gallery` finds them from any folder.
+    assert [i["path"] for i in record["images"]] == [str(images[0]), str(images[1])]
     assert record["task_status"] == "succeed"
     assert record["created_at"].endswith("Z") and record["updated_at"].endswith("Z")
     assert record["final_unit_deduction"] == task["final_unit_deduction"]
@@ -148,9 +150,11 @@ def test_list_json_adds_local_only_to_tasks_this_machine_made(
         "prompt": PROMPT,
         "negative_prompt": NEGATIVE,
         "images": [
-            {"name": str(images[0]), "sha256": sha256(images[0]), "bytes": images[0].stat().st_size,
+            {"name": str(images[0]), "path": str(images[0]), "sha256": sha256(images[0]),
+             "bytes": images[0].stat().st_size,
              "width": 640, "height": 480, "format": "PNG"},
-            {"name": str(images[1]), "sha256": sha256(images[1]), "bytes": images[1].stat().st_size,
+            {"name": str(images[1]), "path": str(images[1]), "sha256": sha256(images[1]),
+             "bytes": images[1].stat().st_size,
              "width": 500, "height": 400, "format": "JPEG"},
         ],
         "created_by": f"mivid {__version__}",
