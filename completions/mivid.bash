@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover batch open sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch open gallery sandbox config" ;;
         "mivid sandbox") echo "serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -23,6 +23,7 @@ _mivid_options() {
         "mivid recover") echo "--json --limit --help" ;;
         "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --help" ;;
         "mivid open") echo "--dir --print --help" ;;
+        "mivid gallery") echo "--open --json --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
         "mivid config") echo "--help" ;;

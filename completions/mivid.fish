@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover batch open sandbox config
+            echo create get list wait download recover batch open gallery sandbox config
         case 'mivid sandbox'
             echo serve
         case 'mivid config'
@@ -113,6 +113,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a download -d 'Save the videos o
 complete -c mivid -n '__mivid_using \'mivid\'' -a recover -d 'Settle creates whose outcome is unknown'
 complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a jobs file, at most N running at once'
 complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video with the system\'s default player'
+complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -183,6 +184,9 @@ complete -c mivid -n '__mivid_using \'mivid batch\'' -s h -l help -d 'Show the h
 complete -c mivid -n '__mivid_using \'mivid open\'' -l dir -x -d 'Folder the videos were downloaded into'
 complete -c mivid -n '__mivid_using \'mivid open\'' -l print -d 'Print the path or URL instead of opening it'
 complete -c mivid -n '__mivid_using \'mivid open\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid gallery\'' -l open -d 'Open the page in the browser'
+complete -c mivid -n '__mivid_using \'mivid gallery\'' -l json -d 'Print the cards the page shows as a JSON array (the page is written too)'
+complete -c mivid -n '__mivid_using \'mivid gallery\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port to listen on (0 picks a free one)'

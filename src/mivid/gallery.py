@@ -395,7 +395,7 @@ def _candidates(directory: Path, record: Mapping[str, Any]) -> list[Path]:
         found.append(Path(path))
     name = record.get("name")
     if isinstance(name, str) and name:
-        found.append(directory / Path(name).expanduser())
+        found.append(directory / name)  # an absolute name stays itself
     return found
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mivid.download import SavedVideo
     from mivid.flows.listing import Listed
     from mivid.flows.settling import Settled
+    from mivid.gallery import Gallery
     from mivid.journal import JournalEntry
     from mivid.models import Task
     from mivid.settings import Resolved, Settings
@@ -533,3 +534,18 @@ SETTINGS = RecordView["Resolved"](
     json=lambda resolved: setting_json(resolved, mask=True),
     lines=lambda resolved: [f"{resolved.key}\t{shown_value(resolved)}\t{resolved.token()}"],
 )
+
+
+# -- gallery -----------------------------------------------------------------------------------
+
+
+def _gallery_lines(gallery: Gallery) -> list[str]:
+    return [str(gallery.page)]
+
+
+def _gallery_json(gallery: Gallery) -> list[dict[str, Any]]:
+    return gallery.card_dicts()
+
+
+#: `mivid gallery`: the page's path, or with --json the cards it shows (one array).
+GALLERY = RecordView["Gallery"](json=_gallery_json, lines=_gallery_lines)
