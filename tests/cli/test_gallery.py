@@ -307,6 +307,31 @@ def test_roles_made_from_and_a_failed_task(
     assert len(origin) == 1 and facts(origin[0])["task id"] == first["task_id"]
 
 
+def test_a_fitted_image_shows_the_original_file_and_a_url_image_only_its_name(
+    mivid: RunMivid, api: EmulatorServer, shots: Shots
+) -> None:
+    small = make_png(shots.work / "shots" / "small.png", (200, 200))
+    record = make_video(mivid, api, ["shots/small.png"], "tiny", shots.videos, "--fit")
+    assert record["images"][0]["original_sha256"] == sha256(small)  # sent: a fitted copy
+    images = [
+        *record["images"],
+        {"url": "https://cdn.example/refs/cat.png?X-Amz-Signature=s3cr3t"},
+        {"name": "odd.png", "sha256": sha256(small), "role": "best_frame"},  # unknown role
+    ]
+    edit_sidecar(shots.videos / f"{record['task_id']}.json", images=images)
+    result = gallery(mivid, str(shots.videos))
+    assert result.exit_code == 0, result
+    (card,) = cards(shots.videos / "index.html")
+    assert references(card) == [
+        (f".mivid-gallery/{sha256(small)}-240.jpg", "reference small.png (fitted)"),
+        (None, "reference cat.png"),
+        (None, "reference odd.png"),
+    ]
+    assert "image sent as a URL" in card.text()
+    assert "s3cr3t" not in (shots.videos / "index.html").read_text()
+    assert_links_stay_inside(shots.videos)
+
+
 # -- safety ----------------------------------------------------------------------------------
 
 
