@@ -14,34 +14,31 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from helpers import Result, RunMivid
 from htmltree import Element, parse
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 from polling import wait_until
 
-RunMivid = Callable[..., Any]  # the `mivid` fixture (tests/cli/conftest.py)
+if TYPE_CHECKING:
+    from conftest import Serve  # the suite's conftest; a name only, for the types
 
 AK, SK = "test-ak", "test-sk"
 HOSTILE = "<script>alert(1)</script> [bold]loud[/bold] & \"quoted\" 'single'"
 
 
 @pytest.fixture
-def api(fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+def api(fake_clock: FakeClock, serve: Serve) -> EmulatorServer:
     """The emulator on a fake clock; its tasks succeed as soon as they are made."""
     emulator = Emulator(access_keys={AK: SK}, clock=fake_clock, processing_after=0, succeed_after=0)
-    with emulator, EmulatorServer(emulator) as server:
-        monkeypatch.setenv("KLING_BASE_URL", server.url)
-        monkeypatch.setenv("KLING_ACCESS_KEY", AK)
-        monkeypatch.setenv("KLING_SECRET_KEY", SK)
-        yield server
+    return serve(emulator, keys=(AK, SK))
 
 
 @dataclass
@@ -96,7 +93,7 @@ def three(mivid: RunMivid, api: EmulatorServer, shots: Shots) -> list[dict[str, 
     return [first, second, third]
 
 
-def gallery(mivid: RunMivid, *args: str) -> Any:
+def gallery(mivid: RunMivid, *args: str) -> Result:
     return mivid("gallery", *args)
 
 
