@@ -102,29 +102,37 @@ class Terminal:
         self.shown = b""
         self.closed = False
 
+    def _pump(self, timeout: float) -> bool:
+        """Take what the terminal has within `timeout`; False once nothing more can come."""
+        if self.closed:
+            return False
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return self.process.poll() is None
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # the terminal closed with the process
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.shown += data
+        return True
+
     def read(self, seconds: float) -> bytes:
-        """What the terminal shows within `seconds` (less when the process ends)."""
+        """Everything the terminal shows within `seconds` (less when the process ends)."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not self.closed:
-            ready, _, _ = select.select([self.master], [], [], 0.1)
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:  # the terminal closed with the process
-                    data = b""
-                if not data:
-                    self.closed = True
-                    break
-                self.shown += data
-            elif self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self._pump(max(0.0, deadline - time.monotonic())):
+            pass
         return self.shown
 
     def expect(self, text: str, timeout: float = 15) -> str:
-        """Read until `text` is on the screen; fail the test if it never comes."""
+        """Read until `text` is on the screen (no longer); fail the test if it never comes."""
         deadline = time.monotonic() + timeout
-        while text not in self.text() and time.monotonic() < deadline and not self.closed:
-            self.read(0.1)
+        while text not in self.text() and time.monotonic() < deadline:
+            if not self._pump(0.1) and self.process.poll() is not None:
+                self._pump(0)
+                break
         assert text in self.text(), self.text()
         return self.text()
 
@@ -134,11 +142,8 @@ class Terminal:
     def finish(self, timeout: float = 15) -> int:
         """Read to the end; the exit status."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.closed:
-            self.read(0.1)
-            if self.process.poll() is not None:
-                self.read(0.1)
-                break
+        while time.monotonic() < deadline and self._pump(0.1):
+            pass
         os.close(self.master)
         status: int = self.process.wait(timeout=10)
         if self.process.stderr is not None:

@@ -9,6 +9,7 @@ rich        imported by the rendering layer (mivid.render) alone
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,43 +67,39 @@ def test_the_walk_sees_every_layer() -> None:
     )
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("mivid.sandbox")))
-def test_the_sandbox_imports_nothing_else_of_mivid(name: str) -> None:
-    foreign = {
-        module
-        for module in MODULES[name]
-        if within(module, ("mivid",)) and not within(module, ("mivid.sandbox",))
-    }
-    assert not foreign, f"{name} imports {sorted(foreign)}: the emulator shares nothing"
+def violations(names: list[str], wrong: Callable[[str, str], bool]) -> dict[str, list[str]]:
+    """Module → the imports of it that break a rule."""
+    found = {name: sorted(m for m in MODULES[name] if wrong(name, m)) for name in names}
+    return {name: bad for name, bad in found.items() if bad}
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(
+def test_the_sandbox_imports_nothing_else_of_mivid() -> None:
+    sandbox = [n for n in MODULES if n.startswith("mivid.sandbox")]
+    assert not violations(
+        sandbox,
+        lambda _name, m: within(m, ("mivid",)) and not within(m, ("mivid.sandbox",)),
+    ), "the emulator shares nothing with the client"
+
+
+def test_the_core_imports_no_typer_rich_or_commands() -> None:
+    core = [
         n
         for n in MODULES
         if not within(n, CLI_LAYER + RENDER_LAYER) and not n.startswith("mivid.sandbox")
-    ),
-)
-def test_the_core_imports_no_typer_rich_or_commands(name: str) -> None:
-    wrong = {
-        module
-        for module in MODULES[name]
-        if within(module, ("typer", "click", "rich", "mivid.commands", "mivid.app", "mivid.cli"))
-    }
-    assert not wrong, f"{name} (core) imports {sorted(wrong)}"
+    ]
+    forbidden = ("typer", "click", "rich", "mivid.commands", "mivid.app", "mivid.cli")
+    assert not violations(core, lambda _name, m: within(m, forbidden))
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if is_command(n)))
-def test_no_command_imports_another(name: str) -> None:
-    others = {command_module(module) or "" for module in MODULES[name]} - {"", name}
-    assert not others, f"{name} imports the command modules {sorted(others)}"
+def test_no_command_imports_another() -> None:
+    commands = [n for n in MODULES if is_command(n)]
+    assert len(commands) >= 9
+    assert not violations(commands, lambda name, m: command_module(m) not in (None, name))
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if not within(n, RENDER_LAYER)))
-def test_only_the_rendering_layer_imports_rich(name: str) -> None:
-    rich = {module for module in MODULES[name] if within(module, ("rich",))}
-    assert not rich, f"{name} imports {sorted(rich)}: drawing belongs to mivid.render"
+def test_only_the_rendering_layer_imports_rich() -> None:
+    others = [n for n in MODULES if not within(n, RENDER_LAYER)]
+    assert not violations(others, lambda _name, m: within(m, ("rich",)))
 
 
 def test_settings_is_the_only_reader_of_the_environment() -> None:

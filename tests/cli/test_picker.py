@@ -15,10 +15,10 @@ from mivid.sandbox import EmulatorServer, FakeClock
 
 @pytest.mark.parametrize("command", ["get", "wait", "download", "open"])
 def test_a_missing_id_in_a_pipe_exits_2_at_once(
-    command: str, mivid_process: RunMivid, kling_env: EmulatorServer
+    command: str, mivid: RunMivid, kling_env: EmulatorServer
 ) -> None:
     started = time.monotonic()
-    result = mivid_process(command, input="", timeout=20)
+    result = mivid(command, input="")
     assert result.exit_code == 2, result
     assert time.monotonic() - started < 10
     assert result.stdout == ""
