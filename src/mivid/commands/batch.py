@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mivid.batch import Job, JobState
     from mivid.flows.following import Saving
     from mivid.render import RecordSink
+    from mivid.render.live import JobsLive
 
 
 @app.command(
@@ -162,21 +163,8 @@ def _run(
     form = out.form(json=json_output)
     if form is Form.TABLE and not live_view:
         form = Form.LINES  # without the live view, a terminal gets each job's line as it ends
-    states: list[JobState] = []
-    printed: set[int] = set()
     with out.records(JOB_RESULTS, form) as results, jobs_table(out, enabled=live_view) as live:
-
-        def changed(job: JobState) -> None:
-            # Lines stream as each job ends; JSON and the table come when all have.
-            if form is Form.LINES and job.final and not job.polling and job.line not in printed:
-                printed.add(job.line)
-                results.add(job)
-                out.stdout.flush()
-
-        def planned(found: list[JobState]) -> None:
-            states.extend(found)
-            live.plan(found)
-
+        report = _Report(results, streaming=form is Form.LINES, live=live)
         try:
             with run.client() as client:
                 run_jobs(
@@ -188,20 +176,47 @@ def _run(
                     saving=saving,
                     sandbox=run.settings.sandbox,
                     say=Say(live.note, out.warn),
-                    on_plan=planned,
-                    on_change=changed,
+                    on_plan=report.planned,
+                    on_change=report.changed,
                 )
         except KeyboardInterrupt:
-            _stopped(run, states, jobs_file, saving, results=results if json_output else None)
+            _stopped(
+                run, report.states, jobs_file, saving, results=results if json_output else None
+            )
             raise
-        if form is not Form.LINES:
-            results.extend(states)
-    _summary(run, states)
-    if saving is not None and any(s.files and s.action != SKIP for s in states):
+        report.finish()
+    _summary(run, report.states)
+    if saving is not None and any(s.files and s.action != SKIP for s in report.states):
         out.note(RETENTION_NOTE)
-    error = outcome_error(states, name=str(jobs_file))
+    error = outcome_error(report.states, name=str(jobs_file))
     if error is not None:
         raise error
+
+
+class _Report:
+    """The jobs' results as the batch runs: a line as each job ends (in a pipe), or all at the end."""
+
+    def __init__(self, results: RecordSink[JobState], *, streaming: bool, live: JobsLive) -> None:
+        self.results = results
+        self.streaming = streaming
+        self.live = live
+        self.states: list[JobState] = []
+        self.printed: set[int] = set()
+
+    def planned(self, found: list[JobState]) -> None:
+        self.states.extend(found)
+        self.live.plan(found)
+
+    def changed(self, job: JobState) -> None:
+        if self.streaming and job.final and not job.polling and job.line not in self.printed:
+            self.printed.add(job.line)
+            self.results.add(job)
+            self.results.out.stdout.flush()
+
+    def finish(self) -> None:
+        """JSON and the table come when every job has ended."""
+        if not self.streaming:
+            self.results.extend(self.states)
 
 
 def _stopped(

@@ -155,14 +155,14 @@ def get(
             f"(it is set, {redact(resolved.value or '')}, from {resolved.describe()})",
             hint=f"add --reveal to print it: mivid config get {key} --reveal",
         )
-    if json_output:
-        from mivid.render.views import setting_json
+    from mivid.render import Form
+    from mivid.render.views import SETTING_VALUE
 
-        run.output.json(setting_json(resolved, mask=False))
-    elif resolved.value is None:
+    form = run.output.form(json=json_output)
+    if resolved.value is None and form is not Form.JSON:
         run.output.note(f"{key} is not set")
-    else:
-        run.output.line(resolved.value)
+    with run.output.records(SETTING_VALUE, form, one=True) as sink:
+        sink.add(resolved)
 
 
 @config_app.command(
@@ -279,21 +279,19 @@ def check(
         except (CredentialsError, ServiceError) as exc:
             suffix = f" — {described}" if isinstance(exc, CredentialsError) else ""
             raise exc.with_context(prefix=f"{target}: ", suffix=suffix) from exc
-    if json_output:
-        from mivid.connection import service_url
+    from mivid.connection import service_url
+    from mivid.render.views import CHECKED, Checked
 
-        run.output.json(
-            {
-                "ok": True,
-                "profile": settings.profile,
-                "region": None if settings.get("base-url") else settings.get("region"),
-                "base_url": service_url(settings),
-                "credentials": described,
-                "sandbox": settings.sandbox,
-            }
-        )
-    else:
-        run.output.line(f"ok: the credentials work — {described}, {target}")
+    verdict = Checked(
+        profile=settings.profile,
+        region=None if settings.get("base-url") else settings.get("region"),
+        base_url=service_url(settings),
+        credentials=described,
+        sandbox=settings.sandbox,
+        target=target,
+    )
+    with run.output.records(CHECKED, run.output.form(json=json_output), one=True) as sink:
+        sink.add(verdict)
 
 
 # -- helpers -----------------------------------------------------------------------------

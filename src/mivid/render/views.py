@@ -530,6 +530,41 @@ def setting_json(resolved: Resolved, *, mask: bool) -> dict[str, Any]:
     }
 
 
+#: `config get KEY`: the value alone (nothing on stdout when it is not set).
+SETTING_VALUE = RecordView["Resolved"](
+    json=lambda resolved: setting_json(resolved, mask=False),
+    lines=lambda resolved: [] if resolved.value is None else [resolved.value],
+)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """`config check`'s verdict when the service accepted the credentials."""
+
+    profile: str
+    region: str | None
+    base_url: str
+    credentials: str
+    sandbox: bool
+    target: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "profile": self.profile,
+            "region": self.region,
+            "base_url": self.base_url,
+            "credentials": self.credentials,
+            "sandbox": self.sandbox,
+        }
+
+
+CHECKED = RecordView[Checked](
+    json=lambda checked: checked.as_json(),
+    lines=lambda checked: [f"ok: the credentials work — {checked.credentials}, {checked.target}"],
+)
+
+
 SETTINGS = RecordView["Resolved"](
     json=lambda resolved: setting_json(resolved, mask=True),
     lines=lambda resolved: [f"{resolved.key}\t{shown_value(resolved)}\t{resolved.token()}"],
