@@ -19,7 +19,8 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     └── WaitTimeoutError        exit 6  `wait` gave up while tasks still run
         └── StillRunningError           with the tasks' latest objects and the unfinished ids
 
-    ExitCode.BUG (70) is no class: any other exception is a bug in mivid.
+    ExitCode.BUG (70) is no class: any other exception is a bug in mivid. A module's
+    private signals (images._DecodeError, download._RetryableError) never leave it.
 
 Every message is written for a person: what failed, the value, the rule,
 and what to do next (`hint`), with the service's `request_id` when there is
