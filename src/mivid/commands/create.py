@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from mivid.vocabulary import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:
     from mivid.client import KlingClient
+    from mivid.render.views import Created
     from mivid.submission import PreparedCreate
 
 
@@ -196,13 +198,13 @@ def _prepare(
     return prepared
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Follow:
     """`--wait`, `--download DIR`, `--watermarked`, `--timeout`: what to do after the create."""
 
-    def __init__(self, *, download_dir: Path | None, watermarked: bool, timeout: float | None):
-        self.download_dir = download_dir
-        self.watermarked = watermarked
-        self.timeout = timeout
+    download_dir: Path | None
+    watermarked: bool
+    timeout: float | None
 
 
 def _send(
@@ -247,7 +249,7 @@ def _follow_command(run: AppState, task: dict[str, Any]) -> str:
 def _wait_after_create(
     run: AppState,
     client: KlingClient,
-    created: Any,
+    created: Created,
     after: _Follow,
     *,
     json_output: bool,
