@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from helpers import Result, RunMivid, run_process
+from helpers import Result, RunMivid, Sleepless, run_process
+from helpers import Serve as Serve  # re-exported: test modules name the fixture's type here too
 from mivid.cli import run
 from mivid.clock import Clock
 from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock
@@ -107,9 +108,6 @@ def server(emulator: Emulator, servers: list[EmulatorServer]) -> Iterator[Emulat
         yield running
 
 
-Serve = Callable[..., EmulatorServer]
-
-
 @pytest.fixture
 def serve(servers: list[EmulatorServer], monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
     """`serve(emulator, keys=(ak, sk))`: serve another emulator and point mivid at it.
@@ -179,21 +177,6 @@ def mivid(servers: list[EmulatorServer]) -> Iterator[RunMivid]:
 
     yield invoke
     transport.close()
-
-
-class Sleepless:
-    """A `mivid.clock.Clock` on the emulator's fake clock: sleeping moves it on at once."""
-
-    def __init__(self, fake: FakeClock) -> None:
-        self.fake = fake
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.fake()
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.fake.advance(max(0.0, seconds))
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mivid.sandbox import EmulatorServer, FakeClock
 
 #: Terminal escape sequences (colour, cursor moves), to read what a person sees.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -30,6 +34,23 @@ class Result:
 
 
 RunMivid = Callable[..., Result]
+#: The `serve` fixture: `serve(emulator, keys=(ak, sk))` → the running server.
+Serve = Callable[..., "EmulatorServer"]
+
+
+class Sleepless:
+    """A `mivid.clock.Clock` on the emulator's fake clock: sleeping moves it on at once."""
+
+    def __init__(self, fake: FakeClock) -> None:
+        self.fake = fake
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.fake()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.fake.advance(max(0.0, seconds))
 
 
 def environment(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:

@@ -85,3 +85,24 @@ def test_with_context_makes_a_new_error_and_leaves_the_raised_one(error: MividEr
         error.request_id,
         error.exit_code,
     )
+
+
+def test_only_a_global_debug_shows_a_traceback(tmp_path: Path) -> None:
+    """`--debug` as an option's value is a value (the fuzz test found `--mode --debug` raising)."""
+    import io
+
+    from imagefactory import make_png
+    from mivid.app import Streams
+    from mivid.cli import global_flags, run
+
+    assert global_flags(["--profile", "--debug", "list"]) == {"--profile"}
+    assert global_flags(["--debug", "--no-color", "create", "--debug"]) == {"--debug", "--no-color"}
+    image = make_png(tmp_path / "a.png")
+    stderr = io.StringIO()
+    code = run(
+        ["create", str(image), "--prompt", "waves", "--mode", "--debug", "--dry-run"],
+        streams=Streams(io.StringIO(), io.StringIO(), stderr),
+    )
+    assert code == ExitCode.BAD_INPUT
+    assert "--mode: `--debug` is not one of std, pro" in stderr.getvalue()
+    assert "Traceback" not in stderr.getvalue()

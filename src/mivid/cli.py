@@ -93,8 +93,9 @@ def _run(args: list[str], runtime: Runtime) -> int:
     from mivid.render import Output
     from mivid.settings import no_color
 
-    debug = "--debug" in args
-    plain = "--no-color" in args or no_color(runtime.environ)
+    flags = global_flags(args)
+    debug = "--debug" in flags
+    plain = "--no-color" in flags or no_color(runtime.environ)
     try:
         import typer.main
 
@@ -139,6 +140,27 @@ def _run(args: list[str], runtime: Runtime) -> int:
             )
         )
         return int(ExitCode.BUG)
+
+
+#: Global options that take a value (so the word after one is not a flag or the command).
+_VALUED_GLOBALS = ("--region", "--base-url", "--profile")
+
+
+def global_flags(args: Sequence[str]) -> set[str]:
+    """The global options given before the command (`--debug`, `--no-color` …).
+
+    Read before Typer parses, for the error boundary: a value that happens to be
+    `--debug` (`create --mode --debug`) is not the flag.
+    """
+    flags: set[str] = set()
+    words = iter(args)
+    for word in words:
+        if not word.startswith("-") or word == "-":
+            break
+        flags.add(word.split("=", 1)[0])
+        if word in _VALUED_GLOBALS:
+            next(words, None)
+    return flags
 
 
 class _stdin:  # noqa: N801 - used like contextlib's redirect_* helpers

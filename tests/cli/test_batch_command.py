@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Serve
-from helpers import RunMivid
+from helpers import RunMivid, Serve
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Serve
-from helpers import RunMivid
+from helpers import RunMivid, Serve
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer
 from mivid.sandbox.video import video_bytes

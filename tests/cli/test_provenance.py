@@ -13,8 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from conftest import Serve
-from helpers import RunMivid
+from helpers import RunMivid, Serve
 from imagefactory import make_jpeg, make_png
 from mivid import __version__
 from mivid.sandbox import Emulator, EmulatorServer

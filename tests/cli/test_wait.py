@@ -12,8 +12,7 @@ from typing import IO
 
 import pytest
 
-from conftest import Sleepless
-from helpers import RunMivid
+from helpers import RunMivid, Sleepless
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
 
