@@ -1,0 +1,996 @@
+"""mivid at the sizes users reach (issue 16), beside minimal scripts doing the same work.
+
+Run through run.py (`--scale` for every group, `--only GROUP` for one):
+
+    list     `list --all --json` and `list --all` in a pipe at 1k / 10k / 30k tasks against
+             floor_list_all.py (wall, CPU, peak RSS; the growth per task); 50k tasks: what
+             `--all` prints when the service's page limit (pageNum ≤ 1000) ends it
+    table    `list --all` drawing 10k tasks on a pseudo-terminal
+    local    `list --local` on journals of 30 / 1k / 10k / 50k entries
+    batch    rerun of a finished 1000-job file vs a finished 1-job file (time, requests);
+             `--dry-run` of 100 jobs sharing one 9.7 MB PNG vs 1 job
+    wait     `wait` on 500 tasks: CPU per status query against floor_wait.py
+    sandbox  `mivid sandbox serve`: memory after 100 creates of ~49 MiB bodies; the emulator's
+             GET latency with 100 / 10k / 100k stored tasks
+
+Servers run in processes of their own: list_server.py (a purpose-built list
+server: the emulator spends more per page than the clients measured) and
+emulator_server.py (the emulator over a SQLite file, counting requests).
+Big stores are made by copying one real row (written by mivid or the
+emulator themselves) with SQL, so a new column in their schemas is carried
+along; a renamed one stops the figure with a message naming it.
+
+Every figure is PASS or MISS against the issue's target; a miss here does not
+make run.py exit 1 unless --strict (these targets are work in progress).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import json
+import random
+import re
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    HERE,
+    MB,
+    MIB,
+    BenchmarkError,
+    Child,
+    Figure,
+    client_environment,
+    interleaved,
+    median,
+    print_rows,
+    resident_memory,
+    run_child,
+    run_measured,
+    serve,
+)
+
+GROUPS = ("list", "table", "local", "batch", "wait", "sandbox")
+COLLECTION = "/v1/videos/multi-image2video"
+ACCESS_KEY = "sandbox-access-key"
+SECRET_KEY = "sandbox-secret-key-not-a-real-secret"
+LIST_SIZES = (1_000, 10_000, 30_000)
+LIST_LIMIT_TASKS = 50_000
+MAX_PAGES = 1000
+MAX_PAGE_SIZE = 500
+TABLE_TASKS = 10_000
+JOURNAL_SIZES = (30, 1_000, 10_000, 50_000)
+BATCH_JOBS = 1000
+DRY_RUN_JOBS = 100
+WAIT_TASKS = 500
+WAIT_TASK_SECONDS = 5.0
+SANDBOX_CREATES = 100
+SANDBOX_QUICK_CREATES = 20
+#: Past this much growth the sandbox figure has missed anyway: stop before the machine suffers.
+SANDBOX_GROWTH_CAP = 1024 * MIB
+STORE_SIZES = (100, 10_000, 100_000)
+FLAT_MEMORY = 10 * MB
+
+
+@dataclass
+class ScaleContext:
+    mivid: list[str]
+    folder: Path
+    pngs: list[Path]  # four incompressible ~9.7 MB PNGs
+    small_png: bytes
+    quick: bool
+    strict: bool
+    growth: list[str] = field(default_factory=list)
+    _templates: tuple[Path, Path] | None = None
+
+    def environment(self, name: str, base_url: str) -> dict[str, str]:
+        """A client environment with its own home; bytecode cached for all homes alike."""
+        home = self.folder / "homes" / name
+        home.mkdir(parents=True, exist_ok=True)
+        env = client_environment(home, base_url, ACCESS_KEY, SECRET_KEY)
+        env["PYTHONPYCACHEPREFIX"] = str(self.folder / "pycache")
+        return env
+
+    def figure(
+        self,
+        name: str,
+        measured: str,
+        baseline: str,
+        ratio: float | None,
+        target: str,
+        passed: bool,
+        note: str = "",
+    ) -> Figure:
+        return Figure(name, measured, baseline, ratio, target, passed, note, gating=self.strict)
+
+    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """A growth table, printed after the figures."""
+        import io
+        from contextlib import redirect_stdout
+
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            print(title)
+            print_rows(header, rows)
+        self.growth.append(buffer.getvalue())
+
+
+def python() -> str:
+    return sys.executable
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def megabytes(value: float) -> str:
+    return f"{value / MB:.0f} MB"
+
+
+def mentions_count(text: str, count: int) -> bool:
+    """Whether `text` names `count` (30000, 30,000, 30 000 or 30.000)."""
+    digits = str(count)
+    head, tail = digits[:-3], digits[-3:]
+    pattern = rf"(?<![\d.,]){head}[,. \u202f\u00a0]?{tail}(?![\d])" if head else rf"\b{digits}\b"
+    return re.search(pattern, text) is not None
+
+
+# -- stores made from one real row ---------------------------------------------------
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite file (its WAL included), through SQLite's backup."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def clone_rows(
+    db: Path, table: str, count: int, overrides: dict[str, str], params: dict[str, Any]
+) -> None:
+    """Add `count` copies of `table`'s first row, the `overrides` columns computed by SQL.
+
+    An override is an SQL expression over `n` (1 … count), the template row's
+    columns as `t.<name>`, and the named `params`. Columns not overridden are
+    copied as they are (a column added to the schema is carried along).
+    """
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as connection:
+        info = connection.execute(f"PRAGMA table_info({table})").fetchall()
+        columns = [row[1] for row in info]
+        missing = sorted(set(overrides) - set(columns))
+        if missing:
+            raise BenchmarkError(
+                f"{db.name}: table {table} has no column {', '.join(missing)} (has "
+                f"{', '.join(columns)}); the schema changed: update benchmarks/scale.py"
+            )
+        # An INTEGER PRIMARY KEY is the rowid: let SQLite number the copies.
+        rowid = {row[1] for row in info if row[5] == 1 and str(row[2]).upper() == "INTEGER"}
+        names = [name for name in columns if name not in rowid]
+        values = ", ".join(overrides.get(name, f"t.{name}") for name in names)
+        connection.execute(
+            "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < :count) "
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} "
+            f"FROM k, (SELECT * FROM {table} ORDER BY rowid LIMIT 1) AS t",
+            {**params, "count": count},
+        )
+        connection.commit()
+
+
+def journal_entries(now: float) -> tuple[dict[str, str], dict[str, Any]]:
+    """Overrides for the journal's `creates`: finished tasks, one every 37 s back from now."""
+    return (
+        {
+            "external_task_id": "'bench-j-' || n",
+            "task_id": "printf('%d', 400000000000000000 + n)",
+            "status": "'succeed'",
+            "created": ":now - n * 37.0",
+            "updated": ":now - n * 37.0 + 95",
+        },
+        {"now": now},
+    )
+
+
+def stored_tasks(tag: str, created: str, processing: str, finish: str) -> dict[str, str]:
+    """Overrides for the emulator store's `tasks` (ids unique per `tag`)."""
+    return {
+        "task_id": f"printf('%d', {stored_id_base(tag)} + n)",
+        "external_task_id": f"'bench-{tag}-' || n",
+        "created": created,
+        "processing_at": processing,
+        "finish_at": finish,
+    }
+
+
+def stored_id_base(tag: str) -> int:
+    """18-digit task ids of one batch of stored copies: base + 1 … base + count."""
+    return 300_000_000_000_000_000 + (uuid.uuid5(uuid.NAMESPACE_URL, tag).int % 10**5) * 10**12
+
+
+def emulator_argv(*extra: str) -> list[str]:
+    return [python(), str(HERE / "emulator_server.py"), *extra]
+
+
+def bench_call(url: str, what: str) -> dict[str, int]:
+    """GET /_bench/<what> of a counting server: its counts."""
+    import httpx
+
+    counts: dict[str, int] = httpx.get(f"{url}/_bench/{what}", timeout=30).json()
+    return counts
+
+
+def templates(ctx: ScaleContext) -> tuple[Path, Path]:
+    """A journal and an emulator store, each holding the one row a real `mivid create` wrote."""
+    if ctx._templates is not None:
+        return ctx._templates
+    folder = ctx.folder / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    image = folder / "lighthouse.png"
+    image.write_bytes(ctx.small_png)
+    live = folder / "live-store.sqlite3"
+    with serve(emulator_argv("--db", str(live)), ctx.environment("template", "")) as server:
+        env = ctx.environment("template", server.url)
+        create = [*ctx.mivid, "create", str(image), "--prompt", "waves break at dusk", "--json"]
+        run_child(create, env).check("mivid create (the template row)")
+        store = folder / "store.sqlite3"
+        copy_database(live, store)
+    found = sorted(Path(env["HOME"]).rglob("journal.sqlite3"))
+    if not found:
+        raise BenchmarkError("mivid create wrote no journal.sqlite3 under its home")
+    journal = folder / "journal.sqlite3"
+    copy_database(found[0], journal)
+    ctx._templates = (journal, store)
+    return ctx._templates
+
+
+def journal_location(ctx: ScaleContext, home_env: dict[str, str]) -> Path:
+    """Where mivid keeps its journal under that home (the template's path, re-rooted)."""
+    template_home = ctx.folder / "homes" / "template"
+    found = sorted(template_home.rglob("journal.sqlite3"))
+    if not found:
+        raise BenchmarkError("no template journal")
+    return Path(home_env["HOME"]) / found[0].relative_to(template_home)
+
+
+# -- list --all ------------------------------------------------------------------------
+
+
+def _list_runs(ctx: ScaleContext, base: str, size: int) -> dict[str, Callable[[], Child]]:
+    env = ctx.environment("list", f"{base}/n/{size}")
+    page = ["--page-size", "30"]
+    floor = [python(), str(HERE / "floor_list_all.py"), *page]
+    return {
+        "mivid json": lambda: run_measured([*ctx.mivid, "list", "--all", *page, "--json"], env),
+        "floor json": lambda: run_measured(floor, env),
+        "mivid lines": lambda: run_measured([*ctx.mivid, "list", "--all", *page], env),
+        "floor lines": lambda: run_measured([*floor, "--lines"], env),
+    }
+
+
+def measure_list(ctx: ScaleContext) -> list[Figure]:
+    figures: list[Figure] = []
+    server_argv = [python(), str(HERE / "list_server.py"), "--tasks", str(LIST_LIMIT_TASKS)]
+    with serve(server_argv, ctx.environment("list", "")) as server:
+        results: dict[int, dict[str, list[Child]]] = {}
+        for size in LIST_SIZES:
+            print(f"  list --all: {size} tasks …", file=sys.stderr)
+            small = size == LIST_SIZES[0]
+            repeats = (2 if ctx.quick else 5) if small else (1 if ctx.quick else 3)
+            runs = _list_runs(ctx, server.url, size)
+            measured = interleaved(runs, repeats=repeats, warmup=1 if small else 0)
+            for name, children in measured.items():
+                for child in children:
+                    child.check(f"{name} at {size} tasks")
+            _check_same_tasks(measured, size)
+            results[size] = measured
+        for mode, label in (("json", "list --all --json"), ("lines", "list --all (pipe)")):
+            figures += _list_figures(ctx, results, mode, label)
+        figures += _page_limit_figures(ctx, server.url)
+    return figures
+
+
+def _check_same_tasks(measured: dict[str, list[Child]], size: int) -> None:
+    mivid = json.loads(measured["mivid json"][-1].stdout)
+    floor = json.loads(measured["floor json"][-1].stdout)
+    if len(mivid) != size or [t["task_id"] for t in mivid] != [t["task_id"] for t in floor]:
+        raise BenchmarkError(f"mivid and the floor script listed different tasks at {size}")
+    for name in ("mivid lines", "floor lines"):
+        lines = measured[name][-1].stdout.count(b"\n")
+        if lines != size:
+            raise BenchmarkError(f"{name} printed {lines} lines for {size} tasks")
+
+
+def _list_figures(
+    ctx: ScaleContext, results: dict[int, dict[str, list[Child]]], mode: str, label: str
+) -> list[Figure]:
+    stats: dict[tuple[int, str], tuple[float, float, float]] = {}
+    for size, measured in results.items():
+        for who in ("mivid", "floor"):
+            children = measured[f"{who} {mode}"]
+            stats[size, who] = (
+                median([c.seconds for c in children]),
+                median([c.cpu for c in children]),
+                median([c.peak_rss for c in children]),
+            )
+    sizes = list(results)
+    steps = {
+        who: marginal(sizes, [stats[size, who][0] for size in sizes]) for who in ("mivid", "floor")
+    }
+    rows = []
+    for index, size in enumerate(sizes):
+        m, f = stats[size, "mivid"], stats[size, "floor"]
+        rows.append(
+            [
+                f"{size:,}",
+                seconds(m[0]),
+                seconds(m[1]),
+                megabytes(m[2]),
+                seconds(f[0]),
+                seconds(f[1]),
+                megabytes(f[2]),
+                f"{m[0] / f[0]:.2f}×",
+                f"{m[1] / f[1]:.2f}×",
+                f"{steps['mivid'][index - 1] * 1000:.0f} / {steps['floor'][index - 1] * 1000:.0f} ms"
+                if index
+                else "",
+            ]
+        )
+    small, large = sizes[0], sizes[-1]
+    growth = {who: steps[who][-1] / steps[who][0] for who in steps}
+    rows.append(
+        [
+            "growth",
+            "",
+            "",
+            f"+{megabytes(stats[large, 'mivid'][2] - stats[small, 'mivid'][2])}",
+            "",
+            "",
+            f"+{megabytes(stats[large, 'floor'][2] - stats[small, 'floor'][2])}",
+            "",
+            "",
+            f"{growth['mivid']:.2f}× / {growth['floor']:.2f}×",
+        ]
+    )
+    ctx.table(
+        f"{label}, page size 30, vs floor_list_all.py (medians of wall, CPU, peak RSS; "
+        "last column: wall per 1000 more tasks, mivid / script, and how much that grew "
+        "from the first step to the last — linear is 1×)",
+        [
+            "tasks",
+            "mivid wall",
+            "cpu",
+            "peak",
+            "script wall",
+            "cpu",
+            "peak",
+            "wall ×",
+            "cpu ×",
+            "per 1k more",
+        ],
+        rows,
+    )
+    m, f = stats[large, "mivid"], stats[large, "floor"]
+    mivid_growth = stats[large, "mivid"][2] - stats[small, "mivid"][2]
+    floor_growth = stats[large, "floor"][2] - stats[small, "floor"][2]
+    return [
+        ctx.figure(
+            f"{label}: {large // 1000}k tasks (wall)",
+            seconds(m[0]),
+            f"{seconds(f[0])} (floor_list_all.py)",
+            m[0] / f[0],
+            "≤ 1.3×",
+            m[0] / f[0] <= 1.3,
+            note=f"CPU {seconds(m[1])} vs {seconds(f[1])} ({m[1] / f[1]:.2f}×); both at "
+            f"--page-size 30, {large // 30} requests; the cost of 1000 more tasks grows "
+            f"{growth['mivid']:.1f}× from {small // 1000}k to {large // 1000}k (script "
+            f"{growth['floor']:.1f}×)",
+        ),
+        ctx.figure(
+            f"{label}: peak memory {small // 1000}k → {large // 1000}k tasks",
+            f"+{megabytes(mivid_growth)} (to {megabytes(m[2])})",
+            f"+{megabytes(floor_growth)} (to {megabytes(f[2])})",
+            None,
+            f"flat (≤ +{megabytes(FLAT_MEMORY)})",
+            mivid_growth <= FLAT_MEMORY,
+        ),
+    ]
+
+
+def marginal(sizes: Sequence[int], values: Sequence[float]) -> list[float]:
+    """What each step up in size cost per 1000 more units (growth beyond linear shows here)."""
+    return [
+        (values[i] - values[i - 1]) / (sizes[i] - sizes[i - 1]) * 1000 for i in range(1, len(sizes))
+    ]
+
+
+def _page_limit_figures(ctx: ScaleContext, base: str) -> list[Figure]:
+    """50k tasks on the server: `--all` with the default page size, and with 30 a page."""
+    tasks = LIST_LIMIT_TASKS
+    env = ctx.environment("list", f"{base}/n/{tasks}")
+    figures = []
+    for page_size in (None, 30):
+        print(f"  list --all: {tasks} tasks, page size {page_size or 'default'} …", file=sys.stderr)
+        argv = [*ctx.mivid, "list", "--all"]
+        if page_size is not None:
+            argv += ["--page-size", str(page_size)]
+        before = bench_call(base, "requests").get(str(tasks), 0)
+        child = run_measured(argv, env)
+        requests = bench_call(base, "requests").get(str(tasks), 0) - before
+        shown = child.stdout.count(b"\n")
+        stderr = child.stderr.decode(errors="replace")
+        said = shown < tasks and mentions_count(stderr, shown)
+        quoted = stderr.strip().splitlines()[-1][:90] if stderr.strip() else ""
+        verdict = "says so" if said else "no count" if quoted else "silent"
+        measured = f"{shown:,}, {requests} req., stderr {verdict}"
+        heard = f"exit {child.status}; stderr: “{quoted}”" if quoted else f"exit {child.status}"
+        if page_size is None:
+            most = -(-tasks // MAX_PAGE_SIZE) + 1  # full pages, then the empty one
+            figures.append(
+                ctx.figure(
+                    f"list --all, {tasks // 1000}k tasks, default page size",
+                    measured,
+                    "—",
+                    None,
+                    f"{tasks:,} shown (or the limit said), ≤ {most} requests",
+                    child.status == 0 and (shown == tasks or said) and requests <= most,
+                    note=f"{heard}; {seconds(child.seconds)}, peak {megabytes(child.peak_rss)}",
+                )
+            )
+        else:
+            limit = MAX_PAGES * page_size
+            figures.append(
+                ctx.figure(
+                    f"list --all --page-size {page_size}, {tasks // 1000}k tasks (page limit)",
+                    measured,
+                    "—",
+                    None,
+                    f"{limit:,} shown, exit 0, said on stderr",
+                    child.status == 0 and shown == limit and said,
+                    note=f"{heard}; the service stops at pageNum {MAX_PAGES}: {limit:,} of "
+                    f"{tasks:,} can be listed this way",
+                )
+            )
+    return figures
+
+
+# -- the table on a terminal -------------------------------------------------------------
+
+
+def measure_table(ctx: ScaleContext) -> list[Figure]:
+    server_argv = [python(), str(HERE / "list_server.py"), "--tasks", str(TABLE_TASKS)]
+    with serve(server_argv, ctx.environment("table", "")) as server:
+        env = ctx.environment("table", f"{server.url}/n/{TABLE_TASKS}")
+        argv = [*ctx.mivid, "list", "--all", "--page-size", str(MAX_PAGE_SIZE)]
+        measured = interleaved(
+            {
+                "table": lambda: run_measured(argv, env, terminal=(200, 50)),
+                "json": lambda: run_measured([*argv, "--json"], env),
+            },
+            repeats=1 if ctx.quick else 3,
+            warmup=1,
+        )
+    table = [c.check("mivid list --all on a terminal") for c in measured["table"]]
+    json_runs = [c.check("mivid list --all --json") for c in measured["json"]]
+    drawn = table[-1].stdout.count(b"\n")
+    if drawn < TABLE_TASKS:
+        raise BenchmarkError(f"the table drew {drawn} lines for {TABLE_TASKS} tasks")
+    wall, base = median([c.seconds for c in table]), median([c.seconds for c in json_runs])
+    text = (table[-1].stdout[-4000:] + table[-1].stderr).decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    says = mentions_count(text, TABLE_TASKS)
+    return [
+        ctx.figure(
+            f"table: list --all on a terminal, {TABLE_TASKS // 1000}k tasks",
+            seconds(wall),
+            f"{seconds(base)} (--json, same pages)",
+            wall / base,
+            "< 1 s more",
+            wall - base < 1.0,
+            note=f"200×50 pseudo-terminal, --page-size {MAX_PAGE_SIZE}; drawing costs "
+            f"{seconds(wall - base)}, peak {megabytes(median([c.peak_rss for c in table]))} "
+            f"(--json: {megabytes(median([c.peak_rss for c in json_runs]))})",
+        ),
+        ctx.figure(
+            "table: says how many tasks",
+            "yes" if says else "no",
+            "—",
+            None,
+            f"“{TABLE_TASKS:,}” under the table or on stderr",
+            says,
+        ),
+    ]
+
+
+# -- list --local -------------------------------------------------------------------------
+
+
+def measure_local(ctx: ScaleContext) -> list[Figure]:
+    journal, _ = templates(ctx)
+    runs: dict[str, Callable[[], Child]] = {}
+    now = time.time()
+    for size in JOURNAL_SIZES:
+        env = ctx.environment(f"local-{size}", "http://127.0.0.1:9")  # never reached
+        target = journal_location(ctx, env)
+        copy_database(journal, target)
+        overrides, params = journal_entries(now)
+        clone_rows(target, "creates", size - 1, overrides, params)
+        for mode, extra in (("lines", []), ("json", ["--json"])):
+            argv = [*ctx.mivid, "list", "--local", *extra]
+            runs[f"{size} {mode}"] = functools.partial(run_measured, argv, env)
+    measured = interleaved(runs, repeats=2 if ctx.quick else 5, warmup=1)
+    stats: dict[str, tuple[float, float]] = {}
+    for name, children in measured.items():
+        for child in children:
+            child.check(f"mivid list --local ({name})")
+        lines = children[-1].stdout.count(b"\n")
+        if name.endswith("lines") and lines != 30:
+            raise BenchmarkError(f"list --local printed {lines} lines ({name}), not a page of 30")
+        stats[name] = (
+            median([c.seconds for c in children]),
+            median([c.peak_rss for c in children]),
+        )
+    sizes = list(JOURNAL_SIZES)
+    steps = marginal(sizes, [stats[f"{size} lines"][0] for size in sizes])
+    rows = [
+        [
+            f"{size:,}",
+            seconds(stats[f"{size} lines"][0]),
+            megabytes(stats[f"{size} lines"][1]),
+            seconds(stats[f"{size} json"][0]),
+            megabytes(stats[f"{size} json"][1]),
+            f"{steps[index - 1] * 1000:.1f} ms" if index else "",
+        ]
+        for index, size in enumerate(sizes)
+    ]
+    ctx.table(
+        "list --local, a page of 30 from journals of growing size (medians; last column: "
+        "pipe wall per 1000 more entries — an indexed query with a limit costs ~0)",
+        ["entries", "pipe wall", "peak", "--json wall", "peak", "per 1k more"],
+        rows,
+    )
+    small, large = JOURNAL_SIZES[0], JOURNAL_SIZES[-1]
+    figures = []
+    for mode, label in (("lines", "list --local (pipe)"), ("json", "list --local --json")):
+        big, little = stats[f"{large} {mode}"], stats[f"{small} {mode}"]
+        figures.append(
+            ctx.figure(
+                f"{label}: {large // 1000}k-entry journal",
+                seconds(big[0]),
+                f"{seconds(little[0])} ({small} entries)",
+                big[0] / little[0],
+                "≤ 50 ms more",
+                big[0] - little[0] <= 0.050,
+                note=f"{seconds(big[0] - little[0])} more; peak {megabytes(big[1])} vs "
+                f"{megabytes(little[1])}",
+            )
+        )
+    return figures
+
+
+# -- batch -------------------------------------------------------------------------------
+
+
+def _batch_images(folder: Path, rng: random.Random) -> list[str]:
+    """Four distinct 1024×768 JPEGs of about 120 kB, like photos (smooth, not noise)."""
+    from PIL import Image
+
+    names = []
+    for index in range(4):
+        seed = Image.frombytes("RGB", (64, 48), rng.randbytes(64 * 48 * 3))
+        name = f"photo-{index + 1}.jpg"
+        seed.resize((1024, 768), Image.Resampling.BILINEAR).save(folder / name, quality=85)
+        names.append(name)
+    return names
+
+
+def _jobs_file(path: Path, count: int, images: Callable[[int], list[str]], prompt: str) -> Path:
+    with path.open("w") as out:
+        for index in range(count):
+            job = {"images": images(index), "prompt": f"{prompt} {index + 1}"}
+            out.write(json.dumps(job) + "\n")
+    return path
+
+
+def measure_batch(ctx: ScaleContext) -> list[Figure]:
+    folder = ctx.folder / "batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = _batch_images(folder, random.Random(16))
+    kinds = len(photos)
+    jobs = {
+        BATCH_JOBS: _jobs_file(
+            folder / f"jobs-{BATCH_JOBS}.jsonl",
+            BATCH_JOBS,
+            lambda i: [photos[i % kinds], photos[(i + 1) % kinds]],
+            "the camera pans slowly across the bay, take",
+        ),
+        1: _jobs_file(
+            folder / "jobs-1.jsonl", 1, lambda i: photos[:2], "the camera pans slowly, take"
+        ),
+    }
+    png = ctx.pngs[0]
+    dry = {
+        count: _jobs_file(
+            png.parent / f"dry-{count}.jsonl", count, lambda i: [png.name], "dry run, job"
+        )
+        for count in (DRY_RUN_JOBS, 1)
+    }
+    server_argv = emulator_argv(
+        "--db",
+        str(folder / "store.sqlite3"),
+        "--task-seconds",
+        "0.2",
+        "--processing-seconds",
+        "0.1",
+    )
+    with serve(server_argv, ctx.environment("batch", "")) as server:
+        env = ctx.environment("batch", server.url)
+        started = time.perf_counter()
+        for count, path in jobs.items():
+            print(f"  batch: the first run of {count} job(s) …", file=sys.stderr)
+            first = [*ctx.mivid, "batch", str(path), "--download", str(folder / f"videos-{count}")]
+            run_child([*first, "--concurrency", "50", "--interval", "0.1"], env, timeout=600).check(
+                f"the first run of {path.name}"
+            )
+        setup = time.perf_counter() - started
+        counts: dict[str, list[dict[str, int]]] = {}
+
+        def counted(name: str, argv: list[str]) -> Callable[[], Child]:
+            def run() -> Child:
+                bench_call(server.url, "reset")
+                child = run_measured(argv, env).check(name)
+                counts.setdefault(name, []).append(bench_call(server.url, "counts"))
+                return child
+
+            return run
+
+        print("  batch: reruns …", file=sys.stderr)
+        reruns = interleaved(
+            {
+                str(count): counted(
+                    f"rerun of {path.name}",
+                    [*ctx.mivid, "batch", str(path), "--download", str(folder / f"videos-{count}")],
+                )
+                for count, path in jobs.items()
+            },
+            repeats=1 if ctx.quick else 3,
+            warmup=0,
+        )
+        print("  batch: --dry-run …", file=sys.stderr)
+        dry_runs = interleaved(
+            {
+                str(count): counted(
+                    f"dry run of {path.name}", [*ctx.mivid, "batch", str(path), "--dry-run"]
+                )
+                for count, path in dry.items()
+            },
+            repeats=2 if ctx.quick else 3,
+            warmup=1,
+        )
+    big, one = (median([c.seconds for c in reruns[k]]) for k in (str(BATCH_JOBS), "1"))
+    big_cpu, one_cpu = (median([c.cpu for c in reruns[k]]) for k in (str(BATCH_JOBS), "1"))
+    asked = counts[f"rerun of jobs-{BATCH_JOBS}.jsonl"][-1]
+    requests = sum(asked.values())
+    dry_big, dry_one = (median([c.seconds for c in dry_runs[k]]) for k in (str(DRY_RUN_JOBS), "1"))
+    dry_asked = sum(counts[f"dry run of dry-{DRY_RUN_JOBS}.jsonl"][-1].values())
+    per_job = (dry_big - dry_one) / (DRY_RUN_JOBS - 1)
+    ctx.table(
+        "batch: reruns of finished files, and --dry-run (medians)",
+        ["run", "jobs", "wall", "cpu", "peak", "requests"],
+        [
+            [
+                "rerun, finished, videos saved",
+                str(count),
+                seconds(median([c.seconds for c in reruns[str(count)]])),
+                seconds(median([c.cpu for c in reruns[str(count)]])),
+                megabytes(median([c.peak_rss for c in reruns[str(count)]])),
+                _requests(counts[f"rerun of {jobs[count].name}"][-1]),
+            ]
+            for count in jobs
+        ]
+        + [
+            [
+                f"--dry-run, one {png.stat().st_size / MB:.1f} MB PNG",
+                str(count),
+                seconds(median([c.seconds for c in dry_runs[str(count)]])),
+                seconds(median([c.cpu for c in dry_runs[str(count)]])),
+                megabytes(median([c.peak_rss for c in dry_runs[str(count)]])),
+                _requests(counts[f"dry run of {dry[count].name}"][-1]),
+            ]
+            for count in dry
+        ],
+    )
+    return [
+        ctx.figure(
+            f"batch: rerun of a finished {BATCH_JOBS}-job file",
+            seconds(big),
+            f"{seconds(one)} (finished 1-job file)",
+            big / one,
+            "≤ 0.5 s more",
+            big - one <= 0.5,
+            note=f"{seconds(big - one)} more, CPU {seconds(big_cpu)} vs {seconds(one_cpu)}; "
+            f"jobs of two of four 1024×768 JPEGs; the first runs took {setup:.0f} s",
+        ),
+        ctx.figure(
+            f"batch: requests on that rerun ({BATCH_JOBS} jobs ended, videos saved)",
+            str(requests),
+            "—",
+            None,
+            "0",
+            requests == 0,
+            note=_requests(asked),
+        ),
+        ctx.figure(
+            f"batch --dry-run: {DRY_RUN_JOBS} jobs sharing one {png.stat().st_size / MB:.1f} MB PNG",
+            seconds(dry_big),
+            f"{seconds(dry_one)} (1 job)",
+            dry_big / dry_one,
+            "≤ 0.5 s more",
+            dry_big - dry_one <= 0.5,
+            note=f"{seconds(per_job)} per extra job (one check of the PNG per run is the "
+            f"target, not one per job); {dry_asked} requests",
+        ),
+    ]
+
+
+def _requests(counts: dict[str, int]) -> str:
+    parts = [f"{count} {kind}" for kind, count in counts.items() if count]
+    return ", ".join(parts) if parts else "none"
+
+
+# -- wait --------------------------------------------------------------------------------
+
+
+def measure_wait(ctx: ScaleContext) -> list[Figure]:
+    _, template_store = templates(ctx)
+    store = ctx.folder / "wait" / "store.sqlite3"
+    copy_database(template_store, store)
+    counts: dict[str, list[int]] = {"mivid": [], "floor": []}
+    with serve(emulator_argv("--db", str(store)), ctx.environment("wait", "")) as server:
+        env = ctx.environment("wait", server.url)
+        runs_so_far = [0]
+
+        def polled(who: str) -> Callable[[], Child]:
+            def run() -> Child:
+                runs_so_far[0] += 1
+                tag = f"wait-{who}-{runs_so_far[0]}"
+                now = time.time()
+                overrides = stored_tasks(tag, ":now", ":now + 0.5", f":now + {WAIT_TASK_SECONDS}")
+                clone_rows(store, "tasks", WAIT_TASKS, overrides, {"now": now})
+                base = stored_id_base(tag)
+                ids = [str(base + n) for n in range(1, WAIT_TASKS + 1)]
+                argv = (
+                    [*ctx.mivid, "wait", *ids]
+                    if who == "mivid"
+                    else [python(), str(HERE / "floor_wait.py"), *ids]
+                )
+                bench_call(server.url, "reset")
+                child = run_measured(argv, env, timeout=120).check(f"{who} wait on {WAIT_TASKS}")
+                asked = bench_call(server.url, "counts")
+                counts[who].append(asked["get"] + asked["list"])
+                return child
+
+            return run
+
+        print(f"  wait: {WAIT_TASKS} tasks of {WAIT_TASK_SECONDS:g} s …", file=sys.stderr)
+        measured = interleaved(
+            {"mivid": polled("mivid"), "floor": polled("floor")},
+            repeats=1 if ctx.quick else 2,
+            warmup=0,
+        )
+    # No warm-up runs: every run's count belongs to a measured run, in order.
+    per_query = {
+        who: median([c.cpu / q for c, q in zip(measured[who], counts[who], strict=True)])
+        for who in ("mivid", "floor")
+    }
+    walls = {who: median([c.seconds for c in measured[who]]) for who in measured}
+    cpus = {who: median([c.cpu for c in measured[who]]) for who in measured}
+    queries = {who: counts[who][-1] for who in counts}
+    ratio = per_query["mivid"] / per_query["floor"]
+    ctx.table(
+        f"wait on {WAIT_TASKS} tasks ending {WAIT_TASK_SECONDS:g} s after it starts (medians)",
+        ["client", "wall", "cpu", "queries", "cpu per query"],
+        [
+            [
+                "mivid wait" if who == "mivid" else "floor_wait.py",
+                seconds(walls[who]),
+                seconds(cpus[who]),
+                str(queries[who]),
+                f"{per_query[who] * 1000:.2f} ms",
+            ]
+            for who in ("mivid", "floor")
+        ],
+    )
+    return [
+        ctx.figure(
+            f"wait on {WAIT_TASKS} tasks: CPU per status query",
+            f"{per_query['mivid'] * 1000:.2f} ms",
+            f"{per_query['floor'] * 1000:.2f} ms (floor_wait.py)",
+            ratio,
+            "≤ 1.3×",
+            ratio <= 1.3,
+            note=f"whole-process CPU {seconds(cpus['mivid'])} for {queries['mivid']} queries vs "
+            f"{seconds(cpus['floor'])} for {queries['floor']}; wall {seconds(walls['mivid'])} vs "
+            f"{seconds(walls['floor'])}",
+        )
+    ]
+
+
+# -- the sandbox -------------------------------------------------------------------------
+
+
+def _create_body(pngs: Sequence[Path]) -> bytes:
+    """A create body with the four PNGs inline (about 49 MiB of JSON)."""
+    images = b",".join(b'{"image":"' + base64.b64encode(path.read_bytes()) + b'"}' for path in pngs)
+    return b'{"model_name":"kling-v1-6","prompt":"memory","image_list":[' + images + b"]}"
+
+
+def _token() -> str:
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": ACCESS_KEY, "exp": now + 1800, "nbf": now - 5}
+    return str(jwt.encode(claims, SECRET_KEY, algorithm="HS256", headers={"typ": "JWT"}))
+
+
+def measure_sandbox(ctx: ScaleContext) -> list[Figure]:
+    return [_sandbox_memory(ctx), *_sandbox_latency(ctx)]
+
+
+def _sandbox_memory(ctx: ScaleContext) -> Figure:
+    import httpx
+
+    creates = SANDBOX_QUICK_CREATES if ctx.quick else SANDBOX_CREATES
+    body = _create_body(ctx.pngs)
+    env = ctx.environment("sandbox", "")
+    env.update(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
+    argv = [*ctx.mivid, "sandbox", "serve", "--port", "0", "--concurrency-limit", "1000"]
+    made, peak, stopped = 0, 0, False
+    with serve(argv, env) as server, httpx.Client(timeout=120) as http:
+        headers = {"Authorization": f"Bearer {_token()}"}
+        http.get(server.url + COLLECTION, headers=headers).raise_for_status()
+        time.sleep(0.3)
+        start = resident_memory(server.process.pid)
+        print(f"  sandbox serve: {creates} creates of {len(body) / MIB:.0f} MiB …", file=sys.stderr)
+        for _ in range(creates):
+            response = http.post(
+                server.url + COLLECTION,
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            if response.json().get("code") != 0:
+                raise BenchmarkError(f"the sandbox refused a create: {response.text[:200]}")
+            made += 1
+            peak = max(peak, resident_memory(server.process.pid))
+            if peak - start > SANDBOX_GROWTH_CAP:
+                stopped = True
+                break
+        time.sleep(0.3)
+        end = resident_memory(server.process.pid)
+    growth = end - start
+    note = f"RSS {start / MIB:.0f} → {end / MIB:.0f} MiB (peak {peak / MIB:.0f}); glibc told "
+    note += "to return freed memory (MALLOC_MMAP/TRIM_THRESHOLD_=131072)"
+    if stopped:
+        note += (
+            f"; stopped after {made} of {creates} creates, past +{SANDBOX_GROWTH_CAP // MIB} MiB "
+            f"(≈ {growth / made / MIB:.0f} MiB a create)"
+        )
+    return ctx.figure(
+        f"sandbox serve: memory after {made} creates of {len(body) / MIB:.0f} MiB",
+        f"+{growth / MIB:.0f} MiB",
+        f"{start / MIB:.0f} MiB at start",
+        None,
+        f"≤ +50 MiB after {creates}",
+        growth <= 50 * MIB and not stopped,
+        note=note,
+    )
+
+
+def _sandbox_latency(ctx: ScaleContext) -> list[Figure]:
+    import httpx
+
+    _, template_store = templates(ctx)
+    now = time.time()
+    stores = {}
+    for size in STORE_SIZES:
+        store = ctx.folder / "latency" / f"store-{size}.sqlite3"
+        copy_database(template_store, store)
+        overrides = stored_tasks(
+            "latency", ":now - n * 37.0", ":now - n * 37.0 + 1", ":now - n * 37.0 + 6"
+        )
+        clone_rows(store, "tasks", size - 1, overrides, {"now": now})
+        stores[size] = store
+    base = stored_id_base("latency")
+    rng = random.Random(16)
+    samples: dict[int, list[float]] = {size: [] for size in STORE_SIZES}
+    env = ctx.environment("latency", "")
+    print("  sandbox: GET latency …", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        urls = {
+            size: stack.enter_context(serve(emulator_argv("--plain", "--db", str(store)), env)).url
+            for size, store in stores.items()
+        }
+        http = stack.enter_context(httpx.Client(timeout=30))
+        headers = {"Authorization": f"Bearer {_token()}"}
+        for round_ in range(6 if ctx.quick else 16):
+            for size, url in urls.items():
+                for _ in range(25):
+                    task_id = base + rng.randint(1, size - 1)
+                    started = time.perf_counter()
+                    response = http.get(f"{url}{COLLECTION}/{task_id}", headers=headers)
+                    elapsed = time.perf_counter() - started
+                    if response.json().get("code") != 0:
+                        raise BenchmarkError(
+                            f"the emulator did not find {task_id}: {response.text}"
+                        )
+                    if round_:  # the first round warms connections and caches
+                        samples[size].append(elapsed)
+    latency = {size: median(values) for size, values in samples.items()}
+    small, large = STORE_SIZES[0], STORE_SIZES[-1]
+    ctx.table(
+        "sandbox (emulator, file store): GET of one task by id, keep-alive (medians)",
+        ["stored tasks", "latency", f"× at {small}"],
+        [
+            [
+                f"{size:,}",
+                f"{latency[size] * 1000:.2f} ms",
+                f"{latency[size] / latency[small]:.2f}×",
+            ]
+            for size in STORE_SIZES
+        ],
+    )
+    ratio = latency[large] / latency[small]
+    return [
+        ctx.figure(
+            f"sandbox: GET latency, {large // 1000}k stored tasks",
+            f"{latency[large] * 1000:.2f} ms",
+            f"{latency[small] * 1000:.2f} ms ({small} tasks)",
+            ratio,
+            "flat (≤ 1.3×)",
+            ratio <= 1.3,
+            note=f"{len(samples[large])} GETs a size, interleaved; "
+            + ", ".join(f"{s:,}: {latency[s] * 1000:.2f} ms" for s in STORE_SIZES),
+        )
+    ]
+
+
+MEASURES: dict[str, Callable[[ScaleContext], list[Figure]]] = {
+    "list": measure_list,
+    "table": measure_table,
+    "local": measure_local,
+    "batch": measure_batch,
+    "wait": measure_wait,
+    "sandbox": measure_sandbox,
+}
+
+#: What a group's figures are called when the group cannot be measured at all.
+FALLBACK = {
+    "list": ("list --all at 1k/10k/30k/50k tasks", "≤ 1.3×, flat memory, page limit said"),
+    "table": ("table: list --all on a terminal, 10k tasks", "< 1 s more"),
+    "local": ("list --local: 50k-entry journal", "≤ 50 ms more"),
+    "batch": ("batch: rerun of a finished 1000-job file", "≤ 0.5 s more, 0 requests"),
+    "wait": ("wait on 500 tasks: CPU per status query", "≤ 1.3×"),
+    "sandbox": ("sandbox serve: memory, GET latency", "≤ +50 MiB, flat"),
+}
+
+
+def run_groups(ctx: ScaleContext, groups: Sequence[str]) -> Iterator[Figure]:
+    """Each group's figures; a group that cannot be measured yields one MISS saying why."""
+    for group in groups:
+        print(f"measuring {group} (scale) …", file=sys.stderr)
+        started = time.perf_counter()
+        try:
+            yield from MEASURES[group](ctx)
+        except BenchmarkError as exc:
+            name, target = FALLBACK[group]
+            yield Figure(name, "—", "—", None, target, False, note=str(exc), gating=ctx.strict)
+        print(f"  {group}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
