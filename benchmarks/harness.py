@@ -183,11 +183,31 @@ def _terminal(size: tuple[int, int], drained: list[bytes]) -> tuple[int, int, th
 
 
 def interleaved(
-    runs: dict[str, Callable[[], Child]], *, repeats: int, warmup: int = 2
+    runs: dict[str, Callable[[], Child]],
+    *,
+    repeats: int,
+    warmup: int = 2,
+    least: int | None = None,
+    budget: float | None = None,
 ) -> dict[str, list[Child]]:
-    """Run each command `warmup + repeats` times, in turn, so drift hits all alike."""
+    """Run each command `warmup + repeats` times, in turn, so drift hits all alike.
+
+    With a `budget` (seconds), stop after `least` measured rounds once the
+    measured rounds have taken that long: slow commands get fewer repeats, and
+    fast ones (where a small difference matters) more.
+    """
     results: dict[str, list[Child]] = {name: [] for name in runs}
+    started = time.perf_counter()
     for round_ in range(warmup + repeats):
+        if round_ == warmup:
+            started = time.perf_counter()
+        measured = round_ - warmup
+        if (
+            budget is not None
+            and measured >= (least if least is not None else 1)
+            and time.perf_counter() - started >= budget
+        ):
+            break
         for name, run in runs.items():
             child = run()
             if round_ >= warmup:

@@ -3,6 +3,10 @@
     python benchmarks/run.py                   # every figure, about 75 s
     python benchmarks/run.py --quick           # fewer repeats, about 35 s
     python benchmarks/run.py --only startup,big
+    python benchmarks/run.py --scale           # and at scale (issue 16, scale.py): about 5 min
+    python benchmarks/run.py --only rerun      # one scale group: list, limit, table, local,
+                                               # rerun, dry-run, wait, sandbox-memory,
+                                               # sandbox-latency
 
 Run it with the interpreter of the environment mivid is installed in (the
 baselines use the same one). It builds its own inputs in a temporary folder
@@ -14,7 +18,9 @@ wall-clock medians over the repeats, runs of a figure and its baseline
 interleaved; memory is each child's peak resident set as `wait4` reports it.
 
 Prints one row per figure — measured, baseline, ratio, target, pass/fail —
-and exits 1 when any figure misses its target.
+and exits 1 when any figure misses its target. The scale figures follow in a
+table of their own (pass/MISS) and tables of their growth by size; a MISS
+there fails the run only with --strict.
 """
 
 from __future__ import annotations

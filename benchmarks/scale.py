@@ -58,7 +58,17 @@ from harness import (
     serve,
 )
 
-GROUPS = ("list", "table", "local", "batch", "wait", "sandbox")
+GROUPS = (
+    "list",
+    "limit",
+    "table",
+    "local",
+    "rerun",
+    "dry-run",
+    "wait",
+    "sandbox-memory",
+    "sandbox-latency",
+)
 COLLECTION = "/v1/videos/multi-image2video"
 ACCESS_KEY = "sandbox-access-key"
 SECRET_KEY = "sandbox-secret-key-not-a-real-secret"
@@ -75,7 +85,7 @@ WAIT_TASK_SECONDS = 5.0
 SANDBOX_CREATES = 100
 SANDBOX_QUICK_CREATES = 20
 #: Past this much growth the sandbox figure has missed anyway: stop before the machine suffers.
-SANDBOX_GROWTH_CAP = 1024 * MIB
+SANDBOX_GROWTH_CAP = 512 * MIB
 STORE_SIZES = (100, 10_000, 100_000)
 FLAT_MEMORY = 10 * MB
 
@@ -110,6 +120,25 @@ class ScaleContext:
         note: str = "",
     ) -> Figure:
         return Figure(name, measured, baseline, ratio, target, passed, note, gating=self.strict)
+
+    def repeat(
+        self,
+        runs: dict[str, Callable[[], Child]],
+        *,
+        most: int,
+        least: int,
+        budget: float,
+        quick: int = 1,
+        warmup: int = 0,
+    ) -> dict[str, list[Child]]:
+        """Interleaved runs: `least` rounds, then more (up to `most`) while within `budget` s.
+
+        Slow commands (today's misses) then cost little time, and fast ones (where a
+        small difference decides) get more runs; with --quick, `quick` rounds.
+        """
+        if self.quick:
+            return interleaved(runs, repeats=quick, warmup=warmup)
+        return interleaved(runs, repeats=most, warmup=warmup, least=least, budget=budget)
 
     def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """A growth table, printed after the figures."""
@@ -279,15 +308,17 @@ def _list_runs(ctx: ScaleContext, base: str, size: int) -> dict[str, Callable[[]
 
 def measure_list(ctx: ScaleContext) -> list[Figure]:
     figures: list[Figure] = []
-    server_argv = [python(), str(HERE / "list_server.py"), "--tasks", str(LIST_LIMIT_TASKS)]
+    server_argv = [python(), str(HERE / "list_server.py"), "--tasks", str(LIST_SIZES[-1])]
     with serve(server_argv, ctx.environment("list", "")) as server:
         results: dict[int, dict[str, list[Child]]] = {}
         for size in LIST_SIZES:
             print(f"  list --all: {size} tasks …", file=sys.stderr)
-            small = size == LIST_SIZES[0]
-            repeats = (2 if ctx.quick else 5) if small else (1 if ctx.quick else 3)
             runs = _list_runs(ctx, server.url, size)
-            measured = interleaved(runs, repeats=repeats, warmup=1 if small else 0)
+            if size == LIST_SIZES[0]:
+                measured = ctx.repeat(runs, most=5, least=5, budget=0, quick=2, warmup=1)
+            else:
+                budget = 25.0 if size == LIST_SIZES[-1] else 10.0
+                measured = ctx.repeat(runs, most=5, least=2, budget=budget)
             for name, children in measured.items():
                 for child in children:
                     child.check(f"{name} at {size} tasks")
@@ -295,7 +326,6 @@ def measure_list(ctx: ScaleContext) -> list[Figure]:
             results[size] = measured
         for mode, label in (("json", "list --all --json"), ("lines", "list --all (pipe)")):
             figures += _list_figures(ctx, results, mode, label)
-        figures += _page_limit_figures(ctx, server.url)
     return figures
 
 
@@ -413,6 +443,12 @@ def marginal(sizes: Sequence[int], values: Sequence[float]) -> list[float]:
     ]
 
 
+def measure_limit(ctx: ScaleContext) -> list[Figure]:
+    server_argv = [python(), str(HERE / "list_server.py"), "--tasks", str(LIST_LIMIT_TASKS)]
+    with serve(server_argv, ctx.environment("list", "")) as server:
+        return _page_limit_figures(ctx, server.url)
+
+
 def _page_limit_figures(ctx: ScaleContext, base: str) -> list[Figure]:
     """50k tasks on the server: `--all` with the default page size, and with 30 a page."""
     tasks = LIST_LIMIT_TASKS
@@ -471,13 +507,18 @@ def measure_table(ctx: ScaleContext) -> list[Figure]:
     with serve(server_argv, ctx.environment("table", "")) as server:
         env = ctx.environment("table", f"{server.url}/n/{TABLE_TASKS}")
         argv = [*ctx.mivid, "list", "--all", "--page-size", str(MAX_PAGE_SIZE)]
-        measured = interleaved(
+        # Warm (bytecode, page cache) on a short list, not on a full slow run.
+        warm = ctx.environment("table", f"{server.url}/n/30")
+        run_measured(argv, warm, terminal=(200, 50)).check("mivid list --all on a terminal")
+        run_measured([*argv, "--json"], warm).check("mivid list --all --json")
+        measured = ctx.repeat(
             {
                 "table": lambda: run_measured(argv, env, terminal=(200, 50)),
                 "json": lambda: run_measured([*argv, "--json"], env),
             },
-            repeats=1 if ctx.quick else 3,
-            warmup=1,
+            most=5,
+            least=2,
+            budget=10,
         )
     table = [c.check("mivid list --all on a terminal") for c in measured["table"]]
     json_runs = [c.check("mivid list --all --json") for c in measured["json"]]
@@ -527,7 +568,8 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
         for mode, extra in (("lines", []), ("json", ["--json"])):
             argv = [*ctx.mivid, "list", "--local", *extra]
             runs[f"{size} {mode}"] = functools.partial(run_measured, argv, env)
-    measured = interleaved(runs, repeats=2 if ctx.quick else 5, warmup=1)
+    runs[f"{JOURNAL_SIZES[0]} lines"]()  # warm (bytecode, page cache) on the short journal
+    measured = ctx.repeat(runs, most=5, least=3, budget=12, quick=2)
     stats: dict[str, tuple[float, float]] = {}
     for name, children in measured.items():
         for child in children:
@@ -601,7 +643,28 @@ def _jobs_file(path: Path, count: int, images: Callable[[int], list[str]], promp
     return path
 
 
-def measure_batch(ctx: ScaleContext) -> list[Figure]:
+class Counted:
+    """Runs of mivid against a counting emulator, each with the requests it made."""
+
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+        self.counts: dict[str, list[dict[str, int]]] = {}
+
+    def run(self, name: str, argv: list[str]) -> Callable[[], Child]:
+        def run() -> Child:
+            bench_call(self.url, "reset")
+            child = run_measured(argv, self.env).check(name)
+            self.counts.setdefault(name, []).append(bench_call(self.url, "counts"))
+            return child
+
+        return run
+
+    def last(self, name: str) -> dict[str, int]:
+        return self.counts[name][-1]
+
+
+def measure_rerun(ctx: ScaleContext) -> list[Figure]:
     folder = ctx.folder / "batch"
     folder.mkdir(parents=True, exist_ok=True)
     photos = _batch_images(folder, random.Random(16))
@@ -617,13 +680,7 @@ def measure_batch(ctx: ScaleContext) -> list[Figure]:
             folder / "jobs-1.jsonl", 1, lambda i: photos[:2], "the camera pans slowly, take"
         ),
     }
-    png = ctx.pngs[0]
-    dry = {
-        count: _jobs_file(
-            png.parent / f"dry-{count}.jsonl", count, lambda i: [png.name], "dry run, job"
-        )
-        for count in (DRY_RUN_JOBS, 1)
-    }
+    # Tasks that end 0.2 s after their creation, so the first runs finish quickly.
     server_argv = emulator_argv(
         "--db",
         str(folder / "store.sqlite3"),
@@ -642,71 +699,36 @@ def measure_batch(ctx: ScaleContext) -> list[Figure]:
                 f"the first run of {path.name}"
             )
         setup = time.perf_counter() - started
-        counts: dict[str, list[dict[str, int]]] = {}
-
-        def counted(name: str, argv: list[str]) -> Callable[[], Child]:
-            def run() -> Child:
-                bench_call(server.url, "reset")
-                child = run_measured(argv, env).check(name)
-                counts.setdefault(name, []).append(bench_call(server.url, "counts"))
-                return child
-
-            return run
-
+        counted = Counted(server.url, env)
         print("  batch: reruns …", file=sys.stderr)
-        reruns = interleaved(
+        reruns = ctx.repeat(
             {
-                str(count): counted(
+                str(count): counted.run(
                     f"rerun of {path.name}",
                     [*ctx.mivid, "batch", str(path), "--download", str(folder / f"videos-{count}")],
                 )
                 for count, path in jobs.items()
             },
-            repeats=1 if ctx.quick else 3,
-            warmup=0,
+            most=5,
+            least=2,
+            budget=15,
         )
-        print("  batch: --dry-run …", file=sys.stderr)
-        dry_runs = interleaved(
-            {
-                str(count): counted(
-                    f"dry run of {path.name}", [*ctx.mivid, "batch", str(path), "--dry-run"]
-                )
-                for count, path in dry.items()
-            },
-            repeats=2 if ctx.quick else 3,
-            warmup=1,
-        )
-    big, one = (median([c.seconds for c in reruns[k]]) for k in (str(BATCH_JOBS), "1"))
-    big_cpu, one_cpu = (median([c.cpu for c in reruns[k]]) for k in (str(BATCH_JOBS), "1"))
-    asked = counts[f"rerun of jobs-{BATCH_JOBS}.jsonl"][-1]
+    big, one = (median([c.seconds for c in reruns[str(k)]]) for k in (BATCH_JOBS, 1))
+    big_cpu, one_cpu = (median([c.cpu for c in reruns[str(k)]]) for k in (BATCH_JOBS, 1))
+    asked = counted.last(f"rerun of {jobs[BATCH_JOBS].name}")
     requests = sum(asked.values())
-    dry_big, dry_one = (median([c.seconds for c in dry_runs[k]]) for k in (str(DRY_RUN_JOBS), "1"))
-    dry_asked = sum(counts[f"dry run of dry-{DRY_RUN_JOBS}.jsonl"][-1].values())
-    per_job = (dry_big - dry_one) / (DRY_RUN_JOBS - 1)
     ctx.table(
-        "batch: reruns of finished files, and --dry-run (medians)",
-        ["run", "jobs", "wall", "cpu", "peak", "requests"],
+        "batch: reruns of finished files, videos saved (medians)",
+        ["jobs", "wall", "cpu", "peak", "requests"],
         [
             [
-                "rerun, finished, videos saved",
                 str(count),
                 seconds(median([c.seconds for c in reruns[str(count)]])),
                 seconds(median([c.cpu for c in reruns[str(count)]])),
                 megabytes(median([c.peak_rss for c in reruns[str(count)]])),
-                _requests(counts[f"rerun of {jobs[count].name}"][-1]),
+                _requests(counted.last(f"rerun of {path.name}")),
             ]
-            for count in jobs
-        ]
-        + [
-            [
-                f"--dry-run, one {png.stat().st_size / MB:.1f} MB PNG",
-                str(count),
-                seconds(median([c.seconds for c in dry_runs[str(count)]])),
-                seconds(median([c.cpu for c in dry_runs[str(count)]])),
-                megabytes(median([c.peak_rss for c in dry_runs[str(count)]])),
-                _requests(counts[f"dry run of {dry[count].name}"][-1]),
-            ]
-            for count in dry
+            for count, path in jobs.items()
         ],
     )
     return [
@@ -729,15 +751,42 @@ def measure_batch(ctx: ScaleContext) -> list[Figure]:
             requests == 0,
             note=_requests(asked),
         ),
+    ]
+
+
+def measure_dry_run(ctx: ScaleContext) -> list[Figure]:
+    png = ctx.pngs[0]
+    size = f"{png.stat().st_size / MB:.1f} MB"
+    dry = {
+        count: _jobs_file(
+            png.parent / f"dry-{count}.jsonl", count, lambda i: [png.name], "dry run, job"
+        )
+        for count in (DRY_RUN_JOBS, 1)
+    }
+    with serve(emulator_argv(), ctx.environment("dry-run", "")) as server:
+        counted = Counted(server.url, ctx.environment("dry-run", server.url))
+        runs = {
+            str(count): counted.run(
+                f"dry run of {path.name}", [*ctx.mivid, "batch", str(path), "--dry-run"]
+            )
+            for count, path in dry.items()
+        }
+        runs["1"]()  # warm (bytecode, page cache) on the short file
+        measured = ctx.repeat(runs, most=5, least=2, budget=8)
+    big, one = (median([c.seconds for c in measured[str(k)]]) for k in (DRY_RUN_JOBS, 1))
+    asked = sum(counted.last(f"dry run of {dry[DRY_RUN_JOBS].name}").values())
+    per_job = (big - one) / (DRY_RUN_JOBS - 1)
+    return [
         ctx.figure(
-            f"batch --dry-run: {DRY_RUN_JOBS} jobs sharing one {png.stat().st_size / MB:.1f} MB PNG",
-            seconds(dry_big),
-            f"{seconds(dry_one)} (1 job)",
-            dry_big / dry_one,
+            f"batch --dry-run: {DRY_RUN_JOBS} jobs sharing one {size} PNG",
+            seconds(big),
+            f"{seconds(one)} (1 job)",
+            big / one,
             "≤ 0.5 s more",
-            dry_big - dry_one <= 0.5,
+            big - one <= 0.5,
             note=f"{seconds(per_job)} per extra job (one check of the PNG per run is the "
-            f"target, not one per job); {dry_asked} requests",
+            f"target, not one per job); {asked} requests; peak "
+            f"{megabytes(median([c.peak_rss for c in measured[str(DRY_RUN_JOBS)]]))}",
         ),
     ]
 
@@ -842,11 +891,7 @@ def _token() -> str:
     return str(jwt.encode(claims, SECRET_KEY, algorithm="HS256", headers={"typ": "JWT"}))
 
 
-def measure_sandbox(ctx: ScaleContext) -> list[Figure]:
-    return [_sandbox_memory(ctx), *_sandbox_latency(ctx)]
-
-
-def _sandbox_memory(ctx: ScaleContext) -> Figure:
+def measure_sandbox_memory(ctx: ScaleContext) -> list[Figure]:
     import httpx
 
     creates = SANDBOX_QUICK_CREATES if ctx.quick else SANDBOX_CREATES
@@ -855,12 +900,14 @@ def _sandbox_memory(ctx: ScaleContext) -> Figure:
     env.update(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
     argv = [*ctx.mivid, "sandbox", "serve", "--port", "0", "--concurrency-limit", "1000"]
     made, peak, stopped = 0, 0, False
+    after: dict[int, tuple[int, float]] = {}  # creates made → (RSS, seconds since the first)
     with serve(argv, env) as server, httpx.Client(timeout=120) as http:
         headers = {"Authorization": f"Bearer {_token()}"}
         http.get(server.url + COLLECTION, headers=headers).raise_for_status()
         time.sleep(0.3)
         start = resident_memory(server.process.pid)
         print(f"  sandbox serve: {creates} creates of {len(body) / MIB:.0f} MiB …", file=sys.stderr)
+        began = time.perf_counter()
         for _ in range(creates):
             response = http.post(
                 server.url + COLLECTION,
@@ -870,7 +917,9 @@ def _sandbox_memory(ctx: ScaleContext) -> Figure:
             if response.json().get("code") != 0:
                 raise BenchmarkError(f"the sandbox refused a create: {response.text[:200]}")
             made += 1
-            peak = max(peak, resident_memory(server.process.pid))
+            now = resident_memory(server.process.pid)
+            peak = max(peak, now)
+            after[made] = (now, time.perf_counter() - began)
             if peak - start > SANDBOX_GROWTH_CAP:
                 stopped = True
                 break
@@ -884,7 +933,7 @@ def _sandbox_memory(ctx: ScaleContext) -> Figure:
             f"; stopped after {made} of {creates} creates, past +{SANDBOX_GROWTH_CAP // MIB} MiB "
             f"(≈ {growth / made / MIB:.0f} MiB a create)"
         )
-    return ctx.figure(
+    figure = ctx.figure(
         f"sandbox serve: memory after {made} creates of {len(body) / MIB:.0f} MiB",
         f"+{growth / MIB:.0f} MiB",
         f"{start / MIB:.0f} MiB at start",
@@ -893,9 +942,29 @@ def _sandbox_memory(ctx: ScaleContext) -> Figure:
         growth <= 50 * MIB and not stopped,
         note=note,
     )
+    shown: list[int] = [n for n in (1, 2, 5, 10, 20, 50, 100) if n in after]
+    if made not in shown:
+        shown.append(made)
+    ctx.table(
+        f"mivid sandbox serve: RSS after each create of {len(body) / MIB:.0f} MiB "
+        "(glibc told to return freed memory)",
+        ["creates", "RSS", "above start", "per create", "elapsed"],
+        [["0", f"{start / MIB:.0f} MiB", "", "", ""]]
+        + [
+            [
+                str(n),
+                f"{after[n][0] / MIB:.0f} MiB",
+                f"+{(after[n][0] - start) / MIB:.0f} MiB",
+                f"{(after[n][0] - start) / n / MIB:.1f} MiB",
+                f"{after[n][1]:.1f} s",
+            ]
+            for n in shown
+        ],
+    )
+    return [figure]
 
 
-def _sandbox_latency(ctx: ScaleContext) -> list[Figure]:
+def measure_sandbox_latency(ctx: ScaleContext) -> list[Figure]:
     import httpx
 
     _, template_store = templates(ctx)
@@ -965,21 +1034,27 @@ def _sandbox_latency(ctx: ScaleContext) -> list[Figure]:
 
 MEASURES: dict[str, Callable[[ScaleContext], list[Figure]]] = {
     "list": measure_list,
+    "limit": measure_limit,
     "table": measure_table,
     "local": measure_local,
-    "batch": measure_batch,
+    "rerun": measure_rerun,
+    "dry-run": measure_dry_run,
     "wait": measure_wait,
-    "sandbox": measure_sandbox,
+    "sandbox-memory": measure_sandbox_memory,
+    "sandbox-latency": measure_sandbox_latency,
 }
 
 #: What a group's figures are called when the group cannot be measured at all.
 FALLBACK = {
-    "list": ("list --all at 1k/10k/30k/50k tasks", "≤ 1.3×, flat memory, page limit said"),
+    "list": ("list --all at 1k/10k/30k tasks", "≤ 1.3×, flat memory"),
+    "limit": ("list --all, 50k tasks", "all shown or the limit said"),
     "table": ("table: list --all on a terminal, 10k tasks", "< 1 s more"),
     "local": ("list --local: 50k-entry journal", "≤ 50 ms more"),
-    "batch": ("batch: rerun of a finished 1000-job file", "≤ 0.5 s more, 0 requests"),
+    "rerun": ("batch: rerun of a finished 1000-job file", "≤ 0.5 s more, 0 requests"),
+    "dry-run": ("batch --dry-run: 100 jobs sharing one PNG", "≤ 0.5 s more"),
     "wait": ("wait on 500 tasks: CPU per status query", "≤ 1.3×"),
-    "sandbox": ("sandbox serve: memory, GET latency", "≤ +50 MiB, flat"),
+    "sandbox-memory": ("sandbox serve: memory after 100 creates", "≤ +50 MiB"),
+    "sandbox-latency": ("sandbox: GET latency, 100k stored tasks", "flat (≤ 1.3×)"),
 }
 
 
