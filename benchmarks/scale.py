@@ -86,6 +86,8 @@ SANDBOX_CREATES = 100
 SANDBOX_QUICK_CREATES = 20
 #: Past this much growth the sandbox figure has missed anyway: stop before the machine suffers.
 SANDBOX_GROWTH_CAP = 512 * MIB
+#: After these many creates the sandbox's memory goes into the growth table.
+CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100)
 STORE_SIZES = (100, 10_000, 100_000)
 FLAT_MEMORY = 10 * MB
 
@@ -317,7 +319,7 @@ def measure_list(ctx: ScaleContext) -> list[Figure]:
             if size == LIST_SIZES[0]:
                 measured = ctx.repeat(runs, most=5, least=5, budget=0, quick=2, warmup=1)
             else:
-                budget = 25.0 if size == LIST_SIZES[-1] else 10.0
+                budget = 15.0 if size == LIST_SIZES[-1] else 6.0
                 measured = ctx.repeat(runs, most=5, least=2, budget=budget)
             for name, children in measured.items():
                 for child in children:
@@ -518,7 +520,7 @@ def measure_table(ctx: ScaleContext) -> list[Figure]:
             },
             most=5,
             least=2,
-            budget=10,
+            budget=6,
         )
     table = [c.check("mivid list --all on a terminal") for c in measured["table"]]
     json_runs = [c.check("mivid list --all --json") for c in measured["json"]]
@@ -569,7 +571,7 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
             argv = [*ctx.mivid, "list", "--local", *extra]
             runs[f"{size} {mode}"] = functools.partial(run_measured, argv, env)
     runs[f"{JOURNAL_SIZES[0]} lines"]()  # warm (bytecode, page cache) on the short journal
-    measured = ctx.repeat(runs, most=5, least=3, budget=12, quick=2)
+    measured = ctx.repeat(runs, most=5, least=3, budget=8, quick=2)
     stats: dict[str, tuple[float, float]] = {}
     for name, children in measured.items():
         for child in children:
@@ -711,7 +713,7 @@ def measure_rerun(ctx: ScaleContext) -> list[Figure]:
             },
             most=5,
             least=2,
-            budget=15,
+            budget=8,
         )
     big, one = (median([c.seconds for c in reruns[str(k)]]) for k in (BATCH_JOBS, 1))
     big_cpu, one_cpu = (median([c.cpu for c in reruns[str(k)]]) for k in (BATCH_JOBS, 1))
@@ -772,7 +774,7 @@ def measure_dry_run(ctx: ScaleContext) -> list[Figure]:
             for count, path in dry.items()
         }
         runs["1"]()  # warm (bytecode, page cache) on the short file
-        measured = ctx.repeat(runs, most=5, least=2, budget=8)
+        measured = ctx.repeat(runs, most=5, least=2, budget=6)
     big, one = (median([c.seconds for c in measured[str(k)]]) for k in (DRY_RUN_JOBS, 1))
     asked = sum(counted.last(f"dry run of {dry[DRY_RUN_JOBS].name}").values())
     per_job = (big - one) / (DRY_RUN_JOBS - 1)
@@ -900,31 +902,35 @@ def measure_sandbox_memory(ctx: ScaleContext) -> list[Figure]:
     env.update(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
     argv = [*ctx.mivid, "sandbox", "serve", "--port", "0", "--concurrency-limit", "1000"]
     made, peak, stopped = 0, 0, False
-    after: dict[int, tuple[int, float]] = {}  # creates made → (RSS, seconds since the first)
+    after: dict[int, tuple[int, float]] = {}  # creates made → (RSS, seconds of creating)
     with serve(argv, env) as server, httpx.Client(timeout=120) as http:
         headers = {"Authorization": f"Bearer {_token()}"}
         http.get(server.url + COLLECTION, headers=headers).raise_for_status()
         time.sleep(0.3)
         start = resident_memory(server.process.pid)
         print(f"  sandbox serve: {creates} creates of {len(body) / MIB:.0f} MiB …", file=sys.stderr)
-        began = time.perf_counter()
+        working = 0.0  # seconds spent in creates (not in the pauses before sampling)
         for _ in range(creates):
+            started = time.perf_counter()
             response = http.post(
                 server.url + COLLECTION,
                 content=body,
                 headers={**headers, "Content-Type": "application/json"},
             )
+            working += time.perf_counter() - started
             if response.json().get("code") != 0:
                 raise BenchmarkError(f"the sandbox refused a create: {response.text[:200]}")
             made += 1
-            now = resident_memory(server.process.pid)
-            peak = max(peak, now)
-            after[made] = (now, time.perf_counter() - began)
+            peak = max(peak, resident_memory(server.process.pid))
+            if made in CHECKPOINTS:
+                time.sleep(0.2)  # a moment for the answer's buffers to be freed
+                after[made] = (resident_memory(server.process.pid), working)
             if peak - start > SANDBOX_GROWTH_CAP:
                 stopped = True
                 break
         time.sleep(0.3)
         end = resident_memory(server.process.pid)
+        after[made] = (end, working)
     growth = end - start
     note = f"RSS {start / MIB:.0f} → {end / MIB:.0f} MiB (peak {peak / MIB:.0f}); glibc told "
     note += "to return freed memory (MALLOC_MMAP/TRIM_THRESHOLD_=131072)"
@@ -942,13 +948,11 @@ def measure_sandbox_memory(ctx: ScaleContext) -> list[Figure]:
         growth <= 50 * MIB and not stopped,
         note=note,
     )
-    shown: list[int] = [n for n in (1, 2, 5, 10, 20, 50, 100) if n in after]
-    if made not in shown:
-        shown.append(made)
+    shown = sorted(after)
     ctx.table(
         f"mivid sandbox serve: RSS after each create of {len(body) / MIB:.0f} MiB "
         "(glibc told to return freed memory)",
-        ["creates", "RSS", "above start", "per create", "elapsed"],
+        ["creates", "RSS", "above start", "per create", "time creating"],
         [["0", f"{start / MIB:.0f} MiB", "", "", ""]]
         + [
             [
