@@ -53,14 +53,31 @@ def test_text_reads_back_as_itself_and_opens_no_tag(value: str) -> None:
     assert all(span.classes == ["ctl"] for span in paragraph.find_all("span"))
 
 
+def shown_in_attribute(value: str) -> str:
+    r"""What an attribute must hold for `value`: every control as \xNN, lone surrogates as U+FFFD.
+
+    Unlike text, CR LF is not one line break here: an attribute holds names (files,
+    images) whose every character matters, so CR and LF are each drawn. No raw CR
+    ever reaches the parser, whose CR LF normalisation therefore changes nothing.
+    """
+    return "".join(
+        "\ufffd"
+        if 0xD800 <= ord(char) <= 0xDFFF
+        else f"\\x{ord(char):02x}"
+        if ord(char) < 32 or 0x7F <= ord(char) <= 0x9F
+        else char
+        for char in value
+    )
+
+
 @given(st.text())
 @example('" onmouseover="alert(1)')
 @example("'><script>x</script>\n\t\x00")
+@example("\r\n")  # once failed: the test expected text's CR LF → LF, which attributes don't do
 def test_attr_reads_back_as_itself_and_adds_no_attribute(value: str) -> None:
     element = parse(f'<a title="{attr(value)}">x</a>').only("a")
     assert list(element.attrs) == ["title"]
-    expected = shown(value).replace("\t", "\\x09").replace("\n", "\\x0a")
-    assert element.attrs["title"] == expected
+    assert element.attrs["title"] == shown_in_attribute(value)
 
 
 names = st.text(min_size=1, max_size=40) | st.sampled_from(
