@@ -222,7 +222,7 @@ def test_an_expired_token_is_renewed_once() -> None:
         (httpx.Response(200, json=envelope(0, {"task_id": 1.5})), "not a task object (HTTP 200)"),
         (httpx.Response(200, json=envelope(0, None)), "not a task object (HTTP 200)"),
         (httpx.Response(200, content=b""), "(empty body)"),
-        (httpx.Response(200, content=b"\x1b[31mred\x00"), "?[31mred?"),
+        (httpx.Response(200, content=b"\x1b[31mred\x00"), "\\x1b[31mred\\x00"),
     ],
 )
 def test_unreadable_answers_are_service_errors_with_status_and_first_bytes(

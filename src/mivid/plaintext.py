@@ -1,15 +1,113 @@
-"""Values as plain text, one way each: times, public URLs, terminal-safe text, table cells.
+"""Values as plain text, one way each: times, public URLs, terminal-safe text, JSON, table cells.
 
 Shared by the client (messages), the sidecars, the journal's lists and the
 renderers, so an ISO time or a scrubbed URL reads the same everywhere. Imports
 nothing heavy (the `--json` paths use it).
+
+Two functions guard everything mivid prints: `visible` (no character that a
+terminal acts on reaches it: control characters are drawn as `\\xNN`) and
+`json_text` (strict JSON: no NaN or Infinity, and no character a terminal acts
+on, even inside strings). `mivid.render.output.Output` applies them to every
+line, note, error and JSON document, and to every segment rich draws.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+#: What a terminal may act on instead of showing: C0 controls and DEL, C1 controls (U+009B is
+#: a CSI on its own), the bidirectional overrides and isolates that reorder what is shown
+#: ("Trojan source"), the line and paragraph separators, and lone surrogates (bytes that were
+#: not UTF-8, kept by Python as U+DC80 to U+DCFF, which no stream can encode).
+_UNSAFE_CLASS = (
+    "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+)
+_UNSAFE: dict[str, re.Pattern[str]] = {"": re.compile(f"[{_UNSAFE_CLASS}]")}
+#: The same characters apart from C0 (which JSON escapes itself): inside a JSON string.
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
+
+
+def _drawn(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return f"\\u{code:04x}"
+
+
+def visible(text: str, *, keep: str = "") -> str:
+    r"""`text` safe for a terminal: every character it could act on drawn as `\xNN` (or `\uNNNN`).
+
+    ESC, BEL, CR, backspace, C1 controls, bidirectional overrides and the like
+    become visible escapes; a byte that was not UTF-8 shows as `\xNN`. `keep`
+    names control characters to leave as they are (a tab between the cells of a
+    line, the newlines rich draws between rows).
+    """
+    pattern = _UNSAFE.get(keep)
+    if pattern is None:
+        kept = "".join(f"\\x{ord(char):02x}" for char in keep)
+        pattern = _UNSAFE[keep] = re.compile(f"(?![{kept}])[{_UNSAFE_CLASS}]")
+    return pattern.sub(_drawn, text)
+
+
+def _escaped_in_json(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return "\\ufffd"
+    return f"\\u{code:04x}"
+
+
+def finite(value: Any) -> Any:
+    """`value` with every NaN or infinite float (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """`value` as strict JSON text (RFC 8259), safe on a terminal.
+
+    NaN and Infinity, which `json.dumps` would write though no JSON parser reads
+    them, become null; characters a terminal acts on are escaped (`\\u009b`)
+    even where JSON allows them raw; a lone surrogate becomes U+FFFD.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:  # a non-finite float somewhere: rare, so only then walk the value
+        text = json.dumps(finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
+    return _UNSAFE_IN_JSON.sub(_escaped_in_json, text)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON as the service (or a file) wrote it, with NaN, Infinity and 1e999 read as None.
+
+    Python's parser accepts those tokens, which are not JSON, and a number too
+    large for a float becomes infinity: none of them may travel on into mivid.
+    """
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def _no_constant(_token: str) -> None:
+    return None
+
+
+def _finite_float(token: str) -> float | None:
+    number = float(token)
+    return number if math.isfinite(number) else None
 
 
 def public_url(url: str) -> str:
@@ -24,8 +122,8 @@ def public_url(url: str) -> str:
 
 
 def printable(text: str) -> str:
-    """Text from the network made safe for a terminal: no control characters, one line."""
-    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
+    """Text from the network for a one-line message: whitespace runs as one space, and `visible`."""
+    return visible(" ".join(text.split()))
 
 
 def iso_time(moment: datetime | None) -> str:

@@ -196,7 +196,7 @@ def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
 
     bars: dict[Path, TaskID] = {}
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),

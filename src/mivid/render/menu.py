@@ -49,5 +49,4 @@ def task_menu(out: Output, tasks: Sequence[dict[str, Any]], prompts: Mapping[str
 
 def ask(out: Output, question: str) -> None:
     """A question (or a word about the last answer) on stderr, the cursor left after it."""
-    out.stderr.write(question)
-    out.stderr.flush()
+    out.prompt(question)

@@ -10,20 +10,29 @@ and `Output.records` writes them through a `RecordView` as they come, one
 record at a time (a JSON array is streamed, never built whole), so a new
 form is one change here. rich is imported only when something is drawn for a
 person on a terminal, which keeps scripted runs fast.
+
+Nothing reaches either stream unguarded: every line, note, warning and error
+goes through `mivid.plaintext.visible` (a terminal never acts on text from the
+service, a file name or a prompt), every JSON document through
+`mivid.plaintext.json_text` (strict JSON), and the rich consoles draw every
+segment the same way and never read text as markup.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
+
+from mivid.plaintext import json_text, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.segment import Segment
 
     from mivid.errors import MividError
 
@@ -106,7 +115,7 @@ class RecordSink(Generic[T]):
             self.add(record)
 
     def _json(self, record: T, *, first: bool) -> None:
-        text = json.dumps(self.view.json(record), ensure_ascii=False, indent=2)
+        text = json_text(self.view.json(record))
         if self.one:
             self.out.stdout.write(text + "\n")
             return
@@ -202,28 +211,35 @@ class Output:
         return self._err
 
     def _console(self, stream: TextIO) -> Console:
-        from rich.console import Console
-
-        return Console(
+        console: Console = _safe_console()(
             file=stream,
             no_color=not self.color,
             highlight=False,
             soft_wrap=False,
             emoji=False,
+            markup=False,  # text from a user or the service is never read as [markup]
         )
+        return console
 
     # -- plain writing ---------------------------------------------------------------
 
     def json(self, value: Any) -> None:
         """Pure JSON on stdout: one document, nothing else."""
-        self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+        self.stdout.write(json_text(value) + "\n")
         self.stdout.flush()
 
     def line(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        """One line of results on stdout (a tab between cells stays a tab)."""
+        self.stdout.write(visible(text, keep="\t") + "\n")
+
+    def prompt(self, text: str) -> None:
+        """A question on stderr, the cursor left after it."""
+        self.stderr.write(visible(text, keep="\n"))
+        self.stderr.flush()
 
     def note(self, text: str, *, style: str = "dim") -> None:
         """A line for people on stderr (progress, hints)."""
+        text = visible(text)
         if self.stderr_is_tty and self.color:
             self.err().print(text, style=style, markup=False)
         else:
@@ -242,6 +258,7 @@ class Output:
             self._labelled("hint", "blue", [error.hint])
 
     def _labelled(self, label: str, style: str, lines: list[str]) -> None:
+        lines = [visible(text) for text in lines]
         if self.stderr_is_tty and self.color:
             from rich.text import Text
 
@@ -252,3 +269,27 @@ class Output:
             for text in lines:
                 self.stderr.write(f"{label}: {text}\n")
             self.stderr.flush()
+
+
+@lru_cache(maxsize=1)
+def _safe_console() -> type[Console]:
+    """rich's Console, drawing every character of the text it is given visibly.
+
+    rich strips only a few control characters (not ESC, not C1): this console
+    passes the text of each segment through `visible` as it is written, leaving
+    rich's own control segments (cursor moves of a live view) and its styles as
+    they are. Markup is off in `Output._console`.
+    """
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                segment
+                if segment.control
+                else Segment(visible(segment.text, keep="\n"), segment.style)
+                for segment in buffer
+            )
+
+    return SafeConsole

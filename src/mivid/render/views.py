@@ -112,8 +112,8 @@ def created_progress(out: Output, created: Created) -> None:
     if out.stderr_is_tty:
         out.err().print(_created_panel(created.rows()))
     else:
-        out.stderr.write("".join(f"{name}: {value}\n" for name, value in created.rows()))
-        out.stderr.flush()
+        for name, value in created.rows():
+            out.note(f"{name}: {value}")
 
 
 # -- get ---------------------------------------------------------------------------------------
@@ -185,7 +185,8 @@ def _detail_panel(out: Output, listed: Listed) -> None:
         if name == "reason":
             style = "red"
         grid.add_row(name, Text(value, style=style))
-    out.out().print(Panel(grid, title=f"task {listed.task_id}", expand=False))
+    # A title given as text is read as markup by rich's Panel: give it a Text.
+    out.out().print(Panel(grid, title=Text(f"task {listed.task_id}"), expand=False))
 
 
 TASK_DETAIL = RecordView["Listed"](
