@@ -40,7 +40,7 @@ from mivid.errors import (
     NotFoundError,
     ServiceError,
 )
-from mivid.plaintext import printable, public_url
+from mivid.plaintext import parse_json, printable, public_url
 
 USER_AGENT = f"mivid/{__version__}"
 
@@ -318,7 +318,8 @@ class KlingClient:
         status = response.status_code
         body = response.content
         try:
-            envelope = json.loads(body)
+            # NaN, Infinity and 1e999 are read as null: the answer is data for strict JSON.
+            envelope = parse_json(body)
         except (ValueError, RecursionError):
             return _Answer(
                 "unreadable",

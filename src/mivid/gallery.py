@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import stat
@@ -64,6 +63,7 @@ from mivid.gallery_images import (
     Preview,
     is_sha256,
 )
+from mivid.plaintext import parse_json
 
 PAGE_NAME = "index.html"
 PREVIEW_FOLDER = ".mivid-gallery"
@@ -269,8 +269,8 @@ def _read_sidecar(path: Path, present: set[str]) -> tuple[dict[str, Any] | None,
         return None, f"cannot be read ({_reason(exc)})" if looks_like_one else None
     looks_like_one = looks_like_one or SIDECAR_SCHEMA in text
     try:
-        record = json.loads(text)
-    except ValueError as exc:
+        record = parse_json(text)
+    except (ValueError, RecursionError) as exc:
         return None, (f"not valid JSON ({exc})" if looks_like_one else None)
     if not isinstance(record, dict):
         return None, ("not a JSON object" if looks_like_one else None)

@@ -17,7 +17,6 @@ Imports neither pydantic nor rich: `list --json` uses it.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mivid import __version__
-from mivid.plaintext import iso_millis, iso_seconds, public_url
+from mivid.plaintext import iso_millis, iso_seconds, json_text, parse_json, public_url
 from mivid.vocabulary import SIDECAR_FIELDS, external_id_of, status_of, task_videos
 
 if TYPE_CHECKING:
@@ -186,7 +185,7 @@ def write_sidecar(
         task, entry, video_path=video_path, url=url, watermarked=watermarked, size=size
     )
     target = sidecar_path(video_path)
-    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    text = json_text(record) + "\n"  # strict JSON, whatever the service sent
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     temporary = Path(name)
     try:
@@ -205,8 +204,8 @@ def write_sidecar(
 def read_sidecar(path: Path) -> dict[str, Any] | None:
     """A sidecar's record, or None when the file is missing or not a sidecar."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = parse_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or not isinstance(record.get("task_id"), str):
         return None

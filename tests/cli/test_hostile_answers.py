@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,57 @@ def test_markup_in_service_text_is_shown_as_written_on_a_terminal(
     assert markup in terminal.text()
     assert f"task {task_id}[/x]" in terminal.text()  # the panel's title
     assert "\x1b]8;" not in terminal.raw()  # no hyperlink was drawn from the text
+
+
+# -- 13.16: strict JSON, whatever numbers the service sends -----------------------------------
+
+
+def strict_json(text: str) -> Any:
+    """JSON as a strict parser reads it: NaN, Infinity and -Infinity are errors."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.nan_timestamps(on="any", times=None), Fault.non_finite(on="any", times=None)],
+    ids=["NaN timestamps", "Infinity"],
+)
+@pytest.mark.parametrize(
+    "args",
+    [("get", "{id}", "--json"), ("list", "--json"), ("wait", "{id}", "--json"), ("get", "{id}")],
+    ids=lambda args: " ".join(args),
+)
+def test_non_finite_numbers_from_the_service_never_make_invalid_json(
+    mivid: RunMivid,
+    api: EmulatorServer,
+    tmp_path: Path,
+    fake_clock: FakeClock,
+    fault: Fault,
+    args: tuple[str, ...],
+) -> None:
+    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    api.emulator.inject(fault)
+    result = mivid(*(arg.replace("{id}", task_id) for arg in args))
+    assert result.exit_code == 0, result
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+    if "--json" in args:
+        data = strict_json(result.stdout)
+        task = data[0] if isinstance(data, list) else data
+        assert task["task_id"] == task_id
+        assert task["created_at"] is None  # what the service sent, as JSON can say it
+
+
+def test_a_sidecar_is_strict_json_whatever_the_service_sent(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    api.emulator.inject(Fault.non_finite(value=float("nan"), on="any", times=None))
+    result = mivid("download", task_id, "-o", str(tmp_path / "videos"), "--json")
+    assert result.exit_code == 0, result
+    strict_json(result.stdout)
+    sidecar = strict_json((tmp_path / "videos" / f"{task_id}.json").read_text())
+    assert sidecar["created_at"] is None and sidecar["final_unit_deduction"] is None
