@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover batch open gallery sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch open gallery spent sandbox config" ;;
         "mivid sandbox") echo "serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -24,6 +24,7 @@ _mivid_options() {
         "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --help" ;;
         "mivid open") echo "--dir --print --help" ;;
         "mivid gallery") echo "--open --json --help" ;;
+        "mivid spent") echo "--since --json --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
         "mivid config") echo "--help" ;;
@@ -49,8 +50,9 @@ _mivid_takes_value() {
         "mivid wait -d" | "mivid download --output" | "mivid download -o" | \
         "mivid recover --limit" | "mivid batch --concurrency" | "mivid batch -c" | \
         "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
-        "mivid batch --interval" | "mivid open --dir" | "mivid sandbox serve --port" | \
-        "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit")
+        "mivid batch --interval" | "mivid open --dir" | "mivid spent --since" | \
+        "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
+        "mivid sandbox serve --concurrency-limit")
             return 0 ;;
     esac
     return 1
@@ -86,6 +88,9 @@ _mivid_arguments() {  # path, number of arguments before, the first one, current
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid recover")
+            _mivid_words "$(_mivid_options "$1")" "$4"
+            ;;
+        "mivid spent")
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid sandbox serve")

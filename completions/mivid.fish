@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover batch open gallery sandbox config
+            echo create get list wait download recover batch open gallery spent sandbox config
         case 'mivid sandbox'
             echo serve
         case 'mivid config'
@@ -38,6 +38,9 @@ function __mivid_takes_value
             return
         case 'mivid open'
             contains -- $argv[2] --dir
+            return
+        case 'mivid spent'
+            contains -- $argv[2] --since
             return
         case 'mivid sandbox serve'
             contains -- $argv[2] --port --host --task-seconds --concurrency-limit
@@ -114,6 +117,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a recover -d 'Settle creates who
 complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a jobs file, at most N running at once'
 complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video with the system\'s default player'
 complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
+complete -c mivid -n '__mivid_using \'mivid\'' -a spent -d 'Tasks made and units deducted, per day and per model (offline)'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -187,6 +191,9 @@ complete -c mivid -n '__mivid_using \'mivid open\'' -s h -l help -d 'Show the he
 complete -c mivid -n '__mivid_using \'mivid gallery\'' -l open -d 'Open the page in the browser'
 complete -c mivid -n '__mivid_using \'mivid gallery\'' -l json -d 'Print the cards the page shows as a JSON array (the page is written too)'
 complete -c mivid -n '__mivid_using \'mivid gallery\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid spent\'' -l since -x -d 'From this day on: 7d (today and the 6 days before) or a date, 2026-11-01'
+complete -c mivid -n '__mivid_using \'mivid spent\'' -l json -d 'Print one object: totals, days, models'
+complete -c mivid -n '__mivid_using \'mivid spent\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port to listen on (0 picks a free one)'

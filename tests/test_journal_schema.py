@@ -1,8 +1,9 @@
-"""The journal's layout has a version, and a journal written by mivid 0.1.0 migrates losing nothing.
+"""The journal's layout has a version, and an older journal migrates losing nothing.
 
 `fixtures/journal-v0.1.0-2ab2781.sql` is the SQL dump of a journal made by
 running the 0.1.0 release (commit 2ab2781): sandbox creates, a lost answer
-(unknown) and a refusal (not created).
+(unknown) and a refusal (not created). `fixtures/journal-v1-6367437.sql` is one
+of layout 1 (each entry's endpoint, no deductions), made by running main at 6367437.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from mivid.endpoints import MULTI_IMAGE
 from mivid.journal import SCHEMA_VERSION, Journal
 
 FIXTURE = Path(__file__).parent / "fixtures" / "journal-v0.1.0-2ab2781.sql"
+LAYOUT_1 = Path(__file__).parent / "fixtures" / "journal-v1-6367437.sql"
 
 
-def old_journal(path: Path) -> Path:
+def old_journal(path: Path, fixture: Path = FIXTURE) -> Path:
     connection = sqlite3.connect(path)
-    connection.executescript(FIXTURE.read_text())
+    connection.executescript(fixture.read_text())
     connection.close()
     return path
 
@@ -88,3 +90,38 @@ def test_the_cli_lists_an_old_journal_offline() -> None:
         "mivid-b319856a985b1c8f1b4e",
     ]
     assert {item["endpoint"] for item in listed} == {"multi-image"}
+
+
+def test_a_layout_1_journal_migrates_with_deductions_unknown_until_seen(tmp_path: Path) -> None:
+    path = old_journal(tmp_path / "journal.sqlite3", LAYOUT_1)
+    before = rows(path)
+    assert len(before) == 3
+    with Journal.open(path) as journal:
+        entries = journal.entries()
+        assert rows(path) == before  # every column of every row, as it was
+        assert [(entry.units, entry.made_from) for entry in entries] == [(None, None)] * 3
+        done = next(entry for entry in entries if entry.status == "succeed")
+        assert journal.record_task(
+            {"task_id": done.task_id, "task_status": "succeed", "final_unit_deduction": "2.20"}
+        )
+        assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
+        # A later sighting without a deduction does not erase the one known.
+        journal.record_task({"task_id": done.task_id, "task_status": "succeed"})
+        assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
+    (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
+    assert version == SCHEMA_VERSION == 2
+
+
+def test_spent_reads_a_migrated_journal_naming_what_it_does_not_know() -> None:
+    state = Path.home() / ".local" / "state" / "mivid"
+    state.mkdir(parents=True)
+    old_journal(state / "journal.sqlite3", LAYOUT_1)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run(
+        ["--sandbox", "spent", "--since", "2026-01-01", "--json"],
+        streams=Streams(io.StringIO(), stdout, stderr),
+    )
+    assert code == 0, stderr.getvalue()
+    spent = json.loads(stdout.getvalue())
+    assert (spent["tasks"], spent["units"]) == (2, "0")  # the succeeded one and the failed one
+    assert (spent["without_deduction"], spent["running"]) == (1, 1)

@@ -112,12 +112,13 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert [p.name for p in video.parent.iterdir()] == ["v.json"]
 
 
-def test_local_info_is_the_four_keys_list_json_adds() -> None:
+def test_local_info_is_the_five_keys_list_json_adds() -> None:
     assert local_info(ENTRY) == {
         "prompt": "two\tcats\n",
         "negative_prompt": "dogs",
         "images": ENTRY.images,
         "created_by": "mivid 0.0.9",
+        "made_from": None,
     }
 
 

@@ -9,7 +9,9 @@ failed in a way that may have made the task. `mivid recover` settles the
 unknown ones with the service by external id.
 
 Each entry records the endpoint its create went to (`mivid.endpoints`), so a
-task is always queried where it was made.
+task is always queried where it was made; the units the task deducted, once a
+sighting says (`final_unit_deduction`: `mivid spent` and the batch estimates
+read them); and the task it was made from (`create --from`).
 
 Nothing of the images themselves is stored (their hashes and sizes only),
 and no key or token. The file is SQLite in WAL mode in the state folder; each
@@ -37,10 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 from mivid import __version__
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
+from mivid.units import Kind, kind_of, parse_units, task_units, units_text
 from mivid.vocabulary import external_id_of, status_of
 
 if TYPE_CHECKING:
     import sqlite3
+    from decimal import Decimal
 
     from mivid.submission import PreparedCreate
 
@@ -50,8 +54,8 @@ NOT_CREATED = "not created"
 FILE_NAME = "journal.sqlite3"
 
 #: The journal's layout, in SQLite's `user_version`. 0: mivid 0.1.0 (no version, no endpoint);
-#: 1: each entry names its endpoint.
-SCHEMA_VERSION = 1
+#: 1: each entry names its endpoint; 2: the units each task deducted, and what it was made from.
+SCHEMA_VERSION = 2
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS creates (
@@ -68,16 +72,24 @@ CREATE TABLE IF NOT EXISTS creates (
     error TEXT,
     host TEXT NOT NULL DEFAULT '',
     pid INTEGER NOT NULL DEFAULT 0,
-    endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}'
+    endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}',
+    units TEXT,
+    made_from TEXT
 );
 CREATE INDEX IF NOT EXISTS creates_task_id ON creates (task_id);
 CREATE INDEX IF NOT EXISTS creates_created ON creates (created);
 """
 
-#: What takes a journal of each older version to the next. Each step keeps every row.
-_MIGRATIONS: dict[int, str] = {
+#: What takes a journal of each older version to the next (statements run in one
+#: transaction). Each step keeps every row.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 0.1.0 sent every create to multi-image2video: that is each old entry's endpoint.
-    0: f"ALTER TABLE creates ADD COLUMN endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}'",
+    0: (f"ALTER TABLE creates ADD COLUMN endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}'",),
+    # Deductions seen before this version are unknown (NULL) until the task is seen again.
+    1: (
+        "ALTER TABLE creates ADD COLUMN units TEXT",
+        "ALTER TABLE creates ADD COLUMN made_from TEXT",
+    ),
 }
 
 
@@ -99,6 +111,19 @@ class JournalEntry:
     host: str = ""
     pid: int = 0
     endpoint: str = DEFAULT_ENDPOINT.name
+    #: What the task deducted (`final_unit_deduction`, plain decimal text), once seen; else None.
+    units: str | None = None
+    #: The task id (or external id) of the task this create was made from (`create --from`).
+    made_from: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        """What this create's price depends on (endpoint, model, mode, duration)."""
+        return kind_of(self.endpoint, self.request)
+
+    @property
+    def deducted(self) -> Decimal | None:
+        return parse_units(self.units)
 
     @property
     def api(self) -> Endpoint:
@@ -214,7 +239,7 @@ class Journal:
         self._db.execute(
             "INSERT OR REPLACE INTO creates (external_task_id, task_id, status, created, "
             "updated, request, images, service, sandbox, mivid_version, error, host, pid, "
-            "endpoint) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+            "endpoint, made_from) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             (
                 prepared.external_task_id,
                 SENDING,
@@ -228,24 +253,30 @@ class Journal:
                 socket.gethostname(),
                 os.getpid(),
                 prepared.endpoint.name,
+                prepared.made_from,
             ),
         )
 
     def record_task(self, task: dict[str, Any]) -> bool:
-        """Note what the service said about a task; False when the journal has no such create."""
+        """Note what the service said about a task; False when the journal has no such create.
+
+        A deduction once known is kept: a later object without one does not erase it.
+        """
         task_id = task.get("task_id")
         status = status_of(task)
         if task_id is None or not isinstance(task.get("task_status"), str):
             return False
         external = external_id_of(task)
+        deducted = task_units(task)
         cursor = self._db.execute(
-            "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ? "
-            "WHERE external_task_id = ? OR task_id = ?",
+            "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ?, "
+            "units = COALESCE(?, units) WHERE external_task_id = ? OR task_id = ?",
             (
                 str(task_id),
                 status,
                 time.time(),
                 task.get("task_status_msg") or None,
+                units_text(deducted) if deducted is not None else None,
                 external,
                 str(task_id),
             ),
@@ -291,9 +322,14 @@ class Journal:
         return found
 
     def entries(
-        self, *, unsettled_only: bool = False, service: str | None = None, limit: int | None = None
+        self,
+        *,
+        unsettled_only: bool = False,
+        service: str | None = None,
+        limit: int | None = None,
+        since: float | None = None,
     ) -> list[JournalEntry]:
-        """Creates, newest first."""
+        """Creates, newest first (only those made at or after `since`, Unix seconds, when given)."""
         where: list[str] = []
         params: list[Any] = []
         if unsettled_only:
@@ -302,6 +338,9 @@ class Journal:
         if service is not None:
             where.append("service = ?")
             params.append(service)
+        if since is not None:
+            where.append("created >= ?")
+            params.append(since)
         sql = f"SELECT {_COLUMNS} FROM creates"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -312,9 +351,26 @@ class Journal:
         return [_entry(row) for row in self._db.execute(sql, params).fetchall()]
 
 
+    def known_costs(self, service: str) -> dict[Kind, Decimal]:
+        """The latest deduction the journal saw for each kind of task made at `service`."""
+        rows = self._db.execute(
+            "SELECT endpoint, json_extract(request, '$.model_name'), json_extract(request, "
+            "'$.mode'), json_extract(request, '$.duration'), units, max(updated) FROM creates "
+            "WHERE units IS NOT NULL AND service = ? GROUP BY 1, 2, 3, 4",
+            (service,),
+        ).fetchall()
+        costs: dict[Kind, Decimal] = {}
+        for endpoint, model, mode, duration, units, _updated in rows:
+            cost = parse_units(units)
+            if cost is not None:
+                request = {"model_name": model, "mode": mode, "duration": duration}
+                costs[kind_of(endpoint, request)] = cost
+        return costs
+
+
 _COLUMNS = (
     "external_task_id, task_id, status, created, request, images, service, mivid_version, "
-    "error, sandbox, updated, host, pid, endpoint"
+    "error, sandbox, updated, host, pid, endpoint, units, made_from"
 )
 
 
@@ -334,6 +390,8 @@ def _entry(row: tuple[Any, ...]) -> JournalEntry:
         host=row[11],
         pid=row[12],
         endpoint=row[13],
+        units=row[14],
+        made_from=row[15],
     )
 
 
@@ -356,7 +414,8 @@ def _upgrade(connection: sqlite3.Connection) -> None:
             # Another process may have upgraded it since we looked.
             (version,) = connection.execute("PRAGMA user_version").fetchone()
             if version < SCHEMA_VERSION:
-                connection.execute(_MIGRATIONS[version])
+                for statement in _MIGRATIONS[version]:
+                    connection.execute(statement)
                 version += 1
                 connection.execute(f"PRAGMA user_version = {version}")
             connection.execute("COMMIT")

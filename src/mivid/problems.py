@@ -45,6 +45,10 @@ JOB_SYNTAX = "job-syntax"
 JOB_FIELD = "job-field"
 JOB_TYPE = "job-type"
 JOB_DUPLICATE_ID = "job-duplicate-id"
+# Budgets, periods and origins (`create --max-units`, `spent --since`, `create --from`).
+NOT_A_NUMBER = "not-a-number"
+NOT_A_DATE = "not-a-date"
+NOT_IN_JOURNAL = "not-in-journal"
 # Downloads (`mivid.download`).
 TASK_UNFINISHED = "task-unfinished"
 FILE_EXISTS = "file-exists"

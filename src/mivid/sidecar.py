@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mivid import __version__
 from mivid.plaintext import iso_millis, iso_seconds, json_text, parse_json, public_url
+from mivid.units import task_units
 from mivid.vocabulary import SIDECAR_FIELDS, external_id_of, status_of, task_videos
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def local_info(entry: JournalEntry) -> dict[str, Any]:
         "negative_prompt": entry.request.get("negative_prompt"),
         "images": [dict(image) for image in entry.images],
         "created_by": created_by(entry),
+        "made_from": entry.made_from,
     }
 
 
@@ -79,7 +81,9 @@ def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalE
     """Like `known_entries` for these task objects, noting in the journal any status that moved.
 
     Keeps `list --local` current: the journal learns how a task ended whenever
-    mivid sees it, not only at create time. Never creates the journal.
+    mivid sees it, not only at create time, and what it deducted (for `mivid
+    spent`: also for a task that ended before the journal kept deductions).
+    Never creates the journal.
     """
     import sqlite3
 
@@ -97,6 +101,7 @@ def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalE
             task_id
             for task_id, entry in known.items()
             if entry.status != status_of(objects[task_id])
+            or (entry.units is None and task_units(objects[task_id]) is not None)
         ]
         for task_id in moved:
             journal.record_task(dict(objects[task_id]))
@@ -137,6 +142,7 @@ def sidecar_record(
     record["created_at"] = iso_millis(task.get("created_at"))
     record["updated_at"] = iso_millis(task.get("updated_at"))
     record["final_unit_deduction"] = task.get("final_unit_deduction")
+    record["made_from"] = entry.made_from if entry is not None else None
     record["video"] = {
         "file": video_path.name,
         "bytes": size,

@@ -39,6 +39,8 @@ class PreparedCreate:
     warnings: list[str] = field(default_factory=list)
     #: What `--fit` changed, one line per fitted image (for stderr).
     notes: list[str] = field(default_factory=list)
+    #: The task id (or external id) of the task this create remakes (`create --from`).
+    made_from: str | None = None
 
     @property
     def endpoint(self) -> Endpoint:

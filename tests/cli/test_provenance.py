@@ -157,6 +157,7 @@ def test_list_json_adds_local_only_to_tasks_this_machine_made(
              "width": 500, "height": 400, "format": "JPEG"},
         ],
         "created_by": f"mivid {__version__}",
+        "made_from": None,
     }  # fmt: skip
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mivid.journal import JournalEntry
     from mivid.models import Task
     from mivid.settings import Resolved, Settings
+    from mivid.spending import Spending
 
 STATUS_STYLES = {
     "submitted": "yellow",
@@ -585,3 +586,104 @@ def _gallery_json(gallery: Gallery) -> list[dict[str, Any]]:
 
 #: `mivid gallery`: the page's path, or with --json the cards it shows (one array).
 GALLERY = RecordView["Gallery"](json=_gallery_json, lines=_gallery_lines)
+
+
+# -- spent -------------------------------------------------------------------------------------
+
+
+def _spent_footer(spending: Spending) -> list[str]:
+    """What is counted apart, for a person."""
+    lines = []
+    if spending.without_deduction:
+        lines.append(
+            f"{_tasks(spending.without_deduction)} ended without a known deduction yet "
+            "(mivid get ID or mivid list learns it)"
+        )
+    if spending.running:
+        lines.append(f"{_tasks(spending.running)} still running, not counted")
+    if spending.unsettled:
+        lines.append(
+            f"{_tasks(spending.unsettled)} with an unknown outcome, not counted (mivid recover)"
+        )
+    return lines
+
+
+def _tasks(count: int) -> str:
+    return f"{count} task{'' if count == 1 else 's'}"
+
+
+def _spent_lines(spending: Spending) -> list[str]:
+    """In a pipe: a `total` line, then `day` and `model` lines (tab-separated, no prose)."""
+    from mivid.units import units_text
+
+    total = spending.total
+    lines = [
+        "\t".join(
+            [
+                "total",
+                spending.since.isoformat(),
+                spending.until.isoformat(),
+                str(total.tasks),
+                units_text(total.units),
+                str(spending.without_deduction),
+                str(spending.running),
+                str(spending.unsettled),
+            ]
+        )
+    ]
+    lines += [
+        f"day\t{day.isoformat()}\t{tally.tasks}\t{units_text(tally.units)}"
+        for day, tally in spending.by_day()
+    ]
+    lines += [
+        "\t".join(["model", tsv_cell(model), tsv_cell(endpoint), str(tally.tasks)])
+        + f"\t{units_text(tally.units)}"
+        for (model, endpoint), tally in spending.by_model()
+    ]
+    return lines
+
+
+def _spent_person(out: Output, spending: Spending) -> None:
+    from rich.text import Text
+
+    from mivid.units import units_text
+
+    total = spending.total
+    out.out().print(
+        Text(
+            f"since {spending.since.isoformat()} ({spending.period_days} days): "
+            f"{_tasks(total.tasks)}, {units_text(total.units)} "
+            f"unit{'' if total.units == 1 else 's'}",
+            style="bold",
+        )
+    )
+    if spending.days:
+        days = _plain_table()
+        for header in ("DAY", "TASKS", "UNITS"):
+            days.add_column(header, justify="left" if header == "DAY" else "right")
+        for day, tally in spending.by_day():
+            days.add_row(day.isoformat(), str(tally.tasks), units_text(tally.units))
+        out.out().print()
+        out.out().print(days)
+        models = _plain_table()
+        for header in ("MODEL", "ENDPOINT", "TASKS", "UNITS"):
+            models.add_column(header, justify="right" if header in ("TASKS", "UNITS") else "left")
+        for (model, endpoint), tally in spending.by_model():
+            models.add_row(
+                Text(one_line(model) or "-"),
+                Text(endpoint),
+                str(tally.tasks),
+                units_text(tally.units),
+            )
+        out.out().print()
+        out.out().print(models)
+    footer = _spent_footer(spending)
+    if footer:
+        out.out().print()
+    for line in footer:
+        out.out().print(Text(line, style="dim"))
+
+
+SPENT = RecordView["Spending"](
+    json=lambda spending: spending.as_json(), lines=_spent_lines, person=_spent_person
+)
