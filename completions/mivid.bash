@@ -7,7 +7,7 @@
 _mivid_subcommands() {
     case "$1" in
         "mivid") echo "create get list wait download recover batch open gallery spent sandbox config" ;;
-        "mivid sandbox") echo "serve" ;;
+        "mivid sandbox") echo "examples serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
 }
@@ -26,6 +26,7 @@ _mivid_options() {
         "mivid gallery") echo "--open --json --help" ;;
         "mivid spent") echo "--since --json --help" ;;
         "mivid sandbox") echo "--help" ;;
+        "mivid sandbox examples") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
         "mivid config") echo "--help" ;;
         "mivid config set") echo "--help" ;;

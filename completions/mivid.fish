@@ -7,7 +7,7 @@ function __mivid_subcommands
         case 'mivid'
             echo create get list wait download recover batch open gallery spent sandbox config
         case 'mivid sandbox'
-            echo serve
+            echo examples serve
         case 'mivid config'
             echo set get unset show path check
     end
@@ -118,7 +118,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a 
 complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video with the system\'s default player'
 complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
 complete -c mivid -n '__mivid_using \'mivid\'' -a spent -d 'Tasks made and units deducted, per day and per model (offline)'
-complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API'
+complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API, and files to try it with'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
 complete -c mivid -n '__mivid_using \'mivid\'' -l base-url -x -d 'API base URL, overriding the region'
@@ -194,8 +194,10 @@ complete -c mivid -n '__mivid_using \'mivid gallery\'' -s h -l help -d 'Show the
 complete -c mivid -n '__mivid_using \'mivid spent\'' -l since -x -d 'From this day on: 7d (today and the 6 days before) or a date, 2026-11-01'
 complete -c mivid -n '__mivid_using \'mivid spent\'' -l json -d 'Print one object: totals, days, models'
 complete -c mivid -n '__mivid_using \'mivid spent\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a examples -d 'Write two example images and a jobs file to try mivid with'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid sandbox examples\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP port to listen on (0 picks a free one)'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l host -x -d 'Address to listen on'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l task-seconds -x -d 'How long each task takes to finish'

@@ -5,7 +5,7 @@
     python scripts/gen_completions.py --output-dir D # writes D/ (the staleness test)
 
 The scripts are static: completing runs no Python, so it is instant. They know
-the commands, sub-commands and options of `typer.main.get_command(load_app())`,
+the commands, sub-commands and options of `mivid.cli.load_command()`,
 plus what the tree cannot say (mivid's options are plain strings, validated by
 mivid so that every problem is reported at once): the choice values below, the
 image files `create` takes and the folders `--download/--output` name.
@@ -26,9 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-import typer.main  # noqa: E402
-
-from mivid.cli import load_app  # noqa: E402
+from mivid.cli import load_command  # noqa: E402
 from mivid.endpoints import all_choices  # noqa: E402
 from mivid.fit import FIT_MODES  # noqa: E402
 from mivid.settings import KEYS, REGION_HOSTS  # noqa: E402
@@ -110,8 +108,7 @@ class Command:
 
 def command_tree() -> Command:
     """mivid's commands as plain data, in the order `mivid --help` lists them."""
-    root = typer.main.get_command(load_app())  # type: ignore[arg-type]
-    return _convert((), root)
+    return _convert((), load_command())
 
 
 def _convert(path: tuple[str, ...], command: Any) -> Command:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_completions import ROOT, Argument, Command, Option, command_tree
 
 from mivid import __version__
+from mivid.app import TRY_IT
 from mivid.errors import EXIT_CODE_MEANINGS
 from mivid.settings import KEYS, OTHER_ENVIRONMENT
 
@@ -34,8 +35,8 @@ the video. It is made for terminals, scripts and CI: results go to standard outp
 (tables on a terminal, tab-separated lines in a pipe, JSON with --json), progress,
 warnings and errors to standard error, and the exit status says what happened.
 
-Global options go before the command (mivid --sandbox create ...), a command's own
-options after it. Every command has --help with examples.
+Global options go before the command (mivid --sandbox create ...) or after it
+(mivid create ... --sandbox); a command's own options after it. Every command has --help with examples.
 
 Credentials are an access key and a secret key (a JWT is signed for each request) or
 an API key. They, the region and the defaults for create come from flags, then the
@@ -48,13 +49,13 @@ network, nothing billed."""
 
 EXAMPLES = [
     (
-        "Try it offline, with no keys:",
-        "mivid --sandbox create examples/lighthouse.jpg examples/sailboat.png \\\n"
-        "    --prompt 'the boat sails past the lighthouse' --wait --download .",
+        "Try it offline, with no keys (the first command writes two example images into "
+        "mivid-examples/):",
+        "\n".join(TRY_IT),
     ),
     (
-        "Store credentials once, the secret read from standard input:",
-        "mivid config set access-key AK123\nmivid config set secret-key -\nmivid config check",
+        "Store credentials once, each read without echo (or from standard input):",
+        "mivid config set access-key -\nmivid config set secret-key -\nmivid config check",
     ),
     (
         "Create a task from two images and a prompt kept in a file:",

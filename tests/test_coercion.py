@@ -71,9 +71,9 @@ def test_other_kinds_get_typers_own_coercion() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--count", "many"], "'many' is not a valid integer"),
-        (["--count", "1.5"], "'1.5' is not a valid integer"),
-        (["--ratio", "half"], "'half' is not a valid number"),
+        (["--count", "many"], "many — must be a whole number"),
+        (["--count", "1.5"], "1.5 — must be a whole number"),
+        (["--ratio", "half"], "half — must be a number"),
     ],
 )
 def test_bad_values_are_usage_errors_naming_the_value(args: list[str], message: str) -> None:

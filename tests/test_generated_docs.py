@@ -82,7 +82,7 @@ def test_bash_completes_commands_from_comp_words() -> None:
         ("mivid config set region ", ["global", "china"]),
         ("mivid config get aspect", ["aspect-ratio"]),
         ("mivid create --prompt x examples/l", ["examples/lighthouse.jpg"]),
-        ("mivid sandbox ", ["serve"]),
+        ("mivid sandbox ", ["examples", "serve"]),
     ],
 )
 def test_bash_completes_values(line: str, expected: list[str]) -> None:

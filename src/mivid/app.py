@@ -1,7 +1,8 @@
 """The Typer application: global options and the state every command shares.
 
-Global options go before the command (`mivid --sandbox create …`); each
-command's own options after it. Commands live in `mivid.commands.*`, each a
+Global options go before the command (`mivid --sandbox create …`), or anywhere
+after it as gh takes them (`mivid list --sandbox`: `hoist_global_options` moves
+them in front before the parser sees them); each command's own options after it. Commands live in `mivid.commands.*`, each a
 thin function: parse → call the core → render. This module stays light to
 import: heavy modules are imported by the commands that need them.
 """
@@ -9,9 +10,9 @@ import: heavy modules are imported by the commands that need them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -63,9 +64,19 @@ def _epilog() -> str:
     return (
         "Exit status:\n\n\b\n" + codes + "\n\n"
         "Environment: " + ", ".join(env_names) + ".\n\n"
-        "Try it offline with no keys: mivid --sandbox create examples/*.png --prompt 'waves'. "
+        "Try it offline, with no keys and nothing billed (the first command writes two "
+        "example images into mivid-examples/):\n\n"
+        "\b\n" + "\n".join(f"  {line}" for line in TRY_IT) + "\n\n"
         "See `man mivid` or the README for more."
     )
+
+
+#: The root help's first steps (also the README's and the man page's).
+TRY_IT = (
+    "mivid sandbox examples",
+    "mivid --sandbox create mivid-examples/lighthouse.jpg mivid-examples/sailboat.png "
+    "--prompt 'the boat sails past the lighthouse' --wait --download videos/",
+)
 
 
 app = typer.Typer(
@@ -209,10 +220,7 @@ def global_options(
         False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """Turn one to four reference images and a prompt into a video with Kling AI.
-
-    Example: mivid create front.jpg side.png --prompt "the cat walks to the window" --wait
-    """
+    """Turn one to four reference images and a prompt into a video with Kling AI."""
     runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
     ctx.obj = AppState(
         region=region,
@@ -229,3 +237,100 @@ def global_options(
             no_color=no_color or no_color_wanted(runtime.environ),
         ),
     )
+
+
+# -- the command line before and after the parser ----------------------------------------------
+
+
+def _options_of(command: Any) -> dict[str, bool]:
+    """Every option name of a click command → whether it takes a value."""
+    table: dict[str, bool] = {}
+    for param in getattr(command, "params", ()):
+        if param.param_type_name == "option":
+            takes_value = not (param.is_flag or param.count)
+            for name in (*param.opts, *param.secondary_opts):
+                table[name] = takes_value
+    return table
+
+
+def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
+    """`mivid list --sandbox -v` read as `mivid --sandbox -v list`, as gh does.
+
+    A global option (and its value) written after the command is moved in front
+    of it, unless the command has an option of that name itself. The command's
+    own options keep their values (`--prompt --sandbox` is a prompt), and
+    nothing after `--` moves.
+    """
+    words = list(args)
+    global_options = _options_of(root)
+    start = _skip_options(words, 0, global_options)
+    command, position = root, start
+    while position < len(words) and words[position] in getattr(command, "commands", {}):
+        command = command.commands[words[position]]
+        position += 1
+    if command is root:
+        return words
+    own = _options_of(command)
+    moved: list[str] = []
+    kept = words[start:position]
+    while position < len(words):
+        word = words[position]
+        if word == "--":
+            kept += words[position:]
+            break
+        name, joined, _ = word.partition("=")
+        target = moved if name in global_options and name not in own else kept
+        takes_value = own.get(name, global_options.get(name, False)) and not joined
+        taken = 2 if takes_value and position + 1 < len(words) else 1
+        target += words[position : position + taken]
+        position += taken
+    return [*words[:start], *moved, *kept]
+
+
+def command_path(root: Any, args: Sequence[str]) -> str:
+    """`mivid config set` for `--profile w config set …`: the command the words name."""
+    words = list(args)
+    position = _skip_options(words, 0, _options_of(root))
+    path, command = ["mivid"], root
+    while position < len(words) and words[position] in getattr(command, "commands", {}):
+        command = command.commands[words[position]]
+        path.append(words[position])
+        position += 1
+    return " ".join(path)
+
+
+def _skip_options(words: list[str], position: int, options: Mapping[str, bool]) -> int:
+    """The position after the options (and their values) that start at `position`."""
+    while position < len(words) and words[position].startswith("-") and words[position] != "--":
+        name, joined, _ = words[position].partition("=")
+        position += 2 if options.get(name) and not joined else 1
+    return position
+
+
+def plain_help(command: Any) -> None:
+    """Help that names arguments as people write them: `IMAGE...`, `KEY VALUE`.
+
+    Typer 0.2x shows an argument's Python type beside it (`IMAGE <list[str]>`)
+    and a required one in braces in the usage line (`{KEY} {VALUE}`); neither
+    means anything to a person at a shell.
+    """
+    for param in getattr(command, "params", ()):
+        if param.param_type_name == "argument" and hasattr(param, "display_type"):
+            param.display_type = _no_type
+            param.display_type_rich = _no_type
+            param._usage_display_name = _usage_name(param)
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+
+
+def _no_type(ctx: object = None) -> str:
+    return ""
+
+
+def _usage_name(param: Any) -> Callable[[], str]:
+    def name() -> str:
+        shown = str(param.metavar or param.name.upper())
+        shown = shown if param.required else f"[{shown}]"
+        return shown + ("..." if param.nargs != 1 else "")
+
+    return name

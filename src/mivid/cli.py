@@ -19,6 +19,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
     import httpx
 
@@ -52,6 +53,19 @@ def load_app() -> object:
     for name in COMMAND_MODULES:
         importlib.import_module(f"mivid.commands.{name}")
     return app
+
+
+def load_command() -> Any:
+    """The click command tree mivid runs: plain coercion, plain help (the scripts read it too)."""
+    import typer.main
+
+    from mivid.app import plain_help
+    from mivid.coercion import use_plain_coercion
+
+    command = typer.main.get_command(load_app())  # type: ignore[arg-type]
+    use_plain_coercion(command)  # keeps pydantic out of scripted runs
+    plain_help(command)
+    return command
 
 
 def run(
@@ -96,14 +110,16 @@ def _run(args: list[str], runtime: Runtime) -> int:
     flags = global_flags(args)
     debug = "--debug" in flags
     plain = "--no-color" in flags or no_color(runtime.environ)
+    path = "mivid"
     try:
-        import typer.main
+        from mivid.app import command_path, hoist_global_options
 
-        from mivid.coercion import use_plain_coercion
-
-        app = load_app()
-        command = typer.main.get_command(app)  # type: ignore[arg-type]
-        use_plain_coercion(command)  # keeps pydantic out of scripted runs
+        command = load_command()
+        args = hoist_global_options(command, args)
+        path = command_path(command, args)
+        flags = global_flags(args)  # with those written after the command
+        debug = "--debug" in flags
+        plain = "--no-color" in flags or no_color(runtime.environ)
         result = command.main(args=args, prog_name="mivid", standalone_mode=False, obj=runtime)
         if result == ExitCode.INTERRUPTED:
             # Typer turns Ctrl-C inside a command into a silent exit 130; say so.
@@ -128,7 +144,7 @@ def _run(args: list[str], runtime: Runtime) -> int:
             return int(ExitCode.OK)
         raise
     except Exception as error:
-        handled = _parser_exit_status(error, no_color=plain)
+        handled = _parser_exit_status(error, no_color=plain, command_path=path)
         if handled is not None:
             return handled
         if debug:
@@ -177,10 +193,10 @@ class _stdin:  # noqa: N801 - used like contextlib's redirect_* helpers
         sys.stdin = self.saved
 
 
-def _parser_exit_status(error: Exception, *, no_color: bool) -> int | None:
+def _parser_exit_status(error: Exception, *, no_color: bool, command_path: str) -> int | None:
     """Usage errors, --help exits and aborts from Typer's parser, as exit statuses."""
     from typer import Abort, Exit
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     from mivid.errors import ExitCode
 
@@ -189,22 +205,91 @@ def _parser_exit_status(error: Exception, *, no_color: bool) -> int | None:
     if isinstance(error, Abort):
         sys.stderr.write("interrupted\n")
         return int(ExitCode.INTERRUPTED)
+    if isinstance(error, NoArgsIsHelpError):
+        # `mivid`, `mivid config`, `mivid sandbox` alone: the group's help, as `git` and `gh` do.
+        sys.stdout.write(error.ctx.get_help() + "\n")
+        return int(ExitCode.OK)
     if isinstance(error, ClickException):
-        # The parser's own errors read like mivid's: the usage line, then `error: …`.
+        # The parser's own errors read like mivid's: `error: --page: `x` — must be …`.
         from typer._click.exceptions import UsageError
 
         from mivid.errors import MividError
         from mivid.render import Output
 
         context = error.ctx if isinstance(error, UsageError) else None
-        if context is not None:
-            sys.stderr.write(f"{context.get_usage()}\n")
-            hint = f"see '{context.command_path} --help'"
-        else:
-            hint = None
-        Output(no_color=no_color).error(MividError(error.format_message(), hint=hint))
+        path = context.command_path if context is not None else command_path
+        hint = f"see '{path} --help'"
+        Output(no_color=no_color).error(MividError(usage_message(error), hint=hint))
         return error.exit_code
     return None
+
+
+def usage_message(error: Exception) -> str:
+    """A parser error in mivid's words: the option or argument, the value, the rule."""
+    from typer._click.exceptions import (
+        BadOptionUsage,
+        BadParameter,
+        ClickException,
+        MissingParameter,
+        NoSuchOption,
+    )
+
+    if isinstance(error, MissingParameter):
+        return f"{_parameter_name(error.param)}: required"
+    if isinstance(error, BadParameter):
+        name = _parameter_name(error.param) if error.param is not None else "value"
+        return f"{name}: {error.message.rstrip('.')}"
+    if isinstance(error, NoSuchOption):
+        context = error.ctx
+        where = f" of `{context.command_path}`" if context is not None else ""
+        text = f"{error.option_name}: no such option{where}"
+        if error.possibilities:
+            import difflib
+
+            names = sorted(error.possibilities)
+            best = difflib.get_close_matches(error.option_name, names, n=1) or names
+            text += f" (did you mean {' or '.join(best)}?)"
+        return text
+    if isinstance(error, BadOptionUsage):
+        if "requires an argument" in error.message:
+            return f"{error.option_name}: needs a value"
+        return f"{error.option_name}: {_sentence(error.message)}"
+    if isinstance(error, ClickException):
+        return _command_suggestion(error) or _sentence(error.format_message())
+    return str(error)
+
+
+def _parameter_name(param: object) -> str:
+    """`--page` for an option (its long name), `JOBS` for an argument."""
+    names = [name for name in getattr(param, "opts", []) if name.startswith("--")]
+    if names:
+        return str(names[0])
+    metavar = getattr(param, "metavar", None) or getattr(param, "name", None) or "value"
+    return str(metavar).upper()
+
+
+def _sentence(text: str) -> str:
+    """Click's `Option '--x' requires an argument.` as mivid says things: lower case, no stop."""
+    text = text.strip().rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
+def _command_suggestion(error: Exception) -> str | None:
+    """`No such command 'lst'.` → "`lst`: no such command of `mivid` (did you mean `list`?)"."""
+    import difflib
+    import re
+
+    context = getattr(error, "ctx", None)
+    match = re.match(r"No such command '(.*)'\.", getattr(error, "message", ""), re.DOTALL)
+    if match is None or context is None:
+        return None
+    word = match.group(1)
+    names = [name for name, sub in context.command.commands.items() if not sub.hidden]
+    close = difflib.get_close_matches(word, names, n=1)
+    text = f"`{word}`: no such command of `{context.command_path}`"
+    if close:
+        text += f" (did you mean `{close[0]}`?)"
+    return text
 
 
 def _silence_stdout() -> None:

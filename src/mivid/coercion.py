@@ -22,8 +22,8 @@ from typing import Any
 
 _CONVERTERS: dict[Any, tuple[Callable[[Any], Any], str]] = {
     str: (str, "text"),
-    int: (int, "integer"),
-    float: (float, "number"),
+    int: (int, "a whole number"),
+    float: (float, "a number"),
 }
 
 
@@ -126,8 +126,12 @@ def _plain(kind: Any, value: Any, param: Any, ctx: Any) -> Any:
         return _UNUSUAL
     convert, label = _CONVERTERS[kind]
     try:
-        return convert(value)
+        converted = convert(value)
+        if converted != converted:  # NaN passes every range check: it is no number to use
+            raise ValueError(value)
+        return converted
     except ValueError:
         from typer import BadParameter
 
-        raise BadParameter(f"{value!r} is not a valid {label}.", ctx=ctx, param=param) from None
+        # Worded as mivid's own checks are (`--timeout: -5 — must not be negative`).
+        raise BadParameter(f"{value} — must be {label}", ctx=ctx, param=param) from None

@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid batch jobs.jsonl --download videos/\n\n"
-    "  mivid batch jobs.csv --concurrency 5 --json > report.json\n\n"
-    "  mivid --sandbox batch examples/jobs.jsonl --dry-run\n\n"
-    "A jobs.jsonl line:\n\n"
-    '  {"images": ["front.jpg", "side.png"], "prompt": "the cat walks", "mode": "pro"}'
+    epilog=options.examples(
+        "mivid batch jobs.jsonl --download videos/",
+        "mivid batch jobs.csv --concurrency 5 --json > report.json",
+        "mivid --sandbox batch mivid-examples/jobs.jsonl --dry-run",
+        after="The mivid-examples/ folder: mivid sandbox examples. A jobs.jsonl line:\n\n\b\n"
+        '  {"images": ["front.jpg", "side.png"], "prompt": "the cat walks", "mode": "pro"}',
+    )
 )
 def batch(
     ctx: typer.Context,

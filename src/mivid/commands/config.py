@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 config_app = typer.Typer(
     help="Show and change settings: keys, region, defaults, profiles.",
     no_args_is_help=True,
-    epilog="Examples:\n\n"
-    "\b\n"
-    "  mivid config set access-key AK123\n"
-    "  mivid config set secret-key - < secret.txt\n"
-    "  mivid --profile china config set region china\n"
-    "  mivid config show\n"
-    "  mivid config check",
+    epilog=options.examples(
+        "mivid config set access-key -         # asks without echo: keeps keys out of history",
+        "mivid config set secret-key - < secret.txt",
+        "mivid --profile china config set region china",
+        "mivid config show",
+        "mivid config check",
+    ),
 )
 app.add_typer(config_app, name="config")
 
@@ -75,13 +75,14 @@ def read_secret_from_stdin(name: str) -> str:
 
 @config_app.command(
     "set",
-    epilog="Keys:\n\n\b\n" + _key_list() + "\n\n"
-    "Examples:\n\n"
-    "\b\n"
-    "  mivid config set region china\n"
-    "  mivid config set secret-key -            # asks without echo, or reads a pipe\n"
-    "  pass show kling/sk | mivid config set secret-key -\n"
-    "  mivid --profile work config set api-key -",
+    epilog=options.examples(
+        "mivid config set region china",
+        "mivid config set mode pro",
+        "mivid config set secret-key -            # asks without echo, or reads a pipe",
+        "pass show kling/sk | mivid config set secret-key -",
+        "mivid --profile work config set api-key -",
+        before="Keys:\n\n\b\n" + _key_list(),
+    ),
 )
 def set_(
     ctx: typer.Context,
@@ -121,11 +122,11 @@ def set_(
 
 @config_app.command(
     "get",
-    epilog="Examples:\n\n"
-    "\b\n"
-    "  mivid config get region\n"
-    "  mivid --profile work config get base-url\n"
-    "  mivid config get api-key --reveal | pbcopy",
+    epilog=options.examples(
+        "mivid config get region",
+        "mivid --profile work config get base-url",
+        "mivid config get api-key --reveal | pbcopy",
+    ),
 )
 def get(
     ctx: typer.Context,
@@ -167,7 +168,9 @@ def get(
 
 @config_app.command(
     "unset",
-    epilog="Examples:\n\n\b\n  mivid config unset api-key\n  mivid --profile work config unset region",
+    epilog=options.examples(
+        "mivid config unset api-key", "mivid --profile work config unset region"
+    ),
 )
 def unset(
     ctx: typer.Context,
@@ -186,13 +189,13 @@ def unset(
 
 @config_app.command(
     "show",
-    epilog="Sources: flag (--region, --base-url), env (the variable), config (the profile), "
-    "default.\n\n"
-    "Examples:\n\n"
-    "\b\n"
-    "  mivid config show\n"
-    "  mivid --profile work config show --json\n"
-    "  mivid config show | cut -f1,3",
+    epilog=options.examples(
+        "mivid config show",
+        "mivid --profile work config show --json",
+        "mivid config show | cut -f1,3",
+        before="Sources: flag (--region, --base-url), env (the variable), config (the profile), "
+        "default.",
+    ),
 )
 def show(
     ctx: typer.Context,
@@ -235,7 +238,7 @@ def show(
 
 @config_app.command(
     "path",
-    epilog='Examples:\n\n\b\n  mivid config path\n  "$EDITOR" "$(mivid config path)"',
+    epilog=options.examples("mivid config path", '"$EDITOR" "$(mivid config path)"'),
 )
 def path(ctx: typer.Context) -> None:
     """Print the config file's path.
@@ -249,12 +252,12 @@ def path(ctx: typer.Context) -> None:
 
 @config_app.command(
     "check",
-    epilog="Exit status 0 when the service accepts the credentials, 3 when it refuses them, "
-    "5 when it cannot be reached.\n\n"
-    "Examples:\n\n"
-    "\b\n"
-    "  mivid config check\n"
-    "  mivid --profile china config check --json",
+    epilog=options.examples(
+        "mivid config check",
+        "mivid --profile china config check --json",
+        before="Exit status 0 when the service accepts the credentials, 3 when it refuses "
+        "them, 5 when it cannot be reached.",
+    ),
 )
 def check(
     ctx: typer.Context,

@@ -44,10 +44,12 @@ def read_prompt(value: str | None) -> str | None:
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid create front.jpg side.png --prompt 'the cat walks to the window'\n\n"
-    "  mivid create a.png https://example.com/b.jpg --prompt - --mode pro --json < prompt.txt\n\n"
-    "  mivid --sandbox create examples/*.png --prompt 'waves' --dry-run"
+    epilog=options.examples(
+        "mivid create front.jpg side.png --prompt 'the cat walks to the window'",
+        "mivid create a.png https://example.com/b.jpg --prompt - --mode pro --json < prompt.txt",
+        "mivid --sandbox create mivid-examples/lighthouse.jpg --prompt 'waves' --dry-run",
+        after="The mivid-examples/ folder: mivid sandbox examples.",
+    )
 )
 def create(
     ctx: typer.Context,

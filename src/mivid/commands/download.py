@@ -11,10 +11,11 @@ from mivid.commands import options
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid download 867283741759111202 --output videos/\n\n"
-    "  mivid list -q --status succeed | mivid download - -o videos/\n\n"
-    "  mivid download 867283741759111202 --watermarked --force"
+    epilog=options.examples(
+        "mivid download 867283741759111202 --output videos/",
+        "mivid list -q --status succeed | mivid download - -o videos/",
+        "mivid download 867283741759111202 --watermarked --force",
+    )
 )
 def download(
     ctx: typer.Context,

@@ -13,10 +13,11 @@ from mivid.errors import InputError
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid gallery videos/ --open\n\n"
-    "  mivid gallery                (the current folder)\n\n"
-    "  mivid gallery videos/ --json | jq -r '.[] | [.task_id, .prompt] | @tsv'"
+    epilog=options.examples(
+        "mivid gallery videos/ --open",
+        "mivid gallery                # the current folder",
+        "mivid gallery videos/ --json | jq -r '.[] | [.task_id, .prompt] | @tsv'",
+    )
 )
 def gallery(
     ctx: typer.Context,

@@ -7,15 +7,17 @@ from pathlib import Path
 import typer
 
 from mivid.app import app, state
+from mivid.commands import options
 from mivid.errors import InputError
 
 
 @app.command(
     "open",
-    epilog="Examples:\n\n"
-    "  mivid open 867283741759111202\n\n"
-    "  mivid open my-external-id --dir videos/\n\n"
-    "  mivid open            (on a terminal: pick from the recent finished tasks)",
+    epilog=options.examples(
+        "mivid open 867283741759111202",
+        "mivid open my-external-id --dir videos/",
+        "mivid open            # on a terminal: pick from the recent finished tasks",
+    ),
 )
 def open_video(
     ctx: typer.Context,

@@ -19,6 +19,18 @@ import typer
 DEFAULT_FIRST_INTERVAL = 1.0
 
 
+def examples(*lines: str, before: str = "", after: str = "", title: str = "Examples") -> str:
+    """An epilog whose example lines are never re-wrapped: a command is copied whole.
+
+    click re-flows every paragraph of an epilog to the terminal's width, which
+    breaks a long command in the middle; a paragraph opened by `\\b` is kept
+    as written (the terminal itself may fold a long line, but pasting it gives
+    the command back). `before` and `after` are prose paragraphs around them.
+    """
+    block = "\b\n" + "\n".join(f"  {line}" for line in lines)
+    return "\n\n".join(part for part in (before, f"{title}:", block, after) if part)
+
+
 def task_ids(help: str) -> Any:
     """`[ID]...`: task ids or external task ids; `-` reads them from stdin (see `picker`)."""
     return typer.Argument(None, help=help, metavar="ID", show_default=False)

@@ -8,7 +8,7 @@ from mivid.app import app, state
 from mivid.commands import options
 
 
-@app.command(epilog="Examples:\n\n  mivid recover\n\n  mivid recover --json | jq -r '.[].task_id'")
+@app.command(epilog=options.examples("mivid recover", "mivid recover --json | jq -r '.[].task_id'"))
 def recover(
     ctx: typer.Context,
     json_output: bool = options.json_output("Print the results as a JSON array."),

@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from mivid.app import app, state
+from mivid.app import TRY_IT, app, state
+from mivid.commands import options
+from mivid.samples import DEFAULT_FOLDER
 
 sandbox_app = typer.Typer(
-    help="The offline emulator of the Kling API.",
-    epilog="Or give any command the global --sandbox: the emulator then runs inside mivid.\n\n"
-    "Example:\n\n  mivid sandbox serve --port 8787",
+    help="The offline emulator of the Kling API, and files to try it with.",
+    epilog=options.examples(
+        *TRY_IT,
+        "mivid sandbox serve --port 8787",
+        before="Or give any command the global --sandbox: the emulator then runs inside mivid.",
+    ),
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
 
 
 @sandbox_app.command(
-    epilog="Example:\n\n  mivid sandbox serve --port 8787 &\n\n"
-    "  KLING_BASE_URL=http://127.0.0.1:8787 KLING_API_KEY=sandbox-api-key mivid list"
+    "examples",
+    epilog=options.examples(
+        *TRY_IT,
+        "mivid --sandbox batch mivid-examples/jobs.jsonl --download videos/",
+        "mivid sandbox examples ~/try-mivid",
+    ),
+)
+def write_examples(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(
+        Path(DEFAULT_FOLDER),
+        help=f"Folder to write them into (made when missing) [default: {DEFAULT_FOLDER}].",
+        metavar="DIR",
+        show_default=False,
+    ),
+) -> None:
+    """Write two example images and a jobs file to try mivid with.
+
+    lighthouse.jpg, sailboat.png and jobs.jsonl (three jobs on those images)
+    go into DIR; their paths are printed, one a line. Files already there with
+    the same content are kept; nothing else is replaced.
+    """
+    from mivid.samples import write_samples
+
+    run = state(ctx)
+    written = write_samples(directory)
+    for path in written:
+        run.output.line(str(path))
+    run.output.note(
+        "try them offline: mivid --sandbox create "
+        f"{written[0]} {written[1]} --prompt 'the boat sails past the lighthouse' --wait"
+    )
+
+
+@sandbox_app.command(
+    epilog=options.examples(
+        "mivid sandbox serve --port 8787 &",
+        "KLING_BASE_URL=http://127.0.0.1:8787 KLING_API_KEY=sandbox-api-key mivid list",
+    )
 )
 def serve(
     ctx: typer.Context,

@@ -26,10 +26,11 @@ MAX_PAGE_SIZE = DEFAULT_ENDPOINT.max_page_size
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid get 867283741759111202\n\n"
-    "  mivid get my-external-id --json | jq -r '.task_result.videos[0].url'\n\n"
-    "  mivid list -q --status processing | mivid get - --json"
+    epilog=options.examples(
+        "mivid get 867283741759111202",
+        "mivid get my-external-id --json | jq -r '.task_result.videos[0].url'",
+        "mivid list -q --status processing | mivid get - --json",
+    )
 )
 def get(
     ctx: typer.Context,
@@ -65,12 +66,13 @@ def get(
 
 @app.command(
     "list",
-    epilog="Examples:\n\n"
-    "  mivid list\n\n"
-    "  mivid list --all --status failed\n\n"
-    "  mivid list --status processing --json | jq -r '.[].task_id' | mivid wait - --download out/\n\n"
-    "  mivid list --local --json | jq -r '.[] | [.task_id, .local.prompt] | @tsv'\n\n"
-    "  mivid list --watch",
+    epilog=options.examples(
+        "mivid list",
+        "mivid list --all --status failed",
+        "mivid list --status processing --json | jq -r '.[].task_id' | mivid wait - --download out/",
+        "mivid list --local --json | jq -r '.[] | [.task_id, .local.prompt] | @tsv'",
+        "mivid list --watch",
+    ),
 )
 def list_tasks(
     ctx: typer.Context,

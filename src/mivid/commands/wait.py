@@ -14,10 +14,11 @@ __all__ = ["DEFAULT_FIRST_INTERVAL", "wait"]
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid wait 867283741759111202\n\n"
-    "  mivid wait 867283741759111202 867283741759111203 --download videos/ --timeout 900\n\n"
-    "  mivid list -q --status processing | mivid wait - --download out/"
+    epilog=options.examples(
+        "mivid wait 867283741759111202",
+        "mivid wait 867283741759111202 867283741759111203 --download videos/ --timeout 900",
+        "mivid list -q --status processing | mivid wait - --download out/",
+    )
 )
 def wait(
     ctx: typer.Context,

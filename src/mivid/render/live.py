@@ -149,7 +149,9 @@ class JobsLive:
     def note(self, text: str) -> None:
         """A line above the live table (or on stderr when there is none)."""
         if self.live is not None:
-            self.live.console.print(text, style="dim", markup=False, highlight=False)
+            self.live.console.print(
+                text, style="dim", markup=False, highlight=False, soft_wrap=True
+            )
         else:
             self.out.note(text)
 

@@ -238,10 +238,14 @@ class Output:
         self.stderr.flush()
 
     def note(self, text: str, *, style: str = "dim") -> None:
-        """A line for people on stderr (progress, hints)."""
+        """A line for people on stderr (progress, hints).
+
+        Never broken by mivid: a hint is often a command to copy, and the terminal
+        folds a long line without putting a newline into what is pasted.
+        """
         text = visible(text)
         if self.stderr_is_tty and self.color:
-            self.err().print(text, style=style, markup=False)
+            self.err().print(text, style=style, markup=False, soft_wrap=True)
         else:
             self.stderr.write(text + "\n")
             self.stderr.flush()
