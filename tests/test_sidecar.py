@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -12,10 +14,11 @@ from hypothesis import strategies as st
 from mivid import __version__
 from mivid.journal import JournalEntry
 from mivid.plaintext import escape_cell, public_url
-from mivid.sidecar import local_info, sidecar_path, write_sidecar
+from mivid.sidecar import local_info, proven_video, sidecar_path, write_sidecar
 
+TASK_ID = "867283741759111202"
 TASK = {
-    "task_id": "867283741759111202",
+    "task_id": TASK_ID,
     "task_status": "succeed",
     "task_status_msg": "",
     "task_info": {"external_task_id": "my-id-1"},
@@ -74,6 +77,8 @@ def test_a_journal_sidecar_holds_the_intent_and_the_outcome(tmp_path: Path) -> N
     assert record["video"] == {
         "file": video.name,
         "bytes": 10,
+        "sha256": hashlib.sha256(b"x" * 10).hexdigest(),
+        "stat": record["video"]["stat"],  # inode, size, times: opaque
         "url": "https://cdn.example/out.mp4",
         "watermarked": False,
         "duration": "5.1",
@@ -110,6 +115,64 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     else:  # pragma: no cover - every platform refuses to replace a folder by a file
         raise AssertionError("expected OSError")
     assert [p.name for p in video.parent.iterdir()] == ["v.json"]
+
+
+def saved_video(folder: Path, content: bytes = b"video bytes") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    video = folder / "867283741759111202.mp4"
+    video.write_bytes(content)
+    write_sidecar(video, TASK, ENTRY)
+    return video
+
+
+def test_a_video_is_proven_saved_by_its_sidecar_alone(tmp_path: Path) -> None:
+    video = saved_video(tmp_path / "videos")
+    assert proven_video(video.parent, TASK_ID) == video
+    # Another task, another kind of copy, another folder: not this video.
+    assert proven_video(video.parent, "867283741759111203") is None
+    assert proven_video(video.parent, TASK_ID, watermarked=True) is None
+    assert proven_video(tmp_path, TASK_ID) is None
+
+
+def test_a_video_that_differs_from_its_sidecar_is_never_taken_as_saved(tmp_path: Path) -> None:
+    video = saved_video(tmp_path / "size")
+    video.write_bytes(b"video bytes, and more")
+    assert proven_video(video.parent, TASK_ID) is None
+
+    video = saved_video(tmp_path / "same-size")
+    recorded = video.stat()
+    video.write_bytes(b"VIDEO BYTES")  # same size, other bytes
+    os.utime(video, ns=(recorded.st_atime_ns, recorded.st_mtime_ns))  # even the same mtime
+    assert proven_video(video.parent, TASK_ID) is None
+
+    video = saved_video(tmp_path / "link")
+    target = tmp_path / "elsewhere.mp4"
+    video.rename(target)
+    video.symlink_to(target)
+    assert proven_video(video.parent, TASK_ID) is None
+
+    video = saved_video(tmp_path / "not-mivid")
+    sidecar_path(video).write_text(json.dumps({"task_id": TASK_ID, "video": {}}))
+    assert proven_video(video.parent, TASK_ID) is None
+
+
+def test_a_copied_video_is_hashed_again_and_still_proven(tmp_path: Path) -> None:
+    video = saved_video(tmp_path / "videos")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in (video, sidecar_path(video)):
+        (copy / path.name).write_bytes(path.read_bytes())  # new inode and times
+    assert proven_video(copy, TASK_ID) == copy / video.name
+
+
+def test_a_sidecar_with_nothing_new_is_not_rewritten(tmp_path: Path) -> None:
+    video = saved_video(tmp_path / "videos")
+    sidecar = sidecar_path(video)
+    before = sidecar.read_bytes(), sidecar.stat().st_mtime_ns, sidecar.stat().st_ino
+    write_sidecar(video, TASK, ENTRY)
+    assert (sidecar.read_bytes(), sidecar.stat().st_mtime_ns, sidecar.stat().st_ino) == before
+    write_sidecar(video, {**TASK, "final_unit_deduction": "2"}, ENTRY)
+    assert json.loads(sidecar.read_text())["final_unit_deduction"] == "2"
 
 
 def test_local_info_is_the_five_keys_list_json_adds() -> None:

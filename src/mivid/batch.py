@@ -61,7 +61,8 @@ from mivid.vocabulary import (
 from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
 
 if TYPE_CHECKING:
-    from mivid.journal import Journal
+    from mivid.images import ImageChecks
+    from mivid.journal import Journal, JournalEntry
     from mivid.submission import PreparedCreate
 
 DEFAULT_CONCURRENCY = 3
@@ -137,12 +138,19 @@ def read_jobs(
     defaults: Mapping[str, str | None] | None = None,
     fit: str | None = None,
     name: str | None = None,
+    settled: Callable[[str], bool] | None = None,
 ) -> JobsFile:
     """Read and check every job of a `.jsonl` or `.csv` file; one InputError for all problems.
 
     `defaults` (settings keys: `model`, `mode`, `duration`, `aspect-ratio`) fills
     the fields a job leaves out. Image paths are relative to the file's folder.
     `name` is how problems name the file (default: the path as given).
+
+    Each distinct image file is checked once, however many jobs name it. A job
+    whose external id `settled` says the journal knows a task for (it is never
+    sent again) keeps only its field checks: its images are not read at all,
+    so a rerun of a finished file costs no decoding (and images moved away
+    after their tasks were made do not stop it).
     """
     shown = name or str(path)
     text = _read_text(path, shown)
@@ -158,6 +166,7 @@ def read_jobs(
         defaults={key: value for key, value in (defaults or {}).items() if value},
         fit=fit,
         shown=shown,
+        settled=settled,
     )
     for line, raw in records:
         problems.extend((line, problem) for problem in reader.read(line, raw))
@@ -202,9 +211,11 @@ class _JobReader:
     defaults: Mapping[str, str]
     fit: str | None
     shown: str
+    settled: Callable[[str], bool] | None = None
     found: JobsFile = field(default_factory=lambda: JobsFile([]))
     seen_content: dict[str, int] = field(default_factory=dict)
     named_ids: dict[str, int] = field(default_factory=dict)
+    checks: ImageChecks = field(default_factory=lambda: _image_checks())
 
     def read(self, line: int, raw: Any) -> list[Problem]:
         """Check one job line; keep the job when it is sound; return its problems."""
@@ -217,9 +228,21 @@ class _JobReader:
         reported = {problem.field for problem in problems if problem.field}
         problems += self._external_id(line, fields)
         values = self._values(fields)
+        if (
+            not problems
+            and self.settled is not None
+            and self.settled(str(fields["external_task_id"]))
+        ):
+            # Its task exists: it is skipped or followed, never sent (prepare() would check).
+            self.found.jobs.append(Job(line, fields, values, self.base_dir, self.fit))
+            return []
         try:
             prepared = prepare_create(
-                fields.get("images", []), base_dir=self.base_dir, fit=self.fit, **values
+                fields.get("images", []),
+                base_dir=self.base_dir,
+                fit=self.fit,
+                checks=self.checks,
+                **values,
             )
         except InputError as exc:
             return problems + [
@@ -269,6 +292,12 @@ class _JobReader:
             values[spec.in_jobs] = bool(value) if spec.kind == FLAG else value
         values["prompt"] = fields.get("prompt", "")
         return with_defaults(values, self.defaults)
+
+
+def _image_checks() -> ImageChecks:
+    from mivid.images import ImageChecks
+
+    return ImageChecks()
 
 
 def _in_job_words(problem: Problem) -> Problem:
@@ -507,6 +536,11 @@ class JobState:
         }
 
 
+def is_settled(entry: JournalEntry | None, *, service: str) -> bool:
+    """Does the journal know the task this job's create made at `service`? Then it is never sent."""
+    return entry is not None and entry.service == service and entry.task_id is not None
+
+
 def plan_jobs(jobs: Sequence[Job], journal: Journal | None, *, service: str) -> list[JobState]:
     """What to do with each job, from the journal's record of its external id at `service`."""
     from mivid.journal import NOT_CREATED
@@ -555,6 +589,20 @@ def video_downloader(
     return download
 
 
+Saved = Callable[[str], list[Path]]
+
+
+def saved_videos(directory: Path, *, watermarked: bool = False) -> Saved:
+    """A succeeded task's videos already in `directory`, proven by their sidecars (no request)."""
+    from mivid.sidecar import proven_video
+
+    def saved(task_id: str) -> list[Path]:
+        video = proven_video(directory, task_id, watermarked=watermarked)
+        return [video] if video is not None else []
+
+    return saved
+
+
 @dataclass
 class Scheduler:
     """Sends, polls and saves until every job has ended (see the module docstring)."""
@@ -565,6 +613,8 @@ class Scheduler:
     journal: Journal | None = None
     sandbox: bool = False
     download: Downloader | None = None
+    #: The videos a finished task already has in the download folder (see `saved_videos`).
+    saved: Saved | None = None
     schedule: PollSchedule = field(default_factory=PollSchedule)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], object] = time.sleep
@@ -641,6 +691,8 @@ class Scheduler:
                     continue
             if state.action == SEND:
                 self._queue.append(state)
+            elif self._ended_before(state, now):
+                pass
             elif state.task_id is not None:
                 # Resumed, or finished by an earlier run: one query says where it stands
                 # (and gives the video's URL to save).
@@ -649,6 +701,21 @@ class Scheduler:
                 state.next_poll = now
                 state.pauses = self.schedule.intervals()
             self._changed(state)
+
+    def _ended_before(self, state: JobState, now: float) -> bool:
+        """A job the journal says ended that needs no query: failed (the journal keeps the
+        reason), or succeeded with its videos proven saved (rerunning a finished file asks
+        the service nothing)."""
+        if state.action != SKIP or state.task_id is None:
+            return False
+        if state.state == SUCCEED and self.saved is not None:
+            state.files = self.saved(state.task_id)
+            if not state.files:
+                return False
+        elif state.state != FAILED:
+            return False
+        state.started = state.finished = now
+        return True
 
     def _send_while_room(self) -> None:
         while self._queue and self.running < self.allowed and self.clock() >= self._wait_until:

@@ -67,6 +67,12 @@ def file_stem(task_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", task_id).lstrip(".") or "task"
 
 
+def video_file_name(task_id: str, index: int = 1, count: int = 1) -> str:
+    """The file name of a task's video number `index` (from 1) of `count`."""
+    name = file_stem(task_id)
+    return f"{name}.mp4" if count == 1 else f"{name}-{index}.mp4"
+
+
 def part_path(path: Path) -> Path:
     """The temporary file a download streams into."""
     return path.with_name(f".{path.name}.part")
@@ -101,9 +107,8 @@ def plan_videos(
             what = "watermarked copy (create it with --watermark)" if watermarked else "video URL"
             missing.append(f"task {task_id} has no {what}")
             continue
-        name = file_stem(task_id)
         for index, url in enumerate(urls, start=1):
-            filename = f"{name}.mp4" if len(urls) == 1 else f"{name}-{index}.mp4"
+            filename = video_file_name(task_id, index, len(urls))
             planned.append(PlannedVideo(task_id, url, directory / filename, watermarked))
     if failed:
         raise TaskFailedError("; ".join(failed + [p.text for p in unfinished] + missing))

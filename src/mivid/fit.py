@@ -50,6 +50,7 @@ from mivid import problems as rules
 from mivid.images import (
     MAX_IMAGE_BYTES,
     MIN_SIDE,
+    ImageChecks,
     ImageRef,
     check_image,
     display_name,
@@ -110,7 +111,11 @@ FitRef = ImageRef | FittedImage
 
 
 def fit_image(
-    argument: str, *, mode: str = "pad", base_dir: Path | None = None
+    argument: str,
+    *,
+    mode: str = "pad",
+    base_dir: Path | None = None,
+    checks: ImageChecks | None = None,
 ) -> tuple[FitRef | None, list[Problem], list[str]]:
     """Check one argument and fit it when only size rules are broken.
 
@@ -121,7 +126,7 @@ def fit_image(
     """
     if mode not in FIT_MODES:
         raise ValueError(f"fit mode must be one of {FIT_MODES}, not {mode!r}")
-    ref, problems = check_image(argument, base_dir=base_dir)
+    ref, problems = check_image(argument, base_dir=base_dir, checks=checks)
     if ref is not None or not problems or "://" in argument:
         return ref, problems, []
     path = Path(argument).expanduser()

@@ -67,7 +67,7 @@ import struct
 import warnings
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -85,6 +85,7 @@ __all__ = [
     "MAX_IMAGES",
     "MAX_IMAGE_BYTES",
     "MIN_SIDE",
+    "ImageChecks",
     "ImageRef",
     "Inspection",
     "LocalImage",
@@ -203,12 +204,13 @@ def check_images(arguments: Sequence[str], *, base_dir: Path | None = None) -> l
 
 
 def check_image(
-    argument: str, *, base_dir: Path | None = None
+    argument: str, *, base_dir: Path | None = None, checks: ImageChecks | None = None
 ) -> tuple[ImageRef | None, list[Problem]]:
     """Check one argument: the image (or None) and its problems, one line each.
 
     A relative path is resolved against ``base_dir`` when given (a batch file's
-    folder), else against the working directory.
+    folder), else against the working directory. With ``checks``, a file that
+    run has checked already is not read again (see `ImageChecks`).
     """
     name = display_name(argument)
     if not argument.strip():
@@ -225,7 +227,49 @@ def check_image(
     path = Path(argument).expanduser()
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
+    if checks is not None:
+        return checks.local(argument, name, path)
     return _check_local(argument, name, path)
+
+
+class ImageChecks:
+    """One run's memo of local image checks: each distinct file is read and decoded once.
+
+    A thousand-job batch names the same few files again and again; checking
+    each once per run instead of once per job is most of what a rerun or a
+    dry run costs. A file counts as the same while its device, inode, size and
+    modification and change times are (rewriting a file in place changes its
+    times). A later argument naming it gets the first verdict, said of its own
+    name. Safe because nothing is trusted at sending time: the bytes are
+    hashed again as they go (`LocalImage.iter_base64`), and a file changed
+    since its check aborts its create.
+    """
+
+    def __init__(self) -> None:
+        self._verdicts: dict[
+            tuple[int, int, int, int, int], tuple[str, LocalImage | None, list[Problem]]
+        ] = {}
+
+    def local(
+        self, argument: str, name: str, path: Path
+    ) -> tuple[LocalImage | None, list[Problem]]:
+        """`check_image`'s verdict on a local path, from the memo when the file was seen."""
+        try:
+            st = path.stat()
+        except (OSError, ValueError):
+            return _check_local(argument, name, path)  # it says why, in its words
+        if not stat.S_ISREG(st.st_mode):
+            return _check_local(argument, name, path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        seen = self._verdicts.get(key)
+        if seen is None:
+            image, problems = _check_local(argument, name, path)
+            self._verdicts[key] = (name, image, problems)
+            return image, problems
+        first_name, image, problems = seen
+        if image is not None:
+            image = replace(image, argument=argument, path=path)
+        return image, [p.about(name) if p.subject == first_name else p for p in problems]
 
 
 # --- URLs --------------------------------------------------------------------------------------

@@ -12,12 +12,22 @@ by another client), in which case the prompt and images are null. It never
 holds a secret: the journal has none, and the create's callback URL (which
 may carry a token) is left out.
 
+It also proves the video it describes: `video.bytes` and `video.sha256` are
+the saved file's size and hash, so a rerun (`batch`) takes a video as saved
+without asking the service (`proven_video`) — but only a regular file that a
+mivid sidecar names, of that very size and hash. `video.stat` (inode, size,
+modification and change times) lets a later run skip hashing a file that has
+not been touched since, as git's index does; a file whose stat differs is
+hashed again. A sidecar whose content would not change is not rewritten.
+
 Imports neither pydantic nor rich: `list --json` uses it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -27,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from mivid import __version__
 from mivid.plaintext import iso_millis, iso_seconds, json_text, parse_json, public_url
 from mivid.units import task_units
-from mivid.vocabulary import SIDECAR_FIELDS, external_id_of, status_of, task_videos
+from mivid.vocabulary import SIDECAR_FIELDS, SUCCEED, external_id_of, status_of, task_videos
 
 if TYPE_CHECKING:
     from mivid.journal import JournalEntry
@@ -35,6 +45,9 @@ if TYPE_CHECKING:
 SCHEMA = "mivid.sidecar/1"
 JOURNAL = "journal"
 SERVICE = "service"
+#: A sidecar is a small JSON file: a bigger one is not read as one.
+MAX_SIDECAR_BYTES = 1024 * 1024
+_HASH_BLOCK = 1024 * 1024
 
 
 def sidecar_path(video_path: Path) -> Path:
@@ -122,6 +135,8 @@ def sidecar_record(
     url: str,
     watermarked: bool,
     size: int | None = None,
+    sha256: str | None = None,
+    fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """What a video's sidecar holds (see the module docstring)."""
     external = external_id_of(task)
@@ -146,6 +161,8 @@ def sidecar_record(
     record["video"] = {
         "file": video_path.name,
         "bytes": size,
+        "sha256": sha256,
+        "stat": fingerprint,
         "url": url,
         "watermarked": watermarked,
         "duration": _video_duration(task, url),
@@ -186,11 +203,21 @@ def write_sidecar(
         videos = task_videos(task)
         first = videos[0] if videos else {}
         url = str(first.get("watermark_url" if watermarked else "url") or "")
-    size = video_path.stat().st_size if video_path.is_file() else None
-    record = sidecar_record(
-        task, entry, video_path=video_path, url=url, watermarked=watermarked, size=size
-    )
     target = sidecar_path(video_path)
+    previous = read_sidecar(target)
+    size, digest, fingerprint = _video_facts(video_path, previous)
+    record = sidecar_record(
+        task,
+        entry,
+        video_path=video_path,
+        url=url,
+        watermarked=watermarked,
+        size=size,
+        sha256=digest,
+        fingerprint=fingerprint,
+    )
+    if previous is not None and _without_time(previous) == _without_time(record):
+        return target  # nothing new to say: leave the file (and its time) as it is
     text = json_text(record) + "\n"  # strict JSON, whatever the service sent
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     temporary = Path(name)
@@ -207,12 +234,112 @@ def write_sidecar(
     return target
 
 
+def _without_time(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "written_at"}
+
+
 def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """A sidecar's record, or None when the file is missing or not a sidecar."""
+    """A sidecar's record, or None when the file is missing or not a sidecar.
+
+    Only a regular file of at most `MAX_SIDECAR_BYTES` is read (never a
+    device, a pipe or a link to one).
+    """
     try:
-        record = parse_json(path.read_text(encoding="utf-8"))
+        status = path.lstat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_SIDECAR_BYTES:
+            return None
+        record = parse_json(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or not isinstance(record.get("task_id"), str):
         return None
     return record
+
+
+def fingerprint_of(status: os.stat_result) -> str:
+    """What changes whenever a file's content may have: inode, size, modification and change
+    times. A user can set a file's modification time back, not its change time."""
+    return f"{status.st_ino}:{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+
+
+def _video_facts(
+    video_path: Path, previous: Mapping[str, Any] | None
+) -> tuple[int | None, str | None, str | None]:
+    """The video file's size, SHA-256 and stat fingerprint (all None when it is no regular file).
+
+    The hash is the previous sidecar's when the file's fingerprint is the one it
+    recorded (not touched since); otherwise the file is read and hashed, from
+    the same open file whose status is recorded.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        # O_NONBLOCK: a named pipe put in the video's place must not hang the run.
+        with os.fdopen(os.open(video_path, flags), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                return None, None, None
+            fingerprint = fingerprint_of(status)
+            known = _recorded_video(previous, video_path.name)
+            if (
+                known is not None
+                and known.get("stat") == fingerprint
+                and _is_sha256(known.get("sha256"))
+            ):
+                return status.st_size, str(known["sha256"]), fingerprint
+            digest = hashlib.sha256()
+            while block := handle.read(_HASH_BLOCK):
+                digest.update(block)
+            return status.st_size, digest.hexdigest(), fingerprint
+    except OSError:
+        return None, None, None
+
+
+def _recorded_video(record: Mapping[str, Any] | None, file_name: str) -> Mapping[str, Any] | None:
+    """The `video` object of a mivid sidecar that describes `file_name`, else None."""
+    if record is None or record.get("schema") != SCHEMA:
+        return None
+    video = record.get("video")
+    if not isinstance(video, dict) or video.get("file") != file_name:
+        return None
+    return video
+
+
+def _is_sha256(value: object) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def proven_video(directory: Path, task_id: str, *, watermarked: bool = False) -> Path | None:
+    """The succeeded task's video, already saved in `directory` as mivid saves it; else None.
+
+    Proven by its sidecar alone, without asking the service: a mivid sidecar
+    beside it names this task as succeeded, this file and this kind of copy
+    (watermarked or not), and the file is a regular file of the recorded size
+    whose SHA-256 is the recorded one (hashed again unless its stat fingerprint
+    is the recorded one). Anything else — no sidecar, another task, a link, a
+    size or hash that differs, a task with several videos — is None: the
+    caller asks the service and saves the video as usual.
+    """
+    from mivid.download import video_file_name
+
+    video = directory / video_file_name(task_id)
+    record = read_sidecar(sidecar_path(video))
+    described = _recorded_video(record, video.name)
+    if record is None or described is None or record.get("task_id") != task_id:
+        return None
+    if status_of(record) != SUCCEED or described.get("watermarked") is not watermarked:
+        return None
+    size, digest = described.get("bytes"), described.get("sha256")
+    if not isinstance(size, int) or isinstance(size, bool) or not _is_sha256(digest):
+        return None
+    try:
+        status = video.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode) or status.st_size != size:
+        return None
+    if described.get("stat") == fingerprint_of(status):
+        return video
+    _, actual, _ = _video_facts(video, None)
+    return video if actual == digest else None

@@ -18,7 +18,7 @@ from mivid.create_request import CreateRequest, check_create_request
 from mivid.endpoints import Endpoint, known_models
 from mivid.errors import InputError
 from mivid.fit import FitRef, fit_image
-from mivid.images import check_image, count_problems
+from mivid.images import ImageChecks, check_image, count_problems
 from mivid.problems import Problem
 from mivid.request_body import CreateBody
 from mivid.vocabulary import CREATE_FIELDS
@@ -63,6 +63,7 @@ def prepare_create(
     base_dir: Path | None = None,
     fit: str | None = None,
     endpoint: Endpoint | None = None,
+    checks: ImageChecks | None = None,
     **values: Any,
 ) -> PreparedCreate:
     """Check the options and the images; every problem at once in one InputError.
@@ -71,7 +72,8 @@ def prepare_create(
     `model_name`, `watermark` …, see `mivid.vocabulary.CREATE_FIELDS`); the
     external id is generated when not given. With ``fit`` ("pad" or "crop"), a
     local image that breaks only a size rule is replaced by a conforming
-    in-memory copy (`mivid.fit`), and `notes` says what changed.
+    in-memory copy (`mivid.fit`), and `notes` says what changed. With ``checks``
+    (one per run), a file checked for an earlier create is not checked again.
     """
     by_name = {spec.name: values.get(spec.in_jobs) for spec in CREATE_FIELDS}
     if by_name.get("external_task_id") is None:
@@ -85,9 +87,11 @@ def prepare_create(
         image: FitRef | None
         image_problems: list[Problem]
         if fit is None:
-            image, image_problems = check_image(argument, base_dir=base_dir)
+            image, image_problems = check_image(argument, base_dir=base_dir, checks=checks)
         else:
-            image, image_problems, image_notes = fit_image(argument, mode=fit, base_dir=base_dir)
+            image, image_problems, image_notes = fit_image(
+                argument, mode=fit, base_dir=base_dir, checks=checks
+            )
             notes.extend(image_notes)
         problems.extend(image_problems)
         if image is not None:

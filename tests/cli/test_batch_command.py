@@ -238,3 +238,110 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes_without_duplicates(
     report = json.loads(again.stdout)
     assert {row["status"] for row in report} == {"succeed"}
     assert report[0]["action"] == "skip"
+
+
+def test_rerunning_a_finished_file_asks_the_service_nothing(
+    mivid: RunMivid, service: EmulatorServer, folder: Path, tmp_path: Path
+) -> None:
+    emulator = service.emulator
+    jobs = write_jobs(
+        folder,
+        [
+            {"images": ["img/front.png"], "prompt": "sunrise"},
+            {"images": ["img/front.png"], "prompt": "storm [fail]"},
+            {"images": ["img/side.jpg", "img/front.png"], "prompt": "sunset"},
+        ],
+    )
+    videos = tmp_path / "videos"
+    first = mivid("batch", str(jobs), "--download", str(videos), "--json", *FAST)
+    assert first.exit_code == 1, first
+    sidecars = {path: path.stat().st_mtime_ns for path in videos.glob("*.json")}
+    assert len(sidecars) == 2
+    # The images are not read again for jobs whose tasks exist: they may even be gone.
+    for image in (folder / "img").iterdir():
+        image.unlink()
+    before = len(emulator.received)
+
+    again = mivid("batch", str(jobs), "--download", str(videos), "--json", *FAST)
+
+    assert again.exit_code == 1, again  # line 2's task failed, as the journal remembers
+    assert emulator.received[before:] == []  # no query, no video request
+    report = json.loads(again.stdout)
+    assert [(row["action"], row["status"]) for row in report] == [
+        ("skip", "succeed"),
+        ("skip", "failed"),
+        ("skip", "succeed"),
+    ]
+    assert report[0]["files"] == json.loads(first.stdout)[0]["files"]
+    assert "[fail]" in report[1]["task_status_msg"]
+    assert f"{jobs}:2: task {report[1]['task_id']} failed" in again.stderr
+    assert {path: path.stat().st_mtime_ns for path in sidecars} == sidecars  # not rewritten
+
+
+def test_a_saved_video_that_differs_from_its_sidecar_is_asked_about_again(
+    mivid: RunMivid, service: EmulatorServer, folder: Path, tmp_path: Path
+) -> None:
+    emulator = service.emulator
+    jobs = write_jobs(folder, eight_jobs()[:2])
+    videos = tmp_path / "videos"
+    assert mivid("batch", str(jobs), "--download", str(videos), *FAST).exit_code == 0
+    tampered = sorted(videos.glob("*.mp4"))[0]
+    tampered.write_bytes(b"\0" * tampered.stat().st_size)  # same size, other bytes
+    untouched = sorted(videos.glob("*.mp4"))[1]
+    before = len(emulator.received)
+
+    mivid("batch", str(jobs), "--download", str(videos), *FAST)
+
+    asked = [request.path for request in emulator.received[before:]]
+    assert any(tampered.stem in path for path in asked), asked
+    assert not any(untouched.stem in path for path in asked), asked
+
+
+def test_jobs_naming_one_image_file_each_get_its_verdict_in_their_own_words(
+    mivid: RunMivid, service: EmulatorServer, folder: Path
+) -> None:
+    broken = folder / "img" / "broken.png"
+    broken.write_bytes((folder / "img" / "front.png").read_bytes()[:200])
+    jobs = write_jobs(
+        folder,
+        [
+            {"images": ["img/broken.png"], "prompt": "one"},
+            {"images": ["./img/broken.png"], "prompt": "two"},
+            {"images": ["img/front.png"], "prompt": "three"},
+            {"images": ["./img/front.png"], "prompt": "four"},
+        ],
+    )
+
+    result = mivid("batch", str(jobs), "--dry-run")
+
+    assert result.exit_code == 2, result
+    assert f"{jobs}:1: img/broken.png: cannot be decoded" in result.stderr
+    assert f"{jobs}:2: ./img/broken.png: cannot be decoded" in result.stderr
+    assert ":3:" not in result.stderr and ":4:" not in result.stderr
+    assert service.emulator.received == []
+
+    broken.unlink()
+    sent = mivid(
+        "batch",
+        str(
+            write_jobs(
+                folder,
+                [
+                    {"images": ["./img/front.png"], "prompt": "four"},
+                    {"images": ["img/front.png"], "prompt": "three"},
+                ],
+                "two.jsonl",
+            )
+        ),
+        *FAST,
+    )
+    assert sent.exit_code == 0, sent
+    names = [
+        request.json["image_list"]
+        for request in service.emulator.received
+        if request.method == "POST"
+    ]
+    assert len(names) == 2
+    journal = mivid("list", "--local", "--json")
+    typed = sorted(entry["local"]["images"][0]["name"] for entry in json.loads(journal.stdout))
+    assert typed == ["./img/front.png", "img/front.png"]

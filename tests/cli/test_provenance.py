@@ -106,6 +106,8 @@ def test_create_wait_download_leaves_a_sidecar_with_the_exact_prompt_and_hashes(
     assert record["video"] == {
         "file": video.name,
         "bytes": len(video_bytes(task_id)),
+        "sha256": hashlib.sha256(video_bytes(task_id)).hexdigest(),
+        "stat": record["video"]["stat"],
         "url": task["task_result"]["videos"][0]["url"],
         "watermarked": False,
         "duration": task["task_result"]["videos"][0]["duration"],

@@ -83,8 +83,10 @@ def batch(
     Exit status 0 when every job succeeded, 1 when a task failed, 4 when the
     service refused a job (the other jobs still finish), 2 for a bad jobs file.
     """
-    from mivid.batch import MAX_CONCURRENCY, read_jobs
+    from mivid.batch import MAX_CONCURRENCY
+    from mivid.connection import service_url
     from mivid.errors import InputError
+    from mivid.flows.batching import read_jobs_file
     from mivid.flows.following import Saving
 
     run = state(ctx)
@@ -104,7 +106,7 @@ def batch(
     defaults = {
         name: run.settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")
     }
-    found = read_jobs(jobs, defaults=defaults, fit=fit_as)
+    found = read_jobs_file(jobs, service=service_url(run.settings), defaults=defaults, fit=fit_as)
     for note in found.notes:
         out.note(note)
     for warning in found.warnings:

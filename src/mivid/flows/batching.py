@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from mivid.batch import (
     Job,
+    JobsFile,
     JobState,
+    is_settled,
     plan_jobs,
+    read_jobs,
     run_batch,
+    saved_videos,
     video_downloader,
     without_concurrency_retries,
 )
@@ -17,8 +23,30 @@ from mivid.clock import Clock
 from mivid.download import download_client
 from mivid.flows import QUIET, Say
 from mivid.flows.following import Saving
-from mivid.flows.journal import open_journal
+from mivid.flows.journal import existing_journal, open_journal
 from mivid.waiting import PollSchedule
+
+
+def read_jobs_file(
+    path: Path,
+    *,
+    service: str,
+    defaults: Mapping[str, str | None] | None = None,
+    fit: str | None = None,
+) -> JobsFile:
+    """Read and check a jobs file; jobs the journal knows a task for at `service` keep
+    their images unchecked (they are never sent again: see `mivid.batch.read_jobs`)."""
+    with existing_journal() as journal:
+        if journal is None:
+            return read_jobs(path, defaults=defaults, fit=fit)
+
+        def settled(external_task_id: str) -> bool:
+            try:
+                return is_settled(journal.find(external_task_id), service=service)
+            except sqlite3.Error:
+                return False  # an unreadable journal: every job is checked
+
+        return read_jobs(path, defaults=defaults, fit=fit, settled=settled)
 
 
 def plan_only(jobs: Sequence[Job], *, service: str, say: Say = QUIET) -> list[JobState]:
@@ -62,6 +90,9 @@ def run_jobs(
                     http, saving.directory, watermarked=saving.watermarked, sleep=clock.sleep
                 )
                 if http is not None and saving is not None
+                else None,
+                saved=saved_videos(saving.directory, watermarked=saving.watermarked)
+                if saving is not None
                 else None,
                 schedule=PollSchedule(first=first_interval),
                 clock=clock.now,
