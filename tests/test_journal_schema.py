@@ -66,6 +66,29 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     assert rows(path) == once
 
 
+def indexes(path: Path) -> set[str]:
+    connection = sqlite3.connect(path)
+    try:
+        found = connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        return {name for (name,) in found.fetchall()}
+    finally:
+        connection.close()
+
+
+def test_an_old_journal_gains_the_index_a_page_of_list_local_reads(tmp_path: Path) -> None:
+    """`list --local` reads one page through it, however many creates the journal holds."""
+    old = old_journal(tmp_path / "old.sqlite3")
+    Journal.open(old).close()
+    new = tmp_path / "new.sqlite3"
+    Journal.open(new).close()
+    assert indexes(old) == indexes(new) >= {"creates_sandbox_created"}
+    plan = sqlite3.connect(old).execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM creates WHERE sandbox = 1 "
+        "ORDER BY created DESC, rowid DESC LIMIT 30"
+    )
+    assert "creates_sandbox_created" in str(plan.fetchall())
+
+
 def test_a_new_journal_has_the_current_version(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     Journal.open(path).close()

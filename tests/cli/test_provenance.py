@@ -253,7 +253,10 @@ def test_list_local_works_with_the_network_unreachable(
 
     quiet = mivid("list", "--local", "-q", "--page-size", "1")
     assert quiet.stdout == f"{newer}\n"
+    assert mivid("list", "--local", "-q", "--page-size", "1", "--page", "2").stdout == f"{older}\n"
+    assert mivid("list", "--local", "-q", "--page-size", "1", "--page", "3").stdout == ""
     assert mivid("list", "--local", "--status", "failed").stdout == ""
+    assert mivid("list", "--local", "-q", "--status", "succeed").stdout == f"{newer}\n{older}\n"
 
 
 def test_list_local_refuses_bad_combinations(mivid: RunMivid) -> None:

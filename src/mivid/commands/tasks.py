@@ -231,7 +231,7 @@ def _list_local(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool)
         all_pages=pages.all_pages,
         status=pages.status,
     )
-    if not found.same_kind and found.elsewhere and not json_output:
+    if found.elsewhere and not json_output:
         # Not "the journal holds no creates yet": it does, made the other way.
         where = "against the service" if sandbox else "in the sandbox"
         other = "mivid list --local" if sandbox else "mivid --sandbox list --local"

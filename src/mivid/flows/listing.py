@@ -93,11 +93,11 @@ def with_journal(tasks: Iterable[dict[str, Any]]) -> list[Listed]:
 
 @dataclass(frozen=True)
 class LocalList:
-    """`list --local`: the entries to show, and how many the other way (sandbox or not) holds."""
+    """`list --local`: the entries to show, and (only when the journal holds no create made
+    the same way, sandbox or not) how many it holds made the other way."""
 
     entries: list[JournalEntry]
-    same_kind: int  # entries made the same way, before the status filter and the page
-    elsewhere: int  # entries made the other way
+    elsewhere: int = 0
 
 
 def local_list(
@@ -108,17 +108,24 @@ def local_list(
     all_pages: bool = False,
     status: str | None = None,
 ) -> LocalList:
-    """The journal's creates made the same way (sandbox or not), newest first; no network."""
+    """The journal's creates made the same way (sandbox or not), newest first; no network.
+
+    One indexed query with the page's limit: a page costs the same from a
+    journal of 50,000 creates as from one of 30.
+    """
     with existing_journal() as journal:
-        entries = journal.entries() if journal is not None else []
-    elsewhere = sum(1 for entry in entries if entry.sandbox != sandbox)
-    entries = [entry for entry in entries if entry.sandbox == sandbox]
-    same_kind = len(entries)
-    if status is not None:
-        entries = [entry for entry in entries if entry.status == status]
-    start = (page - 1) * page_size
-    entries = entries[start:] if all_pages else entries[start : start + page_size]
-    return LocalList(entries, same_kind, elsewhere)
+        if journal is None:
+            return LocalList([])
+        entries = journal.entries(
+            sandbox=sandbox,
+            status=status,
+            offset=(page - 1) * page_size,
+            limit=None if all_pages else page_size,
+        )
+        elsewhere = 0
+        if not entries and not journal.count(sandbox=sandbox):
+            elsewhere = journal.count(sandbox=not sandbox)
+    return LocalList(entries, elsewhere)
 
 
 def local_record(entry: JournalEntry) -> dict[str, Any]:
