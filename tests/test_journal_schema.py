@@ -132,7 +132,7 @@ def test_a_layout_1_journal_migrates_with_deductions_unknown_until_seen(tmp_path
         journal.record_task({"task_id": done.task_id, "task_status": "succeed"})
         assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
     (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
 
 
 def test_spent_reads_a_migrated_journal_naming_what_it_does_not_know() -> None:
