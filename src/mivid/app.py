@@ -145,10 +145,6 @@ class AppState:
             client.on_retry = self._note_retry
         return client
 
-    def global_words(self) -> list[str]:
-        """The global options in force, as words for a command a hint prints."""
-        return ["--sandbox"] if self.settings.sandbox else []
-
     def _note_retry(self, wait: float, attempt: int, reason: str) -> None:
         self.output.note(f"{reason}; trying again in {wait:.1f} s (attempt {attempt})")
 
@@ -222,6 +218,17 @@ def global_options(
 ) -> None:
     """Turn one to four reference images and a prompt into a video with Kling AI."""
     runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
+    from mivid import hints
+    from mivid.settings import sandbox_from_environment
+
+    hints.use(
+        hints.global_options(
+            sandbox=sandbox or sandbox_from_environment(runtime.environ),
+            profile=profile,
+            region=region,
+            base_url=base_url,
+        )
+    )
     ctx.obj = AppState(
         region=region,
         base_url=base_url,

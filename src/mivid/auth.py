@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from mivid import hints
 from mivid.errors import CredentialsError
 from mivid.settings import Resolved, Settings, Source
 
@@ -23,11 +24,14 @@ NOT_BEFORE_SKEW = 5
 # never arrives with a token that ran out on the way.
 REFRESH_MARGIN = 300
 
-MISSING_CREDENTIALS_HINT = (
-    "set KLING_ACCESS_KEY and KLING_SECRET_KEY (or KLING_API_KEY), "
-    "or store them with `mivid config set access-key …`; "
-    "try everything offline with `mivid --sandbox …`"
-)
+
+def missing_credentials_hint() -> str:
+    """What to do without keys: the variables, the config command, or the sandbox."""
+    return (
+        "set KLING_ACCESS_KEY and KLING_SECRET_KEY (or KLING_API_KEY), "
+        f"or store them with `{hints.command('config', 'set', 'access-key', '-')}`; "
+        "try everything offline with `mivid --sandbox …`"
+    )
 
 
 def redact(secret: str) -> str:
@@ -158,7 +162,8 @@ def credentials_from_settings(settings: Settings) -> Credentials:
             raise CredentialsError(
                 f"{_where(api_key)} contains spaces, control or non-ASCII characters, "
                 "so it cannot be sent as a bearer token (the key itself is not shown)",
-                hint="copy the key again from the Kling console (mivid config set api-key)",
+                hint="copy the key again from the Kling console: "
+                + hints.command("config", "set", "api-key", "-"),
             )
         return ApiKeyCredentials(api_key.value)
     if access.value or secret.value:
@@ -171,9 +176,9 @@ def credentials_from_settings(settings: Settings) -> Credentials:
         raise CredentialsError(
             f"{have} is set but {missing} is not: both are needed to sign a token "
             "(or set KLING_API_KEY instead)",
-            hint=MISSING_CREDENTIALS_HINT,
+            hint=missing_credentials_hint(),
         )
     raise CredentialsError(
         "no credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY, or KLING_API_KEY",
-        hint=MISSING_CREDENTIALS_HINT,
+        hint=missing_credentials_hint(),
     )

@@ -98,6 +98,9 @@ def run(
             runtime.clock = clock
         if environ is not None:
             runtime.environ = environ
+        from mivid import hints
+
+        stack.enter_context(hints.scope())  # the run's global options, for the commands it hints
         return _run(args, runtime)
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import httpx
 
-from mivid import __version__
+from mivid import __version__, hints
 from mivid.auth import Credentials
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
 from mivid.errors import (
@@ -54,7 +54,7 @@ TOKEN_RENEWABLE = {1003, 1004}
 NOT_FOUND_CODES = {1203}
 
 HINTS: dict[int, str] = {
-    1000: "check the access key and secret key (mivid config show), and the region",
+    1000: "check the access key and secret key, and the region",
     1001: "this is a mivid bug: the Authorization header was not sent; please report it",
     1002: "check the key, the region (--region china for keys from the Beijing console) "
     "and that a gateway's token is sent as is (KLING_API_KEY)",
@@ -66,7 +66,8 @@ HINTS: dict[int, str] = {
     1103: "the key has no permission for this resource (model or region)",
     1200: "check the request's options",
     1201: "check the option named in the message",
-    1202: "this is a mivid bug (wrong method); please report it",
+    # The live service answers 1202 to a path it does not know: a base URL with a wrong path.
+    1202: "the service does not know this address: check the base URL",
     1203: "check the task id (or external id) and the region the task was made in",
     1300: "the platform's policy refused the request",
     1301: "content-safety refused it: change the prompt or the images",
@@ -175,6 +176,8 @@ class _Answer:
     retry_after: float | None = None
     error: BaseException | None = None
     nothing_sent: bool = False  # a connection that never opened: resending is safe
+    # No host by that name, or nothing listening: waiting will not change that (one quick retry).
+    hopeless: bool = False
     snippet: str = ""
 
 
@@ -292,7 +295,7 @@ class KlingClient:
         try:
             response = self.http.request(method, url, params=params, headers=headers, content=body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            answer = _Answer("transport", error=exc, nothing_sent=True)
+            answer = _Answer("transport", error=exc, nothing_sent=True, hopeless=_hopeless(exc))
         except httpx.DecodingError as exc:
             answer = _Answer("unreadable", snippet=f"(the body could not be decoded: {exc})")
         except (httpx.TransportError, httpx.InvalidURL) as exc:
@@ -359,20 +362,31 @@ class KlingClient:
         if answer.kind == "api_error" and answer.code is not None:
             cls = error_class(answer.code)
             detail = f" — {answer.message}" if answer.message else ""
+            hint = HINTS.get(answer.code)
+            if answer.code == 1000:
+                hint = f"{hint} ({hints.command('config', 'show')})"
+            elif answer.code == 1202:
+                hint = self._base_url_hint(url)
             return cls(
                 f"the API refused the request: code {answer.code}{detail}",
-                hint=HINTS.get(answer.code),
+                hint=hint,
                 code=answer.code,
                 request_id=answer.request_id,
                 http_status=answer.status,
             )
         if answer.kind in ("unreadable", "ok"):
             status = f"HTTP {answer.status}" if answer.status is not None else "no status"
+            hint = (
+                # Nothing of the API lives there: the address is wrong, and waiting will not help.
+                self._base_url_hint(url)
+                if answer.status in (404, 405)
+                else "the service or a gateway in front of it failed; try again later "
+                "(--verbose shows each request)"
+            )
             return ServiceError(
                 f"unreadable answer from {public_url(url)} ({status}): "
                 f"{answer.snippet or '(empty body)'}",
-                hint="the service or a gateway in front of it failed; try again later "
-                "(--verbose shows each request)",
+                hint=hint,
                 http_status=answer.status,
                 request_id=answer.request_id,
             )
@@ -380,6 +394,14 @@ class KlingClient:
             f"{_describe_transport(answer.error)} — tried {public_url(url)}",
             hint="check the network, the region and the base URL (KLING_BASE_URL, --base-url); "
             "--verbose shows each request",
+        )
+
+    def _base_url_hint(self, url: str) -> str:
+        """For an address the service does not know: the URL used, and the setting that made it."""
+        return (
+            f"no API endpoint at {public_url(url)}: check the base URL "
+            f"{public_url(self.base_url)} (--base-url or KLING_BASE_URL; a gateway's path "
+            "prefix belongs in it, the API's /v1/... does not)"
         )
 
     def _retryable(self, answer: _Answer) -> bool:
@@ -414,12 +436,19 @@ class KlingClient:
             attempt += 1
 
     def _may_retry(self, attempt: int, started: float, answer: _Answer) -> bool:
-        """Sleep before the next attempt, or return False when the budget is spent."""
-        if attempt >= self.retry.attempts:
+        """Sleep before the next attempt, or return False when the budget is spent.
+
+        A host name that does not resolve, or a connection refused, gets one quick
+        retry at most (a network that just came up, a server restarting); the
+        patient schedule is for what time mends: timeouts, 5xx, 1302/1303.
+        """
+        if attempt >= self.retry.attempts or (answer.hopeless and attempt >= 2):
             return False
         wait = self.retry.delay(
             attempt, code=answer.code, retry_after=answer.retry_after, rnd=self.rnd()
         )
+        if answer.hopeless:
+            wait = min(wait, HOPELESS_RETRY_DELAY)
         if self.clock() - started + wait > self.retry.total_seconds:
             return False
         if self.on_retry is not None:
@@ -596,6 +625,18 @@ def _is_task(data: Any) -> bool:
     except ServiceError:
         return False
     return True
+
+
+#: The one retry after a DNS failure or a refused connection comes this soon (seconds).
+HOPELESS_RETRY_DELAY = 0.5
+
+
+def _hopeless(error: BaseException) -> bool:
+    """A DNS failure or a refused connection (not a timeout): retrying will not mend it."""
+    if not isinstance(error, httpx.ConnectError) or isinstance(error, httpx.TimeoutException):
+        return False
+    lowered = str(error).lower()
+    return "refused" in lowered or any(marker in lowered for marker in _DNS_FAILURES)
 
 
 _DNS_FAILURES = (

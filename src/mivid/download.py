@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from mivid import hints
 from mivid import problems as rules
 from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
 from mivid.problems import Problem
@@ -113,10 +114,9 @@ def plan_videos(
     if failed:
         raise TaskFailedError("; ".join(failed + [p.text for p in unfinished] + missing))
     if unfinished:
-        ids = " ".join(str(problem.figures["task_id"]) for problem in unfinished)
-        raise InputError(
-            [*unfinished, *missing], hint=f"wait for it first: mivid wait {ids} --download DIR"
-        )
+        ids = [str(problem.figures["task_id"]) for problem in unfinished]
+        resume = hints.command("wait", *ids, "--download", str(directory))
+        raise InputError([*unfinished, *missing], hint=f"wait for it first: {resume}")
     if missing:
         raise ServiceError("; ".join(missing))
     return planned

@@ -181,11 +181,13 @@ class CreateOutcomeUnknownError(ServiceError):
     """
 
     def __init__(self, message: str, *, external_task_id: str, hint: str | None = None) -> None:
+        from mivid import hints
+
         super().__init__(
             message,
             hint=hint
-            or f"the task may exist: check with `mivid get {external_task_id}` or "
-            "`mivid recover` before creating it again",
+            or f"the task may exist: check with `{hints.command('get', external_task_id)}` or "
+            f"`{hints.command('recover')}` before creating it again",
         )
         self.external_task_id = external_task_id
 

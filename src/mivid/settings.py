@@ -304,6 +304,11 @@ class Settings:
         return REGION_HOSTS[self.get("region") or "global"]
 
 
+def sandbox_from_environment(environ: Mapping[str, str]) -> bool:
+    """MIVID_SANDBOX=1 (or true, yes, on): every command runs against the emulator."""
+    return _env_flag(environ.get("MIVID_SANDBOX"))
+
+
 def _env_flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -345,7 +350,8 @@ def resolve_settings(
         known = ", ".join(sorted(profiles)) or "none yet"
         raise InputError(
             f"profile `{profile_name}` is not in {path} (profiles: {known})",
-            hint=f"create it with: mivid --profile {profile_name} config set region global",
+            # The profile is in force (flag or $MIVID_PROFILE), so the command names it.
+            hint=f"create it with: {_profile_command(profile_name, profile_source)}",
         )
     from_file = profiles.get(profile_name, {})
 
@@ -376,6 +382,20 @@ def resolve_settings(
     if problems:
         raise InputError(problems)
     return settings
+
+
+def _profile_command(profile: str, source: Source) -> str:
+    from mivid import hints
+
+    words = ["config", "set", "region", "global"]
+    if source is Source.ENVIRONMENT:  # $MIVID_PROFILE: the same shell has it
+        return hints.command(*words)
+    in_force = hints.global_words()
+    return (
+        hints.command(*words)
+        if "--profile" in in_force
+        else hints.command("--profile", profile, *words)
+    )
 
 
 def base_url_problem(url: str) -> str | None:

@@ -240,7 +240,7 @@ def _stopped(
     run.output.note(
         f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
         "sent tasks go on at the service. Run the same command again to resume: "
-        + resume_command(run.global_words(), ["batch", str(jobs_file)], saving=saving)
+        + resume_command(["batch", str(jobs_file)], saving=saving)
     )
 
 

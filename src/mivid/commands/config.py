@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mivid import hints
 from mivid.app import app, state
 from mivid.commands import options
 from mivid.errors import InputError
@@ -110,7 +111,7 @@ def set_(
     elif spec.secret and is_tty(sys.stdin):
         out.warn(
             f"the {key} is now in your shell history; next time run "
-            f"`mivid config set {key} -` and paste it at the prompt"
+            f"`{hints.command('config', 'set', key, '-')}` and paste it at the prompt"
         )
     profile, path = _profile_and_path(ctx)
     set_value(path, profile, key, value)
@@ -154,7 +155,7 @@ def get(
         raise InputError(
             f"{key} is a secret and is not printed by default "
             f"(it is set, {redact(resolved.value or '')}, from {resolved.describe()})",
-            hint=f"add --reveal to print it: mivid config get {key} --reveal",
+            hint=f"add --reveal to print it: {hints.command('config', 'get', key, '--reveal')}",
         )
     from mivid.render import Form
     from mivid.render.views import SETTING_VALUE

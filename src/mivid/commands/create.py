@@ -234,7 +234,7 @@ def _send(
                 f"{why}; looking the task up by its external id before trying again"
             ),
         )
-        created = Created(task, _follow_command(run, task))
+        created = Created(task, _follow_command(task))
         if follow:
             _wait_after_create(run, client, created, after, json_output=json_output, quiet=quiet)
             return
@@ -242,10 +242,10 @@ def _send(
         sink.add(created)
 
 
-def _follow_command(run: AppState, task: dict[str, Any]) -> str:
-    import shlex
+def _follow_command(task: dict[str, Any]) -> str:
+    from mivid import hints
 
-    return shlex.join(["mivid", *run.global_words(), "wait", str(task["task_id"])])
+    return hints.command("wait", str(task["task_id"]))
 
 
 def _wait_after_create(

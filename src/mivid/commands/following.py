@@ -57,7 +57,6 @@ def follow_and_show(
         first_interval=interval,
         timeout=timeout,
         saving=saving,
-        global_words=run.global_words(),
         watch=lambda: status_lines(out, ids, enabled=live),
         say=Say(out.note, out.warn),
     )

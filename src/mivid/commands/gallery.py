@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import typer
@@ -62,7 +61,7 @@ def gallery(
             problem = "holds no video sidecars (<video>.json) to show"
         raise InputError(
             f"DIR {shown}: {problem}",
-            hint=f"mivid writes one beside each video it saves: {_saving_hint(run, directory)}",
+            hint=f"mivid writes one beside each video it saves: {_saving_hint(directory)}",
         )
     page = write_gallery(found)
     with run.output.records(GALLERY, run.output.form(json=json_output), one=True) as sink:
@@ -86,13 +85,10 @@ def _open(run: AppState, page: Path) -> None:
         run.output.warn(f"{problem}; open {page} yourself")
 
 
-def _saving_hint(run: AppState, directory: Path) -> str:
+def _saving_hint(directory: Path) -> str:
     """A command line that saves the finished tasks' videos (and sidecars) into `directory`."""
-    words = ["mivid"]
-    if run.sandbox:
-        words.append("--sandbox")
-    if run.profile:
-        words += ["--profile", run.profile]
-    listing = shlex.join([*words, "list", "-q", "--status", "succeed"])
-    saving = shlex.join([*words, "download", "-", "--output", str(directory)])
+    from mivid import hints
+
+    listing = hints.command("list", "-q", "--status", "succeed")
+    saving = hints.command("download", "-", "--output", str(directory))
     return f"{listing} | {saving}"

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mivid import hints
 from mivid.errors import InputError
 from mivid.render import is_tty
 
@@ -43,8 +44,9 @@ def ids_or_pick(
     if not run.output.can_ask:
         raise InputError(
             "ID: missing — give a task id or external task id (or - to read ids from stdin)",
-            hint=f"on a terminal, `mivid {command}` without an id offers a menu of recent "
-            f"tasks; in a script: mivid list -q | head -1 | mivid {command} -",
+            hint=f"on a terminal, `{hints.command(command)}` without an id offers a menu of "
+            f"recent tasks; in a script: {hints.command('list', '-q')} | head -1 | "
+            f"{hints.command(command, '-')}",
         )
     from mivid.flows.listing import fetch_tasks
     from mivid.vocabulary import status_of
@@ -70,7 +72,8 @@ def read_ids(arguments: list[str]) -> list[str]:
         if sys.stdin is None or is_tty(sys.stdin):
             raise InputError(
                 "ID -: reads task ids from stdin, but stdin is a terminal",
-                hint="pipe them in: mivid list -q --status processing | mivid wait -",
+                hint=f"pipe them in: {hints.command('list', '-q', '--status', 'processing')} | "
+                f"{hints.command('wait', '-')}",
             )
         ids.extend(line.strip() for line in sys.stdin if line.strip())
     problems = [f"ID `{task_id}`: must not be empty" for task_id in ids if not task_id]

@@ -30,6 +30,7 @@ def recover(
     again. Only creates made against the current service (region, base URL or
     --sandbox) are checked.
     """
+    from mivid import hints
     from mivid.errors import InputError, ServiceError
     from mivid.flows.settling import STILL_UNKNOWN, settle_unknown
     from mivid.render.views import SETTLED
@@ -50,5 +51,6 @@ def recover(
         raise ServiceError(
             f"{len(unresolved)} of {len(results)} creates could not be checked: "
             f"{unresolved[0].note}",
-            hint="run `mivid recover` again later; do not create these tasks again before",
+            hint=f"run `{hints.command('recover')}` again later; do not create these tasks "
+            "again before",
         )

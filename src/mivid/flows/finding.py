@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mivid import hints
 from mivid.download import file_stem
 from mivid.errors import InputError, TaskFailedError
 from mivid.flows.journal import existing_journal
@@ -50,7 +51,7 @@ def video_url(task: dict[str, Any], wanted: str) -> str:
         raise TaskFailedError(f"task {wanted} failed: {failure_reason(task)}; it has no video")
     raise InputError(
         f"ID {wanted}: the task is {task.get('task_status')}; it has no video yet",
-        hint=f"wait for it: mivid wait {wanted} --download .",
+        hint=f"wait for it: {hints.command('wait', wanted, '--download', '.')}",
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mivid import hints
 from mivid.clock import Clock
 from mivid.download import Progress, SavedVideo
 from mivid.errors import StillRunningError
@@ -46,22 +46,17 @@ class Saving:
     bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
 
 
-def resume_command(
-    global_words: Sequence[str],
-    command: Sequence[str],
-    *,
-    saving: Saving | None = None,
-) -> str:
+def resume_command(command: Sequence[str], *, saving: Saving | None = None) -> str:
     """The shell line that picks `command` (e.g. `wait ID…`) up again, with the same saving.
 
-    `global_words` are the global options in force (`--sandbox` …), so the line works pasted.
+    Built by `mivid.hints.command`: it carries the global options in force.
     """
-    words = ["mivid", *global_words, *command]
+    words = list(command)
     if saving is not None:
         words += ["--download", str(saving.directory)]
         if saving.watermarked:
             words.append("--watermarked")
-    return shlex.join(words)
+    return hints.command(*words)
 
 
 def follow_tasks(
@@ -72,7 +67,6 @@ def follow_tasks(
     first_interval: float = 1.0,
     timeout: float | None = None,
     saving: Saving | None = None,
-    global_words: Sequence[str] = (),
     watch: Callable[[], AbstractContextManager[Update | None]] = _no_view,
     say: Say = QUIET,
 ) -> Followed:
@@ -116,7 +110,7 @@ def follow_tasks(
             )
     except StillRunningError as error:
         save([task for task in error.tasks.values() if task is not None and is_final(task)])
-        resume = resume_command(global_words, ["wait", *error.pending], saving=saving)
+        resume = resume_command(["wait", *error.pending], saving=saving)
         raise StillRunningError(
             error.message,
             tasks=error.tasks,
@@ -124,7 +118,7 @@ def follow_tasks(
             hint=f"the tasks go on at the service; resume with: {resume}",
         ) from error
     except KeyboardInterrupt:
-        resume = resume_command(global_words, ["wait", *ids], saving=saving)
+        resume = resume_command(["wait", *ids], saving=saving)
         say.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
         raise
     if saving is None:

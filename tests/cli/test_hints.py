@@ -1,0 +1,233 @@
+"""Hints that work when copied, that point at the right setting, and failures that fail fast.
+
+Issue 15's points 5 (a hint that is a command carries the global options in
+force: one generator, `mivid.hints.command`), 16 (a wrong base URL is named as
+the user's setting, with the URL used) and 18 (a DNS failure or a refused
+connection gets one quick retry at most; timeouts and 5xx stay patient).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import Sleepless
+from helpers import RunMivid
+from mivid import hints
+from mivid.sandbox import EmulatorServer, Fault
+
+SANDBOX_FAST = {"MIVID_SANDBOX_TASK_SECONDS": "30"}
+
+
+def hint_command(stderr: str, after: str) -> list[str]:
+    """The words of the command a hint line gives after `after`."""
+    line = next(line for line in stderr.splitlines() if after in line)
+    return shlex.split(line.split(after, 1)[1].strip().rstrip("."))
+
+
+# -- 5: hints carry the global options in force -------------------------------------------------
+
+
+@given(
+    st.lists(st.text(min_size=1).filter(lambda t: "\x00" not in t), max_size=5),
+    st.sampled_from([(), ("--sandbox",), ("--profile", "my work", "--region", "china")]),
+)
+def test_a_hint_command_reads_back_as_the_words_it_was_made_of(
+    words: list[str], in_force: tuple[str, ...]
+) -> None:
+    with hints.scope():
+        hints.use(in_force)
+        line = hints.command(*words)
+    assert shlex.split(line) == ["mivid", *in_force, *words]
+
+
+def test_a_base_urls_password_never_reaches_a_hint() -> None:
+    words = hints.global_options(base_url="https://me:s3cret@gw.example.com/kling")
+    assert words == ("--base-url", "https://gw.example.com/kling")
+
+
+def test_downloads_hint_to_wait_works_pasted_with_the_sandbox(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """Issue 15.5: the hint was `mivid wait ID --download DIR`, and failed with no credentials."""
+    created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q")
+    task_id = created.stdout.strip()
+    videos = tmp_path / "my videos"
+
+    refused = mivid("download", task_id, "-o", str(videos), "--sandbox", env=SANDBOX_FAST)
+
+    assert refused.exit_code == 2, refused
+    words = hint_command(refused.stderr, "wait for it first:")
+    assert words == ["mivid", "--sandbox", "wait", task_id, "--download", str(videos)]
+    pasted = mivid(*words[1:], env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"})
+    assert pasted.exit_code == 0, pasted
+    assert (videos / f"{task_id}.mp4").is_file()
+
+
+def test_every_global_option_given_is_carried_and_only_once(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    env = {"MIVID_CONFIG_FILE": str(config)}
+    assert mivid("--profile", "work", "config", "set", "region", "china", env=env).exit_code == 0
+
+    missing = mivid("list", "--profile", "work", "--region", "global", env=env)
+
+    assert missing.exit_code == 3, missing
+    assert "mivid --region global --profile work config set access-key -" in missing.stderr
+    unknown = mivid("--profile", "nope", "list", env=env)
+    assert "create it with: mivid --profile nope config set region global" in unknown.stderr
+    assert unknown.stderr.count("--profile") == 1
+
+
+def test_waits_resume_line_carries_the_sandbox(mivid: RunMivid) -> None:
+    created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q")
+    task_id = created.stdout.strip()
+
+    stopped = mivid("wait", task_id, "--timeout", "0", "--sandbox", env=SANDBOX_FAST)
+
+    assert stopped.exit_code == 6, stopped
+    assert hint_command(stopped.stderr, "resume with:") == ["mivid", "--sandbox", "wait", task_id]
+
+
+def test_the_pickers_hint_in_a_script_carries_the_sandbox(mivid: RunMivid) -> None:
+    result = mivid("--sandbox", "get")
+
+    assert result.exit_code == 2, result
+    assert "mivid --sandbox list -q | head -1 | mivid --sandbox get -" in result.stderr
+
+
+def test_galleries_hint_carries_the_sandbox(mivid: RunMivid, tmp_path: Path) -> None:
+    result = mivid("--sandbox", "gallery", str(tmp_path))
+
+    assert result.exit_code == 2, result
+    assert "mivid --sandbox list -q --status succeed | mivid --sandbox download -" in (
+        result.stderr
+    )
+
+
+# -- 16: a wrong base URL is the user's setting -------------------------------------------------
+
+
+def test_a_wrong_base_url_path_names_the_setting_and_the_url(
+    mivid: RunMivid, kling_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live service answers 1202 to a path it does not know: it was called a mivid bug."""
+    wrong = f"{kling_env.url}/kling/v2"
+    monkeypatch.setenv("KLING_BASE_URL", wrong)
+
+    result = mivid("list")
+
+    assert result.exit_code == 4, result
+    assert "code 1202" in result.stderr
+    assert "bug" not in result.stderr
+    hint = next(line for line in result.stderr.splitlines() if line.startswith("hint:"))
+    assert f"{wrong}/v1/videos/multi-image2video" in hint
+    assert "--base-url or KLING_BASE_URL" in hint
+
+
+def test_an_html_404_names_the_base_url_instead_of_try_again_later(
+    mivid: RunMivid, kling_env: EmulatorServer
+) -> None:
+    kling_env.emulator.inject(Fault.html(404, times=None))
+
+    result = mivid("get", "867283741759111202")
+
+    assert result.exit_code == 5, result
+    assert "try again later" not in result.stderr
+    assert re.search(r"hint: no API endpoint at http://127\.0\.0\.1:\d+/v1/videos/", result.stderr)
+    assert "--base-url or KLING_BASE_URL" in result.stderr
+
+
+# -- 18: fail fast when retrying cannot help ----------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_a_refused_connection_gets_one_quick_retry(
+    mivid: RunMivid, sleepless: Sleepless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("KLING_BASE_URL", url)
+    monkeypatch.setenv("KLING_API_KEY", "k")
+
+    result = mivid("-v", "list", clock=sleepless)
+
+    assert result.exit_code == 5, result
+    assert result.stderr.count("http: GET") == 2, result.stderr
+    assert len(sleepless.slept) == 1 and sleepless.slept[0] <= 0.5
+    assert "connection was refused" in result.stderr and url in result.stderr
+
+
+class NoSuchHost(httpx.BaseTransport):
+    """Every request fails as a host name that does not resolve."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+
+class Flaky(httpx.BaseTransport):
+    """Every request fails as the server not answering in time."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        raise httpx.ReadTimeout("timed out", request=request)
+
+
+def run_with(transport: httpx.BaseTransport, sleepless: Sleepless, *args: str) -> tuple[int, str]:
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    from mivid.cli import run
+
+    err = StringIO()
+    with redirect_stdout(StringIO()), redirect_stderr(err):
+        code = run(list(args), transport=transport, clock=sleepless)
+    return code, err.getvalue()
+
+
+def test_a_host_that_does_not_resolve_gets_one_quick_retry(
+    sleepless: Sleepless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLING_BASE_URL", "https://api.klingai.invalid")
+    monkeypatch.setenv("KLING_API_KEY", "k")
+    transport = NoSuchHost()
+
+    code, stderr = run_with(transport, sleepless, "get", "867283741759111202")
+
+    assert code == 5, stderr
+    assert transport.requests == 2
+    assert sum(sleepless.slept) <= 0.5
+    assert "DNS lookup failed" in stderr and "https://api.klingai.invalid" in stderr
+
+
+def test_timeouts_keep_their_patient_retries(
+    sleepless: Sleepless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLING_BASE_URL", "https://api.example.com")
+    monkeypatch.setenv("KLING_API_KEY", "k")
+    transport = Flaky()
+
+    code, stderr = run_with(transport, sleepless, "get", "867283741759111202")
+
+    assert code == 5, stderr
+    assert transport.requests == 5
