@@ -18,8 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import Sleepless
-from helpers import RunMivid
+from helpers import RunMivid, Sleepless
 from mivid import hints
 from mivid.sandbox import EmulatorServer, Fault
 
