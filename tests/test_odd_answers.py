@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mivid.auth import Secrets
 from mivid.client import KlingClient, RetryPolicy
 from mivid.errors import ServiceError
 from mivid.sandbox import EmulatorServer
@@ -20,6 +21,7 @@ class _RawCredentials:
 
     def __init__(self, value: str) -> None:
         self.value = value
+        self.secrets = Secrets()
 
     def authorization(self) -> str:
         return f"Bearer {self.value}"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 
 from mivid import __version__
+from mivid.auth import Secrets
 from mivid.clock import Clock, SystemClock
 from mivid.errors import EXIT_CODE_MEANINGS
 from mivid.render import Output
@@ -45,6 +46,7 @@ class Runtime:
 
     The streams, the environment, the transport for every HTTP request (None:
     the network, or the sandbox) and the clock. Tests pass their own.
+    `secrets` collects the run's credential strings, cut out of all it prints.
     """
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
@@ -53,6 +55,7 @@ class Runtime:
     environ: Mapping[str, str] = field(default_factory=process_environment)
     transport: httpx.BaseTransport | None = None
     clock: Clock = field(default_factory=SystemClock)
+    secrets: Secrets = field(default_factory=Secrets)
 
 
 def _epilog() -> str:
@@ -120,6 +123,13 @@ class AppState:
                 verbose=self.verbose,
                 debug=self.debug,
             )
+            self.runtime.secrets.add(
+                *(
+                    resolved.value
+                    for name, resolved in self._settings.values.items()
+                    if KEYS[name].secret
+                )
+            )
             for warning in self._settings.warnings:
                 self.output.warn(warning)
         return self._settings
@@ -136,6 +146,7 @@ class AppState:
             self.output.note("sandbox: offline emulator, nothing is sent or billed")
         client = open_client(
             settings,
+            secrets=self.runtime.secrets,
             transport=self.runtime.transport,
             on_event=self._log_request if self.verbose else None,
             sleep=self.clock.sleep,
@@ -242,6 +253,7 @@ def global_options(
             runtime.stderr,
             stdin=runtime.stdin,
             no_color=no_color or no_color_wanted(runtime.environ),
+            secrets=runtime.secrets,
         ),
     )
 

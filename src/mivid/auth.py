@@ -1,8 +1,13 @@
-"""Credentials: a JWT signed from access + secret key, or a static API key.
+"""Credentials: a JWT signed from access + secret key, or a static API key; and redaction.
 
 Nothing here prints; `describe()` gives a redacted form for `--verbose` and
 `config show`. The JWT follows the contract to the letter: HS256, `iss` =
 access key, `exp` = now + 1800 s, `nbf` = now − 5 s, Unix seconds.
+
+`Secrets` holds every credential string a run knows (the keys, each token
+minted and its three parts): `Output` cuts them out of everything it prints,
+and the client out of what the service says, so a server that echoes the
+Authorization header gets nothing printed.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -45,6 +51,59 @@ def redact(secret: str) -> str:
     return f"{secret[:4]}…{secret[-2:]}"
 
 
+#: Shorter strings are not cut out of text: they would garble words, and guard nothing real.
+SHORTEST_SECRET = 6
+#: A JWT (base64url JSON header and claims, and a signature): whoever minted it, never printed.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
+
+
+class Secrets:
+    """The credential strings of a run, to cut out of any text before it is printed.
+
+    Values are added as they become known (`add`): the keys when the settings
+    are read, each JWT (and its three dot-separated parts) as it is minted.
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._ordered: list[str] = []
+        self._revealing = False
+
+    @contextmanager
+    def revealed(self) -> Iterator[None]:
+        """Print secrets as they are while inside (`config get KEY --reveal`, asked for)."""
+        self._revealing = True
+        try:
+            yield
+        finally:
+            self._revealing = False
+
+    def add(self, *values: str | None) -> None:
+        fresh = False
+        for value in values:
+            for variant in (value, value.strip()) if value else ():
+                if len(variant) >= SHORTEST_SECRET and variant not in self._values:
+                    self._values.add(variant)
+                    fresh = True
+        if fresh:  # the longest first: a whole token before the parts it holds
+            self._ordered = sorted(self._values, key=len, reverse=True)
+
+    def add_token(self, token: str) -> None:
+        """A bearer token, and each part of it when it is a JWT."""
+        self.add(token, *token.split("."))
+
+    def scrub(self, text: str) -> str:
+        """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
+        if self._revealing:
+            return text
+        for secret in self._ordered:
+            if secret in text:
+                text = text.replace(secret, f"[{redact(secret)}]")
+        if "eyJ" in text:
+            text = _JWT.sub(lambda match: f"[{redact(match.group())}]", text)
+        return text
+
+
 class Credentials(Protocol):
     def authorization(self) -> str:
         """The value of the Authorization header."""
@@ -58,14 +117,23 @@ class Credentials(Protocol):
         """A redacted, printable description."""
         ...
 
+    @property
+    def secrets(self) -> Secrets:
+        """Every secret string these credentials hold or made (see `Secrets`)."""
+        ...
+
 
 @dataclass
 class JwtCredentials:
     access_key: str
     secret_key: str = field(repr=False)
     clock: Callable[[], float] = time.time
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
     _token: str | None = field(default=None, repr=False)
     _expires: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.secrets.add(self.access_key, self.secret_key)
 
     def token(self) -> str:
         now = self.clock()
@@ -91,6 +159,7 @@ class JwtCredentials:
                 claims, self.secret_key, algorithm="HS256", headers={"alg": "HS256", "typ": "JWT"}
             )
         self._expires = issued + TOKEN_LIFETIME
+        self.secrets.add_token(self._token)
 
     def authorization(self) -> str:
         return f"Bearer {self.token()}"
@@ -106,6 +175,10 @@ class JwtCredentials:
 @dataclass
 class ApiKeyCredentials:
     api_key: str = field(repr=False)
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
+
+    def __post_init__(self) -> None:
+        self.secrets.add_token(self.api_key)
 
     def authorization(self) -> str:
         return f"Bearer {self.api_key}"
@@ -137,7 +210,7 @@ def _where(resolved: Resolved) -> str:
     return resolved.detail or resolved.key
 
 
-def credentials_from_settings(settings: Settings) -> Credentials:
+def credentials_from_settings(settings: Settings, secrets: Secrets | None = None) -> Credentials:
     """Pick the credential the user meant.
 
     Access + secret key make a JWT; an API key is sent as is. When both kinds
@@ -154,7 +227,7 @@ def credentials_from_settings(settings: Settings) -> Credentials:
 
     if pair_rank is not None and (key_rank is None or pair_rank <= key_rank):
         assert access.value and secret.value
-        return JwtCredentials(access.value, secret.value)
+        return JwtCredentials(access.value, secret.value, secrets=secrets or Secrets())
     if key_rank is not None:
         assert api_key.value
         if not _HEADER_SAFE.fullmatch(api_key.value):
@@ -165,7 +238,7 @@ def credentials_from_settings(settings: Settings) -> Credentials:
                 hint="copy the key again from the Kling console: "
                 + hints.command("config", "set", "api-key", "-"),
             )
-        return ApiKeyCredentials(api_key.value)
+        return ApiKeyCredentials(api_key.value, secrets=secrets or Secrets())
     if access.value or secret.value:
         # Name the place the one key came from, and the variable for the other.
         have, missing = (

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
 
     from mivid.app import Runtime, Streams
+    from mivid.auth import Secrets
     from mivid.clock import Clock
 
 # The command modules, imported for the commands they register on the app.
@@ -131,7 +132,7 @@ def _run(args: list[str], runtime: Runtime) -> int:
     except MividError as error:
         if debug:
             raise
-        Output(no_color=plain).error(error)
+        Output(no_color=plain, secrets=runtime.secrets).error(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -147,12 +148,14 @@ def _run(args: list[str], runtime: Runtime) -> int:
             return int(ExitCode.OK)
         raise
     except Exception as error:
-        handled = _parser_exit_status(error, no_color=plain, command_path=path)
+        handled = _parser_exit_status(
+            error, no_color=plain, command_path=path, secrets=runtime.secrets
+        )
         if handled is not None:
             return handled
         if debug:
             raise
-        Output(no_color=plain).error(
+        Output(no_color=plain, secrets=runtime.secrets).error(
             MividError(
                 f"unexpected {type(error).__name__}: {error}",
                 hint="this is a bug in mivid; run again with --debug and report the traceback",
@@ -196,7 +199,9 @@ class _stdin:  # noqa: N801 - used like contextlib's redirect_* helpers
         sys.stdin = self.saved
 
 
-def _parser_exit_status(error: Exception, *, no_color: bool, command_path: str) -> int | None:
+def _parser_exit_status(
+    error: Exception, *, no_color: bool, command_path: str, secrets: Secrets
+) -> int | None:
     """Usage errors, --help exits and aborts from Typer's parser, as exit statuses."""
     from typer import Abort, Exit
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -222,7 +227,9 @@ def _parser_exit_status(error: Exception, *, no_color: bool, command_path: str) 
         context = error.ctx if isinstance(error, UsageError) else None
         path = context.command_path if context is not None else command_path
         hint = f"see '{path} --help'"
-        Output(no_color=no_color).error(MividError(usage_message(error), hint=hint))
+        Output(no_color=no_color, secrets=secrets).error(
+            MividError(usage_message(error), hint=hint)
+        )
         return error.exit_code
     return None
 

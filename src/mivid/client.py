@@ -316,8 +316,15 @@ class KlingClient:
         )
         return answer
 
+    def _classify(self, response: httpx.Response) -> _Answer:
+        """The answer, its texts scrubbed of any credential a server may echo back."""
+        answer = self._classify_raw(response)
+        scrub = self.credentials.secrets.scrub
+        answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
+        return answer
+
     @staticmethod
-    def _classify(response: httpx.Response) -> _Answer:
+    def _classify_raw(response: httpx.Response) -> _Answer:
         status = response.status_code
         body = response.content
         try:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.auth import Credentials, JwtCredentials, credentials_from_settings
+from mivid.auth import Credentials, JwtCredentials, Secrets, credentials_from_settings
 from mivid.settings import Settings, state_dir
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ def build_emulator(
     )
 
 
-def sandbox_credentials() -> Credentials:
+def sandbox_credentials(secrets: Secrets | None = None) -> Credentials:
     from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 
-    return JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+    return JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, secrets=secrets or Secrets())
 
 
 def sandbox_transport(settings: Settings) -> httpx.BaseTransport:
@@ -89,6 +89,7 @@ def service_url(settings: Settings) -> str:
 def open_client(
     settings: Settings,
     *,
+    secrets: Secrets | None = None,
     transport: httpx.BaseTransport | None = None,
     on_event: Callable[[RequestEvent], None] | None = None,
     sleep: Callable[[float], object] | None = None,
@@ -98,6 +99,7 @@ def open_client(
 
     `transport` (tests) carries every request instead of the network (not with
     `--sandbox`, whose emulator is its own); `sleep` and `clock` time the retries.
+    Every credential string, and each token the client mints, goes into `secrets`.
     """
     from mivid.client import KlingClient, RetryPolicy
 
@@ -109,10 +111,10 @@ def open_client(
     )
     if settings.sandbox:
         # --sandbox means the built-in emulator, whatever transport a test hands in.
-        credentials = sandbox_credentials()
+        credentials = sandbox_credentials(secrets)
         transport = sandbox_transport(settings)
     else:
-        credentials = credentials_from_settings(settings)
+        credentials = credentials_from_settings(settings, secrets)
     timing: dict[str, Any] = {}
     if sleep is not None:
         timing["sleep"] = sleep

@@ -141,3 +141,81 @@ def test_config_file_readable_by_others_is_warned_about(
     monkeypatch.setenv("MIVID_CONFIG_FILE", str(private))
     quiet = mivid("create", str(image), "--prompt", "waves", "--dry-run")
     assert "readable by other users" not in quiet.stderr
+
+
+# -- a server that echoes the Authorization header (issue 13.17) ------------------------------
+
+
+def assert_nothing_of_a_token(text: str, server: EmulatorServer) -> None:
+    assert_no_secret(text, server)
+    for token in tokens(server):
+        for part in token.split("."):
+            assert part not in text  # not the header, not the claims, not the signature
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        (Fault.echo_authorization(1000, on="any", times=None), 3),
+        (Fault.echo_authorization(1201, on="any", times=None), 4),
+        (Fault.echo_authorization(5000, on="any", times=None), 5),  # retried: notes too
+    ],
+    ids=["1000", "1201", "5000 retried"],
+)
+@pytest.mark.parametrize("verbose", [(), ("--verbose",)], ids=["plain", "verbose"])
+def test_an_echoed_jwt_is_never_printed_whole_or_in_parts(
+    mivid: RunMivid,
+    env: EmulatorServer,
+    tmp_path: Path,
+    fault: Fault,
+    status: int,
+    verbose: tuple[str, ...],
+) -> None:
+    env.emulator.inject(fault)
+    result = mivid(*verbose, "get", "867283741759111202")
+    assert result.exit_code == status, result
+    assert tokens(env)
+    assert "for Authorization: Bearer [" in result.stderr  # the echo, its token redacted
+    assert_nothing_of_a_token(result.stdout + result.stderr, env)
+
+
+def test_an_echoed_api_key_is_never_printed(
+    mivid: RunMivid, env: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
+    env.emulator.inject(Fault.echo_authorization(1002, on="any", times=None))
+    result = mivid("--verbose", "list", "--json")
+    assert result.exit_code == 3, result
+    assert tokens(env) == {TEST_API_KEY}
+    assert TEST_API_KEY not in result.stdout + result.stderr
+    assert "Bearer [te…]" in result.stderr
+
+
+def test_an_echoed_token_is_not_in_a_debug_traceback(
+    mivid_process: RunMivid, env: EmulatorServer
+) -> None:
+    env.emulator.inject(Fault.echo_authorization(1000, on="any", times=None))
+    result = mivid_process("--debug", "get", "867283741759111202")
+    assert result.exit_code != 0
+    assert "Traceback" in result.stderr
+    assert_nothing_of_a_token(result.stdout + result.stderr, env)
+
+
+def test_a_token_echoed_into_a_task_field_is_not_printed_in_json(
+    mivid: RunMivid, env: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    image = make_png(tmp_path / "a.png")
+    task_id = mivid("create", str(image), "--prompt", "waves", "-q").stdout.strip()
+    (token,) = tokens(env)
+    # A gateway that copied a request's header into the answer: a token of an earlier run
+    # (the later runs mint their own), which a JWT's shape gives away.
+    env.emulator.inject(
+        Fault.patch({"task_status_msg": f"seen Bearer {token}"}, on="get", times=None)
+    )
+    for args in (("get", task_id, "--json"), ("get", task_id), ("list", "--json")):
+        result = mivid(*args)
+        assert result.exit_code == 0, result
+        assert token not in result.stdout + result.stderr
+        assert token.split(".")[2] not in result.stdout + result.stderr

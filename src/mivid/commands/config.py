@@ -163,8 +163,8 @@ def get(
     form = run.output.form(json=json_output)
     if resolved.value is None and form is not Form.JSON:
         run.output.note(f"{key} is not set")
-    with run.output.records(SETTING_VALUE, form, one=True) as sink:
-        sink.add(resolved)
+    with run.output.secrets.revealed(), run.output.records(SETTING_VALUE, form, one=True) as sink:
+        sink.add(resolved)  # a secret only with --reveal (refused above otherwise)
 
 
 @config_app.command(

@@ -28,6 +28,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
+from mivid.auth import Secrets
 from mivid.plaintext import json_text, visible
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class RecordSink(Generic[T]):
             self.add(record)
 
     def _json(self, record: T, *, first: bool) -> None:
-        text = json_text(self.view.json(record))
+        text = self.out.secrets.scrub(json_text(self.view.json(record)))
         if self.one:
             self.out.stdout.write(text + "\n")
             return
@@ -142,14 +143,32 @@ class Output:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)
+    #: Credential strings cut out of everything written (see `mivid.auth.Secrets`).
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
 
     @classmethod
     def for_streams(
-        cls, stdout: TextIO, stderr: TextIO, *, stdin: TextIO | None, no_color: bool
+        cls,
+        stdout: TextIO,
+        stderr: TextIO,
+        *,
+        stdin: TextIO | None,
+        no_color: bool,
+        secrets: Secrets | None = None,
     ) -> Output:
-        return cls(no_color=no_color, stdout=stdout, stderr=stderr, stdin=stdin)
+        return cls(
+            no_color=no_color,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=stdin,
+            secrets=secrets if secrets is not None else Secrets(),
+        )
+
+    def guard(self, text: str, *, keep: str = "") -> str:
+        """Text as it may be printed: `visible` (see there), no credential in it."""
+        return self.secrets.scrub(visible(text, keep=keep))
 
     @property
     def color(self) -> bool:
@@ -212,6 +231,7 @@ class Output:
 
     def _console(self, stream: TextIO) -> Console:
         console: Console = _safe_console()(
+            self.guard,
             file=stream,
             no_color=not self.color,
             highlight=False,
@@ -225,16 +245,16 @@ class Output:
 
     def json(self, value: Any) -> None:
         """Pure JSON on stdout: one document, nothing else."""
-        self.stdout.write(json_text(value) + "\n")
+        self.stdout.write(self.secrets.scrub(json_text(value)) + "\n")
         self.stdout.flush()
 
     def line(self, text: str = "") -> None:
         """One line of results on stdout (a tab between cells stays a tab)."""
-        self.stdout.write(visible(text, keep="\t") + "\n")
+        self.stdout.write(self.guard(text, keep="\t") + "\n")
 
     def prompt(self, text: str) -> None:
         """A question on stderr, the cursor left after it."""
-        self.stderr.write(visible(text, keep="\n"))
+        self.stderr.write(self.guard(text, keep="\n"))
         self.stderr.flush()
 
     def note(self, text: str, *, style: str = "dim") -> None:
@@ -243,7 +263,7 @@ class Output:
         Never broken by mivid: a hint is often a command to copy, and the terminal
         folds a long line without putting a newline into what is pasted.
         """
-        text = visible(text)
+        text = self.guard(text)
         if self.stderr_is_tty and self.color:
             self.err().print(text, style=style, markup=False, soft_wrap=True)
         else:
@@ -262,7 +282,7 @@ class Output:
             self._labelled("hint", "blue", [error.hint])
 
     def _labelled(self, label: str, style: str, lines: list[str]) -> None:
-        lines = [visible(text) for text in lines]
+        lines = [self.guard(text) for text in lines]
         if self.stderr_is_tty and self.color:
             from rich.text import Text
 
@@ -276,23 +296,27 @@ class Output:
 
 
 @lru_cache(maxsize=1)
-def _safe_console() -> type[Console]:
-    """rich's Console, drawing every character of the text it is given visibly.
+def _safe_console() -> Callable[..., Console]:
+    """rich's Console, passing the text of every segment through a guard (`Output.guard`).
 
     rich strips only a few control characters (not ESC, not C1): this console
-    passes the text of each segment through `visible` as it is written, leaving
-    rich's own control segments (cursor moves of a live view) and its styles as
-    they are. Markup is off in `Output._console`.
+    guards the text of each segment as it is written, leaving rich's own
+    control segments (cursor moves of a live view) and its styles as they
+    are. Markup is off in `Output._console`.
     """
     from rich.console import Console
     from rich.segment import Segment
 
     class SafeConsole(Console):
+        def __init__(self, guard: Callable[..., str], **options: Any) -> None:
+            super().__init__(**options)
+            self.guard = guard
+
         def _render_buffer(self, buffer: Iterable[Segment]) -> str:
             return super()._render_buffer(
                 segment
                 if segment.control
-                else Segment(visible(segment.text, keep="\n"), segment.style)
+                else Segment(self.guard(segment.text, keep="\n"), segment.style)
                 for segment in buffer
             )
 
