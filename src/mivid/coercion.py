@@ -17,6 +17,7 @@ pyproject.toml bounds Typer to the versions this is tested with.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -127,7 +128,9 @@ def _plain(kind: Any, value: Any, param: Any, ctx: Any) -> Any:
     convert, label = _CONVERTERS[kind]
     try:
         converted = convert(value)
-        if converted != converted:  # NaN passes every range check: it is no number to use
+        # float() reads "nan" and "inf", which pass or defeat every range check
+        # (`wait --timeout nan` waited for ever): no option of mivid means either.
+        if isinstance(converted, float) and not math.isfinite(converted):
             raise ValueError(value)
         return converted
     except ValueError:

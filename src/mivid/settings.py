@@ -399,8 +399,41 @@ def _profile_command(profile: str, source: Source) -> str:
 
 
 def base_url_problem(url: str) -> str | None:
-    if not url.startswith(("http://", "https://")) or len(url.split("/", 3)[2]) == 0:
-        return f"base URL `{url}` must start with http:// or https:// and name a host"
+    """What is wrong with `url` as the API's base URL, checked in full before anything is sent.
+
+    http or https, a host, a port from 1 to 65535 if any, a path if need be
+    (gateways), and nothing a request path cannot follow: no query, no fragment
+    (`http://host/#` would send a create to `/`), no space or control character.
+    """
+    from urllib.parse import urlsplit
+
+    from mivid.plaintext import public_url
+
+    shown = f"base URL `{public_url(url)}`"
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return f"{shown} must not contain spaces or control characters"
+    if not url.lower().startswith(("http://", "https://")):
+        return f"{shown} must start with http:// or https:// and name a host"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # reads it: `host:PORT:99` or `host:99999` raise here
+    except ValueError as exc:
+        return f"{shown} is not a valid URL ({exc})"
+    if not parts.hostname:
+        return f"{shown} must start with http:// or https:// and name a host"
+    if port == 0:
+        return f"{shown}: port 0 cannot be connected to (use 1 to 65535)"
+    if "?" in url or "#" in url:
+        return (
+            f"{shown} must not carry a query (?…) or a fragment (#…): "
+            "the API's paths are added to it"
+        )
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return f"{shown} is not a valid URL ({exc})"
     return None
 
 

@@ -106,8 +106,8 @@ def poll_interval_problems(interval: float) -> list[str]:
 
 
 def timeout_problems(timeout: float | None) -> list[str]:
-    if timeout is not None and timeout < 0:
-        return [f"--timeout: {timeout:g} — must not be negative"]
+    if timeout is not None and not 0 <= timeout < float("inf"):  # NaN fails too
+        return [f"--timeout: {timeout:g} — must be a number of seconds, not negative"]
     return []
 
 

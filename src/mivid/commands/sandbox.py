@@ -91,7 +91,7 @@ def serve(
     problems = []
     if not 0 <= port <= 65535:
         problems.append(f"--port: {port} — must be from 0 to 65535 (0 picks a free one)")
-    if not task_seconds > 0:
+    if not 0 < task_seconds < float("inf"):  # NaN fails too
         problems.append(f"--task-seconds: {task_seconds:g} — must be more than 0")
     if concurrency < 1:
         problems.append(f"--concurrency-limit: {concurrency} — must be at least 1")
