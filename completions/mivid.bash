@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover batch open gallery spent sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch open gallery spent account sandbox config" ;;
         "mivid sandbox") echo "examples serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -25,9 +25,10 @@ _mivid_options() {
         "mivid open") echo "--dir --print --help" ;;
         "mivid gallery") echo "--open --json --help" ;;
         "mivid spent") echo "--since --json --help" ;;
+        "mivid account") echo "--json --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox examples") echo "--help" ;;
-        "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --help" ;;
+        "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --units --help" ;;
         "mivid config") echo "--help" ;;
         "mivid config set") echo "--help" ;;
         "mivid config get") echo "--reveal --json --help" ;;
@@ -53,7 +54,7 @@ _mivid_takes_value() {
         "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
         "mivid batch --interval" | "mivid open --dir" | "mivid spent --since" | \
         "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
-        "mivid sandbox serve --concurrency-limit")
+        "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units")
             return 0 ;;
     esac
     return 1
@@ -92,6 +93,9 @@ _mivid_arguments() {  # path, number of arguments before, the first one, current
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid spent")
+            _mivid_words "$(_mivid_options "$1")" "$4"
+            ;;
+        "mivid account")
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid sandbox serve")

@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover batch open gallery spent sandbox config
+            echo create get list wait download recover batch open gallery spent account sandbox config
         case 'mivid sandbox'
             echo examples serve
         case 'mivid config'
@@ -43,7 +43,7 @@ function __mivid_takes_value
             contains -- $argv[2] --since
             return
         case 'mivid sandbox serve'
-            contains -- $argv[2] --port --host --task-seconds --concurrency-limit
+            contains -- $argv[2] --port --host --task-seconds --concurrency-limit --units
             return
     end
     return 1
@@ -118,6 +118,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a batch -d 'Send every job of a 
 complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video with the system\'s default player'
 complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
 complete -c mivid -n '__mivid_using \'mivid\'' -a spent -d 'Tasks made and units deducted, per day and per model (offline)'
+complete -c mivid -n '__mivid_using \'mivid\'' -a account -d 'The account\'s resource packs: units left, status, valid until'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API, and files to try it with'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -194,6 +195,8 @@ complete -c mivid -n '__mivid_using \'mivid gallery\'' -s h -l help -d 'Show the
 complete -c mivid -n '__mivid_using \'mivid spent\'' -l since -x -d 'From this day on: 7d (today and the 6 days before) or a date, 2026-11-01'
 complete -c mivid -n '__mivid_using \'mivid spent\'' -l json -d 'Print one object: totals, days, models'
 complete -c mivid -n '__mivid_using \'mivid spent\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid account\'' -l json -d 'Print the service\'s list of resource packs as it came (resource_pack_subscribe_infos)'
+complete -c mivid -n '__mivid_using \'mivid account\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a examples -d 'Write two example images and a jobs file to try mivid with'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'
@@ -202,6 +205,7 @@ complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l port -x -d 'TCP 
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l host -x -d 'Address to listen on'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l task-seconds -x -d 'How long each task takes to finish'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l concurrency-limit -x -d 'Running tasks allowed per account before code 1303'
+complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l units -x -d 'Units left in the account\'s video pack (0: used up, every create refused with 1102)'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid config\'' -a set -d 'Store a setting in the config file'
 complete -c mivid -n '__mivid_using \'mivid config\'' -a get -d 'Print one setting\'s effective value'

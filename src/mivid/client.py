@@ -10,7 +10,9 @@ What it owns:
 - the idempotent create: a create whose outcome is unknown (timeout, dropped
   connection, 5000, 5002, unreadable answer) is looked up by its
   `external_task_id` before it is ever sent again, because the service bills
-  every task it accepts.
+  every task it accepts;
+- the account's resource packs (`account_costs`), never asked for faster than
+  one request a second (`RateGate`, on the injected clock: retries included).
 
 It never prints: what happens is reported through `on_event` (for `--verbose`).
 Tasks come back as the service's raw dicts, checked only for shape; `mivid.models`
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -30,7 +33,12 @@ import httpx
 
 from mivid import __version__, hints
 from mivid.auth import Credentials
-from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
+from mivid.endpoints import (
+    ACCOUNT_CALL_INTERVAL,
+    ACCOUNT_COSTS_PATH,
+    DEFAULT_ENDPOINT,
+    Endpoint,
+)
 from mivid.errors import (
     AccountError,
     ApiError,
@@ -149,6 +157,28 @@ class RetryPolicy:
         )
 
 
+@dataclass
+class RateGate:
+    """At most one call every `interval` seconds: a call that comes too soon waits its turn.
+
+    On the client's injected clock and sleep, so a test sees the pause without taking it.
+    """
+
+    interval: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], object]
+    _last: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def wait_turn(self) -> None:
+        with self._lock:
+            if self._last is not None:
+                wait = self._last + self.interval - self.clock()
+                if wait > 0:
+                    self.sleep(wait)
+            self._last = self.clock()
+
+
 @dataclass(frozen=True)
 class RequestEvent:
     """One HTTP exchange, for `--verbose`. Holds nothing secret."""
@@ -245,6 +275,7 @@ class KlingClient:
     clock: Callable[[], float] = time.monotonic
     rnd: Callable[[], float] = random.random
     _http: httpx.Client | None = field(default=None, repr=False)
+    _account_gate: RateGate | None = field(default=None, repr=False)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -422,16 +453,24 @@ class KlingClient:
         return answer.code in RATE_LIMITED or answer.code in SERVER_RETRYABLE
 
     def _query(
-        self, url: str, params: dict[str, Any] | None = None, *, started: float | None = None
+        self,
+        url: str,
+        params: dict[str, Any] | None = None,
+        *,
+        started: float | None = None,
+        gate: RateGate | None = None,
     ) -> _Answer:
         """A GET with the contract's retries; returns the successful answer.
 
-        `started` shares a time budget with an enclosing operation (a create's lookup).
+        `started` shares a time budget with an enclosing operation (a create's lookup);
+        `gate` paces every attempt.
         """
         started = self.clock() if started is None else started
         renewed = False
         attempt = 1
         while True:
+            if gate is not None:
+                gate.wait_turn()
             answer = self._exchange("GET", url, params=params, attempt=attempt)
             if answer.kind == "ok":
                 return answer
@@ -537,6 +576,42 @@ class KlingClient:
             )
             for item in data
         ]
+
+    def account_costs(self, *, start_time: int, end_time: int) -> list[dict[str, Any]]:
+        """The resource packs valid at some time in [start_time, end_time] (Unix milliseconds).
+
+        The service's `resource_pack_subscribe_infos`, each checked to be an object.
+        Never sent faster than one request a second from this client.
+        """
+        if self._account_gate is None:
+            self._account_gate = RateGate(ACCOUNT_CALL_INTERVAL, self.clock, self.sleep)
+        url = self.url(ACCOUNT_COSTS_PATH)
+        answer = self._query(
+            url, params={"start_time": start_time, "end_time": end_time}, gate=self._account_gate
+        )
+        data = answer.data
+        inner = data.get("code") if isinstance(data, dict) else None
+        if isinstance(inner, int) and not isinstance(inner, bool) and inner != 0:
+            message = data.get("msg")
+            detail = f" — {printable(message)}" if isinstance(message, str) and message else ""
+            raise error_class(inner)(
+                f"the account endpoint refused: code {inner}{detail}",
+                hint=HINTS.get(inner),
+                code=inner,
+                request_id=answer.request_id,
+                http_status=answer.status,
+            )
+        infos = data.get("resource_pack_subscribe_infos") if isinstance(data, dict) else None
+        if not isinstance(infos, list):
+            raise ServiceError(
+                f"the service's answer about the account is not a list of resource packs "
+                f"(HTTP {answer.status}): "
+                f"{_snippet(json.dumps(data, ensure_ascii=False).encode())}",
+                hint="the API may have changed, or a gateway does not serve /account/costs",
+                http_status=answer.status,
+                request_id=answer.request_id,
+            )
+        return [info for info in infos if isinstance(info, dict)]
 
     def create_task(
         self,

@@ -38,11 +38,14 @@ def build_emulator(
     api_keys: bool = False,
     concurrency_limit: int | None = None,
     video_base_url: str | None = None,
+    units_left: float | None = None,
 ) -> Any:
     """The emulator with the sandbox's credentials (and its API key with `api_keys`).
 
     A task is `processing` after a third of `task_seconds` (at most 1 s) and
-    ends after `task_seconds`. Returns a `mivid.sandbox.Emulator`.
+    ends after `task_seconds`. `units_left`: its one video pack holds only so
+    many units (0: used up, creates refused with 1102). Returns a
+    `mivid.sandbox.Emulator`.
     """
     from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator
 
@@ -54,6 +57,8 @@ def build_emulator(
         options["concurrency_limit"] = concurrency_limit
     if video_base_url is not None:
         options["video_base_url"] = video_base_url
+    if units_left is not None:
+        options["units_left"] = units_left
     return Emulator(
         access_keys={SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY},
         api_keys={SANDBOX_API_KEY} if api_keys else set(),

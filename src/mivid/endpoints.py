@@ -116,6 +116,11 @@ MULTI_IMAGE = Endpoint(
     max_images=4,
 )
 
+#: The account's resource packs (`GET`, `start_time` and `end_time` in Unix milliseconds):
+#: free, but at most one request a second.
+ACCOUNT_COSTS_PATH = "/account/costs"
+ACCOUNT_CALL_INTERVAL = 1.0
+
 #: Every endpoint mivid speaks, by name; the first is the default.
 ENDPOINTS: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in (MULTI_IMAGE,)}
 DEFAULT_ENDPOINT = MULTI_IMAGE

@@ -142,9 +142,7 @@ def parse_since(value: str | None, *, today: date) -> tuple[date | None, list[Pr
         days = int(matched.group(1))
         if 1 <= days <= MAX_DAYS:
             return today - timedelta(days=days - 1), []
-        return None, [
-            Problem("--since", rules.OUT_OF_RANGE, f"`{text}` — from 1d to {MAX_DAYS}d")
-        ]
+        return None, [Problem("--since", rules.OUT_OF_RANGE, f"`{text}` — from 1d to {MAX_DAYS}d")]
     try:
         return date.fromisoformat(text), []
     except ValueError:

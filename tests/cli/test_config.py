@@ -243,10 +243,12 @@ def test_check_says_the_stored_credentials_work(
     assert f"base URL {server.url}" in result.stdout
     assert "profile default" in result.stdout
     assert TEST_SECRET_KEY not in result.stdout + result.stderr
-    (request,) = server.emulator.received
+    request, account = server.emulator.received
     assert request.method == "GET"
     assert request.query == {"pageNum": "1", "pageSize": "1"}
     assert request.headers["authorization"].startswith("Bearer ey")
+    assert (account.method, account.path) == ("GET", "/account/costs")
+    assert result.stdout.splitlines()[1] == "units left: 1000000 (1 pack in force)"
 
 
 def test_check_json_names_region_and_credential_kind(

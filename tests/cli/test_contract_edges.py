@@ -221,7 +221,11 @@ def test_a_billing_code_on_http_429_is_not_retried_as_a_rate_limit(
     image = make_png(tmp_path / "a.png")
     result = mivid("create", str(image), "--prompt", "waves")
     assert result.exit_code == 3, result
-    assert [r.method for r in quick_env.emulator.received] == ["POST"]
+    # One create, never resent; then one look at the account for the message's last line.
+    assert [(r.method, r.path) for r in quick_env.emulator.received] == [
+        ("POST", "/v1/videos/multi-image2video"),
+        ("GET", "/account/costs"),
+    ]
 
 
 def test_the_body_is_the_compact_json_and_its_length_is_exact(

@@ -135,9 +135,7 @@ def test_spent_counts_only_the_sandbox_with_sandbox_and_needs_no_journal(mivid: 
         ("2026-13-01", "--since: `2026-13-01` is neither"),
     ],
 )
-def test_a_bad_since_is_exit_2_naming_the_option(
-    mivid: RunMivid, since: str, message: str
-) -> None:
+def test_a_bad_since_is_exit_2_naming_the_option(mivid: RunMivid, since: str, message: str) -> None:
     result = mivid("spent", "--since", since)
     assert result.exit_code == 2
     assert message in result.stderr

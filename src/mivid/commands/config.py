@@ -269,9 +269,12 @@ def check(
     """Check that the service accepts the credentials.
 
     Makes one cheap authenticated call (a one-task list) and says which
-    credentials and region were used, without printing the keys.
+    credentials and region were used, without printing the keys; then one
+    line about the account: the units left in its resource packs, or that
+    they are used up or expired (`mivid account` shows each pack).
     """
     from mivid.errors import CredentialsError, ServiceError
+    from mivid.flows.account import summary_or_none
 
     run = state(ctx)
     settings = run.settings
@@ -283,6 +286,7 @@ def check(
         except (CredentialsError, ServiceError) as exc:
             suffix = f" — {described}" if isinstance(exc, CredentialsError) else ""
             raise exc.with_context(prefix=f"{target}: ", suffix=suffix) from exc
+        account = summary_or_none(client)
     from mivid.connection import service_url
     from mivid.render.views import CHECKED, Checked
 
@@ -293,6 +297,7 @@ def check(
         credentials=described,
         sandbox=settings.sandbox,
         target=target,
+        account=account,
     )
     with run.output.records(CHECKED, run.output.form(json=json_output), one=True) as sink:
         sink.add(verdict)

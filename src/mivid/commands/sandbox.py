@@ -78,6 +78,14 @@ def serve(
         help="Running tasks allowed per account before code 1303.",
         metavar="N",
     ),
+    units: float | None = typer.Option(
+        None,
+        "--units",
+        help="Units left in the account's video pack (0: used up, every create refused "
+        "with 1102) [default: a million].",
+        metavar="N",
+        show_default=False,
+    ),
 ) -> None:
     """Serve the emulator over HTTP until Ctrl-C.
 
@@ -95,11 +103,13 @@ def serve(
         problems.append(f"--task-seconds: {task_seconds:g} — must be more than 0")
     if concurrency < 1:
         problems.append(f"--concurrency-limit: {concurrency} — must be at least 1")
+    if units is not None and not 0 <= units < 1e15:
+        problems.append(f"--units: {units:g} — must be from 0 to a million million")
     if problems:
         raise InputError(problems)
     out = state(ctx).output
     emulator = build_emulator(
-        task_seconds=task_seconds, api_keys=True, concurrency_limit=concurrency
+        task_seconds=task_seconds, api_keys=True, concurrency_limit=concurrency, units_left=units
     )
 
     def ready(url: str) -> None:

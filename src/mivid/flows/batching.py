@@ -21,7 +21,9 @@ from mivid.batch import (
 )
 from mivid.clock import Clock
 from mivid.download import download_client
+from mivid.errors import AccountError
 from mivid.flows import QUIET, Say
+from mivid.flows.account import out_of_units
 from mivid.flows.following import Saving
 from mivid.flows.journal import existing_journal, open_journal
 from mivid.waiting import PollSchedule
@@ -100,6 +102,11 @@ def run_jobs(
                 on_change=on_change,
                 on_note=say.note,
             )
+        except AccountError as exc:  # 1100-1103 stop the whole batch
+            amended = out_of_units(exc, client)
+            if amended is None:
+                raise
+            raise amended from exc
         finally:
             if http is not None:
                 http.close()

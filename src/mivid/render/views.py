@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from mivid.batch import JobState
     from mivid.download import SavedVideo
+    from mivid.flows.account import Looked, ShownPack
     from mivid.flows.listing import Listed
     from mivid.flows.settling import Settled
     from mivid.gallery import Gallery
@@ -549,8 +550,11 @@ class Checked:
     credentials: str
     sandbox: bool
     target: str
+    #: What the account's packs hold, or why that is unknown.
+    account: Looked | None = None
 
     def as_json(self) -> dict[str, Any]:
+        summary = self.account.summary if self.account is not None else None
         return {
             "ok": True,
             "profile": self.profile,
@@ -558,13 +562,17 @@ class Checked:
             "base_url": self.base_url,
             "credentials": self.credentials,
             "sandbox": self.sandbox,
+            "account": summary.as_json() if summary is not None else None,
         }
 
+    def lines(self) -> list[str]:
+        lines = [f"ok: the credentials work — {self.credentials}, {self.target}"]
+        if self.account is not None:
+            lines.append(self.account.line())
+        return lines
 
-CHECKED = RecordView[Checked](
-    json=lambda checked: checked.as_json(),
-    lines=lambda checked: [f"ok: the credentials work — {checked.credentials}, {checked.target}"],
-)
+
+CHECKED = RecordView[Checked](json=lambda checked: checked.as_json(), lines=Checked.lines)
 
 
 SETTINGS = RecordView["Resolved"](
@@ -686,4 +694,66 @@ def _spent_person(out: Output, spending: Spending) -> None:
 
 SPENT = RecordView["Spending"](
     json=lambda spending: spending.as_json(), lines=_spent_lines, person=_spent_person
+)
+
+
+# -- account -----------------------------------------------------------------------------------
+
+ACCOUNT_HEADINGS = ("NAME", "TYPE", "STATUS", "LEFT / TOTAL", "VALID UNTIL")
+
+
+def _pack_line(shown: ShownPack) -> list[str]:
+    """name, type, status, remaining, total, valid until (ISO, UTC), pack id."""
+    from mivid.units import units_text
+
+    pack = shown.pack
+    cells = [
+        pack.name,
+        pack.pack_type,
+        pack.status,
+        units_text(pack.remaining) if pack.remaining is not None else "",
+        units_text(pack.total) if pack.total is not None else "",
+        iso_time(pack.invalid),
+        pack.pack_id,
+    ]
+    return ["\t".join(tsv_cell(cell) for cell in cells)]
+
+
+def _packs_table(out: Output, packs: Sequence[ShownPack]) -> None:
+    from rich.text import Text
+
+    from mivid.account import AccountSummary
+
+    rows = [
+        [
+            one_line(shown.pack.name) or "-",
+            shown.pack.pack_type or "-",
+            shown.pack.status_word,
+            shown.pack.quantity(),
+            local_time(shown.pack.invalid)[:16],  # to the minute
+        ]
+        for shown in packs
+    ]
+    widths = [max(len(row[i]) for row in [list(ACCOUNT_HEADINGS), *rows]) for i in range(5)]
+    # Only the name gives way on a narrow terminal (cut with an ellipsis).
+    room = out.out().width - 2 * (len(widths) - 1) - sum(widths[1:])
+    widths[0] = min(widths[0], max(10, room))
+    table = _plain_table()
+    for heading, width in zip(ACCOUNT_HEADINGS, widths, strict=True):
+        right = heading.startswith("LEFT")
+        table.add_column(heading, justify="right" if right else "left", no_wrap=True, width=width)
+    for shown, row in zip(packs, rows, strict=True):
+        cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
+        cells[2].stylize("green" if shown.pack.in_force else "dim")
+        table.add_row(*cells)
+    out.out().print(table)
+    out.out().print(Text(AccountSummary([shown.pack for shown in packs]).line(), style="bold"))
+
+
+#: `mivid account`: the resource packs; `--json` is the service's list as it came.
+ACCOUNT = RecordView["ShownPack"](
+    json=lambda shown: shown.raw,
+    lines=_pack_line,
+    table=_packs_table,
+    empty="the account has no resource pack",
 )
