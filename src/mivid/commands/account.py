@@ -9,9 +9,10 @@ from mivid.commands import options
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid account\n\n"
-    "  mivid account --json | jq '[.[] | select(.status == \"online\") | .remaining_quantity] | add'"
+    epilog=options.examples(
+        "mivid account",
+        "mivid account --json | jq '.[] | select(.status == \"online\")'",
+    )
 )
 def account(
     ctx: typer.Context,

@@ -9,10 +9,11 @@ from mivid.commands import options
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  mivid spent\n\n"
-    "  mivid spent --since 7d\n\n"
-    "  mivid spent --since 2026-11-01 --json | jq -r .units"
+    epilog=options.examples(
+        "mivid spent",
+        "mivid spent --since 7d",
+        "mivid spent --since 2026-11-01 --json | jq -r .units",
+    )
 )
 def spent(
     ctx: typer.Context,
