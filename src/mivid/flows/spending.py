@@ -12,7 +12,5 @@ def spent(*, sandbox: bool, since: date, today: date) -> Spending:
     """The journal's creates made the same way (sandbox or not) from local day `since` to `today`."""
     start = datetime.combine(since, datetime.min.time()).timestamp()
     with existing_journal() as journal:
-        entries = journal.entries(since=start) if journal is not None else []
-    return summarise(
-        (entry for entry in entries if entry.sandbox == sandbox), since=since, until=today
-    )
+        entries = journal.entries(since=start, sandbox=sandbox) if journal is not None else []
+    return summarise(entries, since=since, until=today)
