@@ -28,7 +28,7 @@ _mivid_options() {
         "mivid account") echo "--json --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox examples") echo "--help" ;;
-        "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --units --help" ;;
+        "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --units --answers --retire-model --video-head-status --help" ;;
         "mivid config") echo "--help" ;;
         "mivid config set") echo "--help" ;;
         "mivid config get") echo "--reveal --json --help" ;;
@@ -54,7 +54,8 @@ _mivid_takes_value() {
         "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
         "mivid batch --interval" | "mivid open --dir" | "mivid spent --since" | \
         "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
-        "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units")
+        "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units" | "mivid sandbox serve --answers" | \
+        "mivid sandbox serve --retire-model" | "mivid sandbox serve --video-head-status")
             return 0 ;;
     esac
     return 1

@@ -43,7 +43,7 @@ function __mivid_takes_value
             contains -- $argv[2] --since
             return
         case 'mivid sandbox serve'
-            contains -- $argv[2] --port --host --task-seconds --concurrency-limit --units
+            contains -- $argv[2] --port --host --task-seconds --concurrency-limit --units --answers --retire-model --video-head-status
             return
     end
     return 1
@@ -206,6 +206,9 @@ complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l host -x -d 'Addr
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l task-seconds -x -d 'How long each task takes to finish'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l concurrency-limit -x -d 'Running tasks allowed per account before code 1303'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l units -x -d 'Units left in the account\'s video pack (0: used up, every create refused with 1102)'
+complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l answers -x -d 'Answer as the live service really does (live) or as its documentation says (documented): not-found codes, echoed external ids, request ids, units'
+complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l retire-model -x -d 'Refuse creates naming this model, as the service does with a retired one'
+complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -l video-head-status -x -d 'The video host answers HEAD with this status (403 or 405, as CDNs with signed URLs do)'
 complete -c mivid -n '__mivid_using \'mivid sandbox serve\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid config\'' -a set -d 'Store a setting in the config file'
 complete -c mivid -n '__mivid_using \'mivid config\'' -a get -d 'Print one setting\'s effective value'

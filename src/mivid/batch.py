@@ -61,6 +61,7 @@ from mivid.vocabulary import (
 from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
 
 if TYPE_CHECKING:
+    from mivid.download import SavedVideo
     from mivid.images import ImageChecks
     from mivid.journal import Journal, JournalEntry
     from mivid.submission import PreparedCreate
@@ -578,12 +579,15 @@ def video_downloader(
     *,
     watermarked: bool = False,
     sleep: Callable[[float], object] = time.sleep,
+    on_skip: Callable[[SavedVideo], None] | None = None,
 ) -> Downloader:
-    """Save one finished task's videos into `directory` (same-size files are kept)."""
+    """Save one finished task's videos into `directory` (the videos already there are kept)."""
     from mivid.download import download_tasks
 
     def download(task: dict[str, Any]) -> list[Path]:
-        saved = download_tasks(http, [task], directory, watermarked=watermarked, sleep=sleep)
+        saved = download_tasks(
+            http, [task], directory, watermarked=watermarked, sleep=sleep, on_skip=on_skip
+        )
         return [video.path for video in saved.get(str(task["task_id"]), [])]
 
     return download
@@ -701,6 +705,11 @@ class Scheduler:
                 state.next_poll = now
                 state.pauses = self.schedule.intervals()
             self._changed(state)
+        kept = sum(len(s.files) for s in self.states if s.action == SKIP and s.finished == now)
+        if kept:
+            self._note(
+                f"{kept} videos saved by an earlier run are already there, not downloaded again"
+            )
 
     def _ended_before(self, state: JobState, now: float) -> bool:
         """A job the journal says ended that needs no query: failed (the journal keeps the

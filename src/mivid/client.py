@@ -10,7 +10,15 @@ What it owns:
 - the idempotent create: a create whose outcome is unknown (timeout, dropped
   connection, 5000, 5002, unreadable answer) is looked up by its
   `external_task_id` before it is ever sent again, because the service bills
-  every task it accepts;
+  every task it accepts. Resending with the same external id is safe: the
+  service refuses a second create with an id it has seen (code 1201, nothing
+  billed), and one query by that id then tells whether the task exists
+  (the refusal's wording is never trusted alone);
+- "no such task", decided in one place (`_not_found`): a single-task query
+  refused with 1203 (documented) or 1201 (the live service's
+  `Task not found by id/external id: …`). A task this client has just created
+  may not be visible yet: "not found" then means "not yet" for a bounded time
+  (`RetryPolicy.visibility_grace`);
 - the account's resource packs (`account_costs`), never asked for faster than
   one request a second (`RateGate`, on the injected clock: retries included).
 
@@ -44,6 +52,7 @@ from mivid.errors import (
     ApiError,
     CreateOutcomeUnknownError,
     CredentialsError,
+    ExternalIdTakenError,
     MividError,
     NotFoundError,
     ServiceError,
@@ -58,8 +67,11 @@ RATE_LIMITED = {1302, 1303}
 SERVER_RETRYABLE = {5000, 5001, 5002}
 CREATE_AMBIGUOUS = {5000, 5002}
 TOKEN_RENEWABLE = {1003, 1004}
-#: The codes with which the service says a task does not exist (see `KlingClient._not_found`).
-NOT_FOUND_CODES = {1203}
+#: The codes with which the service says a queried task does not exist (`KlingClient._not_found`):
+#: 1203 as documented, 1201 as the live service answers.
+NOT_FOUND_CODES = {1201, 1203}
+#: The code of a create refused for one of its values, the external id being taken among them.
+CREATE_VALUE_REFUSED = 1201
 
 HINTS: dict[int, str] = {
     1000: "check the access key and secret key, and the region",
@@ -96,9 +108,8 @@ def error_class(code: int) -> type[MividError]:
         return CredentialsError
     if 1100 <= code <= 1199:
         return AccountError
-    if code in NOT_FOUND_CODES:
-        return NotFoundError
     if 1200 <= code <= 1399:
+        # "No such task" is not a code's meaning but a query's outcome: `KlingClient._not_found`.
         return ApiError
     return ServiceError
 
@@ -115,6 +126,9 @@ class RetryPolicy:
     concurrency_min_delay: float = 1.0
     # False: a create refused with 1303 raises at once (`mivid batch` waits for a slot itself).
     retry_concurrency_limit: bool = True
+    # A task just created may not be found by queries at once (the live service takes
+    # a moment): for this long after its create, "not found" means "not yet".
+    visibility_grace: float = 20.0
 
     def delay(
         self, attempt: int, *, code: int | None, retry_after: float | None, rnd: float
@@ -149,6 +163,7 @@ class RetryPolicy:
                 base_delay=base_delay,
                 max_delay=min(policy.max_delay, 16 * base_delay),
                 concurrency_min_delay=min(policy.concurrency_min_delay, 2 * base_delay),
+                visibility_grace=min(policy.visibility_grace, 40 * base_delay),
             )
         return replace(
             policy,
@@ -276,6 +291,8 @@ class KlingClient:
     rnd: Callable[[], float] = random.random
     _http: httpx.Client | None = field(default=None, repr=False)
     _account_gate: RateGate | None = field(default=None, repr=False)
+    # Task ids and external ids this client created, with when (its clock): see get_task.
+    _made: dict[str, float] = field(default_factory=dict, repr=False)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -511,36 +528,66 @@ class KlingClient:
         endpoint: Endpoint = DEFAULT_ENDPOINT,
         _started: float | None = None,
     ) -> dict[str, Any]:
-        """One task by task id or external task id (NotFoundError when there is none)."""
+        """One task by task id or external task id (NotFoundError when there is none).
+
+        A task this client created moments ago may not be visible yet: it is
+        asked again (with backoff) until `RetryPolicy.visibility_grace` has passed
+        since its create, before "not found" is believed.
+        """
         if not task_id:
             raise NotFoundError("empty task id")
         url = self.url(endpoint.task_path(task_id))
-        try:
-            answer = self._query(url, started=_started)
-        except ApiError as exc:
-            missing = self._not_found(exc, task_id)
-            if missing is None:
-                raise
-            raise missing from exc
-        return require_task_shape(
-            answer.data,
-            what=f"the query for task {printable(task_id)}",
-            http_status=answer.status,
-            request_id=answer.request_id,
-        )
+        attempt = 1
+        while True:
+            try:
+                answer = self._query(url, started=_started)
+            except ApiError as exc:
+                missing = self._not_found(exc, task_id)
+                if missing is None:
+                    raise
+                pause = self._not_visible_yet(task_id, attempt)
+                if pause is None:
+                    raise missing from exc
+                self.sleep(pause)
+                attempt += 1
+                continue
+            return require_task_shape(
+                answer.data,
+                what=f"the query for task {printable(task_id)}",
+                http_status=answer.status,
+                request_id=answer.request_id,
+            )
 
     def _not_found(self, refusal: ApiError, task_id: str) -> NotFoundError | None:
-        """The one place that decides whether a refused task query means "no such task"."""
+        """The one place that decides whether a refused task query means "no such task".
+
+        A single-task query carries nothing but the id, so a refusal of its value
+        (1201, the live service's `Task not found by id/external id: …`) or of the
+        resource (1203, as documented) both mean the service has no such task.
+        """
         if refusal.code not in NOT_FOUND_CODES:
             return None
+        said = refusal.message.partition(f"code {refusal.code} — ")[2]
         return NotFoundError(
-            f"no task `{printable(task_id)}` at {public_url(self.base_url)}"
-            + (f" (code {refusal.code})" if refusal.code else ""),
-            hint=refusal.hint,
+            f"no task `{printable(task_id)}` at {public_url(self.base_url)} "
+            f"(code {refusal.code}{': ' + said if said else ''})",
+            hint=HINTS[1203],
             code=refusal.code,
             request_id=refusal.request_id,
             http_status=refusal.http_status,
         )
+
+    def _not_visible_yet(self, task_id: str, attempt: int) -> float | None:
+        """The pause before asking again for a task created moments ago; None: believe it."""
+        made = self._made.get(task_id)
+        if made is None:
+            return None
+        pause = self.retry.delay(attempt, code=None, retry_after=None, rnd=self.rnd())
+        if self.clock() + pause - made > self.retry.visibility_grace:
+            return None
+        if self.on_retry is not None:
+            self.on_retry(pause, attempt + 1, f"task {printable(task_id)} is not visible yet")
+        return pause
 
     def find_task(
         self,
@@ -626,8 +673,12 @@ class KlingClient:
 
         `body` must be re-iterable (it is sent again after a safe failure) and
         carry `external_task_id`. `on_ambiguous` hears about each failure after
-        which the task may exist, before it is looked up. Raises
+        which the task may exist, before it is looked up.
+
+        Raises `ExternalIdTakenError` when the service already had a task with
+        this external id before this call (nothing created), and
         `CreateOutcomeUnknownError` when the task may exist but could not be found.
+        Any other error means no task was made by this call.
         """
         url = self.url(endpoint.create_path)
         started = self.clock()
@@ -643,38 +694,85 @@ class KlingClient:
                     # "Success" without a task object: it may well exist; ask for it.
                     answer.kind = "unreadable"
                 else:
-                    return require_task_shape(
+                    task = require_task_shape(
                         answer.data,
                         what="the create",
                         http_status=answer.status,
                         request_id=answer.request_id,
                     )
+                    return self._made_now(task, external_task_id)
             if answer.code in TOKEN_RENEWABLE and not renewed and self.credentials.renew():
                 renewed = True
                 continue
+            if answer.kind == "api_error" and answer.code == CREATE_VALUE_REFUSED:
+                return self._refused_value(
+                    answer, url, external_task_id, endpoint, started, maybe_created=maybe_created
+                )
             ambiguous = self._is_ambiguous(answer)
             if ambiguous:
                 maybe_created = True
                 if on_ambiguous is not None:
                     on_ambiguous(self._failure(answer, url).message)
-            elif maybe_created and answer.kind == "api_error" and answer.code not in RATE_LIMITED:
-                # A resend refused (e.g. the external id is taken): the first
-                # send may have made the task after all.
-                existing = self._look_up_after_failure(external_task_id, started, endpoint)
-                if existing is not None:
-                    return existing
             if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
                 if maybe_created:
-                    existing = self._look_up_after_failure(external_task_id, started, endpoint)
+                    # The first send may have made the task: look (patiently, a task
+                    # just made may not show at once) before saying none was made.
+                    existing = self._look_up(external_task_id, started, endpoint, patient=True)
                     if existing is not None:
-                        return existing
-                # Never sent ambiguously, or the service says it has no such task.
+                        return self._made_now(existing, external_task_id)
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:
-                existing = self._look_up_after_failure(external_task_id, started, endpoint)
+                # Resending with the same external id is safe (a duplicate is refused),
+                # so one quick look is enough here.
+                existing = self._look_up(external_task_id, started, endpoint, patient=False)
                 if existing is not None:
-                    return existing
+                    return self._made_now(existing, external_task_id)
+
+    def _refused_value(
+        self,
+        answer: _Answer,
+        url: str,
+        external_task_id: str,
+        endpoint: Endpoint,
+        started: float,
+        *,
+        maybe_created: bool,
+    ) -> dict[str, Any]:
+        """A create refused with 1201: its external id taken, or a value it does not accept.
+
+        The live service says `External_task_id … already exists`; the wording is
+        not trusted alone: one query by the external id tells whether the task exists.
+        After an ambiguous send, a task found is the one that send made.
+        """
+        existing = self._look_up(external_task_id, started, endpoint, patient=maybe_created)
+        if existing is not None and maybe_created:
+            return self._made_now(existing, external_task_id)
+        if existing is not None:
+            refusal = self._failure(answer, url)
+            raise ExternalIdTakenError(
+                f"external id `{printable(external_task_id)}` is already used by task "
+                f"{printable(str(existing['task_id']))}; nothing was created",
+                task=existing,
+                external_task_id=external_task_id,
+                code=refusal.code,
+                request_id=refusal.request_id,
+                http_status=refusal.http_status,
+            )
+        if maybe_created:
+            raise CreateOutcomeUnknownError(
+                f"the create was sent again and refused ({self._failure(answer, url).message}), "
+                f"and no task with external id `{printable(external_task_id)}` can be found yet",
+                external_task_id=external_task_id,
+            )
+        raise self._failure(answer, url)
+
+    def _made_now(self, task: dict[str, Any], external_task_id: str) -> dict[str, Any]:
+        """Remember a task this client created (see get_task), and return it."""
+        now = self.clock()
+        self._made[str(task["task_id"])] = now
+        self._made[external_task_id] = now
+        return task
 
     @staticmethod
     def _is_ambiguous(answer: _Answer) -> bool:
@@ -687,18 +785,38 @@ class KlingClient:
         # code) says nothing about whether the task was made: look before saying no.
         return answer.code in CREATE_AMBIGUOUS or answer.code not in HINTS
 
-    def _look_up_after_failure(
-        self, external_task_id: str, started: float, endpoint: Endpoint
+    def _look_up(
+        self, external_task_id: str, started: float, endpoint: Endpoint, *, patient: bool
     ) -> dict[str, Any] | None:
-        """The task made by a create whose answer was lost, if the service has it."""
-        try:
-            return self.find_task(external_task_id, endpoint=endpoint, _started=started)
-        except MividError as exc:
-            raise CreateOutcomeUnknownError(
-                f"the create's outcome is unknown and the task could not be looked up: "
-                f"{exc.message}",
-                external_task_id=external_task_id,
-            ) from exc
+        """The task with this external id, if the service has it (the create's own lookup).
+
+        `patient`: a task created moments ago may not be visible yet, so "not
+        found" is asked again until `RetryPolicy.visibility_grace` has passed.
+        """
+        since = self.clock()
+        attempt = 1
+        while True:
+            try:
+                found = self.find_task(external_task_id, endpoint=endpoint, _started=started)
+            except MividError as exc:
+                raise CreateOutcomeUnknownError(
+                    f"the create's outcome is unknown and the task could not be looked up: "
+                    f"{exc.message}",
+                    external_task_id=external_task_id,
+                ) from exc
+            if found is not None or not patient:
+                return found
+            pause = self.retry.delay(attempt, code=None, retry_after=None, rnd=self.rnd())
+            if self.clock() + pause - since > self.retry.visibility_grace:
+                return None
+            if self.on_retry is not None:
+                self.on_retry(
+                    pause,
+                    attempt + 1,
+                    f"no task with external id {printable(external_task_id)} yet",
+                )
+            self.sleep(pause)
+            attempt += 1
 
 
 def _is_task(data: Any) -> bool:

@@ -10,7 +10,8 @@ A transport handed to `mivid.cli.run` (tests) replaces the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,35 @@ def sandbox_db_path() -> Path:
     return state_dir() / "sandbox.sqlite3"
 
 
+@dataclass(frozen=True)
+class EmulatorWorld:
+    """How the emulator answers, beyond its timing: `mivid sandbox serve`'s options.
+
+    `answers`: "live" (the default: what the live service really answers) or
+    "documented" (the contract's table). `retired_models`: model → the day
+    (YYYY-MM-DD) from which a create naming it is refused, added to the
+    preset's. `video_head_status`: the video host answers HEAD with it (403, 405).
+    """
+
+    answers: str | None = None
+    retired_models: Mapping[str, str] = field(default_factory=dict)
+    video_head_status: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The `Emulator` keyword arguments for this world."""
+        from mivid.sandbox import DEFAULT_ANSWERS, DOCUMENTED, LIVE
+
+        options: dict[str, Any] = {}
+        preset = {"documented": DOCUMENTED, "live": LIVE}[self.answers or DEFAULT_ANSWERS]
+        if self.answers is not None:
+            options["answers"] = self.answers
+        if self.retired_models:
+            options["retired_models"] = {**preset.retired_models, **self.retired_models}
+        if self.video_head_status is not None:
+            options["video_head_status"] = self.video_head_status
+        return options
+
+
 def build_emulator(
     *,
     task_seconds: float,
@@ -39,17 +69,18 @@ def build_emulator(
     concurrency_limit: int | None = None,
     video_base_url: str | None = None,
     units_left: float | None = None,
+    world: EmulatorWorld | None = None,
 ) -> Any:
     """The emulator with the sandbox's credentials (and its API key with `api_keys`).
 
     A task is `processing` after a third of `task_seconds` (at most 1 s) and
     ends after `task_seconds`. `units_left`: its one video pack holds only so
-    many units (0: used up, creates refused with 1102). Returns a
-    `mivid.sandbox.Emulator`.
+    many units (0: used up, creates refused with 1102). `world` says how it
+    answers (default: as the live service does). Returns a `mivid.sandbox.Emulator`.
     """
     from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = world.options() if world is not None else {}
     if db_path is not None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         options["db_path"] = db_path

@@ -200,7 +200,12 @@ def _with_sidecar(
 def _existing(
     http: httpx.Client, planned: Iterable[PlannedVideo], *, force: bool
 ) -> tuple[dict[Path, int], list[Problem]]:
-    """Files already in place: the ones to skip (same size), and the refusals."""
+    """Files already in place: the ones to skip (the same video), and the refusals.
+
+    A file mivid saved is known by its sidecar (task, size and SHA-256 of what
+    was saved): no request is needed. Another file is compared by the video's
+    size at the server (`remote_size`); without it, it is never replaced.
+    """
     skips: dict[Path, int] = {}
     conflicts: list[Problem] = []
     for video in planned:
@@ -214,9 +219,23 @@ def _existing(
         if force:
             continue
         local = video.path.stat().st_size
-        remote = remote_size(http, video.url)
+        recorded = _saved_by_mivid(video, local)
+        if recorded is True:
+            skips[video.path] = local
+            continue
+        remote = remote_size(http, video.url) if recorded is None else None
         if remote is not None and remote == local:
             skips[video.path] = local
+        elif recorded is False:
+            conflicts.append(
+                Problem(
+                    str(video.path),
+                    rules.FILE_EXISTS,
+                    f"already exists ({local} bytes) but is not the video mivid saved there "
+                    "(its size or SHA-256 differs from its .json sidecar)",
+                    {"bytes": local},
+                )
+            )
         elif remote is None:
             conflicts.append(
                 Problem(
@@ -239,15 +258,73 @@ def _existing(
     return skips, conflicts
 
 
+def _saved_by_mivid(video: PlannedVideo, size: int) -> bool | None:
+    """Is the file at `video.path` the one mivid saved for this video, by its sidecar?
+
+    True: the sidecar names this task (and copy) with this size and SHA-256.
+    False: it names them, but the file changed since. None: the sidecar cannot
+    tell (none, another task's, or written before it held a SHA-256).
+    """
+    from mivid.sidecar import fingerprint_of, read_sidecar, sidecar_path
+
+    record = read_sidecar(sidecar_path(video.path))
+    saved = record.get("video") if record is not None else None
+    if (
+        record is None
+        or not isinstance(saved, dict)
+        or record.get("task_id") != video.task_id
+        or saved.get("file") != video.path.name
+        or bool(saved.get("watermarked")) != video.watermarked
+    ):
+        return None
+    digest = saved.get("sha256")
+    if saved.get("bytes") != size:
+        return False
+    if not isinstance(digest, str):
+        return None
+    if saved.get("stat") == fingerprint_of(video.path.stat()):
+        return True  # not touched since it was hashed: no need to read it again
+    return file_sha256(video.path) == digest
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def remote_size(http: httpx.Client, url: str) -> int | None:
-    """The video's length from a HEAD request, or None when the server does not say."""
+    """The video's length at the server, or None when it does not say.
+
+    HEAD first; CDNs behind signed URLs often refuse it (403, 405), so then a
+    one-byte ranged GET, whose `Content-Range` carries the total.
+    """
     try:
         response = http.head(url, headers={"Accept-Encoding": "identity"})
     except httpx.HTTPError:
+        response = None
+    if response is not None and response.status_code == 200:
+        length = _int_header(response.headers.get("content-length"))
+        if length is not None:
+            return length
+    try:
+        with http.stream(
+            "GET", url, headers={"Accept-Encoding": "identity", "Range": "bytes=0-0"}
+        ) as ranged:
+            # The body is not read: closing the stream drops whatever the server sends.
+            if ranged.status_code == 206:
+                span = _content_range(ranged.headers.get("content-range"))
+                return span[1] if span is not None else None
+            if ranged.status_code == 200:  # Range ignored: the whole length is announced
+                return _int_header(ranged.headers.get("content-length"))
+    except httpx.HTTPError:
         return None
-    if response.status_code != 200:
-        return None
-    return _int_header(response.headers.get("content-length"))
+    return None
 
 
 def _int_header(value: str | None) -> int | None:

@@ -9,6 +9,7 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     │   └── AccountError        exit 3  the account cannot be used (1100–1103)
     ├── ApiError                exit 4  the service refused the request (1200–1304)
     │   ├── NotFoundError       exit 4  no such task (the client decides, in one place)
+    │   ├── ExternalIdTakenError        a create's external id is another task's; nothing made
     │   └── JobsRefusedError    exit 4  `batch`: the service refused some jobs' creates
     ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
     │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
@@ -162,6 +163,30 @@ class ApiError(MividError):
 
 class NotFoundError(ApiError):
     """The task (or model) does not exist at the service."""
+
+
+class ExternalIdTakenError(ApiError):
+    """A create refused because the service already has a task with its external id.
+
+    Nothing was created; `task` is the existing task (found by one query by the id).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task: Mapping[str, Any],
+        external_task_id: str,
+        hint: str | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(
+            message, hint=hint, code=code, request_id=request_id, http_status=http_status
+        )
+        self.task = dict(task)
+        self.external_task_id = external_task_id
 
 
 class JobsRefusedError(_ManyLinesError, ApiError):

@@ -263,16 +263,19 @@ class Journal:
             ),
         )
 
-    def record_task(self, task: dict[str, Any]) -> bool:
+    def record_task(self, task: dict[str, Any], *, external_task_id: str | None = None) -> bool:
         """Note what the service said about a task; False when the journal has no such create.
 
-        A deduction once known is kept: a later object without one does not erase it.
+        The entry is found by `external_task_id` (the id a create sent: the live
+        service's create answer does not echo it), else by the id the task object
+        echoes, else by its task id. A deduction once known is kept: a later object
+        without one does not erase it.
         """
         task_id = task.get("task_id")
         status = status_of(task)
         if task_id is None or not isinstance(task.get("task_status"), str):
             return False
-        external = external_id_of(task)
+        external = external_task_id or external_id_of(task)
         deducted = task_units(task)
         cursor = self._db.execute(
             "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ?, "

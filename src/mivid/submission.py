@@ -21,7 +21,7 @@ from mivid.fit import FitRef, fit_image
 from mivid.images import ImageChecks, check_image, count_problems
 from mivid.problems import Problem
 from mivid.request_body import CreateBody
-from mivid.vocabulary import CREATE_FIELDS
+from mivid.vocabulary import CREATE_FIELDS, with_external_id
 
 if TYPE_CHECKING:
     from mivid.journal import Journal
@@ -147,6 +147,8 @@ def submit_create(
         if journal is not None:
             journal.record_failure(prepared.external_task_id, "interrupted while sending")
         raise
+    # The live service's create answer does not echo the external id: link by the one sent.
+    task = with_external_id(task, prepared.external_task_id)
     if journal is not None:
-        journal.record_task(task)
+        journal.record_task(task, external_task_id=prepared.external_task_id)
     return task

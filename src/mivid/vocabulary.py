@@ -65,6 +65,24 @@ def external_id_of(task: Mapping[str, Any]) -> str | None:
     return external if isinstance(external, str) else None
 
 
+def with_external_id(task: Mapping[str, Any], external_task_id: str) -> dict[str, Any]:
+    """The task object, its `task_info.external_task_id` filled in when the answer left it out.
+
+    The vendor's own create answer carries no `task_info` (some carry `{}`); the
+    external id is the one the create sent, so scripts find it where the contract says.
+    """
+    if external_id_of(task) is not None:
+        return dict(task)
+    info = task.get("task_info")
+    return {
+        **task,
+        "task_info": {
+            **(info if isinstance(info, dict) else {}),
+            "external_task_id": external_task_id,
+        },
+    }
+
+
 def task_videos(task: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The task's video objects (`task_result.videos`): [] when missing, null or malformed."""
     result = task.get("task_result")

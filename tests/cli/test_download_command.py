@@ -51,7 +51,10 @@ def test_download_prints_the_saved_path_and_skips_it_next_time(
 
     again = mivid("download", task_id, "-o", str(tmp_path / "videos"))
     assert again.exit_code == 0, again
-    assert f"{target}: already there with the same size" in again.stderr
+    assert (
+        f"{target}: already there ({target.stat().st_size} bytes), not downloaded again"
+        in again.stderr
+    )
     assert "30 days" not in again.stderr
 
 

@@ -211,7 +211,7 @@ def test_a_task_made_elsewhere_gets_what_the_service_knows_and_a_note(
     (out / f"{theirs}.json").unlink()
     again = mivid("download", theirs, "-o", str(out))
     assert again.exit_code == 0, again
-    assert "skipped" in again.stderr
+    assert "not downloaded again" in again.stderr
     assert json.loads((out / f"{theirs}.json").read_text(encoding="utf-8"))["task_id"] == theirs
 
 

@@ -177,7 +177,7 @@ def test_resource_pack_used_up_exits_3(
     assert_clean_failure(result.stderr)
     assert "code 1102" in result.stderr
     assert "resource pack" in result.stderr
-    assert "request_id" in result.stderr
+    # The request_id is quoted when the envelope has one: test_contract_edges covers both forms.
     assert creates(fast_retries) == 1
 
 

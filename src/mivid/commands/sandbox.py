@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from mivid.app import TRY_IT, app, state
 from mivid.commands import options
 from mivid.samples import DEFAULT_FOLDER
+
+if TYPE_CHECKING:
+    from mivid.connection import EmulatorWorld
+
+ANSWER_STYLES = ("live", "documented")
 
 sandbox_app = typer.Typer(
     help="The offline emulator of the Kling API, and files to try it with.",
@@ -61,6 +67,7 @@ def write_examples(
     epilog=options.examples(
         "mivid sandbox serve --port 8787 &",
         "KLING_BASE_URL=http://127.0.0.1:8787 KLING_API_KEY=sandbox-api-key mivid list",
+        "mivid sandbox serve --answers documented --retire-model kling-v1-6@2026-09-15",
     )
 )
 def serve(
@@ -86,6 +93,29 @@ def serve(
         metavar="N",
         show_default=False,
     ),
+    answers: str = typer.Option(
+        "live",
+        "--answers",
+        help="Answer as the live service really does (live) or as its documentation says "
+        "(documented): not-found codes, echoed external ids, request ids, units.",
+        metavar="STYLE",
+    ),
+    retire_models: list[str] | None = typer.Option(
+        None,
+        "--retire-model",
+        help="Refuse creates naming this model, as the service does with a retired one; "
+        "MODEL@YYYY-MM-DD from that day on. Repeat for several.",
+        metavar="MODEL[@DAY]",
+        show_default=False,
+    ),
+    video_head_status: int | None = typer.Option(
+        None,
+        "--video-head-status",
+        help="The video host answers HEAD with this status (403 or 405, as CDNs with "
+        "signed URLs do).",
+        metavar="STATUS",
+        show_default=False,
+    ),
 ) -> None:
     """Serve the emulator over HTTP until Ctrl-C.
 
@@ -105,11 +135,17 @@ def serve(
         problems.append(f"--concurrency-limit: {concurrency} — must be at least 1")
     if units is not None and not 0 <= units < 1e15:
         problems.append(f"--units: {units:g} — must be from 0 to a million million")
+    world, world_problems = emulator_world(answers, retire_models or [], video_head_status)
+    problems += world_problems
     if problems:
         raise InputError(problems)
     out = state(ctx).output
     emulator = build_emulator(
-        task_seconds=task_seconds, api_keys=True, concurrency_limit=concurrency, units_left=units
+        task_seconds=task_seconds,
+        api_keys=True,
+        concurrency_limit=concurrency,
+        units_left=units,
+        world=world,
     )
 
     def ready(url: str) -> None:
@@ -129,3 +165,32 @@ def serve(
             f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})",
             hint="pick another port, or --port 0 for a free one",
         ) from exc
+
+
+def emulator_world(
+    answers: str, retire_models: list[str], video_head_status: int | None
+) -> tuple[EmulatorWorld, list[str]]:
+    """The options that say how the emulator answers, checked; one line per problem."""
+    import re
+
+    from mivid.connection import EmulatorWorld
+
+    problems: list[str] = []
+    if answers not in ANSWER_STYLES:
+        problems.append(f"--answers: `{answers}` is not one of {', '.join(ANSWER_STYLES)}")
+    retired: dict[str, str] = {}
+    for value in retire_models:
+        model, _, day = value.partition("@")
+        if not model or (
+            day and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", day)
+        ):
+            problems.append(
+                f"--retire-model: `{value}` — give MODEL or MODEL@YYYY-MM-DD (retired from that day)"
+            )
+            continue
+        retired[model] = day or "1970-01-01"
+    if video_head_status is not None and not 400 <= video_head_status <= 599:
+        problems.append(
+            f"--video-head-status: {video_head_status} — must be an error status, 400 to 599"
+        )
+    return EmulatorWorld(answers, retired, video_head_status), problems

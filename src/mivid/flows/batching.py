@@ -26,6 +26,7 @@ from mivid.flows import QUIET, Say
 from mivid.flows.account import out_of_units
 from mivid.flows.following import Saving
 from mivid.flows.journal import existing_journal, open_journal
+from mivid.flows.saving import skipped_note
 from mivid.waiting import PollSchedule
 
 
@@ -89,7 +90,11 @@ def run_jobs(
                 journal=journal,
                 sandbox=sandbox,
                 download=video_downloader(
-                    http, saving.directory, watermarked=saving.watermarked, sleep=clock.sleep
+                    http,
+                    saving.directory,
+                    watermarked=saving.watermarked,
+                    sleep=clock.sleep,
+                    on_skip=lambda video: say.note(skipped_note(video)),
                 )
                 if http is not None and saving is not None
                 else None,

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mivid.errors import AccountError
+from mivid import hints
+from mivid.endpoints import known_models
+from mivid.errors import AccountError, ApiError, ExternalIdTakenError
 from mivid.flows import QUIET, Say
 from mivid.flows.account import out_of_units
 from mivid.flows.journal import open_journal
+from mivid.plaintext import printable
 from mivid.submission import PreparedCreate, submit_create
+
+#: Codes with which the service refuses a model it does not (or no longer) offer: a value
+#: refused (1201, "The model '…' has been discontinued …"), or the resource missing (1203).
+MODEL_REFUSALS = (1201, 1203)
 
 
 def create_task(
@@ -36,3 +43,26 @@ def create_task(
             if amended is None:
                 raise
             raise amended from exc
+        except ExternalIdTakenError as taken:
+            see = hints.command("get", taken.external_task_id)
+            raise taken.with_context(suffix=f" — see it with: {see}") from taken
+        except ApiError as refused:
+            hint = model_hint(refused, prepared.request.model_name)
+            if hint is None:
+                raise
+            raise refused.with_context(hint=hint) from refused
+
+
+def model_hint(refused: ApiError, model: str) -> str | None:
+    """How to choose another model, when the service's refusal is about the one sent.
+
+    The service's sentence is shown as it is (models are retired on dates Kling
+    announces); this only adds where the choice is made.
+    """
+    if refused.code not in MODEL_REFUSALS or not model or printable(model) not in refused.message:
+        return None
+    setting = hints.command("config", "set", "model", "NAME")
+    return (
+        f"choose another model with --model NAME (mivid knows {', '.join(known_models())}), "
+        f"or change the default: {setting}"
+    )

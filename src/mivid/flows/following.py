@@ -15,7 +15,8 @@ from mivid.errors import StillRunningError
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
 from mivid.flows.saving import save_videos
-from mivid.vocabulary import is_final, succeeded
+from mivid.plaintext import printable
+from mivid.vocabulary import STATUSES, is_final, status_of, succeeded
 from mivid.waiting import PollSchedule, wait_for_tasks
 
 Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
@@ -59,6 +60,32 @@ def resume_command(command: Sequence[str], *, saving: Saving | None = None) -> s
     return hints.command(*words)
 
 
+@dataclass
+class _UnknownStatuses:
+    """Says once of each status mivid does not know (`queued` …): the task is waited on as running."""
+
+    say: Say
+    said: set[str] = field(default_factory=set)
+
+    def heard(self, latest: Mapping[str, dict[str, Any] | None]) -> None:
+        for task_id, task in latest.items():
+            status = status_of(task)
+            if task is None or status in STATUSES or status in self.said:
+                continue
+            self.said.add(status)
+            self.say.note(
+                f"task {printable(task_id)} is `{printable(status)}`, a status mivid does not "
+                "know: waiting on as if it were running"
+            )
+
+    def also(self, on_update: Update) -> Update:
+        def both(latest: Mapping[str, dict[str, Any] | None]) -> None:
+            self.heard(latest)
+            on_update(latest)
+
+        return both
+
+
 def follow_tasks(
     client: TaskClient,
     ids: Sequence[str],
@@ -97,6 +124,7 @@ def follow_tasks(
                 sleep=clock.sleep,
             )
 
+    unknown = _UnknownStatuses(say)
     try:
         with watch() as on_update:
             tasks = wait_for_tasks(
@@ -106,7 +134,7 @@ def follow_tasks(
                 timeout=timeout,
                 clock=clock.now,
                 sleep=clock.sleep,
-                on_update=on_update,
+                on_update=unknown.heard if on_update is None else unknown.also(on_update),
             )
     except StillRunningError as error:
         save([task for task in error.tasks.values() if task is not None and is_final(task)])

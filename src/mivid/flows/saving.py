@@ -30,9 +30,6 @@ def save_videos(
     transport, so the sandbox (or a test's emulator) serves its own videos.
     """
 
-    def skipped(video: SavedVideo) -> None:
-        say.note(f"{video.path}: already there with the same size ({video.size} bytes), skipped")
-
     options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
     with download_client(client.transport) as http:
         saved = download_tasks(
@@ -42,13 +39,18 @@ def save_videos(
             watermarked=watermarked,
             force=force,
             on_progress=on_progress,
-            on_skip=skipped,
+            on_skip=lambda video: say.note(skipped_note(video)),
             **options,
         )
     if any(not video.skipped for videos in saved.values() for video in videos):
         say.note(RETENTION_NOTE)
     _note_sidecars(saved, say)
     return saved
+
+
+def skipped_note(video: SavedVideo) -> str:
+    """What a person is told of a video already saved in the folder (nothing is downloaded)."""
+    return f"{video.path}: already there ({video.size} bytes), not downloaded again"
 
 
 def _note_sidecars(saved: SavedByTask, say: Say) -> None:

@@ -37,7 +37,7 @@ Envelope = Literal["documented", "gateway"]
 Units = Literal["whole", "fractional"]
 
 #: The switch: which forms an emulator answers with when it is not told.
-DEFAULT_ANSWERS: Answers = "documented"
+DEFAULT_ANSWERS: Answers = "live"
 
 
 @dataclass(frozen=True)
