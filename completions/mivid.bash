@@ -15,13 +15,13 @@ _mivid_subcommands() {
 _mivid_options() {
     case "$1" in
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
-        "mivid create") echo "--prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --help" ;;
+        "mivid create") echo "--prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --max-units --help" ;;
         "mivid get") echo "--json --help" ;;
         "mivid list") echo "--page --page-size --all --status --json --quiet -q --local --watch -W --interval --help" ;;
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --help" ;;
         "mivid download") echo "--output -o --watermarked --force --json --help" ;;
         "mivid recover") echo "--json --limit --help" ;;
-        "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --help" ;;
+        "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --max-units --help" ;;
         "mivid open") echo "--dir --print --help" ;;
         "mivid gallery") echo "--open --json --help" ;;
         "mivid spent") echo "--since --json --help" ;;
@@ -46,16 +46,17 @@ _mivid_takes_value() {
         "mivid create -n" | "mivid create --model" | "mivid create --mode" | \
         "mivid create --duration" | "mivid create --aspect-ratio" | "mivid create --callback-url" | \
         "mivid create --external-task-id" | "mivid create --fit-mode" | "mivid create --download" | \
-        "mivid create -d" | "mivid create --timeout" | "mivid list --page" | \
-        "mivid list --page-size" | "mivid list --status" | "mivid list --interval" | \
-        "mivid wait --interval" | "mivid wait --timeout" | "mivid wait --download" | \
-        "mivid wait -d" | "mivid download --output" | "mivid download -o" | \
-        "mivid recover --limit" | "mivid batch --concurrency" | "mivid batch -c" | \
-        "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
-        "mivid batch --interval" | "mivid open --dir" | "mivid spent --since" | \
-        "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
-        "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units" | "mivid sandbox serve --answers" | \
-        "mivid sandbox serve --retire-model" | "mivid sandbox serve --video-head-status")
+        "mivid create -d" | "mivid create --timeout" | "mivid create --max-units" | \
+        "mivid list --page" | "mivid list --page-size" | "mivid list --status" | \
+        "mivid list --interval" | "mivid wait --interval" | "mivid wait --timeout" | \
+        "mivid wait --download" | "mivid wait -d" | "mivid download --output" | \
+        "mivid download -o" | "mivid recover --limit" | "mivid batch --concurrency" | \
+        "mivid batch -c" | "mivid batch --download" | "mivid batch -d" | \
+        "mivid batch --fit-mode" | "mivid batch --interval" | "mivid batch --max-units" | \
+        "mivid open --dir" | "mivid spent --since" | "mivid sandbox serve --port" | \
+        "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit" | \
+        "mivid sandbox serve --units" | "mivid sandbox serve --answers" | "mivid sandbox serve --retire-model" | \
+        "mivid sandbox serve --video-head-status")
             return 0 ;;
     esac
     return 1

@@ -19,7 +19,7 @@ function __mivid_takes_value
             contains -- $argv[2] --region --base-url --profile
             return
         case 'mivid create'
-            contains -- $argv[2] --prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout
+            contains -- $argv[2] --prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units
             return
         case 'mivid list'
             contains -- $argv[2] --page --page-size --status --interval
@@ -34,7 +34,7 @@ function __mivid_takes_value
             contains -- $argv[2] --limit
             return
         case 'mivid batch'
-            contains -- $argv[2] --concurrency -c --download -d --fit-mode --interval
+            contains -- $argv[2] --concurrency -c --download -d --fit-mode --interval --max-units
             return
         case 'mivid open'
             contains -- $argv[2] --dir
@@ -148,6 +148,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l wait -s w -d 'Wait for 
 complete -c mivid -n '__mivid_using \'mivid create\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Wait, then save the video into this folder (implies --wait)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l watermarked -d 'With --download: save the watermarked copy'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l timeout -x -d 'With --wait: give up waiting after this many seconds (exit 6)'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l max-units -x -d 'Send nothing (exit 4) when a task of this kind (model, mode, duration) cost more than N units the last time the journal saw one'
 complete -c mivid -n '__mivid_using \'mivid create\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -k -a '(__mivid_images)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -l json -d 'Print the task object as JSON (an array when several ids or `-` are given)'
@@ -185,6 +186,7 @@ complete -c mivid -n '__mivid_using \'mivid batch\'' -l fit-mode -x -a 'pad crop
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l interval -x -d 'Seconds before a task\'s second query'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l json -d 'Print a JSON report: one object per job, in file order'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l dry-run -d 'Check every job and show which would be sent, skipped or resumed'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l max-units -x -d 'Never let this run\'s tasks cost more than N units (deducted, plus an estimate for those in flight from the costs the journal saw)'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid open\'' -l dir -x -d 'Folder the videos were downloaded into'
 complete -c mivid -n '__mivid_using \'mivid open\'' -l print -d 'Print the path or URL instead of opening it'

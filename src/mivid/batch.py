@@ -37,9 +37,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mivid import problems as rules
+from mivid.budget import Budget, Decision
 from mivid.endpoints import Endpoint, endpoint_for_model
 from mivid.errors import (
     ApiError,
+    BudgetError,
     DownloadsFailedError,
     InputError,
     JobsFailedError,
@@ -47,6 +49,7 @@ from mivid.errors import (
     MividError,
 )
 from mivid.problems import Problem
+from mivid.units import Kind, kind_of, task_units
 from mivid.vocabulary import (
     CREATE_FIELDS,
     FAILED,
@@ -83,8 +86,9 @@ PROBE_AFTER = 60.0
 WAITING = "waiting"  # not sent yet
 SENDING = "sending"
 REFUSED = "refused"  # the service refused the create (content safety, bad parameter …)
+NOT_SENT = "not sent"  # `--max-units`: sending it would have passed the budget
 DOWNLOADING = "downloading"
-FINAL_STATES = (*FINAL_STATUSES, REFUSED)
+FINAL_STATES = (*FINAL_STATUSES, REFUSED, NOT_SENT)
 
 SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
 
@@ -107,6 +111,11 @@ class Job:
     @property
     def external_task_id(self) -> str:
         return str(self.fields["external_task_id"])
+
+    @property
+    def kind(self) -> Kind:
+        """What its task's price depends on (endpoint, model, mode, duration)."""
+        return kind_of(self.endpoint.name, self.options)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -624,6 +633,8 @@ class Scheduler:
     sleep: Callable[[float], object] = time.sleep
     on_change: Callable[[JobState], None] | None = None
     on_note: Callable[[str], None] | None = None
+    #: `--max-units`: what this run's creates may cost (see `mivid.budget`).
+    budget: Budget | None = None
     #: How many tasks may run at once now: `concurrency`, lowered by the service's 1303.
     allowed: int = 0
     refusals: int = 0  # 1303 answers seen
@@ -631,6 +642,7 @@ class Scheduler:
     _wait_until: float = 0.0
     _slot_wait: float = SLOT_WAIT_FIRST
     _last_refusal: float | None = None
+    _held: bool = False  # the budget holds the next create until a task in flight ends
 
     def __post_init__(self) -> None:
         self.allowed = self.allowed or self.concurrency
@@ -655,7 +667,7 @@ class Scheduler:
                         self._seen(state, task)
                 self._send_while_room()
                 waking = [s.next_poll for s in self.states if s.polling]
-                if self._queue and self.running < self.allowed:
+                if self._queue and self.running < self.allowed and not self._held:
                     waking.append(self._wait_until)
                 if not waking:
                     if self._queue:  # nothing runs, yet no room: cannot happen, but never spin
@@ -727,8 +739,11 @@ class Scheduler:
         return True
 
     def _send_while_room(self) -> None:
+        self._held = False
         while self._queue and self.running < self.allowed and self.clock() >= self._wait_until:
             state = self._queue[0]
+            if not self._within_budget(state):
+                break
             state.state = SENDING
             self._changed(state)
             try:
@@ -757,7 +772,11 @@ class Scheduler:
             self._queue.popleft()
             self._slot_wait = SLOT_WAIT_FIRST
             state.sent = True
+            if self.budget is not None:
+                self.budget.sent(state.line, state.job.kind)
             self._follow(state, task, self.clock())
+            if state.final and self.budget is not None:
+                self.budget.ended(state.line, task_units(task))
             self._changed(state)
         if (
             self.allowed < self.concurrency
@@ -766,6 +785,25 @@ class Scheduler:
         ):
             self.allowed += 1
             self._last_refusal = self.clock()
+
+    def _within_budget(self, state: JobState) -> bool:
+        """May the job at the head of the queue be sent? (False: held, or none more are sent.)"""
+        if self.budget is None:
+            return True
+        decision = self.budget.decide(state.job.kind)
+        if decision is Decision.SEND:
+            return True
+        if decision is Decision.WAIT:
+            self._held = True
+            return False
+        now = self.clock()
+        while self._queue:
+            unsent = self._queue.popleft()
+            unsent.state = NOT_SENT
+            unsent.reason = f"not sent: over --max-units ({self.budget.describe()})"
+            unsent.started = unsent.finished = now
+            self._changed(unsent)
+        return False
 
     def _send(self, state: JobState) -> dict[str, Any]:
         from mivid.submission import submit_create
@@ -842,6 +880,8 @@ class Scheduler:
             return
         state.polling = False
         state.reason = task.get("task_status_msg") or None
+        if self.budget is not None and state.sent:
+            self.budget.ended(state.line, task_units(task))
         if status == SUCCEED and self.download is not None:
             state.state = DOWNLOADING
             self._changed(state)
@@ -870,8 +910,18 @@ def run_batch(client: Any, states: list[JobState], **options: Any) -> list[JobSt
 # --- the outcome -------------------------------------------------------------------------
 
 
-def outcome_error(states: Sequence[JobState], *, name: str) -> MividError | None:
-    """The error to exit with, naming every job that did not end well; None when all did."""
+def outcome_error(
+    states: Sequence[JobState],
+    *,
+    name: str,
+    budget: Budget | None = None,
+    resume: str | None = None,
+) -> MividError | None:
+    """The error to exit with, naming every job that did not end well; None when all did.
+
+    Jobs the budget kept back (`--max-units`) are told in one line, with `resume`:
+    the command that sends them.
+    """
     failed = [
         f"{name}:{s.line}: task {s.task_id} failed: {s.reason or failure_reason({})}"
         for s in states
@@ -883,7 +933,16 @@ def outcome_error(states: Sequence[JobState], *, name: str) -> MividError | None
         for s in states
         if s.download_error
     ]
-    lines = downloads + refused + failed
+    kept = [s.line for s in states if s.state == NOT_SENT]
+    over = []
+    if kept:
+        used = f" ({budget.describe()})" if budget is not None else ""
+        shown = ", ".join(str(line) for line in kept[:10]) + (", …" if len(kept) > 10 else "")
+        over = [
+            f"{name}: {len(kept)} job{'' if len(kept) == 1 else 's'} not sent: "
+            f"the budget would have been passed{used}; lines {shown}"
+        ]
+    lines = over + downloads + refused + failed
     if not lines:
         return None
     retry = (
@@ -892,6 +951,9 @@ def outcome_error(states: Sequence[JobState], *, name: str) -> MividError | None
     )
     if downloads:
         return DownloadsFailedError(lines, hint="run the same command again to retry the downloads")
+    if over:
+        hint = f"send them with another budget: {resume}" if resume else None
+        return BudgetError(lines, hint=hint)
     if refused:
         return JobsRefusedError(lines, hint=retry)
     return JobsFailedError(lines, hint=retry)

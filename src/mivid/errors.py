@@ -11,6 +11,7 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     │   ├── NotFoundError       exit 4  no such task (the client decides, in one place)
     │   ├── ExternalIdTakenError        a create's external id is another task's; nothing made
     │   └── JobsRefusedError    exit 4  `batch`: the service refused some jobs' creates
+    ├── BudgetError             exit 4  `--max-units` would be passed: those creates were not sent
     ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
     │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
     │   └── DownloadsFailedError        `batch`: finished videos that could not be saved
@@ -60,7 +61,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.TASK_FAILED: "a task ended `failed`",
     ExitCode.BAD_INPUT: "bad usage or bad input; nothing was sent",
     ExitCode.CREDENTIALS: "credentials or account problem (missing keys, API codes 1000-1103)",
-    ExitCode.API_REFUSED: "the API refused the request (codes 1200-1304) or the task does not exist",
+    ExitCode.API_REFUSED: "the API refused the request (codes 1200-1304), the task does not "
+    "exist, or --max-units stopped the creates",
     ExitCode.SERVICE: "network or server failure after retries (5000s, timeouts, non-JSON answers)",
     ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs (it goes on at the service)",
     ExitCode.BUG: "a bug in mivid (please report it with the output of --debug)",
@@ -191,6 +193,15 @@ class ExternalIdTakenError(ApiError):
 
 class JobsRefusedError(_ManyLinesError, ApiError):
     """The service refused some jobs' creates (exit 4); one line per job."""
+
+
+class BudgetError(_ManyLinesError):
+    """`--max-units`: the units a create would cost pass the budget, so it was not sent (exit 4).
+
+    The refusal is mivid's own, before sending; a batch's other jobs still finish.
+    """
+
+    exit_code = ExitCode.API_REFUSED
 
 
 class ServiceError(MividError):

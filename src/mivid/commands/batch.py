@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +63,11 @@ def batch(
     dry_run: bool = options.dry_run(
         "Check every job and show which would be sent, skipped or resumed; send nothing."
     ),
+    max_units: str | None = options.max_units(
+        "Never let this run's tasks cost more than N units (deducted, plus an estimate for "
+        "those in flight from the costs the journal saw); the jobs that do not fit are not "
+        "sent (exit 4) and a rerun sends them."
+    ),
 ) -> None:
     """Send every job of a jobs file, at most N running at once.
 
@@ -80,8 +87,14 @@ def batch(
     table shows each job; in a pipe each finished job prints
     LINE<TAB>TASK_ID<TAB>STATUS<TAB>FILE-OR-REASON.
 
+    Before sending it says how many tasks it will create, the units left and
+    an estimate from what tasks of the same model, mode and duration cost
+    before. With --max-units, until one task of a kind has been seen only one
+    of that kind is in flight.
+
     Exit status 0 when every job succeeded, 1 when a task failed, 4 when the
-    service refused a job (the other jobs still finish), 2 for a bad jobs file.
+    service refused a job or --max-units kept some back (the other jobs still
+    finish), 2 for a bad jobs file.
     """
     from mivid.batch import MAX_CONCURRENCY
     from mivid.connection import service_url
@@ -96,13 +109,15 @@ def batch(
         problems.append(f"--concurrency: {concurrency} — must be from 1 to {MAX_CONCURRENCY}")
     problems += options.poll_interval_problems(interval)
     fit_as, fit_problems = options.fit_choice(fit, fit_mode)
-    problems += fit_problems
+    limit, limit_problems = options.max_units_value(max_units)
+    problems += fit_problems + limit_problems
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
     if download_dir is not None and download_dir.exists() and not download_dir.is_dir():
         problems.append(f"--download {download_dir}: exists and is not a folder")
     if problems:
         raise InputError(problems)
+    again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output)
     defaults = {
         name: run.settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")
     }
@@ -115,15 +130,37 @@ def batch(
         _dry_run(run, found.jobs, json_output=json_output)
         return
     saving = Saving(download_dir, watermarked=watermarked) if download_dir is not None else None
-    _run(
-        run,
-        found.jobs,
-        jobs_file=jobs,
-        concurrency=concurrency,
-        saving=saving,
-        interval=interval,
-        json_output=json_output,
-    )
+    _run(run, found.jobs, again=again, saving=saving, limit=limit)
+
+
+@dataclass(frozen=True)
+class _Again:
+    """The options of this run that a command running it again must repeat."""
+
+    jobs: Path
+    concurrency: int
+    fit: str | None
+    interval: float
+    max_units: str | None
+    json_output: bool
+
+    def command(self, saving: Saving | None) -> str:
+        """The command line that runs this batch again, every option as given."""
+        from mivid.batch import DEFAULT_CONCURRENCY
+        from mivid.flows.following import resume_command
+
+        words = ["batch", str(self.jobs)]
+        if self.concurrency != DEFAULT_CONCURRENCY:
+            words += ["--concurrency", str(self.concurrency)]
+        if self.fit is not None:
+            words += ["--fit-mode", self.fit]
+        if self.interval != options.DEFAULT_FIRST_INTERVAL:
+            words += ["--interval", f"{self.interval:g}"]
+        if self.max_units is not None:
+            words += ["--max-units", self.max_units]
+        if self.json_output:
+            words.append("--json")
+        return resume_command(words, saving=saving)
 
 
 def _dry_run(run: AppState, jobs: Sequence[Job], *, json_output: bool) -> None:
@@ -147,13 +184,12 @@ def _run(
     run: AppState,
     jobs: Sequence[Job],
     *,
-    jobs_file: Path,
-    concurrency: int,
+    again: _Again,
     saving: Saving | None,
-    interval: float,
-    json_output: bool,
+    limit: Decimal | None,
 ) -> None:
     from mivid.batch import SKIP, outcome_error
+    from mivid.budget import Budget
     from mivid.download import RETENTION_NOTE
     from mivid.flows import Say
     from mivid.flows.batching import run_jobs
@@ -162,6 +198,8 @@ def _run(
     from mivid.render.views import JOB_RESULTS
 
     out = run.output
+    json_output = again.json_output
+    budget = Budget(limit) if limit is not None else None
     live_view = out.shows_progress(quiet=json_output)
     form = out.form(json=json_output)
     if form is Form.TABLE and not live_view:
@@ -174,24 +212,27 @@ def _run(
                     client,
                     jobs,
                     clock=run.clock,
-                    concurrency=concurrency,
-                    first_interval=interval,
+                    concurrency=again.concurrency,
+                    first_interval=again.interval,
                     saving=saving,
                     sandbox=run.settings.sandbox,
                     say=Say(live.note, out.warn),
+                    budget=budget,
                     on_plan=report.planned,
                     on_change=report.changed,
                 )
         except KeyboardInterrupt:
             _stopped(
-                run, report.states, jobs_file, saving, results=results if json_output else None
+                run, report.states, again.command(saving), results=results if json_output else None
             )
             raise
         report.finish()
     _summary(run, report.states)
     if saving is not None and any(s.files and s.action != SKIP for s in report.states):
         out.note(RETENTION_NOTE)
-    error = outcome_error(report.states, name=str(jobs_file))
+    error = outcome_error(
+        report.states, name=str(again.jobs), budget=budget, resume=again.command(saving)
+    )
     if error is not None:
         raise error
 
@@ -225,22 +266,18 @@ class _Report:
 def _stopped(
     run: AppState,
     states: Sequence[JobState],
-    jobs_file: Path,
-    saving: Saving | None,
+    resume: str,
     *,
     results: RecordSink[JobState] | None,
 ) -> None:
     """After Ctrl-C: the JSON report so far, what was done, and the command that resumes."""
-    from mivid.flows.following import resume_command
-
     if results is not None:
         results.extend(states)
     sent = sum(1 for s in states if s.sent)
     done = sum(1 for s in states if s.final)
     run.output.note(
         f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
-        "sent tasks go on at the service. Run the same command again to resume: "
-        + resume_command(["batch", str(jobs_file)], saving=saving)
+        "sent tasks go on at the service. Run the same command again to resume: " + resume
     )
 
 

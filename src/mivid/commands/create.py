@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +119,10 @@ def create(
     timeout: float | None = options.timeout(
         "With --wait: give up waiting after this many seconds (exit 6)."
     ),
+    max_units: str | None = options.max_units(
+        "Send nothing (exit 4) when a task of this kind (model, mode, duration) cost more "
+        "than N units the last time the journal saw one."
+    ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
     run = state(ctx)
@@ -125,7 +130,8 @@ def create(
     if prompt is None:
         problems.append("--prompt: required — what the video should show")
     fit_as, fit_problems = options.fit_choice(fit, fit_mode)
-    problems += fit_problems
+    limit, limit_problems = options.max_units_value(max_units)
+    problems += fit_problems + limit_problems
     follow = wait or download_dir is not None
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
@@ -159,6 +165,7 @@ def create(
         quiet=quiet,
         follow=follow,
         after=_Follow(download_dir=download_dir, watermarked=watermarked, timeout=timeout),
+        limit=limit,
     )
 
 
@@ -217,8 +224,9 @@ def _send(
     quiet: bool,
     follow: bool,
     after: _Follow,
+    limit: Decimal | None = None,
 ) -> None:
-    """Send the create; show the task, or follow it to its end."""
+    """Send the create (not over `limit`, `--max-units`); show the task, or follow it to its end."""
     from mivid.flows import Say
     from mivid.flows.creating import create_task
     from mivid.render.views import CREATED, Created
@@ -233,6 +241,7 @@ def _send(
             on_ambiguous=lambda why: out.warn(
                 f"{why}; looking the task up by its external id before trying again"
             ),
+            max_units=limit,
         )
         created = Created(task, _follow_command(task))
         if follow:

@@ -123,3 +123,22 @@ def fit_choice(fit: bool, fit_mode: str | None) -> tuple[str | None, list[str]]:
     if not (fit or fit_mode):
         return None, problems
     return (fit_mode if fit_mode in ("pad", "crop") else "pad"), problems
+
+
+def max_units(help: str) -> Any:
+    """`--max-units N`: what the creates of this run may cost, in units (a decimal)."""
+    return typer.Option(None, "--max-units", help=help, metavar="N", show_default=False)
+
+
+def max_units_value(value: str | None) -> tuple[Any, list[str]]:
+    """`--max-units`'s value as a `Decimal` (None when not given), and its problems."""
+    if value is None:
+        return None, []
+    from mivid.units import parse_units
+
+    limit = parse_units(value)
+    if limit is None or limit <= 0:
+        return None, [
+            f"--max-units: `{value}` — must be a number of units above 0 (e.g. 20 or 4.5)"
+        ]
+    return limit, []

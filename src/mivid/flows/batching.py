@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from mivid.batch import (
+    LOOKUP,
+    RESUME,
+    SEND,
+    SKIP,
     Job,
     JobsFile,
     JobState,
@@ -19,14 +25,17 @@ from mivid.batch import (
     video_downloader,
     without_concurrency_retries,
 )
+from mivid.budget import Budget, estimate
 from mivid.clock import Clock
 from mivid.download import download_client
 from mivid.errors import AccountError
 from mivid.flows import QUIET, Say
-from mivid.flows.account import out_of_units
+from mivid.flows.account import Looked, out_of_units, summary_or_none
 from mivid.flows.following import Saving
 from mivid.flows.journal import existing_journal, open_journal
 from mivid.flows.saving import skipped_note
+from mivid.journal import Journal
+from mivid.units import Kind, units_text
 from mivid.waiting import PollSchedule
 
 
@@ -53,9 +62,57 @@ def read_jobs_file(
 
 
 def plan_only(jobs: Sequence[Job], *, service: str, say: Say = QUIET) -> list[JobState]:
-    """What a run would do with each job (`--dry-run`): send, skip, resume or look up."""
+    """What a run would do with each job (`--dry-run`): send, skip, resume or look up.
+
+    Says (`say.note`) how many tasks it would create and what they should cost.
+    """
     with open_journal(say.warn) as journal:
-        return plan_jobs(jobs, journal, service=service)
+        states = plan_jobs(jobs, journal, service=service)
+        costs = _known_costs(journal, service)
+    for line in before_sending(states, costs):
+        say.note(line)
+    return states
+
+
+def _known_costs(journal: Journal | None, service: str) -> dict[Kind, Decimal]:
+    if journal is None:
+        return {}
+    try:
+        return journal.known_costs(service)
+    except sqlite3.Error:
+        return {}  # no estimate from an unreadable journal; the batch still runs
+
+
+def before_sending(
+    states: Sequence[JobState],
+    costs: Mapping[Kind, Decimal],
+    *,
+    account: Looked | None = None,
+    budget: Budget | None = None,
+) -> list[str]:
+    """What a batch is about to do, for people: how many tasks, the units left, the estimate.
+
+    `batch: 8 tasks to create (2 ended before); units left: 118 (1 pack in force)`,
+    then `estimate: about 8.8 units (8 × 1.1 for kling-v1-6 std 5 s); --max-units 20`.
+    """
+    counts = Counter(state.action for state in states)
+    to_send = [state.job.kind for state in states if state.action == SEND]
+    first = f"batch: {len(to_send)} task{'' if len(to_send) == 1 else 's'} to create"
+    others = [
+        f"{counts[action]} {words}"
+        for action, words in ((LOOKUP, "to look up"), (RESUME, "running"), (SKIP, "ended before"))
+        if counts[action]
+    ]
+    if others:
+        first += f" ({', '.join(others)})"
+    if not to_send:
+        return [first]
+    if account is not None:
+        first += f"; {account.line()}"
+    second = f"estimate: {estimate(to_send, costs).describe()}"
+    if budget is not None:
+        second += f"; --max-units {units_text(budget.limit)}"
+    return [first, second]
 
 
 def run_jobs(
@@ -68,11 +125,15 @@ def run_jobs(
     saving: Saving | None = None,
     sandbox: bool = False,
     say: Say = QUIET,
+    budget: Budget | None = None,
     on_plan: Callable[[list[JobState]], None] | None = None,
     on_change: Callable[[JobState], None] | None = None,
 ) -> list[JobState]:
     """Send every job under `concurrency`, follow each to its end, save its videos.
 
+    Before sending, says (`say.note`) how many tasks it will create, the units
+    left and what they should cost; with a `budget` (`--max-units`), keeps
+    within it (the budget learns the journal's known costs here).
     `on_plan` gets the job states before anything is sent (a live view shows
     them; after Ctrl-C they say what was done), `on_change` each change.
     """
@@ -81,6 +142,13 @@ def run_jobs(
         states = plan_jobs(jobs, journal, service=client.base_url)
         if on_plan is not None:
             on_plan(states)
+        costs = _known_costs(journal, client.base_url)
+        if budget is not None:
+            budget.costs.update(costs)
+        sending = any(state.action in (SEND, LOOKUP) for state in states)
+        account = summary_or_none(client) if sending else None
+        for line in before_sending(states, costs, account=account, budget=budget):
+            say.note(line)
         http = download_client(client.transport) if saving is not None else None
         try:
             run_batch(
@@ -106,6 +174,7 @@ def run_jobs(
                 sleep=clock.sleep,
                 on_change=on_change,
                 on_note=say.note,
+                budget=budget,
             )
         except AccountError as exc:  # 1100-1103 stop the whole batch
             amended = out_of_units(exc, client)

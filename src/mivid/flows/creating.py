@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from mivid import hints
 from mivid.endpoints import known_models
-from mivid.errors import AccountError, ApiError, ExternalIdTakenError
+from mivid.errors import AccountError, ApiError, BudgetError, ExternalIdTakenError
 from mivid.flows import QUIET, Say
 from mivid.flows.account import out_of_units
 from mivid.flows.journal import open_journal
+from mivid.journal import Journal
 from mivid.plaintext import printable
 from mivid.submission import PreparedCreate, submit_create
+from mivid.units import kind_of, units_text
 
 #: Codes with which the service refuses a model it does not (or no longer) offer: a value
 #: refused (1201, "The model '…' has been discontinued …"), or the resource missing (1203).
@@ -26,14 +30,19 @@ def create_task(
     sandbox: bool = False,
     say: Say = QUIET,
     on_ambiguous: Callable[[str], None] | None = None,
+    max_units: Decimal | None = None,
 ) -> dict[str, Any]:
     """Send the create (looked up, never paid twice, when its answer is lost); the task object.
 
     The journal records the intent before the first byte and the outcome after;
     without a journal (a warning says so) the create still goes out. A refusal
-    for want of units (1102) ends with what the account's packs hold now.
+    for want of units (1102) ends with what the account's packs hold now. With
+    `max_units`, a create whose kind cost more the last time the journal saw
+    one is not sent (BudgetError).
     """
     with open_journal(say.warn) as journal:
+        if max_units is not None:
+            _within(max_units, prepared, journal, client.base_url, say)
         try:
             return submit_create(
                 client, prepared, on_ambiguous=on_ambiguous, journal=journal, sandbox=sandbox
@@ -66,3 +75,28 @@ def model_hint(refused: ApiError, model: str) -> str | None:
         f"choose another model with --model NAME (mivid knows {', '.join(known_models())}), "
         f"or change the default: {setting}"
     )
+
+
+def _within(
+    limit: Decimal, prepared: PreparedCreate, journal: Journal | None, service: str, say: Say
+) -> None:
+    """BudgetError when the last task of this kind cost more than `limit` (`create --max-units`)."""
+    kind = kind_of(prepared.endpoint.name, prepared.request.values)
+    try:
+        cost = journal.known_costs(service).get(kind) if journal is not None else None
+    except sqlite3.Error:
+        cost = None
+    if cost is None:
+        say.note(
+            f"--max-units {units_text(limit)}: what a {kind.describe()} task costs is not "
+            "known yet (the journal saw none end); sending it"
+        )
+        return
+    if cost > limit:
+        raise BudgetError(
+            [
+                f"--max-units {units_text(limit)}: a {kind.describe()} task cost "
+                f"{units_text(cost)} units the last time; nothing was sent"
+            ],
+            hint="raise --max-units, or choose a cheaper mode or a shorter duration",
+        )

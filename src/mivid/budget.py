@@ -1,0 +1,137 @@
+"""What creates should cost, from what the journal saw, and `--max-units`: a budget never passed.
+
+An *estimate* for a task is the latest deduction the journal recorded for a
+task of the same kind (`mivid.units.Kind`: endpoint, model, mode, duration)
+made at the same service (`Journal.known_costs`). It is an estimate: the
+service decides, and a price may change.
+
+`Budget` keeps one run within `--max-units N`: the units deducted by the tasks
+this run sent, plus the estimate of those still in flight, plus the estimate
+of the next one, never pass N. A task whose kind has no known cost yet counts
+as nothing until it ends; so that at most one such task can surprise, only
+one of a kind is in flight until one of that kind has been seen. The units
+deducted can therefore pass N only by what the first task of a kind never
+seen cost, once per kind (`tests/cli/test_budget.py` checks it over many
+runs). When the next task does not fit: wait while tasks are in flight (they
+may cost less than estimated), else stop; what was not sent is the caller's to
+report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from mivid.units import ZERO, Kind, units_text
+
+
+class Decision(Enum):
+    SEND = "send"
+    WAIT = "wait"  # tasks in flight may free room (or show what a kind costs)
+    STOP = "stop"  # nothing in flight, and the next task does not fit
+
+
+@dataclass
+class Budget:
+    """`--max-units`: this run's deducted plus estimated-in-flight units never pass `limit`."""
+
+    limit: Decimal
+    costs: dict[Kind, Decimal] = field(default_factory=dict)
+    deducted: Decimal = ZERO
+    #: Tasks this run sent that have not ended: a key (the job's line) → its kind.
+    in_flight: dict[object, Kind] = field(default_factory=dict)
+
+    @property
+    def estimated_in_flight(self) -> Decimal:
+        return sum((self.costs.get(kind, ZERO) for kind in self.in_flight.values()), ZERO)
+
+    @property
+    def used(self) -> Decimal:
+        """Deducted, plus the estimate of what is in flight."""
+        return self.deducted + self.estimated_in_flight
+
+    def decide(self, kind: Kind) -> Decision:
+        """May a task of `kind` be sent now?"""
+        cost = self.costs.get(kind)
+        if cost is None:
+            if kind in self.in_flight.values():
+                return Decision.WAIT  # one of a kind not seen yet at a time
+            cost = ZERO
+        if self.used + cost <= self.limit:
+            return Decision.SEND
+        return Decision.WAIT if self.in_flight else Decision.STOP
+
+    def sent(self, key: object, kind: Kind) -> None:
+        self.in_flight[key] = kind
+
+    def ended(self, key: object, deducted: Decimal | None) -> None:
+        """A task this run sent has ended; what it deducted (None: the service did not say)."""
+        kind = self.in_flight.pop(key, None)
+        if deducted is None:
+            return
+        self.deducted += deducted
+        if kind is not None:
+            self.costs[kind] = deducted
+
+    def describe(self) -> str:
+        """`4.4 of --max-units 5 used (3.3 deducted, 1.1 estimated in flight)`."""
+        text = f"{units_text(self.used)} of --max-units {units_text(self.limit)} used"
+        if self.used > self.limit:
+            # Only a task whose kind had no known cost can do this (it counts as 0 until seen).
+            text += ": a task of a kind not seen before cost more than was left"
+        elif self.in_flight:
+            text += (
+                f" ({units_text(self.deducted)} deducted, "
+                f"{units_text(self.estimated_in_flight)} estimated in flight)"
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a set of creates should cost: the known part, and the kinds never seen."""
+
+    tasks: int
+    known: Decimal
+    #: Known kinds: kind → (how many tasks, the cost of one).
+    priced: Mapping[Kind, tuple[int, Decimal]]
+    #: Kinds with no known cost → how many tasks.
+    unpriced: Mapping[Kind, int]
+
+    def describe(self) -> str:
+        """`8.8 units (8 × 1.1 for kling-v1-6 std 5 s)`, naming the kinds not seen yet."""
+        if not self.tasks:
+            return "nothing to create"
+        parts = [
+            f"{count} × {units_text(cost)} for {kind.describe()}"
+            for kind, (count, cost) in self.priced.items()
+        ]
+        text = ""
+        if self.priced:
+            text = f"about {units_text(self.known)} units ({'; '.join(parts)})"
+        if self.unpriced:
+            unknown = sum(self.unpriced.values())
+            kinds = ", ".join(kind.describe() for kind in self.unpriced)
+            what = f"{unknown} task{'' if unknown == 1 else 's'} of a kind not seen yet ({kinds})"
+            text = f"{text}, plus {what}" if text else f"unknown: {what}"
+        return text
+
+
+def estimate(kinds: Iterable[Kind], costs: Mapping[Kind, Decimal]) -> Estimate:
+    """The estimate for one create of each kind given (a kind once per task)."""
+    priced: dict[Kind, tuple[int, Decimal]] = {}
+    unpriced: dict[Kind, int] = {}
+    tasks = 0
+    known = ZERO
+    for kind in kinds:
+        tasks += 1
+        cost = costs.get(kind)
+        if cost is None:
+            unpriced[kind] = unpriced.get(kind, 0) + 1
+        else:
+            count, _ = priced.get(kind, (0, cost))
+            priced[kind] = (count + 1, cost)
+            known += cost
+    return Estimate(tasks, known, priced, unpriced)

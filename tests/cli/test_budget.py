@@ -1,0 +1,260 @@
+"""What a batch will cost, and `--max-units`, through the real CLI against the emulator.
+
+The emulator deducts fractional units (kling-v1-6: 1.1 for std 5 s, 2.2 for
+pro 5 s) and runs on a fake clock that mivid's own waits move on (`sleepless`),
+so tasks end without real time passing and the order of creates is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import RunMivid, Serve, Sleepless
+from imagefactory import make_png
+from mivid.budget import Budget, Decision
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock
+from mivid.units import Kind
+
+CREATE = "/v1/videos/multi-image2video"
+
+
+@pytest.fixture
+def priced(serve: Serve, fake_clock: FakeClock) -> EmulatorServer:
+    fake_clock.set(time.time())  # mivid signs its JWTs with this machine's clock
+    emulator = Emulator(
+        access_keys={"ak": "sk"},
+        clock=fake_clock,
+        units="fractional",
+        concurrency_limit=10,
+        processing_after=1,
+        succeed_after=10,
+    )
+    return serve(emulator, keys=("ak", "sk"))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    make_png(work / "a.png")
+    return work
+
+
+def write_jobs(folder: Path, modes: list[str], name: str = "jobs.jsonl") -> Path:
+    path = folder / name
+    lines = [
+        json.dumps({"images": ["a.png"], "prompt": f"shot {n}", "mode": mode})
+        for n, mode in enumerate(modes)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def posts(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.received if r.method == "POST" and r.path == CREATE)
+
+
+def one_known_std_task(mivid: RunMivid, folder: Path, sleepless: Sleepless) -> None:
+    """One std 5 s task seen to the end: the journal then knows it costs 1.1."""
+    made = mivid("create", str(folder / "a.png"), "--prompt", "first", "--wait", clock=sleepless)
+    assert made.exit_code == 0, made
+
+
+def test_batch_says_how_many_tasks_the_units_left_and_the_estimate_before_sending(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    jobs = write_jobs(folder, ["std", "std", "pro"])
+    first = mivid("batch", str(jobs), "--dry-run")
+    assert "batch: 3 tasks to create\n" in first.stderr
+    assert (
+        "estimate: unknown: 3 tasks of a kind not seen yet "
+        "(kling-v1-6 std 5 s, kling-v1-6 pro 5 s)" in first.stderr
+    )
+
+    one_known_std_task(mivid, folder, sleepless)
+    result = mivid("batch", str(jobs), clock=sleepless)
+
+    assert result.exit_code == 0, result
+    said = result.stderr.splitlines()
+    assert said[0] == "batch: 3 tasks to create; units left: 999998.9 (1 pack in force)"
+    assert said[1] == (
+        "estimate: about 2.2 units (2 × 1.1 for kling-v1-6 std 5 s), "
+        "plus 1 task of a kind not seen yet (kling-v1-6 pro 5 s)"
+    )
+    again = mivid("batch", str(jobs), clock=sleepless)
+    assert again.stderr.splitlines()[0] == "batch: 0 tasks to create (3 ended before)"
+
+
+def test_max_units_sends_what_fits_then_a_rerun_with_a_larger_budget_sends_only_the_rest(
+    mivid: RunMivid,
+    priced: EmulatorServer,
+    folder: Path,
+    sleepless: Sleepless,
+    tmp_path: Path,
+) -> None:
+    emulator = priced.emulator
+    one_known_std_task(mivid, folder, sleepless)
+    jobs = write_jobs(folder, ["std"] * 6)
+    videos = tmp_path / "videos"
+    options = ["--concurrency", "2", "--download", str(videos), "--interval", "0.5"]
+
+    result = mivid("batch", str(jobs), *options, "--max-units", "3.5", clock=sleepless)
+
+    assert result.exit_code == 4, result
+    assert posts(emulator) == 1 + 3  # 3 × 1.1 = 3.3 fits in 3.5; a fourth would make 4.4
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [row[2] for row in rows] == ["succeed"] * 3 + ["not sent"] * 3
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {jobs}: 3 jobs not sent: the budget would have been passed "
+        "(3.3 of --max-units 3.5 used); lines 4, 5, 6"
+    ]
+    resume = (
+        f"mivid batch {jobs} --concurrency 2 --interval 0.5 --max-units 3.5 --download {videos}"
+    )
+    assert result.stderr.splitlines()[-1] == f"hint: send them with another budget: {resume}"
+
+    rerun = mivid("batch", str(jobs), *options, "--max-units", "10", "--json", clock=sleepless)
+
+    assert rerun.exit_code == 0, rerun
+    assert posts(emulator) == 1 + 6  # only the three not sent before
+    report = json.loads(rerun.stdout)
+    assert [row["action"] for row in report] == ["skip"] * 3 + ["send"] * 3
+    assert {row["status"] for row in report} == {"succeed"}
+    assert len(list(videos.glob("*.mp4"))) == 6
+
+
+def test_until_a_kind_is_seen_only_one_of_it_is_in_flight(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    emulator = priced.emulator
+    jobs = write_jobs(folder, ["pro"] * 4)  # 2.2 each, never seen before
+
+    result = mivid("batch", str(jobs), "--concurrency", "4", "--max-units", "5", clock=sleepless)
+
+    assert result.exit_code == 4, result
+    tasks = emulator.tasks()
+    assert len(tasks) == 2  # 2.2 + 2.2 = 4.4 fits in 5; a third would make 6.6
+    first, second = sorted(tasks, key=lambda task: task["created_at"])
+    # The second was sent only when the first had ended and shown what a pro task costs.
+    assert second["created_at"] >= first["updated_at"]
+    assert "2 jobs not sent" in result.stderr
+
+
+def test_a_kind_that_costs_more_than_the_budget_is_never_sent(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    one_known_std_task(mivid, folder, sleepless)
+    jobs = write_jobs(folder, ["std", "std"])
+    result = mivid("batch", str(jobs), "--max-units", "1", clock=sleepless)
+    assert result.exit_code == 4, result
+    assert posts(priced.emulator) == 1
+    assert "2 jobs not sent" in result.stderr
+
+
+def test_create_max_units_refuses_a_kind_known_to_cost_more_before_sending(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    one_known_std_task(mivid, folder, sleepless)
+    image = str(folder / "a.png")
+
+    refused = mivid("create", image, "--prompt", "again", "--max-units", "1")
+
+    assert refused.exit_code == 4, refused
+    assert posts(priced.emulator) == 1
+    assert refused.stdout == ""
+    assert (
+        "error: --max-units 1: a kling-v1-6 std 5 s task cost 1.1 units the last time; "
+        "nothing was sent" in refused.stderr
+    )
+
+    fits = mivid("create", image, "--prompt", "again", "--max-units", "1.1", "-q")
+    assert fits.exit_code == 0, fits
+    unknown = mivid("create", image, "--prompt", "pro", "--mode", "pro", "--max-units", "1", "-q")
+    assert unknown.exit_code == 0, unknown  # never seen: sent, and said so
+    assert "what a kling-v1-6 pro 5 s task costs is not known yet" in unknown.stderr
+    assert posts(priced.emulator) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", "NaN", "1e999"])
+def test_a_bad_max_units_is_exit_2_before_anything(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, value: str
+) -> None:
+    jobs = write_jobs(folder, ["std"])
+    for args in (["batch", str(jobs)], ["create", str(folder / "a.png"), "--prompt", "x"]):
+        result = mivid(*args, "--max-units", value)
+        assert result.exit_code == 2, result
+        assert f"--max-units: `{value}` — must be a number of units above 0" in result.stderr
+    assert priced.emulator.received == []
+
+
+def test_account_calls_are_a_second_apart_within_a_run(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, sleepless: Sleepless, folder: Path
+) -> None:
+    """`batch` asks before sending and again after a 1102: never within a second."""
+    fake_clock.set(time.time())
+    emulator = Emulator(access_keys={"ak": "sk"}, clock=fake_clock, units_left=0)
+    serve(emulator, keys=("ak", "sk"))
+    jobs = write_jobs(folder, ["std"])
+
+    result = mivid("batch", str(jobs), clock=sleepless)
+
+    assert result.exit_code == 3, result  # 1102
+    calls = [r for r in emulator.received if r.path == "/account/costs"]
+    assert len(calls) == 2
+    assert "1302" not in result.stderr  # the emulator never had to say "too fast"
+    assert any(0.99 <= pause <= 1.0 for pause in sleepless.slept), sleepless.slept
+    assert result.stderr.splitlines()[-1].endswith(
+        "units left: none — no resource pack is in force (1 used up)"
+    )
+
+
+# -- the budget's rule, over many runs ------------------------------------------------------
+
+KINDS = [Kind("multi-image", "kling-v1-6", mode, "5") for mode in ("std", "pro")]
+PRICES = {KINDS[0]: Decimal("1.1"), KINDS[1]: Decimal("2.2")}
+
+
+@given(
+    jobs=st.lists(st.sampled_from(KINDS), max_size=30),
+    limit=st.decimals(min_value="0.5", max_value="20", places=1),
+    known=st.sets(st.sampled_from(KINDS)),
+    order=st.randoms(use_true_random=False),
+)
+def test_only_the_first_task_of_a_kind_never_seen_can_pass_the_budget(
+    jobs: list[Kind], limit: Decimal, known: set[Kind], order: Any
+) -> None:
+    """Deducted never passes the limit by more than what the first task of each unseen kind cost."""
+    budget = Budget(limit, {kind: PRICES[kind] for kind in known})
+    queue = list(enumerate(jobs))
+    flying: list[int] = []
+    surprises: list[Kind] = []  # tasks that ended while their kind's cost was unknown
+    while queue or flying:
+        decision = budget.decide(queue[0][1]) if queue else Decision.WAIT
+        if decision is Decision.SEND:
+            key, kind = queue.pop(0)
+            unseen_in_flight = kind not in budget.costs and kind in budget.in_flight.values()
+            assert not unseen_in_flight  # one of a kind never seen at a time
+            budget.sent(key, kind)
+            flying.append(key)
+            continue
+        if decision is Decision.STOP:
+            assert not flying and budget.used + PRICES[queue[0][1]] > limit
+            break
+        assert flying  # waiting only ever waits for a task in flight
+        key = flying.pop(order.randrange(len(flying)))
+        if jobs[key] not in budget.costs:
+            surprises.append(jobs[key])
+        budget.ended(key, PRICES[jobs[key]])
+        assert budget.deducted <= limit + sum(PRICES[kind] for kind in surprises)
+    assert len(surprises) == len(set(surprises))  # each kind surprises once at most
+    if not surprises:
+        assert budget.deducted <= limit
