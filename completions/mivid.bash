@@ -16,13 +16,13 @@ _mivid_options() {
     case "$1" in
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
         "mivid create") echo "--prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --max-units --help" ;;
-        "mivid get") echo "--json --help" ;;
+        "mivid get") echo "--json --quiet -q --help" ;;
         "mivid list") echo "--page --page-size --all --status --json --quiet -q --local --watch -W --interval --help" ;;
-        "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --help" ;;
-        "mivid download") echo "--output -o --watermarked --force --json --help" ;;
+        "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --quiet -q --help" ;;
+        "mivid download") echo "--download -d --watermarked --force --json --quiet -q --help" ;;
         "mivid recover") echo "--json --limit --help" ;;
         "mivid batch") echo "--concurrency -c --download -d --watermarked --fit --fit-mode --interval --json --dry-run --max-units --help" ;;
-        "mivid open") echo "--dir --print --help" ;;
+        "mivid open") echo "--download -d --print --help" ;;
         "mivid gallery") echo "--open --json --help" ;;
         "mivid spent") echo "--since --json --help" ;;
         "mivid account") echo "--json --help" ;;
@@ -49,14 +49,14 @@ _mivid_takes_value() {
         "mivid create -d" | "mivid create --timeout" | "mivid create --max-units" | \
         "mivid list --page" | "mivid list --page-size" | "mivid list --status" | \
         "mivid list --interval" | "mivid wait --interval" | "mivid wait --timeout" | \
-        "mivid wait --download" | "mivid wait -d" | "mivid download --output" | \
-        "mivid download -o" | "mivid recover --limit" | "mivid batch --concurrency" | \
+        "mivid wait --download" | "mivid wait -d" | "mivid download --download" | \
+        "mivid download -d" | "mivid recover --limit" | "mivid batch --concurrency" | \
         "mivid batch -c" | "mivid batch --download" | "mivid batch -d" | \
         "mivid batch --fit-mode" | "mivid batch --interval" | "mivid batch --max-units" | \
-        "mivid open --dir" | "mivid spent --since" | "mivid sandbox serve --port" | \
-        "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit" | \
-        "mivid sandbox serve --units" | "mivid sandbox serve --answers" | "mivid sandbox serve --retire-model" | \
-        "mivid sandbox serve --video-head-status")
+        "mivid open --download" | "mivid open -d" | "mivid spent --since" | \
+        "mivid sandbox serve --port" | "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | \
+        "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units" | "mivid sandbox serve --answers" | \
+        "mivid sandbox serve --retire-model" | "mivid sandbox serve --video-head-status")
             return 0 ;;
     esac
     return 1
@@ -77,8 +77,9 @@ _mivid_option_values() {
         "mivid list --status")
             _mivid_words "submitted processing succeed failed" "$3" ;;
         "mivid create --download" | "mivid create -d" | "mivid wait --download" | \
-        "mivid wait -d" | "mivid download --output" | "mivid download -o" | \
-        "mivid batch --download" | "mivid batch -d")
+        "mivid wait -d" | "mivid download --download" | "mivid download -d" | \
+        "mivid batch --download" | "mivid batch -d" | "mivid open --download" | \
+        "mivid open -d")
             _mivid_directories "$3" ;;
     esac
 }

@@ -28,7 +28,7 @@ function __mivid_takes_value
             contains -- $argv[2] --interval --timeout --download -d
             return
         case 'mivid download'
-            contains -- $argv[2] --output -o
+            contains -- $argv[2] --download -d
             return
         case 'mivid recover'
             contains -- $argv[2] --limit
@@ -37,7 +37,7 @@ function __mivid_takes_value
             contains -- $argv[2] --concurrency -c --download -d --fit-mode --interval --max-units
             return
         case 'mivid open'
-            contains -- $argv[2] --dir
+            contains -- $argv[2] --download -d
             return
         case 'mivid spent'
             contains -- $argv[2] --since
@@ -152,6 +152,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l max-units -x -d 'Send n
 complete -c mivid -n '__mivid_using \'mivid create\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -k -a '(__mivid_images)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -l json -d 'Print the task object as JSON (an array when several ids or `-` are given)'
+complete -c mivid -n '__mivid_using \'mivid get\'' -l quiet -s q -d 'Print the task ids alone (an external id\'s task id)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page -x -d 'Page number, 1 to 1000'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page-size -x -d 'Tasks per page, 1 to 500'
@@ -161,19 +162,21 @@ complete -c mivid -n '__mivid_using \'mivid list\'' -l json -d 'Print a JSON arr
 complete -c mivid -n '__mivid_using \'mivid list\'' -l quiet -s q -d 'Print task ids only, one a line'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l local -d 'List the creates this machine\'s journal remembers, offline (no keys needed)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l watch -s W -d 'Redraw the table in place until every task on it has ended (terminal only)'
-complete -c mivid -n '__mivid_using \'mivid list\'' -l interval -x -d 'With --watch: seconds between redraws'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l interval -x -d 'With --watch: seconds between redraws (each asks the service)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -s h -l help -d 'Show the help'
-complete -c mivid -n '__mivid_using \'mivid wait\'' -l interval -x -d 'Seconds before a task\'s second query'
+complete -c mivid -n '__mivid_using \'mivid wait\'' -l interval -x -d 'Seconds between a task\'s queries at first'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l timeout -x -d 'Give up after this many seconds (exit 6)'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Save each finished video into this folder'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l watermarked -d 'With --download: save the watermarked copy'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l force -d 'With --download: replace existing files of another size'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l json -d 'Print the final task objects as a JSON array'
+complete -c mivid -n '__mivid_using \'mivid wait\'' -l quiet -s q -d 'Print the ids of the tasks as they end, one a line'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -s h -l help -d 'Show the help'
-complete -c mivid -n '__mivid_using \'mivid download\'' -l output -s o -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder to save into (made when missing)'
+complete -c mivid -n '__mivid_using \'mivid download\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder to save into (made when missing)'
 complete -c mivid -n '__mivid_using \'mivid download\'' -l watermarked -d 'Save the watermarked copy instead'
 complete -c mivid -n '__mivid_using \'mivid download\'' -l force -d 'Replace existing files of another size'
 complete -c mivid -n '__mivid_using \'mivid download\'' -l json -d 'Print a JSON array of the saved files'
+complete -c mivid -n '__mivid_using \'mivid download\'' -l quiet -s q -d 'Print the ids of the tasks whose videos were saved'
 complete -c mivid -n '__mivid_using \'mivid download\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid recover\'' -l json -d 'Print the results as a JSON array'
 complete -c mivid -n '__mivid_using \'mivid recover\'' -l limit -x -d 'Look at most at this many unsettled creates (newest first)'
@@ -183,12 +186,12 @@ complete -c mivid -n '__mivid_using \'mivid batch\'' -l download -s d -x -a '(__
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l watermarked -d 'With --download: save the watermarked copy'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l fit -d 'Fix local images that break a size rule in a copy made in memory (see `mivid create --help`)'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l fit-mode -x -a 'pad crop' -d 'How --fit fixes the aspect ratio: pad or crop'
-complete -c mivid -n '__mivid_using \'mivid batch\'' -l interval -x -d 'Seconds before a task\'s second query'
+complete -c mivid -n '__mivid_using \'mivid batch\'' -l interval -x -d 'Seconds between a task\'s queries at first'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l json -d 'Print a JSON report: one object per job, in file order'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l dry-run -d 'Check every job and show which would be sent, skipped or resumed'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -l max-units -x -d 'Never let this run\'s tasks cost more than N units (deducted, plus an estimate for those in flight from the costs the journal saw)'
 complete -c mivid -n '__mivid_using \'mivid batch\'' -s h -l help -d 'Show the help'
-complete -c mivid -n '__mivid_using \'mivid open\'' -l dir -x -d 'Folder the videos were downloaded into'
+complete -c mivid -n '__mivid_using \'mivid open\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder the videos were downloaded into'
 complete -c mivid -n '__mivid_using \'mivid open\'' -l print -d 'Print the path or URL instead of opening it'
 complete -c mivid -n '__mivid_using \'mivid open\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid gallery\'' -l open -d 'Open the page in the browser'

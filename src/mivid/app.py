@@ -142,7 +142,7 @@ class AppState:
         from mivid.connection import open_client
 
         settings = self.settings
-        if settings.sandbox and self.output.stderr_is_tty:
+        if settings.sandbox and self.output.stderr_is_tty and not self.output.quiet:
             self.output.note("sandbox: offline emulator, nothing is sent or billed")
         client = open_client(
             settings,
@@ -173,11 +173,14 @@ class AppState:
         self.output.note("http: " + " · ".join(parts))
 
 
-def state(ctx: typer.Context) -> AppState:
+def state(ctx: typer.Context, *, quiet: bool = False) -> AppState:
+    """The run's state; `quiet` (a command's -q) silences the banner and live views too."""
     obj = ctx.find_root().obj
     if not isinstance(obj, AppState):  # a command invoked without the root callback
         obj = AppState(runtime=obj if isinstance(obj, Runtime) else Runtime())
         ctx.find_root().obj = obj
+    if quiet:
+        obj.output.quiet = True
     return obj
 
 

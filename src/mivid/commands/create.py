@@ -125,8 +125,8 @@ def create(
     ),
 ) -> None:
     """Create a video task from 1 to 4 images and a prompt."""
-    run = state(ctx)
-    problems: list[str] = []
+    run = state(ctx, quiet=quiet)
+    problems = options.form_problems(json_output=json_output, quiet=quiet)
     if prompt is None:
         problems.append("--prompt: required — what the video should show")
     fit_as, fit_problems = options.fit_choice(fit, fit_mode)
@@ -286,4 +286,5 @@ def _wait_after_create(
         json_output=json_output,
         quiet=quiet,
         one=True,
+        summary=not quiet,  # with -q the id was the result, printed at the start
     )

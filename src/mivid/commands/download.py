@@ -8,12 +8,13 @@ import typer
 
 from mivid.app import app, state
 from mivid.commands import options
+from mivid.errors import InputError
 
 
 @app.command(
     epilog=options.examples(
-        "mivid download 867283741759111202 --output videos/",
-        "mivid list -q --status succeed | mivid download - -o videos/",
+        "mivid download 867283741759111202 --download videos/",
+        "mivid list -q --status succeed | mivid download - -d videos/",
         "mivid download 867283741759111202 --watermarked --force",
     )
 )
@@ -23,16 +24,14 @@ def download(
         "Task id or external task id of a finished task; `-` reads ids from stdin. "
         "Without one, a terminal offers a menu of recent finished tasks."
     ),
-    output: Path = typer.Option(
-        Path(),
-        "--output",
-        "-o",
-        help="Folder to save into (made when missing).",
-        metavar="DIR",
+    download_dir: Path | None = options.download_dir(
+        "Folder to save into (made when missing) [default: the current folder]."
     ),
+    output: Path | None = options.old_spelling("--output", "-o"),
     watermarked: bool = options.watermarked("Save the watermarked copy instead."),
     force: bool = options.force("Replace existing files of another size."),
     json_output: bool = options.json_output("Print a JSON array of the saved files."),
+    quiet: bool = options.quiet("Print the ids of the tasks whose videos were saved."),
 ) -> None:
     """Save the videos of finished tasks.
 
@@ -49,7 +48,12 @@ def download(
     from mivid.render.live import download_bars
     from mivid.render.views import SAVED
 
-    run = state(ctx)
+    folder, problems = options.one_folder(download_dir, output, "--output", default=Path())
+    problems += options.form_problems(json_output=json_output, quiet=quiet)
+    if problems:
+        raise InputError(problems)
+    assert folder is not None
+    run = state(ctx, quiet=quiet)
     out = run.output
     wanted = ids_or_pick(run, ids, command="download", statuses=("succeed",))
     with run.client() as client:
@@ -59,12 +63,12 @@ def download(
             saved = save_videos(
                 client,
                 tasks,
-                output,
+                folder,
                 watermarked=watermarked,
                 force=force,
                 say=Say(out.note, out.warn),
                 on_progress=on_progress,
                 sleep=run.clock.sleep,
             )
-    with out.records(SAVED, out.form(json=json_output)) as sink:
+    with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
         sink.extend([video for videos in saved.values() for video in videos])

@@ -27,10 +27,12 @@ def follow_and_show(
     json_output: bool = False,
     quiet: bool = False,
     one: bool = False,
+    summary: bool = True,
 ) -> None:
     """Wait for `ids` (live lines on a terminal), save the videos, show how each ended.
 
-    `one`: the JSON result is the one task's object, not an array (`create --wait`).
+    `one`: the JSON result is the one task's object, not an array (`create --wait`);
+    `summary`: False when the id was the result, printed before (`create -q --wait`).
     Raises TasksFailedError (exit 1) when any task failed.
     """
     from mivid.flows.following import Saving, follow_tasks
@@ -64,7 +66,7 @@ def follow_and_show(
         task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()
     }
     form = out.form(json=json_output, quiet=quiet)
-    if not quiet or json_output:  # with -q the id was the result, printed at the start
+    if summary:
         tasks = followed.tasks[:1] if one else followed.tasks
         with out.records(ENDED, form, one=one) as sink:
             for task in tasks:

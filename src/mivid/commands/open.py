@@ -15,7 +15,7 @@ from mivid.errors import InputError
     "open",
     epilog=options.examples(
         "mivid open 867283741759111202",
-        "mivid open my-external-id --dir videos/",
+        "mivid open my-external-id --download videos/",
         "mivid open            # on a terminal: pick from the recent finished tasks",
     ),
 )
@@ -27,12 +27,10 @@ def open_video(
         metavar="ID",
         show_default=False,
     ),
-    directory: Path = typer.Option(
-        Path(),
-        "--dir",
-        help="Folder the videos were downloaded into.",
-        metavar="DIR",
+    download_dir: Path | None = options.download_dir(
+        "Folder the videos were downloaded into [default: the current folder]."
     ),
+    old_dir: Path | None = options.old_spelling("--dir"),
     print_only: bool = typer.Option(
         False, "--print", help="Print the path or URL instead of opening it."
     ),
@@ -47,9 +45,13 @@ def open_video(
     from mivid.flows.finding import find_video, launch, system_opener, video_url
     from mivid.flows.journal import RoutedTasks
 
-    run = state(ctx)
+    directory, problems = options.one_folder(download_dir, old_dir, "--dir", default=Path())
+    assert directory is not None
     if not directory.is_dir():
-        raise InputError(f"--dir {directory}: is not a folder")
+        problems.append(f"--download {directory}: is not a folder")
+    if problems:
+        raise InputError(problems)
+    run = state(ctx)
     wanted, *more = ids_or_pick(
         run, [task] if task else None, command="open", statuses=("succeed",)
     )

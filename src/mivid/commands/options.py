@@ -11,6 +11,7 @@ Imported by every command module at start-up: typer only.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -37,8 +38,23 @@ def task_ids(help: str) -> Any:
 
 
 def download_dir(help: str) -> Any:
-    """`--download/-d DIR`: save the finished videos into this folder."""
+    """`--download/-d DIR`: the videos' folder, in every command (saved into, or looked for in)."""
     return typer.Option(None, "--download", "-d", help=help, metavar="DIR", show_default=False)
+
+
+def old_spelling(*names: str) -> Any:
+    """An option's former name, still read but no longer shown (`download -o`, `open --dir`)."""
+    return typer.Option(None, *names, hidden=True, show_default=False)
+
+
+def one_folder(
+    folder: Path | None, old: Path | None, old_name: str, *, default: Path | None = None
+) -> tuple[Path | None, list[str]]:
+    """The folder given as `--download` or by its old name; a problem when both are given."""
+    if folder is not None and old is not None and folder != old:
+        return folder, [f"{old_name}: the old name of --download; give one of them"]
+    chosen = folder if folder is not None else old
+    return (chosen if chosen is not None else default), []
 
 
 def watermarked(help: str = "With --download: save the watermarked copy.") -> Any:
@@ -53,22 +69,30 @@ def json_output(help: str) -> Any:
     return typer.Option(False, "--json", help=help)
 
 
-def quiet(help: str) -> Any:
+def quiet(help: str = "Print the task ids alone, one a line.") -> Any:
+    """`-q/--quiet`: ids on stdout, one a line; no sandbox banner or live view on stderr."""
     return typer.Option(False, "--quiet", "-q", help=help)
+
+
+def form_problems(*, json_output: bool, quiet: bool) -> list[str]:
+    """`-q` and `--json` each choose what stdout holds: together they contradict each other."""
+    if json_output and quiet:
+        return ["--quiet: not with --json (ids alone, or JSON: pick one)"]
+    return []
 
 
 def dry_run(help: str) -> Any:
     return typer.Option(False, "--dry-run", help=help)
 
 
-def poll_interval() -> Any:
-    """`--interval SECONDS` of `wait` and `batch`: the start of the polling schedule."""
-    return typer.Option(
-        DEFAULT_FIRST_INTERVAL,
-        "--interval",
-        help="Seconds before a task's second query; the pause then grows to 12 s.",
-        metavar="SECONDS",
-    )
+def poll_interval(
+    help: str = "Seconds between a task's queries at first; the pause then grows to 12 s.",
+    *,
+    default: float = DEFAULT_FIRST_INTERVAL,
+) -> Any:
+    """`--interval SECONDS`: the pause between two queries of the service (`wait`, `batch`,
+    `list --watch`), with one range everywhere (`poll_interval_problems`)."""
+    return typer.Option(default, "--interval", help=help, metavar="SECONDS")
 
 
 def timeout(help: str) -> Any:
@@ -99,9 +123,14 @@ def create_field(name: str, *short: str, help: str) -> Any:
     return typer.Option(None, spec.option, *short, metavar=metavar, help=help, show_default=False)
 
 
+#: `--interval`'s range, the same for every command that has it.
+INTERVAL_RANGE = (0.1, 600.0)
+
+
 def poll_interval_problems(interval: float) -> list[str]:
-    if not 0.1 <= interval <= 600:
-        return [f"--interval: {interval:g} — must be from 0.1 to 600 seconds"]
+    low, high = INTERVAL_RANGE
+    if not low <= interval <= high:
+        return [f"--interval: {interval:g} — must be from {low:g} to {high:g} seconds"]
     return []
 
 

@@ -41,6 +41,7 @@ def get(
     json_output: bool = options.json_output(
         "Print the task object as JSON (an array when several ids or `-` are given)."
     ),
+    quiet: bool = options.quiet("Print the task ids alone (an external id's task id)."),
 ) -> None:
     """Show a task: status, failure reason, times, videos, units.
 
@@ -51,13 +52,16 @@ def get(
     from mivid.flows.listing import Listed, with_journal
     from mivid.render.views import TASK_DETAIL
 
-    run = state(ctx)
+    problems = options.form_problems(json_output=json_output, quiet=quiet)
+    if problems:
+        raise InputError(problems)
+    run = state(ctx, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="get")
     with run.client() as client:
         routed = RoutedTasks(client).route(wanted)
         tasks = [routed.get_task(task_id) for task_id in wanted]
     single = not ids or (len(ids) == 1 and ids[0] != "-")
-    form = run.output.form(json=json_output)
+    form = run.output.form(json=json_output, quiet=quiet)
     # The JSON is the service's objects as they came; people also see what the journal knows.
     listed = [Listed(task) for task in tasks] if json_output else with_journal(tasks)
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
@@ -103,11 +107,8 @@ def list_tasks(
         "-W",
         help="Redraw the table in place until every task on it has ended (terminal only).",
     ),
-    interval: float = typer.Option(
-        WATCH_INTERVAL,
-        "--interval",
-        help="With --watch: seconds between redraws.",
-        metavar="SECONDS",
+    interval: float = options.poll_interval(
+        "With --watch: seconds between redraws (each asks the service).", default=WATCH_INTERVAL
     ),
 ) -> None:
     """List tasks, newest first.
@@ -119,7 +120,7 @@ def list_tasks(
     """
     from mivid.flows.listing import LOCAL_STATUSES
 
-    problems = []
+    problems = options.form_problems(json_output=json_output, quiet=quiet)
     if not 1 <= page <= MAX_PAGE:
         problems.append(f"--page: {page} — must be from 1 to {MAX_PAGE}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -127,7 +128,7 @@ def list_tasks(
     allowed = (*STATUSES, *LOCAL_STATUSES) if local else STATUSES
     if status is not None and status not in allowed:
         problems.append(f"--status: `{status}` is not one of {', '.join(allowed)}")
-    run = state(ctx)
+    run = state(ctx, quiet=quiet)
     problems += _watch_problems(
         run, watch=watch, interval=interval, local=local, json_output=json_output, quiet=quiet
     )
@@ -198,9 +199,7 @@ def _watch_problems(
             "--watch: stdout is not a terminal — the live table redraws in place and only "
             "works on one (in a script: mivid wait ID, or poll mivid list --json)"
         )
-    if not 0.5 <= interval <= 600:
-        problems.append(f"--interval: {interval:g} — must be from 0.5 to 600 seconds")
-    return problems
+    return problems + options.poll_interval_problems(interval)
 
 
 def _watch(run: AppState, pages: _Pages, *, interval: float) -> None:

@@ -34,6 +34,7 @@ def wait(
     watermarked: bool = options.watermarked(),
     force: bool = options.force(),
     json_output: bool = options.json_output("Print the final task objects as a JSON array."),
+    quiet: bool = options.quiet("Print the ids of the tasks as they end, one a line."),
 ) -> None:
     """Wait for tasks to end, and optionally save their videos.
 
@@ -44,9 +45,10 @@ def wait(
     from mivid.errors import InputError
 
     problems = options.poll_interval_problems(interval) + options.timeout_problems(timeout)
+    problems += options.form_problems(json_output=json_output, quiet=quiet)
     if problems:
         raise InputError(problems)
-    run = state(ctx)
+    run = state(ctx, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="wait")
     with run.client() as client:
         follow_and_show(
@@ -59,4 +61,5 @@ def wait(
             watermarked=watermarked,
             force=force,
             json_output=json_output,
+            quiet=quiet,
         )

@@ -97,7 +97,9 @@ class RecordSink(Generic[T]):
             self._json(record, first=first)
         elif self.form is Form.IDS:
             assert self.view.ident is not None
-            self.out.line(self.view.ident(record))
+            ident = self.view.ident(record)
+            if ident:  # a record with no id yet (a job not sent) has no line
+                self.out.line(ident)
         elif self.form is Form.TABLE and self.view.table is not None:
             self._kept.append(record)  # a table sizes its columns from every row
         else:
@@ -140,6 +142,7 @@ class Output:
     """The run's output policy, decided once from flags, environment and terminals."""
 
     no_color: bool = False  # --no-color, or NO_COLOR in the environment
+    quiet: bool = False  # -q: ids on stdout, and no banner or live view on stderr
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)
@@ -188,8 +191,8 @@ class Output:
         return is_tty(self.stdin) and is_tty(self.stderr)
 
     def shows_progress(self, *, quiet: bool = False) -> bool:
-        """Live views and progress bars: only for a person watching stderr, and not with --json."""
-        return self.stderr_is_tty and not quiet
+        """Live views and progress bars: only for a person watching stderr, not with --json or -q."""
+        return self.stderr_is_tty and not quiet and not self.quiet
 
     # -- the form of results -------------------------------------------------------------
 

@@ -197,6 +197,7 @@ TASK_DETAIL = RecordView["Listed"](
         f"{name}: {escape_cell(value) if 'prompt' in name else value}"
         for name, value in _detail_rows(listed)
     ],
+    ident=lambda listed: listed.task_id,
     person=_detail_panel,
     between="",  # where one task ends, in a pipe too
 )
@@ -402,7 +403,9 @@ def _saved_json(video: SavedVideo) -> dict[str, Any]:
     return saved_record(video)
 
 
-SAVED = RecordView["SavedVideo"](json=_saved_json, lines=lambda video: [str(video.path)])
+SAVED = RecordView["SavedVideo"](
+    json=_saved_json, lines=lambda video: [str(video.path)], ident=lambda video: video.task_id
+)
 
 
 # -- recover -----------------------------------------------------------------------------------
@@ -474,6 +477,7 @@ def _jobs_table(out: Output, states: Sequence[JobState]) -> None:
 
 JOB_RESULTS = RecordView["JobState"](
     json=lambda job: job.report(),
+    ident=lambda job: job.task_id or "",
     lines=lambda job: ["\t".join(tsv_cell(cell) for cell in job_row(job))],
     table=_jobs_table,
 )
