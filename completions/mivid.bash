@@ -15,7 +15,7 @@ _mivid_subcommands() {
 _mivid_options() {
     case "$1" in
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
-        "mivid create") echo "--prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --max-units --help" ;;
+        "mivid create") echo "--prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --keep-sound --no-keep-sound --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --max-units --help" ;;
         "mivid get") echo "--json --quiet -q --help" ;;
         "mivid list") echo "--page --page-size --all --status --json --quiet -q --local --watch -W --interval --help" ;;
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --json --quiet -q --help" ;;
@@ -43,7 +43,9 @@ _mivid_takes_value() {
     case "$1 $2" in
         "mivid --region" | "mivid --base-url" | "mivid --profile" | \
         "mivid create --prompt" | "mivid create -p" | "mivid create --negative-prompt" | \
-        "mivid create -n" | "mivid create --model" | "mivid create --mode" | \
+        "mivid create -n" | "mivid create --model" | "mivid create --endpoint" | \
+        "mivid create --first-frame" | "mivid create --end-frame" | "mivid create --element" | \
+        "mivid create --video" | "mivid create --video-use" | "mivid create --mode" | \
         "mivid create --duration" | "mivid create --aspect-ratio" | "mivid create --callback-url" | \
         "mivid create --external-task-id" | "mivid create --fit-mode" | "mivid create --download" | \
         "mivid create -d" | "mivid create --timeout" | "mivid create --max-units" | \
@@ -67,9 +69,15 @@ _mivid_option_values() {
         "mivid create --aspect-ratio")
             _mivid_words "16:9 9:16 1:1" "$3" ;;
         "mivid create --duration")
-            _mivid_words "5 10" "$3" ;;
+            _mivid_words "3 4 5 6 7 8 9 10" "$3" ;;
+        "mivid create --video-use")
+            _mivid_words "feature base" "$3" ;;
         "mivid --region")
             _mivid_words "global china" "$3" ;;
+        "mivid create --model")
+            _mivid_words "kling-v1-6 kling-video-o1 kling-v3-omni" "$3" ;;
+        "mivid create --endpoint")
+            _mivid_words "multi-image omni" "$3" ;;
         "mivid create --fit-mode" | "mivid batch --fit-mode")
             _mivid_words "pad crop" "$3" ;;
         "mivid create --mode")
@@ -81,6 +89,8 @@ _mivid_option_values() {
         "mivid batch --download" | "mivid batch -d" | "mivid open --download" | \
         "mivid open -d")
             _mivid_directories "$3" ;;
+        "mivid create --first-frame" | "mivid create --end-frame")
+            _mivid_images "$3" ;;
     esac
 }
 
@@ -109,7 +119,7 @@ _mivid_arguments() {  # path, number of arguments before, the first one, current
             if (($2 == 1)); then case "$3" in
                 region) _mivid_words "global china" "$4" ;;
                 mode) _mivid_words "std pro" "$4" ;;
-                duration) _mivid_words "5 10" "$4" ;;
+                duration) _mivid_words "3 4 5 6 7 8 9 10" "$4" ;;
                 aspect-ratio) _mivid_words "16:9 9:16 1:1" "$4" ;;
             esac; fi
             ;;

@@ -19,7 +19,7 @@ function __mivid_takes_value
             contains -- $argv[2] --region --base-url --profile
             return
         case 'mivid create'
-            contains -- $argv[2] --prompt -p --negative-prompt -n --model --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units
+            contains -- $argv[2] --prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units
             return
         case 'mivid list'
             contains -- $argv[2] --page --page-size --status --interval
@@ -108,7 +108,7 @@ function __mivid_images
 end
 
 complete -c mivid -f
-complete -c mivid -n '__mivid_using \'mivid\'' -a create -d 'Create a video task from 1 to 4 images and a prompt'
+complete -c mivid -n '__mivid_using \'mivid\'' -a create -d 'Create a video task from reference images and a prompt'
 complete -c mivid -n '__mivid_using \'mivid\'' -a get -d 'Show a task: status, failure reason, times, videos, units'
 complete -c mivid -n '__mivid_using \'mivid\'' -a list -d 'List tasks, newest first'
 complete -c mivid -n '__mivid_using \'mivid\'' -a wait -d 'Wait for tasks to end, and optionally save their videos'
@@ -132,9 +132,16 @@ complete -c mivid -n '__mivid_using \'mivid\'' -l version -d 'Show the version a
 complete -c mivid -n '__mivid_using \'mivid\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l prompt -s p -x -d 'What the video shows (at most 2500 characters)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l negative-prompt -s n -x -d 'What the video should avoid (at most 2500 characters)'
-complete -c mivid -n '__mivid_using \'mivid create\'' -l model -x -d 'Model name'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l model -x -a 'kling-v1-6 kling-video-o1 kling-v3-omni' -d 'Model name'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l endpoint -x -a 'multi-image omni' -d 'Where to send a model mivid does not know yet'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l first-frame -x -a '(__mivid_images)' -d 'The video\'s first frame, a JPEG or PNG file or a URL (Omni-Video)'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l end-frame -x -a '(__mivid_images)' -d 'The video\'s last frame, with --first-frame (Omni-Video)'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l element -x -d 'An element id from your element library, repeatable (Omni-Video)'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l video -x -d 'A reference video\'s URL: MP4 or MOV, 3 to 10 s (Omni-Video)'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l video-use -x -a 'feature base' -d 'With --video: take its features (style, camera, motion) or edit it as the base'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l keep-sound -l no-keep-sound -d 'With --video: keep the video\'s own sound, or drop it'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l mode -x -a 'std pro' -d 'std (720p, cheaper) or pro (1080p)'
-complete -c mivid -n '__mivid_using \'mivid create\'' -l duration -x -a '5 10' -d 'Video length in seconds: 5 or 10'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l duration -x -a '3 4 5 6 7 8 9 10' -d 'Video length in seconds: 3, 4, 5, 6, 7, 8, 9 or 10'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l aspect-ratio -x -a '16:9 9:16 1:1' -d 'Video width:height: 16:9, 9:16 or 1:1'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l watermark -d 'Also produce a watermarked copy of the video'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l callback-url -x -d 'URL the service POSTs the task to on each status change'
@@ -234,7 +241,7 @@ complete -c mivid -n '__mivid_argument \'mivid config set\' 0' -a duration -d 'd
 complete -c mivid -n '__mivid_argument \'mivid config set\' 0' -a aspect-ratio -d 'default aspect ratio for create'
 complete -c mivid -n '__mivid_argument \'mivid config set\' 1; and __mivid_first_argument_is region' -a 'global china'
 complete -c mivid -n '__mivid_argument \'mivid config set\' 1; and __mivid_first_argument_is mode' -a 'std pro'
-complete -c mivid -n '__mivid_argument \'mivid config set\' 1; and __mivid_first_argument_is duration' -a '5 10'
+complete -c mivid -n '__mivid_argument \'mivid config set\' 1; and __mivid_first_argument_is duration' -a '3 4 5 6 7 8 9 10'
 complete -c mivid -n '__mivid_argument \'mivid config set\' 1; and __mivid_first_argument_is aspect-ratio' -a '16:9 9:16 1:1'
 complete -c mivid -n '__mivid_using \'mivid config get\'' -l reveal -d 'Print a secret key\'s value (refused otherwise)'
 complete -c mivid -n '__mivid_using \'mivid config get\'' -l json -d 'Print the key, its value and where it comes from as JSON'

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from mivid.cli import load_command  # noqa: E402
-from mivid.endpoints import all_choices  # noqa: E402
+from mivid.endpoints import ENDPOINTS, all_choices, known_models  # noqa: E402
 from mivid.fit import FIT_MODES  # noqa: E402
 from mivid.settings import KEYS, REGION_HOSTS  # noqa: E402
 from mivid.vocabulary import STATUSES  # noqa: E402
@@ -43,8 +43,12 @@ OPTION_VALUES: dict[str, tuple[str, ...]] = {
     "--status": STATUSES,
     "--region": tuple(REGION_HOSTS),
     "--fit-mode": FIT_MODES,
+    "--model": known_models(),  # suggestions: a model mivid does not know is sent all the same
+    "--endpoint": tuple(ENDPOINTS),
+    "--video-use": all_choices("video_uses"),
 }
 DIRECTORY_OPTIONS = {"--download", "--output"}
+IMAGE_OPTIONS = {"--first-frame", "--end-frame"}
 IMAGE_SUFFIXES = ("jpg", "jpeg", "png")
 # Positional arguments that can be completed, by (command path, argument name).
 KEY_ARGUMENTS = {("config", "set", "key"), ("config", "get", "key"), ("config", "unset", "key")}
@@ -63,6 +67,7 @@ class Option:
     help: str
     values: tuple[str, ...] = ()
     directories: bool = False
+    images: bool = False
 
     @property
     def long(self) -> list[str]:
@@ -129,6 +134,7 @@ def _convert(path: tuple[str, ...], command: Any) -> Command:
                     (param.help or "").strip(),
                     values,
                     directories=takes_value and names[0] in DIRECTORY_OPTIONS,
+                    images=takes_value and names[0] in IMAGE_OPTIONS,
                 )
             )
         else:
@@ -227,6 +233,14 @@ def bash(tree: Command) -> str:
         for name in option.names
     ]
     out += _bash_case_lines(cases, '_mivid_directories "$3"')
+    cases = [
+        f'"{command.name} {name}"'
+        for command in commands
+        for option in command.options
+        if option.images
+        for name in option.names
+    ]
+    out += _bash_case_lines(cases, '_mivid_images "$3"')
     out += [
         "    esac",
         "}",
@@ -377,6 +391,10 @@ def _zsh_function(command: Command) -> str:
     return "_mivid" + "".join("_" + part.replace("-", "_") for part in command.path)
 
 
+_ZSH_IMAGE_PATTERN = "|".join(IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES))
+_ZSH_IMAGE_FILES = f"_files -g '\\''*.({_ZSH_IMAGE_PATTERN})'\\''"
+
+
 def _zsh_option_specs(option: Option) -> list[str]:
     exclusive = f"({' '.join(option.names)})" if len(option.names) > 1 else ""
     description = _zsh_description(option.help)
@@ -388,6 +406,8 @@ def _zsh_option_specs(option: Option) -> list[str]:
             action = f":{message}:({words})"
         elif option.directories:
             action = f":{message}:_files -/"
+        elif option.images:
+            action = f":{message}:{_ZSH_IMAGE_FILES}"
         else:
             action = f":{message}: "
     specs = []
@@ -457,8 +477,7 @@ def _zsh_command(command: Command) -> list[str]:
         position = "*" if argument.many else str(index)
         message = argument.metavar.lower()
         if argument.completes == "images":
-            pattern = "|".join(IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES))
-            action = f"_files -g '\\''*.({pattern})'\\''"
+            action = _ZSH_IMAGE_FILES
         elif argument.completes == "keys":
             action = "(" + " ".join(KEYS) + ")"
         elif argument.completes == "config-value":
@@ -532,6 +551,8 @@ def fish(tree: Command) -> str:
                     parts.append(f"-a {_fish_quote(' '.join(option.values))}")
                 elif option.directories:
                     parts.append("-a '(__fish_complete_directories (commandline -ct))'")
+                elif option.images:
+                    parts.append("-a '(__mivid_images)'")
             parts.append(f"-d {_fish_quote(short_help(option.help))}")
             out.append(" ".join(parts))
         out.append(f"complete -c mivid -n {_fish_quote(condition)} -s h -l help -d 'Show the help'")

@@ -55,20 +55,26 @@ def settings_keys() -> list[str]:
 
 
 def _values(spec: CreateField) -> str:
+    """The values a field takes, said once when every endpoint agrees, else per endpoint."""
+    takers = [endpoint for endpoint in ENDPOINTS.values() if spec.name in endpoint.fields]
+    only = f" ({', '.join(e.name for e in takers)} only)" if len(takers) < len(ENDPOINTS) else ""
     if spec.kind == CHOICE and spec.choices is not None:
-        shown = []
-        for endpoint in ENDPOINTS.values():
+        shown: dict[str, list[str]] = {}
+        for endpoint in takers:
             choices = ", ".join(f"`{value}`" for value in endpoint.choices(spec.choices))
             default = endpoint.default(spec.setting) if spec.setting else ""
-            shown.append(f"{choices} (default `{default}`)")
-        return "; ".join(shown)
+            shown.setdefault(f"{choices} (default `{default}`)", []).append(endpoint.name)
+        if len(shown) == 1:
+            return next(iter(shown)) + only
+        return "; ".join(f"{' and '.join(names)}: {text}" for text, names in shown.items())
     if spec.max_chars is not None:
-        return f"at most {spec.max_chars} characters"
+        return f"at most {spec.max_chars} characters" + only
     if spec.name == "model_name":
-        return ", ".join(
-            f"`{model}`" for endpoint in ENDPOINTS.values() for model in endpoint.models
+        return "; ".join(
+            ", ".join(f"`{model}`" for model in endpoint.models) + f" ({endpoint.name})"
+            for endpoint in takers
         )
-    return ""
+    return only.strip().strip("()")
 
 
 def create_fields() -> list[str]:

@@ -335,3 +335,68 @@ def make_huge_jpeg(path: Path, size: Size = (12000, 9000), *, progressive: bool 
 def make_huge_png(path: Path, size: Size = (20000, 20000)) -> Path:
     """A flat 1-bit PNG of 400 megapixels in a few kB (fully decoded it would need GBs)."""
     return make_flat_png(path, size)
+
+
+# --- a corpus of real-world and broken files -------------------------------------------------
+
+#: 10 MB, the contract's limit on an image file.
+LIMIT_BYTES = 10 * 1024 * 1024
+
+
+def write_corpus(folder: Path) -> dict[str, bool]:
+    """Write a corpus of images into `folder`: file name → whether the rules accept it.
+
+    Every real-world variant above, the broken ones, other formats named `.png`,
+    and each size rule on both sides of its limit (cheap files: flat 1-bit PNGs).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    good: dict[str, Any] = {
+        "baseline.jpg": make_jpeg,
+        "progressive.jpg": make_progressive_jpeg,
+        "cmyk.jpg": make_cmyk_jpeg,
+        "gray.jpg": make_grayscale_jpeg,
+        "rotated.jpg": lambda path: make_exif_rotated_jpeg(path, (480, 900)),
+        "phone.mpo": make_mpo,
+        "rgb.png": make_png,
+        "deep.png": make_png16,
+        "rgba64.png": make_rgba64_png,
+        "palette.png": make_palette_png,
+        "gray.png": make_grayscale_png,
+        "interlaced.png": make_interlaced_png,
+        "rgba.png": make_rgba_png,
+        "la.png": make_la_png,
+        "trns.png": make_trns_png,
+    }
+    bad: dict[str, Any] = {
+        "empty.png": make_empty,
+        "truncated.jpg": make_truncated_jpeg,
+        "truncated.png": make_truncated_png,
+        "corrupt.png": make_corrupt_png,
+        "corrupt.jpg": make_corrupt_jpeg,
+        "gif.png": lambda path: make_disguised(path, "GIF"),
+        "webp.png": lambda path: make_disguised(path, "WEBP"),
+        "heic.jpg": lambda path: make_disguised(path, "HEIC"),
+        "svg.png": lambda path: make_disguised(path, "SVG"),
+        "huge.png": make_huge_png,
+    }
+    verdicts: dict[str, bool] = {}
+    for name, make in good.items():
+        make(folder / name)
+        verdicts[name] = True
+    for name, make in bad.items():
+        make(folder / name)
+        verdicts[name] = False
+    sizes = {
+        "side-300.png": ((300, 300), True),
+        "side-299.png": ((299, 600), False),
+        "ratio-2.5.png": ((750, 300), True),
+        "ratio-2.51.png": ((753, 300), False),
+        "ratio-1-2.6.png": ((300, 780), False),
+    }
+    for name, (size, accepted) in sizes.items():
+        make_flat_png(folder / name, size)
+        verdicts[name] = accepted
+    pad_png_to(make_flat_png(folder / "bytes-10mb.png", (640, 480)), LIMIT_BYTES)
+    pad_png_to(make_flat_png(folder / "bytes-over.png", (640, 480)), LIMIT_BYTES + 1)
+    verdicts.update({"bytes-10mb.png": True, "bytes-over.png": False})
+    return verdicts

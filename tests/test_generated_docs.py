@@ -75,7 +75,9 @@ def test_bash_completes_commands_from_comp_words() -> None:
         ("mivid config ", ["set", "get", "unset", "show", "path", "check"]),
         ("mivid create --mode ", ["std", "pro"]),
         ("mivid create --mode=p", ["pro"]),
-        ("mivid create --duration ", ["5", "10"]),
+        ("mivid create --duration ", [str(n) for n in range(3, 11)]),
+        ("mivid create --endpoint ", ["multi-image", "omni"]),
+        ("mivid create --video-use b", ["base"]),
         ("mivid create --aspect-ratio 16:", ["9"]),  # bash replaces only the part after ':'
         ("mivid list --status s", ["submitted", "succeed"]),
         ("mivid --region ", ["global", "china"]),

@@ -34,7 +34,8 @@ def test_intent_then_task(tmp_path: Path) -> None:
         local, remote = entry.images
         assert (local["width"], local["height"]) == (640, 480)
         assert len(local["sha256"]) == 64 and local["name"].endswith("front.png")
-        assert remote == {"url": "https://example.com/b.jpg"}
+        assert remote == {"url": "https://example.com/b.jpg", "role": "reference"}
+        assert local["role"] == "reference"
         assert journal.record_task(
             {
                 "task_id": "86",

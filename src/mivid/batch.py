@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from mivid import problems as rules
 from mivid.budget import Budget, Decision
-from mivid.endpoints import Endpoint, endpoint_for_model
+from mivid.endpoints import Endpoint
 from mivid.errors import (
     ApiError,
     BudgetError,
@@ -56,9 +56,11 @@ from mivid.vocabulary import (
     FIELDS_BY_NAME,
     FINAL_STATUSES,
     FLAG,
+    JOB_EXTRAS,
     JOB_FIELDS,
     SUCCEED,
     failure_reason,
+    option_and_job_name,
     status_of,
 )
 from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
@@ -119,8 +121,11 @@ class Job:
 
     @property
     def endpoint(self) -> Endpoint:
-        """Where this job's task is created and queried (its model picks it)."""
-        return endpoint_for_model(str(self.options.get("model_name") or ""))
+        """Where this job's task is created and queried (named, or picked by its model)."""
+        from mivid.create_request import choose_endpoint
+
+        model = str(self.options.get("model_name") or "")
+        return choose_endpoint(model, self.options.get("endpoint"))[0]
 
     def prepare(self) -> PreparedCreate:
         """The create to send (checked again: a file may have changed since it was read)."""
@@ -129,7 +134,7 @@ class Job:
         from mivid.submission import prepare_create
 
         return prepare_create(
-            self.fields["images"], base_dir=self.base_dir, fit=self.fit, **self.options
+            self.fields.get("images", []), base_dir=self.base_dir, fit=self.fit, **self.options
         )
 
 
@@ -301,6 +306,7 @@ class _JobReader:
             value = fields.get(spec.in_jobs)
             values[spec.in_jobs] = bool(value) if spec.kind == FLAG else value
         values["prompt"] = fields.get("prompt", "")
+        values.update({name: fields.get(name) for name in JOB_EXTRAS})
         return with_defaults(values, self.defaults)
 
 
@@ -311,17 +317,23 @@ def _image_checks() -> ImageChecks:
 
 
 def _in_job_words(problem: Problem) -> Problem:
-    """A create's problem said of the job's field (`mode:`) instead of `create`'s option."""
+    """A create's problem said of the job's field (`mode:`) instead of `create`'s option.
+
+    A frame's image problem (`--first-frame a.png: …`) keeps the file's name.
+    """
     if problem.field is None:
         return problem
-    return problem.about(FIELDS_BY_NAME[problem.field].in_jobs)
+    option, job_name = option_and_job_name(problem.field)
+    if problem.subject.startswith(f"{option} "):
+        return problem.about(job_name + problem.subject[len(option) :])
+    return problem.about(job_name)
 
 
 def _said(problem: Problem, reported: set[str]) -> bool:
     """Was this already reported by the field checks (the field, or the missing images)?"""
-    if problem.rule == rules.IMAGE_COUNT:
+    if problem.rule == rules.IMAGE_COUNT and problem.field is None:
         return "images" in reported
-    return problem.field is not None and FIELDS_BY_NAME[problem.field].in_jobs in reported
+    return problem.field is not None and option_and_job_name(problem.field)[1] in reported
 
 
 def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
@@ -385,7 +397,7 @@ def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
                 if name == "images":
                     record[name] = [part.strip() for part in value.split(CSV_IMAGE_SEPARATOR)]
                     record[name] = [part for part in record[name] if part]
-                elif name == "watermark":
+                elif name in ("watermark", "keep_sound"):
                     record[name] = _csv_bool(value)
                 else:
                     record[name] = value
@@ -445,7 +457,7 @@ def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
                 "prompt", rules.REQUIRED, "required — what the video should show", field="prompt"
             )
         )
-    if "images" not in fields and raw.get("images") is None:
+    if "images" not in fields and raw.get("images") is None and _needs_images(fields):
         problems.append(
             Problem(
                 "images",
@@ -457,6 +469,18 @@ def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     return fields, problems
 
 
+def _needs_images(fields: Mapping[str, Any]) -> bool:
+    """Must this job list `images`? Not on an endpoint that takes none, nor with a first frame."""
+    if fields.get("first_frame"):
+        return False
+    from mivid.create_request import choose_endpoint
+
+    endpoint, unknown, _ = choose_endpoint(
+        str(fields.get("model_name") or ""), fields.get("endpoint")
+    )
+    return endpoint.min_images > 0 and not unknown  # an unknown endpoint: said once, as such
+
+
 def _field_value(name: str, value: Any) -> tuple[Any, str | None]:
     """A field's value with its type normalised, or what is wrong with its type."""
     if name == "images":
@@ -464,8 +488,20 @@ def _field_value(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return None, "must be a list of image paths or URLs (strings)"
         return value, None
-    spec = FIELDS_BY_NAME.get(name) or next(f for f in CREATE_FIELDS if f.in_jobs == name)
-    if spec.kind == FLAG:
+    if name == "elements":
+        # A CSV cell holds `3|5`; JSON a number or a list of numbers (checked when prepared).
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(CSV_IMAGE_SEPARATOR) if part.strip()]
+        value = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, (int, str)) for item in value):
+            return None, f"must be a list of element ids (whole numbers), not {json.dumps(value)}"
+        return value, None
+    if name == "keep_sound":
+        if not isinstance(value, bool):
+            return None, f"must be true or false, not {json.dumps(value)}"
+        return value, None
+    spec = FIELDS_BY_NAME.get(name) or next((f for f in CREATE_FIELDS if f.in_jobs == name), None)
+    if spec is not None and spec.kind == FLAG:
         if not isinstance(value, bool):
             return None, f"must be true or false, not {json.dumps(value)}"
         return value, None

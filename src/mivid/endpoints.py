@@ -8,15 +8,16 @@ journal (which records each create's endpoint), the picker and the lists read
 it; nothing else names a path or a choice.
 
 Adding an endpoint is one new `Endpoint(...)` in `ENDPOINTS` plus its tests
-(and its emulator paths, which the sandbox keeps as its own data). Kling's
-Omni-Video, for instance, would be::
+(and its emulator paths, which the sandbox keeps as its own data). Two are
+described: Multi-Image to Video (`kling-v1-6`, one to four images) and its
+successor for newer models, Omni-Video (up to seven images, first and end
+frames, elements, a reference video). Omni's own rules (frames, references,
+short durations, placeholders) are data here and checked by
+`mivid.create_request`.
 
-    Endpoint(
-        name="omni", title="Omni-Video", path="/v1/videos/omni-video",
-        image_key="image_url", image_roles=("first_frame", "end_frame"),
-        max_images=7, min_images=0, models=("kling-video-o1", "kling-v3-omni"),
-        default_model="kling-video-o1", durations=tuple(str(n) for n in range(3, 11)),
-        fields=ALL_FIELDS - {"negative_prompt"}, ...)
+The defaults an endpoint carries are mivid's, not the vendor's: Omni-Video
+would make a `pro` video when `mode` is left out, so mivid always sends the
+mode, and its default is the cheaper `std` on both endpoints.
 
 Imports nothing heavy: the `--json` paths use it.
 """
@@ -56,6 +57,28 @@ class Endpoint:
     fields: frozenset[str] = field(default=ALL_FIELDS)
     max_page: int = 1000
     max_page_size: int = 500
+    #: The most images with a reference video (None: the endpoint takes no video).
+    max_images_with_video: int | None = None
+    #: The most images + elements, and with a reference video (None: no elements).
+    max_references: int | None = None
+    max_references_with_video: int | None = None
+    #: An end frame is allowed with at most this many images (None: no such rule).
+    max_images_with_end_frame: int | None = None
+    #: Durations allowed for text-only and first-frame videos (None: no such rule).
+    short_durations: tuple[str, ...] | None = None
+    #: How a reference video may be used (`refer_type`); empty: no reference video.
+    video_uses: tuple[str, ...] = ()
+    #: The aspect ratio may be left out when one of these is given (`first_frame`, `base`):
+    #: the frame or the video decides it. Empty: it is always sent.
+    ratio_decided_by: tuple[str, ...] = ()
+    #: The prompt may name the inputs as `<<<image_1>>>`, `<<<element_1>>>`, `<<<video_1>>>`.
+    placeholders: bool = False
+    #: What to do instead, for a field this endpoint does not take.
+    instead: Mapping[str, str] = field(default_factory=dict)
+    #: The day a model stops being served (ISO date), where Kling has announced it.
+    retirements: Mapping[str, str] = field(default_factory=dict)
+    #: What the endpoint takes, for `mivid models` (people).
+    accepts: str = ""
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -114,6 +137,37 @@ MULTI_IMAGE = Endpoint(
     aspect_ratios=("16:9", "9:16", "1:1"),
     default_aspect_ratio="16:9",
     max_images=4,
+    fields=ALL_FIELDS - {"element_list", "video_list"},
+    accepts="1-4 reference images, negative prompt",
+)
+
+OMNI = Endpoint(
+    name="omni",
+    title="Omni-Video",
+    path="/v1/videos/omni-video",
+    image_key="image_url",
+    models=("kling-video-o1", "kling-v3-omni"),
+    default_model="kling-video-o1",
+    modes=("std", "pro"),
+    default_mode="std",  # the vendor's is `pro`: mivid always sends the mode
+    durations=tuple(str(seconds) for seconds in range(3, 11)),
+    default_duration="5",
+    aspect_ratios=("16:9", "9:16", "1:1"),
+    default_aspect_ratio="16:9",
+    max_images=7,
+    min_images=0,
+    image_roles=("first_frame", "end_frame"),
+    fields=ALL_FIELDS - {"negative_prompt"},
+    max_images_with_video=4,
+    max_references=7,
+    max_references_with_video=4,
+    max_images_with_end_frame=2,
+    short_durations=("5", "10"),
+    video_uses=("feature", "base"),
+    ratio_decided_by=("first_frame", "base"),
+    placeholders=True,
+    instead={"negative_prompt": 'write what to avoid into --prompt (e.g. "… no text, no blur")'},
+    accepts="0-7 images (references, --first-frame, --end-frame), --element, --video",
 )
 
 #: The account's resource packs (`GET`, `start_time` and `end_time` in Unix milliseconds):
@@ -122,7 +176,7 @@ ACCOUNT_COSTS_PATH = "/account/costs"
 ACCOUNT_CALL_INTERVAL = 1.0
 
 #: Every endpoint mivid speaks, by name; the first is the default.
-ENDPOINTS: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in (MULTI_IMAGE,)}
+ENDPOINTS: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in (MULTI_IMAGE, OMNI)}
 DEFAULT_ENDPOINT = MULTI_IMAGE
 
 
@@ -133,10 +187,15 @@ def endpoint_named(name: str | None) -> Endpoint:
 
 def endpoint_for_model(model: str) -> Endpoint:
     """The endpoint a model is sent to; a model no endpoint lists goes to the default one."""
+    return known_endpoint(model) or DEFAULT_ENDPOINT
+
+
+def known_endpoint(model: str) -> Endpoint | None:
+    """The endpoint mivid knows a model on; None for a model it does not know."""
     for endpoint in ENDPOINTS.values():
         if model in endpoint.models:
             return endpoint
-    return DEFAULT_ENDPOINT
+    return None
 
 
 def known_models() -> tuple[str, ...]:
@@ -148,4 +207,6 @@ def all_choices(kind: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for endpoint in ENDPOINTS.values():
         seen.update(dict.fromkeys(endpoint.choices(kind)))
+    if all(value.isdigit() for value in seen):
+        return tuple(sorted(seen, key=int))  # durations: 3 … 10, not 5, 10, 3, 4 …
     return tuple(seen)

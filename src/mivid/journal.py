@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from mivid import __version__
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
 from mivid.units import Kind, kind_of, parse_units, task_units, units_text
-from mivid.vocabulary import external_id_of, status_of
+from mivid.vocabulary import REFERENCE, external_id_of, status_of
 
 if TYPE_CHECKING:
     import sqlite3
@@ -163,16 +163,21 @@ def default_path() -> Path:
 
 
 def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
-    """What the journal keeps of each image: its name or URL, hash and size (never its bytes)."""
+    """What the journal keeps of each image: its name or URL, hash, size and role (never its bytes).
+
+    The role is `first_frame`, `end_frame` or `reference`, as it was sent.
+    """
     import hashlib
 
     from mivid.fit import FittedImage
     from mivid.images import LocalImage
 
     described: list[dict[str, Any]] = []
-    for image in prepared.images:
+    roles = list(prepared.roles) + [None] * (len(prepared.images) - len(prepared.roles))
+    for image, role in zip(prepared.images, roles, strict=True):
+        entry: dict[str, Any]
         if isinstance(image, (LocalImage, FittedImage)):
-            entry: dict[str, Any] = {"name": image.argument, "path": str(image.path.absolute())}
+            entry = {"name": image.argument, "path": str(image.path.absolute())}
             if isinstance(image, FittedImage):
                 # What was sent is the fitted copy; the original is named by its hash too.
                 entry["sha256"] = hashlib.sha256(image.data).hexdigest()
@@ -183,9 +188,11 @@ def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
             entry.update(
                 bytes=image.size, width=image.width, height=image.height, format=image.format
             )
-            described.append(entry)
         else:
-            described.append({"url": image.url})
+            entry = {"url": image.url}
+        # The gallery orders and labels a card's images by it (`mivid.gallery`).
+        entry["role"] = role or REFERENCE
+        described.append(entry)
     return described
 
 

@@ -297,6 +297,11 @@ class Settings:
     def get(self, name: str) -> str | None:
         return self.values[name].value
 
+    def chosen(self, name: str) -> str | None:
+        """The value a user chose (flag, environment, config file); None for a default."""
+        resolved = self.values[name]
+        return None if resolved.source in (Source.DEFAULT, None) else resolved.value
+
     def base_url(self) -> str:
         explicit = self.get("base-url")
         if explicit:

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.create_request import CreateRequest, check_create_request
-from mivid.endpoints import Endpoint, known_models
+from mivid.create_request import (
+    ROLE_OPTIONS,
+    CreateRequest,
+    Inputs,
+    check_create_request,
+    choose_endpoint,
+    element_ids,
+    input_problems,
+    reference_video,
+)
+from mivid.endpoints import Endpoint
 from mivid.errors import InputError
 from mivid.fit import FitRef, fit_image
-from mivid.images import ImageChecks, check_image, count_problems
+from mivid.images import ImageChecks, check_image
 from mivid.problems import Problem
 from mivid.request_body import CreateBody
-from mivid.vocabulary import CREATE_FIELDS, with_external_id
+from mivid.vocabulary import CREATE_FIELDS, END_FRAME, FIRST_FRAME, with_external_id
 
 if TYPE_CHECKING:
     from mivid.journal import Journal
@@ -41,6 +50,8 @@ class PreparedCreate:
     notes: list[str] = field(default_factory=list)
     #: The task id (or external id) of the task this create remakes (`create --from`).
     made_from: str | None = None
+    #: Each image's role in `image_list` order (`first_frame`, `end_frame`; None: a reference).
+    roles: tuple[str | None, ...] = ()
 
     @property
     def endpoint(self) -> Endpoint:
@@ -54,7 +65,9 @@ class PreparedCreate:
 
     @property
     def body(self) -> CreateBody:
-        return CreateBody(self.request.fields(), self.images, self.request.endpoint)
+        return CreateBody(
+            self.request.fields(), self.images, self.request.endpoint, roles=self.roles
+        )
 
 
 def prepare_create(
@@ -62,28 +75,50 @@ def prepare_create(
     *,
     base_dir: Path | None = None,
     fit: str | None = None,
-    endpoint: Endpoint | None = None,
+    endpoint: Endpoint | str | None = None,
     checks: ImageChecks | None = None,
     **values: Any,
 ) -> PreparedCreate:
     """Check the options and the images; every problem at once in one InputError.
 
     `values` are the create's fields by their jobs-file names (`prompt`,
-    `model_name`, `watermark` …, see `mivid.vocabulary.CREATE_FIELDS`); the
-    external id is generated when not given. With ``fit`` ("pad" or "crop"), a
-    local image that breaks only a size rule is replaced by a conforming
-    in-memory copy (`mivid.fit`), and `notes` says what changed. With ``checks``
-    (one per run), a file checked for an earlier create is not checked again.
+    `model_name`, `watermark`, `elements`, `video` …, see
+    `mivid.vocabulary.CREATE_FIELDS`), and how its inputs are given
+    (`mivid.vocabulary.JOB_EXTRAS`: `first_frame`, `end_frame`, `endpoint`,
+    `video_use`, `keep_sound`); the external id is generated when not given.
+    The images are sent in this order: `image_arguments` (references), then the
+    first frame, then the end frame, so `<<<image_1>>>` is the first argument.
+    With ``fit`` ("pad" or "crop"), a local image that breaks only a size rule is
+    replaced by a conforming in-memory copy (`mivid.fit`), and `notes` says what
+    changed. `endpoint` is an endpoint, or the name a user gave (`--endpoint`). With
+    ``checks`` (one per run), a file checked for an earlier create is not checked again.
     """
     by_name = {spec.name: values.get(spec.in_jobs) for spec in CREATE_FIELDS}
     if by_name.get("external_task_id") is None:
         by_name["external_task_id"] = new_external_task_id()
-    request, problems = check_create_request(by_name, endpoint=endpoint)
-    chosen = request.endpoint
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    if endpoint is None or isinstance(endpoint, str):
+        model = str(by_name.get("model_name") or "")
+        endpoint, problems, warnings = choose_endpoint(model, endpoint)
+    video, video_problems = reference_video(
+        values.get("video"), values.get("video_use"), values.get("keep_sound")
+    )
+    elements, element_problems = element_ids(values.get("elements"))
+    by_name["video_list"] = video
+    by_name["element_list"] = elements or None
+    request, field_problems = check_create_request(by_name, endpoint=endpoint)
+    problems = field_problems + problems + video_problems + element_problems
+    arguments: list[tuple[str, str | None]] = [(argument, None) for argument in image_arguments]
+    arguments += [(values[role], role) for role in (FIRST_FRAME, END_FRAME) if values.get(role)]
+    roles = tuple(role for _, role in arguments)
+    inputs = Inputs(roles, len(elements), video["refer_type"] if video else None)
+    input_found, input_warnings = input_problems(request, inputs)
+    if not any(problem.field == "endpoint" for problem in problems):
+        problems += input_found  # else judged by rules of an endpoint nobody asked for
     images: list[FitRef] = []
     notes: list[str] = []
-    problems += count_problems(len(image_arguments), low=1, high=chosen.max_images)
-    for argument in image_arguments:
+    for argument, role in arguments:
         image: FitRef | None
         image_problems: list[Problem]
         if fit is None:
@@ -93,19 +128,19 @@ def prepare_create(
                 argument, mode=fit, base_dir=base_dir, checks=checks
             )
             notes.extend(image_notes)
+        if role is not None:
+            # Said of the option that gave the image: `--first-frame a.png: …`.
+            option = ROLE_OPTIONS[role]
+            image_problems = [
+                replace(p, subject=f"{option} {p.subject}".strip(), field=role)
+                for p in image_problems
+            ]
         problems.extend(image_problems)
         if image is not None:
             images.append(image)
     if problems:
         raise InputError(problems)
-    warnings = []
-    model_name = request.model_name
-    if model_name not in known_models():
-        warnings.append(
-            f"model `{model_name}` is not one mivid knows ({', '.join(known_models())}); "
-            "sending it anyway"
-        )
-    return PreparedCreate(request, images, warnings, notes)
+    return PreparedCreate(request, images, [*warnings, *input_warnings], notes, roles=roles)
 
 
 def submit_create(

@@ -105,6 +105,8 @@ def failure_reason(task: Mapping[str, Any]) -> str:
 # -- the create's fields ------------------------------------------------------------------------
 
 TEXT, CHOICE, MODEL, URL, IDENTIFIER, FLAG = "text", "choice", "model", "url", "id", "flag"
+#: Omni-Video's lists: element ids (`[{"element_id": 1}]`), one reference video.
+ELEMENTS, VIDEO = "elements", "video"
 MAX_PROMPT_CHARS = 2500
 MAX_EXTERNAL_ID_CHARS = 256  # not in the contract; a guard against pasting a file by mistake
 
@@ -135,9 +137,17 @@ class CreateField:
         return self.job_name or self.name
 
     def api_value(self, value: Any) -> Any:
-        """The body's value for what a user gave (a flag becomes `{"enabled": true}`)."""
+        """The body's value for what a user gave (a flag becomes `{"enabled": true}`).
+
+        Element ids become `[{"element_id": n}, …]`; a reference video (its
+        `video_list` entry, see `mivid.create_request.reference_video`) a list of one.
+        """
         if self.kind == FLAG:
             return {"enabled": True} if value else None
+        if self.kind == ELEMENTS:
+            return [{"element_id": element} for element in value] if value else None
+        if self.kind == VIDEO:
+            return [dict(value)] if value else None
         return value
 
 
@@ -193,6 +203,22 @@ CREATE_FIELDS: tuple[CreateField, ...] = (
         choices="aspect_ratios",
     ),
     CreateField(
+        "element_list",
+        "--element",
+        ELEMENTS,
+        "an element id from the account's element library (repeatable)",
+        "ID",
+        job_name="elements",
+    ),
+    CreateField(
+        "video_list",
+        "--video",
+        VIDEO,
+        "a reference video's URL (MP4/MOV, 3-10 s)",
+        "URL",
+        job_name="video",
+    ),
+    CreateField(
         "watermark_info",
         "--watermark",
         FLAG,
@@ -221,5 +247,25 @@ CREATE_FIELDS: tuple[CreateField, ...] = (
 FIELDS_BY_NAME: Mapping[str, CreateField] = {spec.name: spec for spec in CREATE_FIELDS}
 #: The fields a sidecar and `list --local` repeat (never the callback URL: it may carry a token).
 SIDECAR_FIELDS = tuple(spec.name for spec in CREATE_FIELDS if spec.sidecar)
+#: What a jobs file line may hold besides the create fields, by its name there: how its
+#: frames, its endpoint and its reference video are given, and `create`'s option for each.
+EXTRA_OPTIONS: Mapping[str, str] = {
+    "first_frame": "--first-frame",
+    "end_frame": "--end-frame",
+    "endpoint": "--endpoint",
+    "video_use": "--video-use",
+    "keep_sound": "--keep-sound",
+}
+JOB_EXTRAS = tuple(EXTRA_OPTIONS)
 #: What a jobs file line may hold: its images and every create field under its jobs-file name.
-JOB_FIELDS = ("images", *(spec.in_jobs for spec in CREATE_FIELDS))
+JOB_FIELDS = ("images", *(spec.in_jobs for spec in CREATE_FIELDS), *JOB_EXTRAS)
+#: The roles an image takes in a create (`image_list[].type`; a reference has none).
+FIRST_FRAME, END_FRAME, REFERENCE = "first_frame", "end_frame", "reference"
+
+
+def option_and_job_name(field: str) -> tuple[str, str]:
+    """A problem's `field` as `create` names it (`--element`) and as a jobs file does (`elements`)."""
+    spec = FIELDS_BY_NAME.get(field)
+    if spec is not None:
+        return spec.option, spec.in_jobs
+    return EXTRA_OPTIONS.get(field, field), field

@@ -153,10 +153,10 @@ def test_list_json_adds_local_only_to_tasks_this_machine_made(
         "images": [
             {"name": str(images[0]), "path": str(images[0]), "sha256": sha256(images[0]),
              "bytes": images[0].stat().st_size,
-             "width": 640, "height": 480, "format": "PNG"},
+             "width": 640, "height": 480, "format": "PNG", "role": "reference"},
             {"name": str(images[1]), "path": str(images[1]), "sha256": sha256(images[1]),
              "bytes": images[1].stat().st_size,
-             "width": 500, "height": 400, "format": "JPEG"},
+             "width": 500, "height": 400, "format": "JPEG", "role": "reference"},
         ],
         "created_by": f"mivid {__version__}",
         "made_from": None,

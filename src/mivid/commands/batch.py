@@ -118,8 +118,9 @@ def batch(
     if problems:
         raise InputError(problems)
     again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output)
+    # Only what the user chose (flag, environment, config): each job's endpoint does the rest.
     defaults = {
-        name: run.settings.get(name) for name in ("model", "mode", "duration", "aspect-ratio")
+        name: run.settings.chosen(name) for name in ("model", "mode", "duration", "aspect-ratio")
     }
     found = read_jobs_file(jobs, service=service_url(run.settings), defaults=defaults, fit=fit_as)
     for note in found.notes:

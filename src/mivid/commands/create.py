@@ -12,13 +12,14 @@ import typer
 
 from mivid.app import AppState, app, state
 from mivid.commands import options
-from mivid.endpoints import DEFAULT_ENDPOINT, all_choices
+from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, OMNI, all_choices
 from mivid.errors import InputError
 from mivid.render import is_tty
 from mivid.vocabulary import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:
     from mivid.client import KlingClient
+    from mivid.endpoints import Endpoint
     from mivid.render.views import Created
     from mivid.submission import PreparedCreate
 
@@ -49,14 +50,20 @@ def read_prompt(value: str | None) -> str | None:
         "mivid create front.jpg side.png --prompt 'the cat walks to the window'",
         "mivid create a.png https://example.com/b.jpg --prompt - --mode pro --json < prompt.txt",
         "mivid --sandbox create mivid-examples/lighthouse.jpg --prompt 'waves' --dry-run",
-        after="The mivid-examples/ folder: mivid sandbox examples.",
+        "mivid create a.jpg b.jpg --model kling-video-o1 "
+        "--prompt '<<<image_1>>> walks into <<<image_2>>>'",
+        "mivid create --model kling-v3-omni --first-frame start.png --prompt 'the sun rises'",
+        after="The mivid-examples/ folder: mivid sandbox examples. The model picks the endpoint "
+        "(mivid models); --endpoint sends a model mivid does not know yet.",
     )
 )
 def create(
     ctx: typer.Context,
     images: list[str] | None = typer.Argument(
         None,
-        help=f"1 to {DEFAULT.max_images} reference images: JPEG or PNG files, or http(s) URLs.",
+        help=f"Reference images: JPEG or PNG files, or http(s) URLs; 1 to {DEFAULT.max_images} "
+        f"({DEFAULT.title}), 0 to {OMNI.max_images} ({OMNI.title}, named in the prompt as "
+        "<<<image_1>>> …).",
         metavar="IMAGE",
         show_default=False,
     ),
@@ -72,7 +79,53 @@ def create(
         help=f"What the video should avoid (at most {MAX_PROMPT_CHARS} characters).",
     ),
     model: str | None = options.create_field(
-        "model_name", help=f"Model name [default: {DEFAULT.default_model}, or the config's]."
+        "model_name",
+        help=f"Model name; it picks the endpoint (mivid models) "
+        f"[default: {DEFAULT.default_model}, or the config's].",
+    ),
+    endpoint: str | None = typer.Option(
+        None,
+        "--endpoint",
+        metavar="|".join(ENDPOINTS),
+        help="Where to send a model mivid does not know yet "
+        f"[default: the model's, else {DEFAULT.name}].",
+        show_default=False,
+    ),
+    first_frame: str | None = typer.Option(
+        None,
+        "--first-frame",
+        metavar="IMAGE",
+        help=f"The video's first frame, a JPEG or PNG file or a URL ({OMNI.title}).",
+        show_default=False,
+    ),
+    end_frame: str | None = typer.Option(
+        None,
+        "--end-frame",
+        metavar="IMAGE",
+        help=f"The video's last frame, with --first-frame ({OMNI.title}).",
+        show_default=False,
+    ),
+    element: list[str] | None = options.create_field(
+        "element_list",
+        help=f"An element id from your element library, repeatable ({OMNI.title}).",
+    ),
+    video: str | None = options.create_field(
+        "video_list",
+        help=f"A reference video's URL: MP4 or MOV, 3 to 10 s ({OMNI.title}).",
+    ),
+    video_use: str | None = typer.Option(
+        None,
+        "--video-use",
+        metavar="|".join(OMNI.video_uses),
+        help="With --video: take its features (style, camera, motion) or edit it as the base "
+        "[default: feature].",
+        show_default=False,
+    ),
+    keep_sound: bool | None = typer.Option(
+        None,
+        "--keep-sound/--no-keep-sound",
+        help="With --video: keep the video's own sound, or drop it [default: the service's].",
+        show_default=False,
     ),
     mode: str | None = options.create_field(
         "mode", help=f"std (720p, cheaper) or pro (1080p) [default: {DEFAULT.default_mode}]."
@@ -124,7 +177,12 @@ def create(
         "than N units the last time the journal saw one."
     ),
 ) -> None:
-    """Create a video task from 1 to 4 images and a prompt."""
+    """Create a video task from reference images and a prompt.
+
+    The model picks the endpoint: kling-v1-6 sends to Multi-Image to Video (1 to 4
+    images), kling-video-o1 and kling-v3-omni to Omni-Video (up to 7 images, first and
+    end frames, elements, a reference video; no --negative-prompt).
+    """
     run = state(ctx, quiet=quiet)
     problems = options.form_problems(json_output=json_output, quiet=quiet)
     if prompt is None:
@@ -149,6 +207,13 @@ def create(
         "watermark": watermark,
         "callback_url": callback_url,
         "external_task_id": external_task_id,
+        "endpoint": endpoint,
+        "first_frame": first_frame,
+        "end_frame": end_frame,
+        "elements": element,
+        "video": video,
+        "video_use": video_use,
+        "keep_sound": keep_sound,
     }
     prepared = _prepare(
         run, images or [], values, fit_as, problems, prompt_given=prompt is not None
@@ -185,7 +250,10 @@ def _prepare(
     from mivid.vocabulary import CREATE_FIELDS
 
     settings = run.settings
-    defaults = {spec.setting: settings.get(spec.setting) for spec in CREATE_FIELDS if spec.setting}
+    # Only what the user chose (flag, environment, config): the endpoint's defaults do the rest.
+    defaults = {
+        spec.setting: settings.chosen(spec.setting) for spec in CREATE_FIELDS if spec.setting
+    }
     try:
         prepared = prepare_create(images, fit=fit_as, **with_defaults(values, defaults))
     except InputError as exc:
@@ -245,7 +313,15 @@ def _send(
         )
         created = Created(task, _follow_command(task))
         if follow:
-            _wait_after_create(run, client, created, after, json_output=json_output, quiet=quiet)
+            _wait_after_create(
+                run,
+                client,
+                created,
+                after,
+                json_output=json_output,
+                quiet=quiet,
+                endpoint=prepared.endpoint,
+            )
             return
     with out.records(CREATED, out.form(json=json_output, quiet=quiet), one=True) as sink:
         sink.add(created)
@@ -265,6 +341,7 @@ def _wait_after_create(
     *,
     json_output: bool,
     quiet: bool,
+    endpoint: Endpoint,
 ) -> None:
     """`create --wait`: show the new task, follow it to its end, save its video."""
     from mivid.commands.following import follow_and_show
@@ -287,4 +364,5 @@ def _wait_after_create(
         quiet=quiet,
         one=True,
         summary=not quiet,  # with -q the id was the result, printed at the start
+        known={str(created.task["task_id"]): endpoint},
     )

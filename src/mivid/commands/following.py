@@ -6,11 +6,12 @@ to the live view and the summary's record view.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mivid.app import AppState
 from mivid.commands.options import DEFAULT_FIRST_INTERVAL
+from mivid.endpoints import Endpoint
 from mivid.flows import Say, TaskClient
 
 
@@ -28,11 +29,13 @@ def follow_and_show(
     quiet: bool = False,
     one: bool = False,
     summary: bool = True,
+    known: Mapping[str, Endpoint] | None = None,
 ) -> None:
     """Wait for `ids` (live lines on a terminal), save the videos, show how each ended.
 
     `one`: the JSON result is the one task's object, not an array (`create --wait`);
-    `summary`: False when the id was the result, printed before (`create -q --wait`).
+    `summary`: False when the id was the result, printed before (`create -q --wait`);
+    `known`: where some tasks were made (`create --wait`), see `follow_tasks`.
     Raises TasksFailedError (exit 1) when any task failed.
     """
     from mivid.flows.following import Saving, follow_tasks
@@ -61,6 +64,7 @@ def follow_and_show(
         saving=saving,
         watch=lambda: status_lines(out, ids, enabled=live),
         say=Say(out.note, out.warn),
+        known=known,
     )
     saved = {
         task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()

@@ -11,6 +11,7 @@ from typing import Any
 from mivid import hints
 from mivid.clock import Clock
 from mivid.download import Progress, SavedVideo
+from mivid.endpoints import Endpoint
 from mivid.errors import StillRunningError
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
@@ -96,6 +97,7 @@ def follow_tasks(
     saving: Saving | None = None,
     watch: Callable[[], AbstractContextManager[Update | None]] = _no_view,
     say: Say = QUIET,
+    known: Mapping[str, Endpoint] | None = None,
 ) -> Followed:
     """Wait for `ids`, then save the videos of those that succeeded.
 
@@ -105,8 +107,10 @@ def follow_tasks(
     On timeout the finished tasks' videos are saved first, then StillRunningError
     carries the command that resumes the wait; on Ctrl-C the same command is
     said (`say.note`) before KeyboardInterrupt goes on (exit 130).
+    `known` says where some tasks were made (a create just sent); the journal
+    says it for the others, or they are looked for on every endpoint.
     """
-    routed = RoutedTasks(client).route(ids)
+    routed = RoutedTasks(client, known).route(ids)
 
     def save(tasks: list[dict[str, Any]]) -> dict[str, list[SavedVideo]]:
         done = [task for task in tasks if succeeded(task)]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
+from mivid.endpoints import ENDPOINTS, Endpoint
+from mivid.errors import NotFoundError
 from mivid.flows import TaskClient
 from mivid.journal import Journal
 
@@ -40,16 +40,20 @@ def existing_journal() -> Iterator[Journal | None]:
         yield journal
 
 
-@dataclass
 class RoutedTasks:
-    """A client's task queries, each sent to the endpoint the journal says the task was made on.
+    """A client's task queries, each sent to the endpoint the task was made on.
 
-    A task the journal does not know is queried on the default endpoint.
+    The journal says where a task it knows was made (`known` may say it too, for
+    a task just created). A task nobody knows is looked for on every endpoint,
+    the default first: a "no such task" from one is no error while another may
+    have it (the client decides what "no such task" is, `KlingClient._not_found`);
+    where it is found, it is asked for from then on.
     Satisfies `mivid.waiting.TaskSource`.
     """
 
-    client: TaskClient
-    _endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    def __init__(self, client: TaskClient, known: Mapping[str, Endpoint] | None = None) -> None:
+        self.client = client
+        self._endpoints: dict[str, Endpoint | None] = dict(known or {})
 
     @property
     def http(self) -> Any:
@@ -64,18 +68,46 @@ class RoutedTasks:
             with existing_journal() as journal:
                 for task_id in wanted:
                     entry = journal.find(task_id) if journal is not None else None
-                    self._endpoints[task_id] = entry.api if entry is not None else DEFAULT_ENDPOINT
+                    self._endpoints[task_id] = entry.api if entry is not None else None
         except sqlite3.Error:
-            pass  # an unreadable journal routes nothing: the default endpoint
+            pass  # an unreadable journal routes nothing: every endpoint is asked
         return self
 
-    def endpoint_of(self, task_id: str) -> Endpoint:
+    def endpoint_of(self, task_id: str) -> Endpoint | None:
+        """Where the task was made, when known (None: it will be looked for everywhere)."""
         if task_id not in self._endpoints:
             self.route([task_id])
-        return self._endpoints.get(task_id, DEFAULT_ENDPOINT)
+        return self._endpoints.get(task_id)
 
     def get_task(self, task_id: str) -> dict[str, Any]:
-        return self.client.get_task(task_id, endpoint=self.endpoint_of(task_id))
+        """The task from its endpoint; NotFoundError when no endpoint has it."""
+        known = self.endpoint_of(task_id)
+        if known is not None:
+            return self.client.get_task(task_id, endpoint=known)
+        *first, last = ENDPOINTS.values()
+        for endpoint in first:
+            task = self.client.find_task(task_id, endpoint=endpoint)
+            if task is not None:
+                self._endpoints[task_id] = endpoint
+                return task
+        try:
+            task = self.client.get_task(task_id, endpoint=last)
+        except NotFoundError as missing:
+            looked = ", ".join(ENDPOINTS)
+            raise missing.with_context(
+                suffix=f" (looked on every endpoint: {looked})", hint=missing.hint
+            ) from missing
+        self._endpoints[task_id] = last
+        return task
 
     def find_task(self, task_id: str) -> dict[str, Any] | None:
-        return self.client.find_task(task_id, endpoint=self.endpoint_of(task_id))
+        """Like `get_task`, but None when no endpoint has the task."""
+        known = self.endpoint_of(task_id)
+        if known is not None:
+            return self.client.find_task(task_id, endpoint=known)
+        for endpoint in ENDPOINTS.values():
+            task = self.client.find_task(task_id, endpoint=endpoint)
+            if task is not None:
+                self._endpoints[task_id] = endpoint
+                return task
+        return None
