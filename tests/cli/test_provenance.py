@@ -163,7 +163,7 @@ def test_list_json_adds_local_only_to_tasks_this_machine_made(
     }  # fmt: skip
 
 
-def test_list_in_a_pipe_ends_each_line_with_the_escaped_prompt(
+def test_list_in_a_pipe_has_the_escaped_prompt_then_the_units(
     mivid: RunMivid, quick_api: EmulatorServer, images: list[Path]
 ) -> None:
     mine = create_with_mivid(mivid, images)
@@ -173,9 +173,12 @@ def test_list_in_a_pipe_ends_each_line_with_the_escaped_prompt(
     lines = result.stdout.splitlines()
     assert len(lines) == 2  # the prompt's newline did not break its line
     rows = {line.split("\t")[0]: line.split("\t") for line in lines}
-    assert all(len(row) == 7 for row in rows.values())
+    assert all(len(row) == 8 for row in rows.values())
     assert rows[mine][6] == "a cat\\twalks to the window\\nthen sits — 猫 \\\\ done"
     assert rows[theirs][6] == ""
+    served = {task["task_id"]: task for task in quick_api.emulator.tasks()}
+    for task_id in (mine, theirs):  # what each deducted, once it says (exact decimal text)
+        assert rows[task_id][7] == served[task_id].get("final_unit_deduction", "")
 
 
 def test_get_shows_the_prompt_and_images_of_a_known_task(

@@ -114,8 +114,9 @@ def list_tasks(
     """List tasks, newest first.
 
     A table on a terminal, tab-separated lines in a pipe. The lines in a pipe are: task id, status, created (ISO 8601, UTC), video length
-    in seconds, external id, first video URL, and the prompt for tasks made from this machine
-    (tabs, newlines and backslashes escaped as \\t, \\n, \\\\). With --json, a task the local
+    in seconds, external id, first video URL, the prompt for tasks made from this machine
+    (tabs, newlines and backslashes escaped as \\t, \\n, \\\\), and the units the task
+    deducted once it says. A terminal's table ends with their total. With --json, a task the local
     journal knows gains a "local" object: prompt, negative_prompt, images, created_by, made_from.
     """
     from mivid.flows.listing import LOCAL_STATUSES

@@ -219,67 +219,181 @@ def task_tsv_row(task: Task) -> list[str]:
     ]
 
 
+def _units_cell(task: Task) -> str:
+    """What the task deducted, as plain decimal text ("" when it does not say)."""
+    from mivid.units import parse_units, units_text
+
+    deducted = parse_units(task.final_unit_deduction)
+    return units_text(deducted) if deducted is not None else ""
+
+
 def _task_line(listed: Listed) -> list[str]:
-    cells = [tsv_cell(cell) for cell in task_tsv_row(_typed(listed.task))]
+    task = _typed(listed.task)
+    cells = [tsv_cell(cell) for cell in task_tsv_row(task)]
     cells.append(escape_cell(listed.prompt))
+    cells.append(_units_cell(task))
     return ["\t".join(cells)]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table for people: its header, and how it gives way on a narrow terminal.
+
+    `drop`: the order in which columns are left out when even their shortest
+    widths do not fit (1 first; 0: never). `least`: None for a column that keeps
+    its width, else the narrowest it may be cut to (with an ellipsis); `most`:
+    the widest such a column is drawn (a prompt runs to 2500 characters).
+    """
+
+    header: str
+    drop: int = 0
+    least: int | None = None
+    most: int | None = None
+
+
+#: `mivid list`'s columns, left to right. On a narrow terminal the prompt, external
+#: id and URL are cut first; if that is not enough, columns go in `drop` order.
+TASK_COLUMNS = (
+    Column("TASK ID"),
+    Column("STATUS"),
+    Column("CREATED", drop=6),
+    Column("LENGTH", drop=2),
+    Column("UNITS", drop=4),
+    Column("PROMPT", drop=5, least=12, most=40),
+    Column("EXTERNAL ID", drop=1, least=11),
+    Column("VIDEO", drop=3, least=5),
+)
+
+
+def fit_columns(columns: Sequence[Column], widths: list[int], room: int) -> list[int]:
+    """Each column's width within `room` (2 spaces between columns); 0 for one left out.
+
+    Cut columns share what the others leave, left to right, each at least its
+    `least`; while even that does not fit, the column with the lowest `drop`
+    (above 0) is left out.
+    """
+    widths = [
+        min(width, column.most or width) for width, column in zip(widths, columns, strict=True)
+    ]
+    shown = list(range(len(columns)))
+
+    def need(indices: list[int]) -> int:
+        least = [
+            widths[i] if columns[i].least is None else min(widths[i], columns[i].least or 0)
+            for i in indices
+        ]
+        return sum(least) + 2 * (len(indices) - 1)
+
+    droppable = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop)
+    while need(shown) > room and droppable:
+        shown.remove(droppable.pop(0)[1])
+    fitted = [0] * len(columns)
+    left = room - 2 * (len(shown) - 1)
+    for i in shown:
+        if columns[i].least is None:
+            fitted[i] = widths[i]
+            left -= widths[i]
+    cut = [i for i in shown if columns[i].least is not None]
+    for n, i in enumerate(cut):
+        rest = sum(min(widths[j], columns[j].least or 0) for j in cut[n + 1 :])
+        fitted[i] = max(min(widths[i], columns[i].least or 0), min(widths[i], left - rest))
+        left -= fitted[i]
+    return fitted
 
 
 def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     """The terminal table of `mivid list` (also redrawn by `list --watch`).
 
-    A PROMPT column appears when the journal knows any of the tasks.
+    A PROMPT column appears when the journal knows any of the tasks, a UNITS
+    column when any task says what it deducted.
     """
     from rich.text import Text
 
-    with_prompts = any(item.entry is not None for item in listed)
+    typed = [_typed(item.task) for item in listed]
     rows = []
-    for item in listed:
-        task = _typed(item.task)
+    for item, task in zip(listed, typed, strict=True):
         first = task.videos[0] if task.videos else None
-        row = [
-            task.task_id,
-            task.task_status,
-            relative_time(task.created) or "-",
-            f"{first.duration}s" if first is not None and first.duration else "",
-            task.external_task_id or "",
-            (first.url or "") if first is not None else "",
-        ]
-        if with_prompts:
-            row.insert(4, one_line(item.prompt))
-        rows.append(row)
-    headers = ["TASK ID", "STATUS", "CREATED", "LENGTH", "EXTERNAL ID", "VIDEO"]
-    if with_prompts:
-        headers.insert(4, "PROMPT")
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    # The id, status, time and length keep their width; the prompt, the external
-    # id and then the URL give way (cut with an ellipsis) when the terminal is narrow.
-    room = out.out().width - 2 * (len(headers) - 1) - sum(widths[:4])
-    flexible = widths[4:]
-    if with_prompts:
-        flexible[0] = min(flexible[0], max(12, min(40, room - 11 - 5)))
-        room -= flexible[0]
-    ext, url = len(flexible) - 2, len(flexible) - 1
-    flexible[ext] = min(flexible[ext], max(11, room - min(flexible[url], 40)))
-    flexible[url] = min(flexible[url], max(5, room - flexible[ext]))
-    widths[4:] = flexible
+        rows.append(
+            [
+                task.task_id,
+                task.task_status,
+                relative_time(task.created) or "-",
+                f"{first.duration}s" if first is not None and first.duration else "",
+                _units_cell(task),
+                one_line(item.prompt),
+                task.external_task_id or "",
+                (first.url or "") if first is not None else "",
+            ]
+        )
+    wanted = [
+        column
+        for column in TASK_COLUMNS
+        if (column.header != "PROMPT" or any(item.entry is not None for item in listed))
+        and (column.header != "UNITS" or any(row[4] for row in rows))
+    ]
+    index = [TASK_COLUMNS.index(column) for column in wanted]
+    rows = [[row[i] for i in index] for row in rows]
+    natural = [
+        max(len(row[n]) for row in [[c.header for c in wanted], *rows]) for n in range(len(wanted))
+    ]
+    widths = fit_columns(wanted, natural, out.out().width)
     table = _plain_table()
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, no_wrap=True, width=width)
+    for column, width in zip(wanted, widths, strict=True):
+        if width:
+            right = column.header == "UNITS"
+            table.add_column(
+                column.header, no_wrap=True, width=width, justify="right" if right else "left"
+            )
     for row in rows:
-        cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
-        cells[1].stylize(STATUS_STYLES.get(row[1], ""))
-        if with_prompts:
-            cells[4].stylize("italic")
+        cells = []
+        for column, width, value in zip(wanted, widths, row, strict=True):
+            if not width:
+                continue
+            cell = Text(_cut(value, width))
+            if column.header == "STATUS":
+                cell.stylize(STATUS_STYLES.get(value, ""))
+            elif column.header == "PROMPT":
+                cell.stylize("italic")
+            cells.append(cell)
         table.add_row(*cells)
     return table
+
+
+def units_total_line(listed: Sequence[Listed]) -> str:
+    """`total: 4.4 units deducted by the 5 tasks shown (2 still running)`, under the table.
+
+    Exact (Decimal); a task that ended without saying what it deducted is named apart.
+    """
+    from mivid.units import task_units, total, units_text
+    from mivid.vocabulary import is_final, succeeded
+
+    deducted = total(task_units(item.task) for item in listed)
+    apart = []
+    running = sum(1 for item in listed if not is_final(item.task))
+    if running:
+        apart.append(f"{running} still running")
+    unsaid = sum(1 for item in listed if succeeded(item.task) and task_units(item.task) is None)
+    if unsaid:
+        apart.append(f"{unsaid} without a deduction")
+    text = (
+        f"total: {units_text(deducted)} unit{'' if deducted == 1 else 's'} deducted by the "
+        f"{len(listed)} task{'' if len(listed) == 1 else 's'} shown"
+    )
+    return text + (f" ({', '.join(apart)})" if apart else "")
+
+
+def _task_table(out: Output, listed: Sequence[Listed]) -> None:
+    from rich.text import Text
+
+    out.out().print(task_table_view(out, listed))
+    out.out().print(Text(units_total_line(listed), style="dim"))
 
 
 TASK_LIST = RecordView["Listed"](
     json=lambda listed: listed.as_json(),
     lines=_task_line,
     ident=lambda listed: listed.task_id,
-    table=lambda out, listed: out.out().print(task_table_view(out, listed)),
+    table=_task_table,
     empty="no tasks",
 )
 

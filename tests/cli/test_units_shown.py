@@ -1,0 +1,94 @@
+"""`get` and `list` show what each finished task deducted; `list` on a terminal ends with the total."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import RunMivid, Serve, Sleepless, Terminal
+from imagefactory import make_png
+from mivid.render.views import TASK_COLUMNS, Column, fit_columns
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock
+
+
+@pytest.fixture
+def priced(serve: Serve, fake_clock: FakeClock) -> EmulatorServer:
+    fake_clock.set(time.time())
+    emulator = Emulator(access_keys={"ak": "sk"}, clock=fake_clock, units="fractional")
+    return serve(emulator, keys=("ak", "sk"))
+
+
+def made(mivid: RunMivid, image: Path, *extra: str) -> str:
+    result = mivid("create", str(image), "--prompt", "a boat on the sea", "-q", *extra)
+    assert result.exit_code == 0, result
+    return result.stdout.strip()
+
+
+def test_get_and_list_show_each_deduction_and_a_terminal_the_exact_total(
+    mivid: RunMivid, priced: EmulatorServer, sleepless: Sleepless, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "a.png")
+    std, pro = made(mivid, image), made(mivid, image, "--mode", "pro", "--duration", "10")
+    assert mivid("wait", std, pro, clock=sleepless).exit_code == 0
+    running = made(mivid, image)
+
+    shown = mivid("get", pro)
+    assert "units: 4.4\n" in shown.stdout
+
+    piped = mivid("list")
+    units = {line.split("\t")[0]: line.split("\t")[7] for line in piped.stdout.splitlines()}
+    assert units == {std: "1.1", pro: "4.4", running: ""}
+
+    for columns in (120, 80):
+        terminal = Terminal(["list"], env={"NO_COLOR": "1"}, columns=columns)
+        assert terminal.finish() == 0
+        lines = terminal.text().splitlines()
+        assert "UNITS" in lines[0].split()
+        assert all(len(line) <= columns for line in lines), lines
+        rows = {line.split()[0]: line for line in lines[1:4]}
+        assert " 4.4 " in rows[pro] + " " and " 1.1 " in rows[std] + " "
+        assert lines[4] == "total: 5.5 units deducted by the 3 tasks shown (1 still running)"
+
+
+def test_a_list_with_no_deduction_yet_has_no_units_column(
+    mivid: RunMivid, priced: EmulatorServer, tmp_path: Path
+) -> None:
+    made(mivid, make_png(tmp_path / "a.png"))
+    terminal = Terminal(["list"], env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0
+    lines = terminal.text().splitlines()
+    assert "UNITS" not in lines[0]
+    assert lines[-1] == "total: 0 units deducted by the 1 task shown (1 still running)"
+    as_json = json.loads(mivid("list", "--json").stdout)
+    assert "final_unit_deduction" not in as_json[0]  # the service's object, as it came
+
+
+widths = st.lists(st.integers(min_value=1, max_value=60), min_size=8, max_size=8)
+
+
+@given(widths, st.integers(min_value=20, max_value=300))
+def test_columns_fit_by_cutting_then_dropping_in_their_order(natural: list[int], room: int) -> None:
+    fitted = fit_columns(TASK_COLUMNS, natural, room)
+    shown = [i for i, width in enumerate(fitted) if width]
+    kept = [TASK_COLUMNS[i] for i in shown]
+    dropped = [column for column, width in zip(TASK_COLUMNS, fitted, strict=True) if not width]
+    assert all(column.drop for column in dropped)  # the id and status are never left out
+    if dropped:  # those left out are the first in drop order
+        assert max(c.drop for c in dropped) < min(c.drop or 99 for c in kept)
+    for i in shown:
+        column: Column = TASK_COLUMNS[i]
+        if column.least is None:
+            assert fitted[i] == natural[i]  # never cut
+        else:
+            assert fitted[i] <= min(natural[i], column.most or natural[i])
+    least_needed = sum(
+        natural[i] if TASK_COLUMNS[i].least is None else min(natural[i], TASK_COLUMNS[i].least or 0)
+        for i in shown
+    ) + 2 * (len(shown) - 1)
+    if least_needed <= room:
+        assert sum(fitted) + 2 * (len(shown) - 1) <= room
