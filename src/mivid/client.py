@@ -20,7 +20,12 @@ What it owns:
   may not be visible yet: "not found" then means "not yet" for a bounded time
   (`RetryPolicy.visibility_grace`);
 - the account's resource packs (`account_costs`), never asked for faster than
-  one request a second (`RateGate`, on the injected clock: retries included).
+  one request a second (`RateGate`, on the injected clock: retries included);
+- what a server may make it do: every request has a total deadline (its retry
+  budget, a create's also time to upload its images, never past the run's own
+  deadline such as `wait --timeout`), kept however slowly the answer drips in;
+  no answer is read beyond `MAX_ANSWER_BYTES`; nothing the service writes
+  into a message carries a credential (`Secrets`).
 
 It never prints: what happens is reported through `on_event` (for `--verbose`).
 Tasks come back as the service's raw dicts, checked only for shape; `mivid.models`
@@ -31,9 +36,11 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -52,6 +59,7 @@ from mivid.errors import (
     ApiError,
     CreateOutcomeUnknownError,
     CredentialsError,
+    DeadlineError,
     ExternalIdTakenError,
     MividError,
     NotFoundError,
@@ -60,6 +68,18 @@ from mivid.errors import (
 from mivid.plaintext import parse_json, printable, public_url
 
 USER_AGENT = f"mivid/{__version__}"
+
+#: The most mivid reads of one answer of the API. A full page of 500 tasks is about a
+#: megabyte; anything this large is no answer of the API (a gateway's loop, a hostile
+#: server) and is refused before it costs memory.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: A create's deadline grows by one second for every this many bytes of its body: a slow
+#: uplink still gets its 55 MB of images through, a server that reads nothing does not hold
+#: mivid for ever.
+UPLOAD_BYTES_PER_SECOND = 32 * 1024
+#: A request sent after the retry budget is spent (the lookup after a lost create) still gets
+#: this long (or the whole budget, when that is shorter).
+FIRST_ATTEMPT_SECONDS = 10.0
 
 # Codes the contract says to retry. 1302/1303 are refused before anything is
 # created, so a create may be resent; after 5000/5002 the task may exist.
@@ -224,6 +244,8 @@ class _Answer:
     # No host by that name, or nothing listening: waiting will not change that (one quick retry).
     hopeless: bool = False
     snippet: str = ""
+    past_deadline: bool = False  # stopped (or never sent) because the request's time ran out
+    too_large: bool = False  # the body went past MAX_ANSWER_BYTES (and was not read further)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -289,6 +311,8 @@ class KlingClient:
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
     rnd: Callable[[], float] = random.random
+    #: No request goes on past this moment (of `clock`): the end of a `wait --timeout`.
+    deadline: float | None = None
     _http: httpx.Client | None = field(default=None, repr=False)
     _account_gate: RateGate | None = field(default=None, repr=False)
     # Task ids and external ids this client created, with when (its clock): see get_task.
@@ -321,6 +345,42 @@ class KlingClient:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
+    @contextmanager
+    def until(self, moment: float | None) -> Iterator[None]:
+        """No request goes on past `moment` (of `clock`) while inside; None: no such limit."""
+        saved, self.deadline = self.deadline, moment
+        try:
+            yield
+        finally:
+            self.deadline = saved
+
+    def _deadline(self, started: float, *, first: bool) -> float:
+        """When an attempt of an operation whose budget began at `started` must be over.
+
+        The retry budget (at least a second); a first attempt made after the
+        budget is spent (a create's lookup) still gets `FIRST_ATTEMPT_SECONDS`;
+        never past the run's `deadline`.
+        """
+        budget = max(self.retry.total_seconds, 1.0)
+        end = started + budget
+        if first:
+            end = max(end, self.clock() + min(budget, FIRST_ATTEMPT_SECONDS))
+        return end if self.deadline is None else min(end, self.deadline)
+
+    def _timeouts(self, remaining: float) -> httpx.Timeout:
+        """The client's timeouts, none longer than the time the request has left."""
+
+        def within(seconds: float | None) -> float:
+            return remaining if seconds is None else min(seconds, remaining)
+
+        base = self.timeout
+        return httpx.Timeout(
+            connect=within(base.connect),
+            read=within(base.read),
+            write=within(base.write),
+            pool=within(base.pool),
+        )
+
     def _emit(self, event: RequestEvent) -> None:
         if self.on_event is not None:
             self.on_event(event)
@@ -330,26 +390,17 @@ class KlingClient:
         method: str,
         url: str,
         *,
+        deadline: float,
         params: dict[str, Any] | None = None,
         body: Iterable[bytes] | None = None,
         content_length: int | None = None,
         attempt: int = 1,
     ) -> _Answer:
-        headers = {"Authorization": self.credentials.authorization()}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            headers["Content-Length"] = str(content_length)
+        """One request and its whole answer, by `deadline` (of `clock`), classified."""
         started = self.clock()
-        try:
-            response = self.http.request(method, url, params=params, headers=headers, content=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            answer = _Answer("transport", error=exc, nothing_sent=True, hopeless=_hopeless(exc))
-        except httpx.DecodingError as exc:
-            answer = _Answer("unreadable", snippet=f"(the body could not be decoded: {exc})")
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            answer = _Answer("transport", error=exc)
-        else:
-            answer = self._classify(response)
+        answer = self._send(
+            method, url, deadline, params=params, body=body, content_length=content_length
+        )
         self._emit(
             RequestEvent(
                 method=method,
@@ -364,17 +415,92 @@ class KlingClient:
         )
         return answer
 
-    def _classify(self, response: httpx.Response) -> _Answer:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        deadline: float,
+        *,
+        params: dict[str, Any] | None,
+        body: Iterable[bytes] | None,
+        content_length: int | None,
+    ) -> _Answer:
+        remaining = deadline - self.clock()
+        if remaining <= 0:
+            return _Answer("transport", nothing_sent=True, past_deadline=True)
+        headers = {"Authorization": self.credentials.authorization()}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            headers["Content-Length"] = str(content_length)
+        try:
+            request = self.http.build_request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                content=body,
+                timeout=self._timeouts(remaining),
+            )
+            response = self.http.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            answer = _Answer("transport", error=exc, nothing_sent=True, hopeless=_hopeless(exc))
+        except httpx.DecodingError as exc:
+            answer = _Answer("unreadable", snippet=f"(the body could not be decoded: {exc})")
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            answer = _Answer("transport", error=exc)
+        else:
+            try:
+                answer = self._classify(response, self._read(response, deadline))
+            except _TooLargeError:
+                answer = _Answer(
+                    "unreadable",
+                    status=response.status_code,
+                    snippet=f"(more than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB, the most "
+                    "mivid reads of an answer of the API; not read further)",
+                    too_large=True,
+                )
+            except httpx.DecodingError as exc:
+                answer = _Answer(
+                    "unreadable",
+                    status=response.status_code,
+                    snippet=f"(the body could not be decoded: {exc})",
+                )
+            except (httpx.TransportError, _PastDeadlineError) as exc:
+                error = exc if isinstance(exc, httpx.TransportError) else None
+                answer = _Answer("transport", status=response.status_code, error=error)
+            finally:
+                response.close()
+        if answer.kind == "transport" and self.clock() >= deadline:
+            answer.past_deadline = True
+        return answer
+
+    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+        """The answer's body, by `deadline` and at most `MAX_ANSWER_BYTES` (decoded)."""
+        announced = response.headers.get("content-length", "")
+        if announced.isdigit() and int(announced) > MAX_ANSWER_BYTES:
+            raise _TooLargeError
+        chunks: list[bytes] = []
+        size = 0
+        with _Watchdog(response, deadline - self.clock()):
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise _TooLargeError
+                chunks.append(chunk)
+                if self.clock() >= deadline:  # a drip keeps every single read short
+                    raise _PastDeadlineError
+        return b"".join(chunks)
+
+    def _classify(self, response: httpx.Response, body: bytes) -> _Answer:
         """The answer, its texts scrubbed of any credential a server may echo back."""
-        answer = self._classify_raw(response)
+        answer = self._classify_raw(response, body)
         scrub = self.credentials.secrets.scrub
         answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
         return answer
 
     @staticmethod
-    def _classify_raw(response: httpx.Response) -> _Answer:
+    def _classify_raw(response: httpx.Response, body: bytes) -> _Answer:
         status = response.status_code
-        body = response.content
         try:
             # NaN, Infinity and 1e999 are read as null: the answer is data for strict JSON.
             envelope = parse_json(body)
@@ -414,6 +540,14 @@ class KlingClient:
 
     def _failure(self, answer: _Answer, url: str) -> MividError:
         """The exception for a final, unsuccessful answer."""
+        if answer.past_deadline:
+            what = _describe_transport(answer.error) if answer.error else "no answer yet"
+            return DeadlineError(
+                f"no whole answer from {public_url(url)} in the time a request may take ({what})",
+                hint="the service or the network is very slow: try again later "
+                "(MIVID_RETRY_MAX_SECONDS sets how long one request may take, retries included)",
+                http_status=answer.status,
+            )
         if answer.kind == "api_error" and answer.code is not None:
             cls = error_class(answer.code)
             detail = f" — {answer.message}" if answer.message else ""
@@ -438,6 +572,11 @@ class KlingClient:
                 else "the service or a gateway in front of it failed; try again later "
                 "(--verbose shows each request)"
             )
+            if answer.too_large:
+                hint = (
+                    "that is no answer of the API: check the base URL, or try again later "
+                    "(for `list`, a smaller --page-size asks for less at once)"
+                )
             return ServiceError(
                 f"unreadable answer from {public_url(url)} ({status}): "
                 f"{answer.snippet or '(empty body)'}",
@@ -488,7 +627,8 @@ class KlingClient:
         while True:
             if gate is not None:
                 gate.wait_turn()
-            answer = self._exchange("GET", url, params=params, attempt=attempt)
+            deadline = self._deadline(started, first=attempt == 1)
+            answer = self._exchange("GET", url, deadline=deadline, params=params, attempt=attempt)
             if answer.kind == "ok":
                 return answer
             if answer.code in TOKEN_RENEWABLE and not renewed and self.credentials.renew():
@@ -513,6 +653,8 @@ class KlingClient:
         if answer.hopeless:
             wait = min(wait, HOPELESS_RETRY_DELAY)
         if self.clock() - started + wait > self.retry.total_seconds:
+            return False
+        if self.deadline is not None and self.clock() + wait >= self.deadline:
             return False
         if self.on_retry is not None:
             self.on_retry(wait, attempt + 1, _retry_reason(answer))
@@ -681,13 +823,19 @@ class KlingClient:
         Any other error means no task was made by this call.
         """
         url = self.url(endpoint.create_path)
-        started = self.clock()
+        # The budget counts from here plus the time a slow uplink needs for the images.
+        started = self.clock() + content_length / UPLOAD_BYTES_PER_SECOND
         renewed = False
         attempt = 1
         maybe_created = False
         while True:
             answer = self._exchange(
-                "POST", url, body=body, content_length=content_length, attempt=attempt
+                "POST",
+                url,
+                deadline=self._deadline(started, first=attempt == 1),
+                body=body,
+                content_length=content_length,
+                attempt=attempt,
             )
             if answer.kind == "ok":
                 if not _is_task(answer.data):
@@ -817,6 +965,47 @@ class KlingClient:
                 )
             self.sleep(pause)
             attempt += 1
+
+
+class _TooLargeError(Exception):
+    """The body went past MAX_ANSWER_BYTES (private signal of `_read`)."""
+
+
+class _PastDeadlineError(Exception):
+    """The request's deadline passed while its answer came in (private signal of `_read`)."""
+
+
+class _Watchdog:
+    """Ends a connection's reads at a deadline, however the server trickles its bytes.
+
+    Each read of a socket waits at most the read timeout, but a server that sends
+    a byte every few seconds never lets one expire: at the deadline the socket is
+    shut down from a timer thread, which ends the read in progress at once. (An
+    in-process transport has no socket: `_read` checks the clock between chunks.)
+    """
+
+    def __init__(self, response: httpx.Response, seconds: float) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        self.timer = (
+            threading.Timer(max(0.0, seconds), _shut, (sock,))
+            if isinstance(sock, socket.socket)
+            else None
+        )
+
+    def __enter__(self) -> None:
+        if self.timer is not None:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):  # closed already: the answer was over
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _is_task(data: Any) -> bool:

@@ -13,6 +13,7 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     │   └── JobsRefusedError    exit 4  `batch`: the service refused some jobs' creates
     ├── BudgetError             exit 4  `--max-units` would be passed: those creates were not sent
     ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
+    │   ├── DeadlineError               no whole answer in the time a request may take
     │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
     │   └── DownloadsFailedError        `batch`: finished videos that could not be saved
     ├── TaskFailedError         exit 1  a task ended `failed`
@@ -208,6 +209,15 @@ class ServiceError(MividError):
     """The service or the network failed, even after retries."""
 
     exit_code = ExitCode.SERVICE
+
+
+class DeadlineError(ServiceError):
+    """A request ran out of time: its retry budget, or the run's deadline (`wait --timeout`).
+
+    However slowly a server answers (a byte every few seconds keeps every read
+    timeout happy), no request runs past its deadline; `wait` turns this into
+    its own timeout (exit 6) when its deadline is the one that passed.
+    """
 
 
 class CreateOutcomeUnknownError(ServiceError):

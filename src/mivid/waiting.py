@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mivid.errors import StillRunningError, TasksFailedError, WaitTimeoutError
+from mivid.errors import DeadlineError, StillRunningError, TasksFailedError, WaitTimeoutError
 from mivid.vocabulary import failed, is_final
 
 # Several tasks are queried at once, but not more than this many at a time.
@@ -101,7 +101,13 @@ def wait_for_tasks(
                     max_workers=min(MAX_PARALLEL_QUERIES, len(pending)),
                     thread_name_prefix="mivid-poll",
                 )
-            latest.update(_poll(client, pending, executor))
+            try:
+                latest.update(_poll(client, pending, executor))
+            except DeadlineError as stopped:
+                # A query stopped at the wait's own deadline (the client keeps it): time's up.
+                if deadline is None or clock() < deadline:
+                    raise
+                raise _timed_out(timeout, latest, pending) from stopped
             if on_update is not None:
                 on_update(dict(latest))
             pending = [task_id for task_id in wanted if not is_final(latest[task_id])]

@@ -7,13 +7,15 @@ ids, JSON, errors, live views, batch); NaN never makes JSON invalid.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Terminal, environment, run_process
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.faults import TEXT_FIELDS
@@ -209,3 +211,105 @@ def test_a_sidecar_is_strict_json_whatever_the_service_sent(
     strict_json(result.stdout)
     sidecar = strict_json((tmp_path / "videos" / f"{task_id}.json").read_text())
     assert sidecar["created_at"] is None and sidecar["final_unit_deduction"] is None
+
+
+# -- 13.12: every request has a total deadline ------------------------------------------------
+
+
+def served_env(server: EmulatorServer, **more: str) -> dict[str, str]:
+    """What points `python -m mivid` at `server` over its real socket."""
+    return {
+        "KLING_BASE_URL": server.url,
+        "KLING_ACCESS_KEY": "test-ak",
+        "KLING_SECRET_KEY": "test-sk",
+        **more,
+    }
+
+
+def test_a_dripping_answer_does_not_keep_get_past_its_retry_budget(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    # A valid answer, one byte a second: each read is quick, the whole takes ten minutes.
+    api.emulator.inject(Fault.drip(1.0, on="get", times=None))
+    started = time.monotonic()
+    result = run_process(
+        "get", task_id, env=served_env(api, MIVID_RETRY_MAX_SECONDS="3"), timeout=60
+    )
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 5, result
+    assert elapsed < 3 + 6, elapsed  # the budget, and the interpreter's start on a busy machine
+    assert "no whole answer from" in result.stderr
+    assert "in the time a request may take" in result.stderr
+    assert result.stderr.count("error: ") == 1
+
+
+def test_wait_timeout_is_a_wall_clock_promise_against_a_dripping_server(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "front.png")
+    task_id = mivid("create", str(image), "--prompt", "a cat", "-q").stdout.strip()
+    api.emulator.inject(Fault.drip(1.0, on="get", times=None))
+    started = time.monotonic()
+    result = run_process("wait", task_id, "--timeout", "3", env=served_env(api), timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 6, result
+    assert elapsed < 3 + 6, elapsed
+    assert "gave up waiting after 3 s" in result.stderr
+
+
+def test_in_process_too_the_deadline_holds_between_dripped_bytes(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    api.emulator.inject(Fault.drip(0.2, on="get", times=None))
+    started = time.monotonic()
+    result = mivid("get", task_id, env={"MIVID_RETRY_MAX_SECONDS": "1"})
+    assert result.exit_code == 5, result
+    assert time.monotonic() - started < 10
+    assert "no whole answer" in result.stderr
+
+
+# -- 13.14: what is read of an answer is capped ------------------------------------------------
+
+
+def test_an_endless_answer_is_cut_at_the_cap_with_a_clear_message(
+    mivid: RunMivid, api: EmulatorServer
+) -> None:
+    api.emulator.inject(Fault.endless(on="list", times=None))
+    result = run_process("list", "--json", env=served_env(api), timeout=60)
+    assert result.exit_code == 5, result
+    assert "more than 16 MiB, the most mivid reads of an answer of the API" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_60_mb_list_answer_costs_no_more_than_the_cap(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    task = {"task_id": "1", "task_status": "succeed", "task_status_msg": "x" * 1000}
+    page = {"code": 0, "message": "SUCCEED", "data": [task] * 60_000}
+    body = json.dumps(page).encode()
+    assert len(body) > 60_000_000
+    api.emulator.inject(
+        Fault.raw(200, headers=(("Content-Type", "application/json"),), body=body, on="list")
+    )
+    # The peak memory of mivid alone: a small parent that runs it and reads its children's.
+    probe = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run([sys.executable, '-m', 'mivid', 'list', '--json'],"
+        " capture_output=True)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stderr.write(done.stderr.decode())\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=environment(served_env(api)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    status, peak_kib = map(int, completed.stdout.split())
+    assert status == 5, completed.stderr
+    assert "the most mivid reads of an answer of the API" in completed.stderr
+    assert peak_kib < 200 * 1024, peak_kib  # the interpreter and httpx: tens of MB, not GBs

@@ -18,6 +18,7 @@ so the same flow serves a live table on a terminal, lines in a pipe, and a test.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +41,10 @@ class TaskClient(Protocol):
     def list_tasks(
         self, *, page: int = ..., page_size: int = ..., endpoint: Endpoint = ...
     ) -> list[dict[str, Any]]: ...
+
+    def until(self, moment: float | None) -> AbstractContextManager[None]:
+        """No request goes on past `moment` (of the run's clock) while inside."""
+        ...
 
 
 def _ignore(_text: str) -> None:

@@ -21,6 +21,8 @@ from mivid.vocabulary import STATUSES, is_final, status_of, succeeded
 from mivid.waiting import PollSchedule, wait_for_tasks
 
 Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
+#: The least time a wait gives its first round of queries, whatever its `--timeout`.
+FIRST_LOOK_SECONDS = 2.0
 #: A live view opened around one step: it yields the step's callback (or None).
 View = Callable[[], AbstractContextManager[Any]]
 
@@ -129,8 +131,11 @@ def follow_tasks(
             )
 
     unknown = _UnknownStatuses(say)
+    # `--timeout` is a promise about the wall clock: no query goes on past it either
+    # (but even `--timeout 0` looks once: its first queries get FIRST_LOOK_SECONDS).
+    deadline = None if timeout is None else clock.now() + max(timeout, FIRST_LOOK_SECONDS)
     try:
-        with watch() as on_update:
+        with watch() as on_update, client.until(deadline):
             tasks = wait_for_tasks(
                 routed,
                 ids,
