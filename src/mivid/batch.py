@@ -201,20 +201,11 @@ def _job_subject(shown: str, line: int, problem: Problem) -> str:
 
 
 def _read_text(path: Path, shown: str) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(Problem(shown, rules.JOB_FILE, "no such file")) from None
-    except IsADirectoryError:
-        raise InputError(Problem(shown, rules.JOB_FILE, "is a folder, not a jobs file")) from None
-    except OSError as exc:
-        raise InputError(
-            Problem(shown, rules.JOB_FILE, f"cannot be read ({exc.strerror or exc})")
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem(shown, rules.JOB_FILE, f"is not UTF-8 text ({exc.reason})")
-        ) from None
+    """The jobs file's text: a regular file of at most `MAX_JOBS_FILE_BYTES`, UTF-8."""
+    from mivid.files import MAX_JOBS_FILE_BYTES, read_regular, utf8_text
+
+    data = read_regular(path, subject=shown, limit=MAX_JOBS_FILE_BYTES, rule=rules.JOB_FILE)
+    return utf8_text(data, subject=shown)
 
 
 @dataclass

@@ -53,6 +53,13 @@ NOT_IN_JOURNAL = "not-in-journal"
 TASK_UNFINISHED = "task-unfinished"
 FILE_EXISTS = "file-exists"
 NOT_A_FOLDER = "not-a-folder"
+# Local files and folders (`mivid.files`): read within limits, written only where possible.
+FILE_MISSING = "file-missing"
+FILE_UNREADABLE = "file-unreadable"
+NOT_A_FILE = "not-a-file"
+FILE_TOO_LARGE = "file-too-large"
+NOT_UTF8 = "not-utf8"
+NOT_WRITABLE = "not-writable"
 
 
 @dataclass(frozen=True)

@@ -174,26 +174,40 @@ def state_dir() -> Path:
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, str]]:
-    """Profiles from the TOML file; a missing file is an empty config."""
+    """Profiles from the TOML file; a missing file is an empty config.
+
+    Only a regular file of at most `mivid.files.MAX_CONFIG_FILE_BYTES` is read
+    (`MIVID_CONFIG_FILE=/dev/zero` is refused, not read for ever).
+    """
+    from mivid import problems as rules
+    from mivid.files import MAX_CONFIG_FILE_BYTES, read_regular, utf8_text
+
+    subject = f"{path} (the config file)"
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+        data = read_regular(path, subject=subject, limit=MAX_CONFIG_FILE_BYTES)
+    except InputError as exc:
+        if exc.found[0].rule == rules.FILE_MISSING:
+            return {}
+        raise
+    text = utf8_text(data, subject=subject)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        parsed: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(
             f"{path}: not valid TOML: {exc}", hint="fix or delete the file (mivid config path)"
         ) from exc
+    except RecursionError:  # arrays nested thousands deep: tomllib recurses
+        raise InputError(
+            f"{path}: not valid TOML: nested too deep to read",
+            hint="fix or delete the file (mivid config path)",
+        ) from None
     profiles: dict[str, dict[str, str]] = {}
     problems: list[str] = []
-    for profile, table in data.items():
+    for profile, table in parsed.items():
         if not isinstance(table, dict):
             problems.append(f"{path}: `{profile}` must be a [table] of settings (a profile)")
             continue

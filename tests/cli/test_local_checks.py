@@ -6,8 +6,12 @@ jobs file's syntax, the download folder, every path a command takes.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,4 +134,103 @@ def test_non_finite_numbers_are_refused_for_every_tunable(
     assert result.exit_code == 2, result
     (line,) = error_lines(result.stderr)
     assert f"${name}: `{value}`" in line
+    assert api.emulator.received == []
+
+
+# -- 13.14: what is read of a local file or stdin is capped, and only regular files -----------
+
+
+def fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as stream:
+        stream.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda tmp: Path("/dev/zero"), "is a device, not a regular file"),
+        (lambda tmp: fifo(tmp / "jobs.fifo"), "is a pipe or socket"),
+        (lambda tmp: tmp, "is a folder, not a file"),
+        (lambda tmp: sparse(tmp / "big.jsonl", 65 * 1024 * 1024), "larger than 64 MiB"),
+    ],
+    ids=["/dev/zero", "fifo", "folder", "65 MiB"],
+)
+def test_batch_reads_only_a_regular_jobs_file_of_sane_size(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, make: Any, says: str
+) -> None:
+    jobs = make(tmp_path)
+    result = mivid("batch", str(jobs), "--dry-run")
+    assert result.exit_code == 2, result
+    (line,) = error_lines(result.stderr)
+    assert says in line and str(jobs) in line
+    assert api.emulator.received == []
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda tmp: Path("/dev/zero"), "is a device, not a regular file"),
+        (lambda tmp: fifo(tmp / "c.fifo"), "is a pipe or socket"),
+        (lambda tmp: sparse(tmp / "config.toml", 2 * 1024 * 1024), "larger than 1 MiB"),
+    ],
+    ids=["/dev/zero", "fifo", "2 MiB"],
+)
+def test_the_config_file_is_read_only_when_regular_and_small(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, make: Any, says: str
+) -> None:
+    config = make(tmp_path)
+    result = mivid("list", "--json", env={"MIVID_CONFIG_FILE": str(config)})
+    assert result.exit_code == 2, result
+    (line,) = error_lines(result.stderr)
+    assert says in line and str(config) in line
+    assert api.emulator.received == []
+
+
+def test_a_toml_array_nested_5000_deep_is_bad_input(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[default]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    result = mivid("list", "--json", env={"MIVID_CONFIG_FILE": str(config)})
+    assert result.exit_code == 2, result
+    (line,) = error_lines(result.stderr)
+    assert "not valid TOML" in line
+    assert api.emulator.received == []
+
+
+@pytest.mark.parametrize(
+    ("args", "subject"),
+    [
+        (("create", "{image}", "--prompt", "-", "--dry-run"), "--prompt -"),
+        (("wait", "-"), "ID -"),
+        (("config", "set", "api-key", "-"), "api-key -"),
+    ],
+    ids=["prompt", "ids", "secret"],
+)
+def test_stdin_of_dev_zero_is_refused_at_its_cap(
+    api: EmulatorServer, tmp_path: Path, args: tuple[str, ...], subject: str
+) -> None:
+    image = make_png(tmp_path / "front.png")
+    words = [arg.replace("{image}", str(image)) for arg in args]
+    env = {**os.environ, "MIVID_CONFIG_FILE": str(tmp_path / "config.toml")}
+    with open("/dev/zero", "rb") as zeros:
+        completed = subprocess.run(
+            [sys.executable, "-m", "mivid", *words],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+    assert completed.returncode == 2, completed.stderr
+    (line,) = error_lines(completed.stderr)
+    assert line.startswith(f"error: {subject}: stdin holds more than")
+    assert not (tmp_path / "config.toml").exists()
     assert api.emulator.received == []

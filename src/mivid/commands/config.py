@@ -66,7 +66,9 @@ def read_secret_from_stdin(name: str) -> str:
             return getpass.getpass(f"{name}: ", stream=sys.stderr)
         except EOFError:
             return ""
-    value = sys.stdin.read()
+    from mivid.files import MAX_STDIN_TEXT_BYTES, read_stdin
+
+    value = read_stdin(sys.stdin, subject=f"{name} -", limit=MAX_STDIN_TEXT_BYTES)
     if value.endswith("\n"):
         value = value[:-1]
         if value.endswith("\r"):

@@ -42,7 +42,9 @@ def read_prompt(value: str | None) -> str | None:
             "--prompt -: reads the prompt from stdin, but stdin is a terminal",
             hint="pipe it in: echo 'a cat' | mivid create img.png --prompt -",
         )
-    return sys.stdin.read().rstrip("\n")
+    from mivid.files import MAX_STDIN_TEXT_BYTES, read_stdin
+
+    return read_stdin(sys.stdin, subject="--prompt -", limit=MAX_STDIN_TEXT_BYTES).rstrip("\n")
 
 
 @app.command(

@@ -75,7 +75,10 @@ def read_ids(arguments: list[str]) -> list[str]:
                 hint=f"pipe them in: {hints.command('list', '-q', '--status', 'processing')} | "
                 f"{hints.command('wait', '-')}",
             )
-        ids.extend(line.strip() for line in sys.stdin if line.strip())
+        from mivid.files import MAX_STDIN_IDS_BYTES, read_stdin
+
+        text = read_stdin(sys.stdin, subject="ID -", limit=MAX_STDIN_IDS_BYTES)
+        ids.extend(line.strip() for line in text.splitlines() if line.strip())
     problems = [f"ID `{task_id}`: must not be empty" for task_id in ids if not task_id]
     if not ids and "-" in arguments:
         problems.append("ID -: stdin held no task ids")
