@@ -19,7 +19,7 @@ function __mivid_takes_value
             contains -- $argv[2] --region --base-url --profile
             return
         case 'mivid create'
-            contains -- $argv[2] --prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units
+            contains -- $argv[2] --prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units --from
             return
         case 'mivid list'
             contains -- $argv[2] --page --page-size --status --interval
@@ -156,6 +156,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l download -s d -x -a '(_
 complete -c mivid -n '__mivid_using \'mivid create\'' -l watermarked -d 'With --download: save the watermarked copy'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l timeout -x -d 'With --wait: give up waiting after this many seconds (exit 6)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l max-units -x -d 'Send nothing (exit 4) when a task of this kind (model, mode, duration) cost more than N units the last time the journal saw one'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l from -x -d 'Start from the create of this task (a task id or external id the journal knows): its images, prompt, negative prompt, model and options'
 complete -c mivid -n '__mivid_using \'mivid create\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -k -a '(__mivid_images)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -l json -d 'Print the task object as JSON (an array when several ids or `-` are given)'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from mivid.vocabulary import MAX_PROMPT_CHARS
 if TYPE_CHECKING:
     from mivid.client import KlingClient
     from mivid.endpoints import Endpoint
+    from mivid.origin import Origin
     from mivid.render.views import Created
     from mivid.submission import PreparedCreate
 
@@ -178,6 +179,15 @@ def create(
         "Send nothing (exit 4) when a task of this kind (model, mode, duration) cost more "
         "than N units the last time the journal saw one."
     ),
+    from_id: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="ID",
+        help="Start from the create of this task (a task id or external id the journal "
+        "knows): its images, prompt, negative prompt, model and options; whatever is given "
+        "here replaces the part it names. Its images must still be the files it sent.",
+        show_default=False,
+    ),
 ) -> None:
     """Create a video task from reference images and a prompt.
 
@@ -187,7 +197,7 @@ def create(
     """
     run = state(ctx, quiet=quiet)
     problems = options.form_problems(json_output=json_output, quiet=quiet)
-    if prompt is None:
+    if prompt is None and from_id is None:
         problems.append("--prompt: required — what the video should show")
     fit_as, fit_problems = options.fit_choice(fit, fit_mode)
     limit, limit_problems = options.max_units_value(max_units)
@@ -200,7 +210,7 @@ def create(
     else:
         problems += options.timeout_problems(timeout)
     values = {
-        "prompt": read_prompt(prompt) or "",
+        "prompt": read_prompt(prompt),
         "negative_prompt": read_prompt(negative_prompt) if negative_prompt != "-" else None,
         "model_name": model,
         "mode": mode,
@@ -217,9 +227,15 @@ def create(
         "video_use": video_use,
         "keep_sound": keep_sound,
     }
+    origin = _origin(from_id, images, values) if from_id is not None else None
+    if origin is not None:
+        images, fit_as = images or origin.reference_arguments(), fit_as or origin.fit
+    values["prompt"] = values["prompt"] or ""
     prepared = _prepare(
-        run, images or [], values, fit_as, problems, prompt_given=prompt is not None
+        run, images or [], values, fit_as, problems, prompt_given=prompt is not None or bool(origin)
     )
+    if origin is not None:
+        prepared = replace(prepared, made_from=origin.ident)
     if dry_run:
         body = prepared.body
         run.output.json(body.preview(shorten_images=not json_output))
@@ -234,6 +250,51 @@ def create(
         after=_Follow(download_dir=download_dir, watermarked=watermarked, timeout=timeout),
         limit=limit,
     )
+
+
+def _origin(from_id: str, images: list[str] | None, values: dict[str, Any]) -> Origin:
+    """`--from ID`: the journal's create, its parts the command line did not name put in `values`.
+
+    Every image still used (the references unless IMAGE arguments were given, each
+    frame unless its option was) must be the file that create sent: InputError if not.
+    """
+    from mivid import hints
+    from mivid import problems as rules
+    from mivid.flows.remaking import find_origin
+    from mivid.origin import check_images
+    from mivid.problems import Problem
+    from mivid.vocabulary import END_FRAME, FIRST_FRAME
+
+    subject = f"--from {from_id}"
+    origin = find_origin(from_id)
+    if origin is None:
+        raise InputError(
+            Problem(
+                subject,
+                rules.NOT_IN_JOURNAL,
+                "the journal knows no create of that task id or external id "
+                "(only creates sent from this machine can be made again)",
+            ),
+            hint=f"see what it knows: {hints.command('list', '--local')}",
+        )
+    used = [] if images else origin.references
+    for role in (FIRST_FRAME, END_FRAME):
+        frame = origin.frame(role)
+        if values.get(role) is None and frame is not None:
+            values[role] = frame.argument
+            used.append(frame)
+    if values.get("model_name") is not None and values.get("endpoint") is None:
+        values["endpoint"] = None  # another model picks its own endpoint
+    else:
+        values["endpoint"] = values.get("endpoint") or origin.values.get("endpoint")
+    for name, value in origin.values.items():
+        given = values.get(name) is not None and (name != "watermark" or values[name])
+        if name != "endpoint" and not given:  # --watermark has no "off" to give
+            values[name] = value
+    problems = check_images(subject, used)
+    if problems:
+        raise InputError(problems, hint="put the files back as they were, or name new ones")
+    return origin
 
 
 def _prepare(

@@ -151,6 +151,8 @@ def task_rows(
 def _local_rows(local: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The prompt and images the journal remembers, as panel rows."""
     rows: list[tuple[str, str]] = []
+    if local.get("made_from"):
+        rows.append(("made from", str(local["made_from"])))
     if local.get("prompt"):
         rows.append(("prompt", str(local["prompt"])))
     if local.get("negative_prompt"):
