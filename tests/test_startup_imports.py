@@ -81,17 +81,21 @@ def test_list_json_imports_no_pydantic_rich_or_pil(
         assert imported(modules, package) == [], f"list --json imported {package}"
 
 
-@pytest.mark.parametrize("command", ["get", "wait"])
-def test_get_and_wait_json_import_no_pydantic_rich_or_pil(
-    tmp_path: Path, kling_env: EmulatorServer, fake_clock: FakeClock, command: str
+@pytest.mark.parametrize(
+    ("command", "form"), [("get", "--json"), ("wait", "--json"), ("wait", "--no-color")]
+)
+def test_get_and_wait_in_scripts_import_no_pydantic_rich_or_pil(
+    tmp_path: Path, kling_env: EmulatorServer, fake_clock: FakeClock, command: str, form: str
 ) -> None:
+    """`--json`, and `wait`'s lines in a pipe (a summary per task needs no pydantic)."""
     image = make_png(tmp_path / "front.png")
     created, _ = run_probe(tmp_path, "create", str(image), "--prompt", "waves", "--json")
     assert created.returncode == 0, created.stderr
     task_id = json.loads(created.stdout)["task_id"]
     fake_clock.advance(kling_env.emulator.succeed_after + 1)  # the task has ended
 
-    completed, modules = run_probe(tmp_path, command, task_id, "--json")
+    words = (form, command) if form == "--no-color" else (command, form)
+    completed, modules = run_probe(tmp_path, *words, task_id)
 
     assert completed.returncode == 0, completed.stderr
     assert task_id in completed.stdout

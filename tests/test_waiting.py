@@ -28,6 +28,7 @@ from mivid.sandbox import Emulator, EmulatorTransport, FakeClock
 from mivid.waiting import (
     PollSchedule,
     raise_for_failures,
+    tasks_in_list,
     wait_for_tasks,
 )
 
@@ -131,21 +132,41 @@ def test_twenty_tasks_take_as_long_as_the_slowest(emulator: Emulator, clock: Fak
     assert queries(emulator) <= 20 * 10
 
 
-def test_every_unfinished_task_is_queried_at_once_not_one_after_the_other() -> None:
-    """Each query blocks until all five are in flight: only side-by-side polling passes."""
-    ids = [f"t{n}" for n in range(5)]
-    barrier = threading.Barrier(len(ids), timeout=30)  # only reached if one never comes
+def test_after_a_slow_answer_the_other_tasks_are_queried_at_once() -> None:
+    """The first answer takes a (fake) second: the other five block until all five are in
+    flight, so only side-by-side queries pass."""
+    ids = [f"t{n}" for n in range(6)]
+    clock = FakeClock()
+    barrier = threading.Barrier(len(ids) - 1, timeout=30)  # only reached if one never comes
     threads: set[str] = set()
 
-    class Concurrent:
+    class SlowThenConcurrent:
         def get_task(self, task_id: str) -> dict[str, Any]:
-            barrier.wait()
+            if task_id == ids[0]:
+                clock.advance(1.0)
+            else:
+                barrier.wait()
+                threads.add(threading.current_thread().name)
+            return {"task_id": task_id, "task_status": "succeed"}
+
+    tasks = wait_for_tasks(SlowThenConcurrent(), ids, clock=clock, sleep=clock.advance)
+    assert [task["task_id"] for task in tasks] == ids
+    assert len(threads) == len(ids) - 1
+
+
+def test_fast_answers_are_asked_for_one_after_the_other_without_threads() -> None:
+    ids = [f"t{n}" for n in range(20)]
+    threads: set[str] = set()
+
+    class Fast:
+        def get_task(self, task_id: str) -> dict[str, Any]:
             threads.add(threading.current_thread().name)
             return {"task_id": task_id, "task_status": "succeed"}
 
-    tasks = wait_for_tasks(Concurrent(), ids, sleep=lambda _: None)
+    clock = FakeClock()  # answers take no time on it
+    tasks = wait_for_tasks(Fast(), ids, clock=clock, sleep=clock.advance)
     assert [task["task_id"] for task in tasks] == ids
-    assert len(threads) == len(ids)
+    assert threads == {threading.current_thread().name}
 
 
 def test_a_failed_task_ends_the_wait_and_names_its_reason(
@@ -229,3 +250,58 @@ def test_each_pause_is_timed_from_the_start_of_its_round_so_slow_answers_keep_th
     started = asked[0]
     assert [moment - started for moment in asked] == pytest.approx([0.0, 1.0, 2.5, 3.94])
     assert pauses == pytest.approx([0.3, 0.0, 1.24])
+
+
+# -- looking for many tasks in the list -----------------------------------------------------
+
+
+class ListOf:
+    """A list of `count` tasks, newest first, one made every second; pages of `size`."""
+
+    def __init__(self, count: int, size: int = 10) -> None:
+        self.tasks = [
+            {"task_id": f"t{n}", "task_status": "processing", "created_at": 1_000_000 - n * 1000}
+            for n in range(count)
+        ]
+        self.size = size
+        self.asked: list[int] = []
+
+    def page(self, number: int) -> list[dict[str, Any]]:
+        self.asked.append(number)
+        return self.tasks[(number - 1) * self.size : number * self.size]
+
+    def find(self, numbers: list[int], *, known: bool = True) -> set[str]:
+        ids = [f"t{n}" for n in numbers]
+        # What an earlier round said of those tasks (their creation times), or nothing yet.
+        latest = {f"t{n}": {**self.tasks[0], "created_at": 1_000_000 - n * 1000} for n in numbers}
+        found = tasks_in_list(
+            self.page, ids, latest if known else {}, page_size=self.size, max_page=1000
+        )
+        assert all(found[task_id]["task_id"] == task_id for task_id in found)
+        return set(found)
+
+
+def test_the_list_is_read_only_as_deep_as_the_tasks_waited_on() -> None:
+    listing = ListOf(1000)
+    assert listing.find(list(range(40))) == {f"t{n}" for n in range(40)}
+    assert listing.asked == [1, 2, 3, 4]
+
+
+def test_tasks_too_deep_in_the_list_are_left_to_single_queries() -> None:
+    # 20 tasks: two pages are worth asking; tasks 500 pages back are not.
+    listing = ListOf(10_000)
+    assert listing.find([0, *range(5000, 5019)]) == {"t0"}
+    assert listing.asked == [1]
+
+
+def test_tasks_of_unknown_age_are_looked_for_on_the_first_page_only() -> None:
+    listing = ListOf(1000)
+    assert listing.find(list(range(5, 100, 5)), known=False) == {"t5"}
+    assert listing.asked == [1]
+
+
+def test_a_task_the_list_leaves_out_ends_the_search_where_it_would_have_been() -> None:
+    listing = ListOf(1000, size=30)
+    del listing.tasks[5]  # t5: not listed (too new, or a list that omits it)
+    assert listing.find(list(range(20))) == {f"t{n}" for n in range(20)} - {"t5"}
+    assert listing.asked == [1]  # page 1 ends after t5's time: no page 2

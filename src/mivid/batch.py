@@ -31,7 +31,6 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +62,7 @@ from mivid.vocabulary import (
     option_and_job_name,
     status_of,
 )
-from mivid.waiting import MAX_PARALLEL_QUERIES, PollSchedule
+from mivid.waiting import PollSchedule, SideBySide
 
 if TYPE_CHECKING:
     from mivid.download import SavedVideo
@@ -679,18 +678,13 @@ class Scheduler:
         return sum(1 for state in self.states if state.unfinished_task)
 
     def run(self) -> list[JobState]:
-        executor: ThreadPoolExecutor | None = None
+        queries = SideBySide(self.clock, opener=self.client, name="mivid-batch")
         try:
             self._start()
             while True:
                 due = [s for s in self.states if s.polling and s.next_poll <= self.clock()]
                 if due:
-                    if executor is None and len(due) > 1:
-                        getattr(self.client, "http", None)  # open the pool once, not in threads
-                        executor = ThreadPoolExecutor(
-                            max_workers=MAX_PARALLEL_QUERIES, thread_name_prefix="mivid-batch"
-                        )
-                    for state, task in self._poll(due, executor):
+                    for state, task in zip(due, queries.map(self._query, due), strict=True):
                         self._seen(state, task)
                 self._send_while_room()
                 waking = [s.next_poll for s in self.states if s.polling]
@@ -705,9 +699,7 @@ class Scheduler:
                 if pause > 0:
                     self.sleep(pause)
         finally:
-            if executor is not None:
-                # Ctrl-C must not wait for queries still in flight.
-                executor.shutdown(wait=False, cancel_futures=True)
+            queries.close()
 
     # -- steps ------------------------------------------------------------------------
 
@@ -876,23 +868,10 @@ class Scheduler:
         state.pauses = self.schedule.intervals()
         state.next_poll = now + next(state.pauses)
 
-    def _poll(
-        self, due: list[JobState], executor: ThreadPoolExecutor | None
-    ) -> list[tuple[JobState, dict[str, Any]]]:
-        assert all(state.task_id for state in due)
-        if executor is None or len(due) == 1:
-            return [
-                (state, self.client.get_task(state.task_id, endpoint=state.job.endpoint))
-                for state in due
-            ]
-        futures: list[tuple[JobState, Future[dict[str, Any]]]] = [
-            (
-                state,
-                executor.submit(self.client.get_task, state.task_id, endpoint=state.job.endpoint),
-            )
-            for state in due
-        ]
-        return [(state, future.result()) for state, future in futures]
+    def _query(self, state: JobState) -> dict[str, Any]:
+        assert state.task_id is not None
+        task: dict[str, Any] = self.client.get_task(state.task_id, endpoint=state.job.endpoint)
+        return task
 
     def _seen(self, state: JobState, task: dict[str, Any]) -> None:
         status = status_of(task)

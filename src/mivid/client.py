@@ -401,18 +401,19 @@ class KlingClient:
         answer = self._send(
             method, url, deadline, params=params, body=body, content_length=content_length
         )
-        self._emit(
-            RequestEvent(
-                method=method,
-                url=public_url(str(httpx.URL(url, params=params)) if params else url),
-                status=answer.status,
-                elapsed=self.clock() - started,
-                request_id=answer.request_id,
-                code=answer.code,
-                attempt=attempt,
-                note=_describe_transport(answer.error) if answer.error else "",
+        if self.on_event is not None:  # --verbose: not paid for on every query otherwise
+            self._emit(
+                RequestEvent(
+                    method=method,
+                    url=public_url(str(httpx.URL(url, params=params)) if params else url),
+                    status=answer.status,
+                    elapsed=self.clock() - started,
+                    request_id=answer.request_id,
+                    code=answer.code,
+                    attempt=attempt,
+                    note=_describe_transport(answer.error) if answer.error else "",
+                )
             )
-        )
         return answer
 
     def _send(
@@ -528,14 +529,14 @@ class KlingClient:
             message=printable(message) if isinstance(message, str) else "",
             request_id=printable(request_id) if isinstance(request_id, str) else None,
             retry_after=_retry_after(response),
-            snippet=_snippet(body),
         )
+        if code == 0 and "data" in envelope:
+            answer.data = envelope["data"]
+            return answer
         if code == 0:
-            if "data" not in envelope:
-                answer.kind = "unreadable"
-                answer.code = None
-            else:
-                answer.data = envelope["data"]
+            answer.kind = "unreadable"
+            answer.code = None
+        answer.snippet = _snippet(body)  # only a failure quotes the body
         return answer
 
     def _failure(self, answer: _Answer, url: str) -> MividError:

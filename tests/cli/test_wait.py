@@ -12,8 +12,8 @@ from typing import IO
 
 import pytest
 
-from helpers import RunMivid, Sleepless
-from mivid.sandbox import EmulatorServer, FakeClock, Fault
+from helpers import RunMivid, Serve, Sleepless
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
 
 COLLECTION = "/v1/videos/multi-image2video"
@@ -113,17 +113,17 @@ def test_an_unknown_id_exits_4(mivid: RunMivid, api: EmulatorServer) -> None:
 def test_several_tasks_are_polled_side_by_side(
     mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock
 ) -> None:
-    ids = [new_task(api) for _ in range(4)]
+    ids = [new_task(api) for _ in range(5)]
     fake_clock.advance(10)
-    # One after the other, four 1 s answers take 4 s; side by side about 1 s. The
-    # bound leaves a busy machine 2 s for the rest of the command.
-    api.emulator.inject(Fault.delay(1.0, on="get", times=4))
+    # One after the other, five 1 s answers take 5 s; after the first slow one the
+    # other four go side by side: about 2 s. The bound leaves a busy machine 1.5 s.
+    api.emulator.inject(Fault.delay(1.0, on="get", times=5))
     started = time.monotonic()
     result = mivid("wait", *ids, "--json")
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result
-    assert gets(api) == 4
-    assert 1.0 <= elapsed < 3.0, f"four 1 s queries took {elapsed:.2f} s: not side by side"
+    assert gets(api) == 5
+    assert 2.0 <= elapsed < 3.5, f"five 1 s queries took {elapsed:.2f} s: not side by side"
 
 
 def test_ids_come_from_stdin(
@@ -248,3 +248,85 @@ def test_a_timeout_on_the_fake_clock_gives_the_resume_hint_at_once(
     assert result.exit_code == 6, result
     assert f"resume with: mivid wait {task_id}" in result.stderr
     assert 59 <= sum(sleepless.slept) <= 61
+
+
+# -- many tasks: the list first ---------------------------------------------------------
+
+
+@pytest.fixture
+def roomy(serve: Serve, fake_clock: FakeClock) -> EmulatorServer:
+    """An emulator that lets many tasks run at once (on the fake clock, at the real time)."""
+    fake_clock.set(time.time())
+    emulator = Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock, concurrency_limit=100)
+    return serve(emulator)
+
+
+def list_requests(server: EmulatorServer) -> list[dict[str, str]]:
+    return [
+        dict(r.query)
+        for r in server.emulator.received
+        if r.method == "GET" and r.path == COLLECTION
+    ]
+
+
+def test_waiting_on_many_tasks_asks_their_list_each_round_not_each_task(
+    mivid: RunMivid, roomy: EmulatorServer, sleepless: Sleepless
+) -> None:
+    ids = [new_task(roomy, f"shot {n}") for n in range(12)]
+    received = len(roomy.emulator.received)
+
+    result = mivid("wait", *ids, clock=sleepless)
+
+    assert result.exit_code == 0, result
+    ended = [line.split("\t") for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert ended == [[task_id, "succeed"] for task_id in ids]
+    asked = roomy.emulator.received[received:]
+    assert not [r for r in asked if r.path.startswith(COLLECTION + "/")]  # no single query
+    pages = list_requests(roomy)
+    assert len(pages) >= 2  # one a round, until they ended
+    assert all(page == {"pageNum": "1", "pageSize": "500"} for page in pages)
+
+
+def test_many_tasks_named_by_external_id_are_found_in_the_list_too(
+    mivid: RunMivid, roomy: EmulatorServer, sleepless: Sleepless
+) -> None:
+    for n in range(8):
+        mivid(
+            "create",
+            "https://example.com/a.png",
+            "--prompt",
+            f"take {n}",
+            "--external-task-id",
+            f"take-{n}",
+        )
+    received = len(roomy.emulator.received)
+
+    result = mivid("wait", *[f"take-{n}" for n in range(8)], "--json", clock=sleepless)
+
+    assert result.exit_code == 0, result
+    ended = json.loads(result.stdout)
+    assert [task["task_info"]["external_task_id"] for task in ended] == [
+        f"take-{n}" for n in range(8)
+    ]
+    assert not [
+        r for r in roomy.emulator.received[received:] if r.path.startswith(COLLECTION + "/")
+    ]
+
+
+def test_tasks_the_list_does_not_show_are_asked_about_one_by_one(
+    mivid: RunMivid, roomy: EmulatorServer, sleepless: Sleepless
+) -> None:
+    ids = [new_task(roomy, f"shot {n}") for n in range(9)]
+    roomy.emulator.inject(Fault.error(1201, on="list", times=None))  # a gateway refuses the list
+
+    result = mivid("wait", *ids, clock=sleepless)
+
+    assert result.exit_code == 0, result
+    assert result.stdout.count("\tsucceed") == 9
+    assert len(list_requests(roomy)) == 1  # refused once, never asked again
+    assert gets(roomy) >= 9
+
+    missing = "867283741759111299"
+    again = mivid("wait", *ids, missing, clock=sleepless)
+    assert again.exit_code == 4, again  # the one the list does not show: asked, not found
+    assert missing in again.stderr

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from mivid.endpoints import ENDPOINTS, Endpoint
-from mivid.errors import NotFoundError
+from mivid.errors import ApiError, NotFoundError
 from mivid.flows import TaskClient
 from mivid.journal import Journal
+from mivid.waiting import LIST_FROM, creation_of, tasks_in_list
 
 
 @contextmanager
@@ -48,12 +49,17 @@ class RoutedTasks:
     the default first: a "no such task" from one is no error while another may
     have it (the client decides what "no such task" is, `KlingClient._not_found`);
     where it is found, it is asked for from then on.
-    Satisfies `mivid.waiting.TaskSource`.
+    Satisfies `mivid.waiting.ListingSource`: many tasks are looked for in their
+    endpoint's list (those nobody knows in every endpoint's, the default first).
     """
 
     def __init__(self, client: TaskClient, known: Mapping[str, Endpoint] | None = None) -> None:
         self.client = client
         self._endpoints: dict[str, Endpoint | None] = dict(known or {})
+        #: Endpoints whose list refused to be asked, and tasks of a known age no list showed
+        #: (too deep in it, or left out): queried one by one from then on.
+        self._unlisted_endpoints: set[str] = set()
+        self._unlisted_tasks: set[str] = set()
 
     @property
     def http(self) -> Any:
@@ -111,3 +117,50 @@ class RoutedTasks:
                 self._endpoints[task_id] = endpoint
                 return task
         return None
+
+    def listed_tasks(
+        self, ids: Sequence[str], latest: Mapping[str, dict[str, Any] | None]
+    ) -> dict[str, dict[str, Any]]:
+        """The tasks among `ids` their endpoint's list shows (`LIST_FROM` or more to look for)."""
+        wanted = [task_id for task_id in ids if task_id not in self._unlisted_tasks]
+        found: dict[str, dict[str, Any]] = {}
+        searched: set[str] = set()
+        for endpoint in ENDPOINTS.values():
+            group = [
+                task_id
+                for task_id in wanted
+                if task_id not in found and self.endpoint_of(task_id) in (endpoint, None)
+            ]
+            if len(group) < LIST_FROM or endpoint.name in self._unlisted_endpoints:
+                continue
+            try:
+                shown = tasks_in_list(
+                    self._pages(endpoint),
+                    group,
+                    latest,
+                    page_size=endpoint.max_page_size,
+                    max_page=endpoint.max_page,
+                )
+            except ApiError:
+                self._unlisted_endpoints.add(endpoint.name)  # a gateway that refuses the list
+                continue
+            searched.update(group)
+            for task_id in shown:
+                self._endpoints[task_id] = endpoint
+            found |= shown
+        # Its age known, yet no list showed it: nor will one next round (a task's place in
+        # the list only moves deeper).
+        self._unlisted_tasks.update(
+            task_id
+            for task_id in searched
+            if task_id not in found and creation_of(latest.get(task_id)) is not None
+        )
+        return found
+
+    def _pages(self, endpoint: Endpoint) -> Callable[[int], list[dict[str, Any]]]:
+        def page(number: int) -> list[dict[str, Any]]:
+            return self.client.list_tasks(
+                page=number, page_size=endpoint.max_page_size, endpoint=endpoint
+            )
+
+        return page

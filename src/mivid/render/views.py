@@ -487,7 +487,7 @@ def _ended_details(ended: Ended) -> list[str]:
 def _ended_person(out: Output, ended: Ended) -> None:
     from rich.text import Text
 
-    status = str(_typed(ended.task).task_status)
+    status = status_of(ended.task)
     if out.color:
         line = Text.assemble(
             (task_id_of(ended.task), "bold"), "  ", (status, STATUS_STYLES.get(status, ""))
@@ -502,7 +502,7 @@ def _ended_person(out: Output, ended: Ended) -> None:
 ENDED = RecordView[Ended](
     json=lambda ended: ended.task,
     lines=lambda ended: [
-        f"{task_id_of(ended.task)}\t{_typed(ended.task).task_status}",
+        f"{task_id_of(ended.task)}\t{status_of(ended.task)}",
         *_ended_details(ended),
     ],
     ident=lambda ended: task_id_of(ended.task),
