@@ -34,6 +34,7 @@ gives the typed view.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import socket
@@ -981,27 +982,72 @@ class _Watchdog:
 
     Each read of a socket waits at most the read timeout, but a server that sends
     a byte every few seconds never lets one expire: at the deadline the socket is
-    shut down from a timer thread, which ends the read in progress at once. (An
+    shut down from the timer thread, which ends the read in progress at once. (An
     in-process transport has no socket: `_read` checks the clock between chunks.)
+    One timer thread serves every request (`_Deadlines`): a thread started and
+    stopped for each answer cost more CPU than the rest of the query.
     """
 
     def __init__(self, response: httpx.Response, seconds: float) -> None:
         stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
-        self.timer = (
-            threading.Timer(max(0.0, seconds), _shut, (sock,))
-            if isinstance(sock, socket.socket)
-            else None
-        )
+        self.sock = sock if isinstance(sock, socket.socket) else None
+        self.seconds = max(0.0, seconds)
+        self.token: int | None = None
 
     def __enter__(self) -> None:
-        if self.timer is not None:
-            self.timer.daemon = True
-            self.timer.start()
+        if self.sock is not None:
+            self.token = _DEADLINES.watch(self.sock, self.seconds)
 
     def __exit__(self, *exc: object) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
+        if self.token is not None:
+            _DEADLINES.release(self.token)
+
+
+class _Deadlines:
+    """The sockets to shut at their deadlines, and the one daemon thread that does it.
+
+    It sleeps until the earliest deadline; a new one wakes it only when earlier
+    still, and a released one not at all (it then wakes for nothing, once).
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._due: dict[int, tuple[float, socket.socket]] = {}
+        self._tokens = itertools.count()
+        self._wakes_at = float("inf")
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket, seconds: float) -> int:
+        at = time.monotonic() + seconds
+        with self._condition:
+            token = next(self._tokens)
+            self._due[token] = (at, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="mivid-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif at < self._wakes_at:
+                self._condition.notify()
+        return token
+
+    def release(self, token: int) -> None:
+        with self._condition:
+            self._due.pop(token, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for token in [t for t, (at, _) in self._due.items() if at <= now]:
+                    _shut(self._due.pop(token)[1])
+                self._wakes_at = min((at for at, _ in self._due.values()), default=float("inf"))
+                wait = None if self._wakes_at == float("inf") else self._wakes_at - now
+                self._condition.wait(wait)
+
+
+_DEADLINES = _Deadlines()
 
 
 def _shut(sock: socket.socket) -> None:
