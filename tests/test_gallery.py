@@ -2,9 +2,10 @@
 
 Videos and sidecars are made by the real `mivid create --wait --download`
 against the emulator (its clock moved a minute between creates, so "newest
-first" has something to order). What no writer makes yet (failure cards, image
-roles, `made_from`) and what an attacker might plant is written into sidecars
-by hand, in the shape `mivid.gallery` documents.
+first" has something to order). Failure cards, image roles and `made_from` in
+every combination, and what an attacker might plant, are written into sidecars
+by hand, in the shape `mivid.gallery` documents (the commands that write them:
+tests/cli/test_gallery_wiring.py).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def failure_sidecar(folder: Path, task_id: str, reason: str, **more: Any) -> Path:
-    """A failed task's sidecar in the shape mivid.gallery documents (the writer comes later)."""
+    """A failed task's sidecar in the shape mivid.gallery documents (`wait`/`batch` write them)."""
     record = {
         "schema": "mivid.sidecar/1",
         "source": "journal",

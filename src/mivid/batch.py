@@ -661,6 +661,8 @@ class Scheduler:
     on_note: Callable[[str], None] | None = None
     #: `--max-units`: what this run's creates may cost (see `mivid.budget`).
     budget: Budget | None = None
+    #: Told each task that failed (with `--download`: its failure sidecar is written).
+    on_failed: Callable[[dict[str, Any]], None] | None = None
     #: How many tasks may run at once now: `concurrency`, lowered by the service's 1303.
     allowed: int = 0
     refusals: int = 0  # 1303 answers seen
@@ -754,6 +756,10 @@ class Scheduler:
                 return False
         elif state.state != FAILED:
             return False
+        else:  # failed: the journal's reason is all there is to say, and no query is made
+            self._failed(
+                {"task_id": state.task_id, "task_status": FAILED, "task_status_msg": state.reason}
+            )
         state.started = state.finished = now
         return True
 
@@ -886,6 +892,8 @@ class Scheduler:
             return
         state.polling = False
         state.reason = task.get("task_status_msg") or None
+        if status == FAILED:
+            self._failed(task)
         if self.budget is not None and state.sent:
             self.budget.ended(state.line, task_units(task))
         if status == SUCCEED and self.download is not None:
@@ -898,6 +906,10 @@ class Scheduler:
         state.state = status
         state.finished = self.clock()
         self._changed(state)
+
+    def _failed(self, task: dict[str, Any]) -> None:
+        if self.on_failed is not None:
+            self.on_failed(task)
 
     def _changed(self, state: JobState) -> None:
         if self.on_change is not None:

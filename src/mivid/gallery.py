@@ -27,8 +27,12 @@ Fields other writers add (the gallery reads them; older sidecars lack them):
 - A **failure card** is a sidecar with `"video": null` and `"task_status":
   "failed"`, written as `<task_id>.json` (`download.file_stem`) where the
   video would have gone: the same fields as any sidecar, `task_status_msg`
-  the service's reason. Other sidecars with no video are skipped with a
-  warning.
+  the service's reason (`sidecar.write_failure_sidecar`: `wait` and `batch`
+  with `--download` write one for each failed task). Other sidecars with no
+  video are skipped with a warning.
+
+`wait --download DIR --gallery` and `batch --download DIR --gallery` call
+`read_gallery` then `write_gallery` at the end (`flows.saving.refresh_gallery`).
 
 Safety: every text is escaped where the page draws it (`mivid.gallery_html`);
 every link is a file name in DIR, percent-encoded (a sidecar naming

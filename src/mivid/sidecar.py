@@ -20,6 +20,11 @@ modification and change times) lets a later run skip hashing a file that has
 not been touched since, as git's index does; a file whose stat differs is
 hashed again. A sidecar whose content would not change is not rewritten.
 
+A task that failed has no video; `wait` and `batch` with `--download DIR`
+still write its sidecar, as `<task id>.json` where its video would have gone,
+with `"video": null` and the service's reason (`task_status_msg`): the
+gallery shows it as a failure card (`write_failure_sidecar`).
+
 Imports neither pydantic nor rich: `list --json` uses it.
 """
 
@@ -139,6 +144,28 @@ def sidecar_record(
     fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """What a video's sidecar holds (see the module docstring)."""
+    record = _task_facts(task, entry)
+    record["video"] = {
+        "file": video_path.name,
+        "bytes": size,
+        "sha256": sha256,
+        "stat": fingerprint,
+        "url": url,
+        "watermarked": watermarked,
+        "duration": _video_duration(task, url),
+    }
+    return _with_origin(record, entry)
+
+
+def failure_record(task: Mapping[str, Any], entry: JournalEntry | None) -> dict[str, Any]:
+    """What a failed task's sidecar holds: a video's sidecar with `"video": null`."""
+    record = _task_facts(task, entry)
+    record["video"] = None
+    return _with_origin(record, entry)
+
+
+def _task_facts(task: Mapping[str, Any], entry: JournalEntry | None) -> dict[str, Any]:
+    """What the service and the journal say of the task, in the sidecar's words."""
     external = external_id_of(task)
     request: Mapping[str, Any] = entry.request if entry is not None else {}
     record: dict[str, Any] = {
@@ -158,15 +185,11 @@ def sidecar_record(
     record["updated_at"] = iso_millis(task.get("updated_at"))
     record["final_unit_deduction"] = task.get("final_unit_deduction")
     record["made_from"] = entry.made_from if entry is not None else None
-    record["video"] = {
-        "file": video_path.name,
-        "bytes": size,
-        "sha256": sha256,
-        "stat": fingerprint,
-        "url": url,
-        "watermarked": watermarked,
-        "duration": _video_duration(task, url),
-    }
+    return record
+
+
+def _with_origin(record: dict[str, Any], entry: JournalEntry | None) -> dict[str, Any]:
+    """The record, with where its facts came from and when it was written."""
     if entry is not None:
         record["service"] = public_url(entry.service)
         record["sandbox"] = entry.sandbox
@@ -216,6 +239,33 @@ def write_sidecar(
         sha256=digest,
         fingerprint=fingerprint,
     )
+    return _write_record(target, record, previous)
+
+
+def write_failure_sidecar(
+    directory: Path, task: Mapping[str, Any], entry: JournalEntry | None
+) -> Path:
+    """Write a failed task's sidecar, `DIR/<task id>.json` (`"video": null`); return its path.
+
+    Named as its video's sidecar would be (`mivid.download.file_stem`): a failed task
+    has no video, so nothing clashes. Written atomically, like any sidecar.
+    """
+    from mivid.download import file_stem
+
+    target = directory / f"{file_stem(str(task['task_id']))}.json"
+    record = failure_record(task, entry)
+    previous = read_sidecar(target)
+    if previous is not None and previous.get("task_id") == record["task_id"]:
+        # A rerun may know less (a job the journal says failed is not asked about again):
+        # what an earlier sighting wrote is kept rather than blanked.
+        for key, value in previous.items():
+            if record.get(key) is None and key != "video":
+                record[key] = value
+    return _write_record(target, record, previous)
+
+
+def _write_record(target: Path, record: dict[str, Any], previous: dict[str, Any] | None) -> Path:
+    """Write a sidecar atomically, unless it would say nothing new."""
     if previous is not None and _without_time(previous) == _without_time(record):
         return target  # nothing new to say: leave the file (and its time) as it is
     text = json_text(record) + "\n"  # strict JSON, whatever the service sent

@@ -256,7 +256,7 @@ def test_rerunning_a_finished_file_asks_the_service_nothing(
     first = mivid("batch", str(jobs), "--download", str(videos), "--json", *FAST)
     assert first.exit_code == 1, first
     sidecars = {path: path.stat().st_mtime_ns for path in videos.glob("*.json")}
-    assert len(sidecars) == 2
+    assert len(sidecars) == 3  # the two videos', and the failed task's (its reason)
     # The images are not read again for jobs whose tasks exist: they may even be gone.
     for image in (folder / "img").iterdir():
         image.unlink()

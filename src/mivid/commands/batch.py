@@ -49,6 +49,7 @@ def batch(
         "Save each video into this folder as soon as its task ends."
     ),
     watermarked: bool = options.watermarked(),
+    gallery: bool = options.gallery(),
     fit: bool = options.fit(
         "Fix local images that break a size rule in a copy made in memory "
         "(see `mivid create --help`); the files are never changed."
@@ -113,6 +114,7 @@ def batch(
     problems += fit_problems + limit_problems
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
+    problems += options.gallery_problems(gallery, download_dir)
     if download_dir is not None and download_dir.exists() and not download_dir.is_dir():
         problems.append(f"--download {download_dir}: exists and is not a folder")
     if problems:
@@ -130,7 +132,11 @@ def batch(
     if dry_run:
         _dry_run(run, found.jobs, json_output=json_output)
         return
-    saving = Saving(download_dir, watermarked=watermarked) if download_dir is not None else None
+    saving = (
+        Saving(download_dir, watermarked=watermarked, gallery=gallery)
+        if download_dir is not None
+        else None
+    )
     _run(run, found.jobs, again=again, saving=saving, limit=limit)
 
 

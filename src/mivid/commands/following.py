@@ -25,6 +25,7 @@ def follow_and_show(
     download_dir: Path | None = None,
     watermarked: bool = False,
     force: bool = False,
+    gallery: bool = False,
     json_output: bool = False,
     quiet: bool = False,
     one: bool = False,
@@ -35,7 +36,8 @@ def follow_and_show(
 
     `one`: the JSON result is the one task's object, not an array (`create --wait`);
     `summary`: False when the id was the result, printed before (`create -q --wait`);
-    `known`: where some tasks were made (`create --wait`), see `follow_tasks`.
+    `known`: where some tasks were made (`create --wait`), see `follow_tasks`;
+    `gallery`: with `download_dir`, bring its index.html up to date at the end.
     Raises TasksFailedError (exit 1) when any task failed.
     """
     from mivid.flows.following import Saving, follow_tasks
@@ -50,6 +52,7 @@ def follow_and_show(
             download_dir,
             watermarked=watermarked,
             force=force,
+            gallery=gallery,
             bars=lambda: download_bars(out, enabled=live),
         )
         if download_dir is not None

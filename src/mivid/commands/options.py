@@ -171,3 +171,19 @@ def max_units_value(value: str | None) -> tuple[Any, list[str]]:
             f"--max-units: `{value}` — must be a number of units above 0 (e.g. 20 or 4.5)"
         ]
     return limit, []
+
+
+def gallery() -> Any:
+    """`--gallery`: with `--download DIR`, bring DIR/index.html up to date at the end."""
+    return typer.Option(
+        False,
+        "--gallery",
+        help="With --download: bring DIR/index.html (mivid gallery) up to date at the end; "
+        "failed tasks show their reason there.",
+    )
+
+
+def gallery_problems(gallery: bool, download_dir: object) -> list[str]:
+    if gallery and download_dir is None:
+        return ["--gallery: only with --download DIR (the page shows the videos saved there)"]
+    return []

@@ -33,12 +33,15 @@ def wait(
     download_dir: Path | None = options.download_dir("Save each finished video into this folder."),
     watermarked: bool = options.watermarked(),
     force: bool = options.force(),
+    gallery: bool = options.gallery(),
     json_output: bool = options.json_output("Print the final task objects as a JSON array."),
     quiet: bool = options.quiet("Print the ids of the tasks as they end, one a line."),
 ) -> None:
     """Wait for tasks to end, and optionally save their videos.
 
-    Exit status 0 when all succeeded, 1 when any failed, 6 on timeout.
+    With --download DIR, a task that failed gets a <task id>.json beside the
+    videos, with its reason (the gallery shows it). Exit status 0 when all
+    succeeded, 1 when any failed, 6 on timeout.
     """
     from mivid.commands.following import follow_and_show
     from mivid.commands.picker import ids_or_pick
@@ -46,6 +49,7 @@ def wait(
 
     problems = options.poll_interval_problems(interval) + options.timeout_problems(timeout)
     problems += options.form_problems(json_output=json_output, quiet=quiet)
+    problems += options.gallery_problems(gallery, download_dir)
     if problems:
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
@@ -60,6 +64,7 @@ def wait(
             download_dir=download_dir,
             watermarked=watermarked,
             force=force,
+            gallery=gallery,
             json_output=json_output,
             quiet=quiet,
         )

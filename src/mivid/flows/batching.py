@@ -33,7 +33,7 @@ from mivid.flows import QUIET, Say
 from mivid.flows.account import Looked, out_of_units, summary_or_none
 from mivid.flows.following import Saving
 from mivid.flows.journal import existing_journal, open_journal
-from mivid.flows.saving import skipped_note
+from mivid.flows.saving import record_failures, refresh_gallery, skipped_note
 from mivid.journal import Journal
 from mivid.units import Kind, units_text
 from mivid.waiting import PollSchedule
@@ -175,6 +175,9 @@ def run_jobs(
                 on_change=on_change,
                 on_note=say.note,
                 budget=budget,
+                on_failed=(lambda task: record_failures([task], saving.directory, say))
+                if saving is not None
+                else None,
             )
         except AccountError as exc:  # 1100-1103 stop the whole batch
             amended = out_of_units(exc, client)
@@ -184,4 +187,6 @@ def run_jobs(
         finally:
             if http is not None:
                 http.close()
+    if saving is not None and saving.gallery:
+        refresh_gallery(saving.directory, say)
     return states

@@ -15,7 +15,7 @@ from mivid.endpoints import Endpoint
 from mivid.errors import StillRunningError
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
-from mivid.flows.saving import save_videos
+from mivid.flows.saving import record_failures, refresh_gallery, save_videos
 from mivid.plaintext import printable
 from mivid.vocabulary import STATUSES, is_final, status_of, succeeded
 from mivid.waiting import PollSchedule, wait_for_tasks
@@ -46,6 +46,8 @@ class Saving:
     directory: Path
     watermarked: bool = False
     force: bool = False
+    #: `--gallery`: bring DIR/index.html up to date at the end.
+    gallery: bool = False
     #: Opened around each round of downloads; yields the `on_progress` callback (or None).
     bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
 
@@ -60,6 +62,8 @@ def resume_command(command: Sequence[str], *, saving: Saving | None = None) -> s
         words += ["--download", str(saving.directory)]
         if saving.watermarked:
             words.append("--watermarked")
+        if saving.gallery:
+            words.append("--gallery")
     return hints.command(*words)
 
 
@@ -115,20 +119,27 @@ def follow_tasks(
     routed = RoutedTasks(client, known).route(ids)
 
     def save(tasks: list[dict[str, Any]]) -> dict[str, list[SavedVideo]]:
-        done = [task for task in tasks if succeeded(task)]
-        if saving is None or not done:
+        """The succeeded tasks' videos, the failed ones' sidecars, and the gallery."""
+        if saving is None:
             return {}
-        with saving.bars() as on_progress:
-            return save_videos(
-                client,
-                done,
-                saving.directory,
-                watermarked=saving.watermarked,
-                force=saving.force,
-                say=say,
-                on_progress=on_progress,
-                sleep=clock.sleep,
-            )
+        done = [task for task in tasks if succeeded(task)]
+        saved = {}
+        if done:
+            with saving.bars() as on_progress:
+                saved = save_videos(
+                    client,
+                    done,
+                    saving.directory,
+                    watermarked=saving.watermarked,
+                    force=saving.force,
+                    say=say,
+                    on_progress=on_progress,
+                    sleep=clock.sleep,
+                )
+        record_failures(tasks, saving.directory, say)
+        if saving.gallery:
+            refresh_gallery(saving.directory, say)
+        return saved
 
     unknown = _UnknownStatuses(say)
     # `--timeout` is a promise about the wall clock: no query goes on past it either

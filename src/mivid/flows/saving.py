@@ -1,4 +1,8 @@
-"""Saving finished tasks' videos, each with its sidecar, and saying what a person should know."""
+"""Saving finished tasks' videos, each with its sidecar, and saying what a person should know.
+
+Also what `--download DIR` keeps of the tasks that failed (a failure sidecar
+each, for the gallery) and `--gallery` (DIR/index.html brought up to date).
+"""
 
 from __future__ import annotations
 
@@ -78,3 +82,53 @@ def saved_record(video: SavedVideo) -> dict[str, Any]:
         "skipped": video.skipped,
         "sidecar": str(video.sidecar) if video.sidecar is not None else None,
     }
+
+
+def record_failures(
+    tasks: Sequence[dict[str, Any]], directory: Path, say: Say = QUIET
+) -> list[Path]:
+    """Write a failure sidecar (`"video": null`, the reason) for each failed task in `directory`.
+
+    From the journal's entry when it knows the task (its prompt and images), else
+    from the service's object alone. A folder that refuses it is warned about,
+    never fatal: the tasks' outcome is what matters.
+    """
+    from mivid.sidecar import remember_sightings, write_failure_sidecar
+    from mivid.vocabulary import failed
+
+    failures = [task for task in tasks if failed(task)]
+    if not failures:
+        return []
+    known = remember_sightings(failures)
+    written = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for task in failures:
+            written.append(write_failure_sidecar(directory, task, known.get(str(task["task_id"]))))
+    except OSError as exc:
+        say.warn(
+            f"{directory}: could not write a failed task's .json sidecar ({exc.strerror or exc})"
+        )
+    return written
+
+
+def refresh_gallery(directory: Path, say: Say = QUIET) -> Path | None:
+    """`--gallery`: DIR/index.html brought up to date with the folder's sidecars; its path.
+
+    Problems reading a sidecar, and a page that cannot be written, are warnings:
+    the videos are saved whatever becomes of the page.
+    """
+    from mivid.errors import InputError
+    from mivid.gallery import read_gallery, write_gallery
+
+    try:
+        gallery = read_gallery(directory)
+        for warning in gallery.warnings:
+            say.warn(warning)
+        page = write_gallery(gallery)
+    except InputError as exc:
+        say.warn(f"the gallery was not written: {exc.message}")
+        return None
+    count = len(gallery.cards)
+    say.note(f"gallery: {page} ({count} card{'' if count == 1 else 's'})")
+    return page
