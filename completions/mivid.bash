@@ -17,7 +17,7 @@ _mivid_options() {
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
         "mivid create") echo "--prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --keep-sound --no-keep-sound --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --timeout --max-units --from --help" ;;
         "mivid get") echo "--json --quiet -q --help" ;;
-        "mivid list") echo "--page --page-size --all --status --json --quiet -q --local --watch -W --interval --help" ;;
+        "mivid list") echo "--page --page-size --all --status --endpoint --json --quiet -q --local --watch -W --interval --help" ;;
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --gallery --json --quiet -q --help" ;;
         "mivid download") echo "--download -d --watermarked --force --json --quiet -q --help" ;;
         "mivid recover") echo "--json --limit --help" ;;
@@ -50,15 +50,16 @@ _mivid_takes_value() {
         "mivid create --external-task-id" | "mivid create --fit-mode" | "mivid create --download" | \
         "mivid create -d" | "mivid create --timeout" | "mivid create --max-units" | \
         "mivid create --from" | "mivid list --page" | "mivid list --page-size" | \
-        "mivid list --status" | "mivid list --interval" | "mivid wait --interval" | \
-        "mivid wait --timeout" | "mivid wait --download" | "mivid wait -d" | \
-        "mivid download --download" | "mivid download -d" | "mivid recover --limit" | \
-        "mivid batch --concurrency" | "mivid batch -c" | "mivid batch --download" | \
-        "mivid batch -d" | "mivid batch --fit-mode" | "mivid batch --interval" | \
-        "mivid batch --max-units" | "mivid open --download" | "mivid open -d" | \
-        "mivid spent --since" | "mivid sandbox serve --port" | "mivid sandbox serve --host" | \
-        "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit" | "mivid sandbox serve --units" | \
-        "mivid sandbox serve --answers" | "mivid sandbox serve --retire-model" | "mivid sandbox serve --video-head-status")
+        "mivid list --status" | "mivid list --endpoint" | "mivid list --interval" | \
+        "mivid wait --interval" | "mivid wait --timeout" | "mivid wait --download" | \
+        "mivid wait -d" | "mivid download --download" | "mivid download -d" | \
+        "mivid recover --limit" | "mivid batch --concurrency" | "mivid batch -c" | \
+        "mivid batch --download" | "mivid batch -d" | "mivid batch --fit-mode" | \
+        "mivid batch --interval" | "mivid batch --max-units" | "mivid open --download" | \
+        "mivid open -d" | "mivid spent --since" | "mivid sandbox serve --port" | \
+        "mivid sandbox serve --host" | "mivid sandbox serve --task-seconds" | "mivid sandbox serve --concurrency-limit" | \
+        "mivid sandbox serve --units" | "mivid sandbox serve --answers" | "mivid sandbox serve --retire-model" | \
+        "mivid sandbox serve --video-head-status")
             return 0 ;;
     esac
     return 1
@@ -76,7 +77,7 @@ _mivid_option_values() {
             _mivid_words "global china" "$3" ;;
         "mivid create --model")
             _mivid_words "kling-v1-6 kling-video-o1 kling-v3-omni" "$3" ;;
-        "mivid create --endpoint")
+        "mivid create --endpoint" | "mivid list --endpoint")
             _mivid_words "multi-image omni" "$3" ;;
         "mivid create --fit-mode" | "mivid batch --fit-mode")
             _mivid_words "pad crop" "$3" ;;

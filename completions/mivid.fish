@@ -22,7 +22,7 @@ function __mivid_takes_value
             contains -- $argv[2] --prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --mode --duration --aspect-ratio --callback-url --external-task-id --fit-mode --download -d --timeout --max-units --from
             return
         case 'mivid list'
-            contains -- $argv[2] --page --page-size --status --interval
+            contains -- $argv[2] --page --page-size --status --endpoint --interval
             return
         case 'mivid wait'
             contains -- $argv[2] --interval --timeout --download -d
@@ -110,7 +110,7 @@ end
 complete -c mivid -f
 complete -c mivid -n '__mivid_using \'mivid\'' -a create -d 'Create a video task from reference images and a prompt'
 complete -c mivid -n '__mivid_using \'mivid\'' -a get -d 'Show a task: status, failure reason, times, videos, units'
-complete -c mivid -n '__mivid_using \'mivid\'' -a list -d 'List tasks, newest first'
+complete -c mivid -n '__mivid_using \'mivid\'' -a list -d 'List tasks of every endpoint, newest first'
 complete -c mivid -n '__mivid_using \'mivid\'' -a wait -d 'Wait for tasks to end, and optionally save their videos'
 complete -c mivid -n '__mivid_using \'mivid\'' -a download -d 'Save the videos of finished tasks'
 complete -c mivid -n '__mivid_using \'mivid\'' -a recover -d 'Settle creates whose outcome is unknown'
@@ -166,7 +166,8 @@ complete -c mivid -n '__mivid_using \'mivid list\'' -l page -x -d 'Page number, 
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page-size -x -d 'Tasks per page, 1 to 500'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l all -d 'Follow the pages (from --page on) until the last one'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l status -x -a 'submitted processing succeed failed' -d 'Only tasks with this status: submitted, processing, succeed or failed'
-complete -c mivid -n '__mivid_using \'mivid list\'' -l json -d 'Print a JSON array of task objects'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l endpoint -x -a 'multi-image omni' -d 'Only the tasks of this endpoint'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l json -d 'Print a JSON array of task objects, each with "endpoint" (whose list it came from)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l quiet -s q -d 'Print task ids only, one a line'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l local -d 'List the creates this machine\'s journal remembers, offline (no keys needed)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l watch -s W -d 'Redraw the table in place until every task on it has ended (terminal only)'

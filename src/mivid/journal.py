@@ -345,12 +345,14 @@ class Journal:
         sandbox: bool | None = None,
         status: str | None = None,
         since: float | None = None,
+        endpoint: str | None = None,
         offset: int = 0,
         limit: int | None = None,
     ) -> list[JournalEntry]:
         """Creates, newest first; filtered, skipped and limited in SQL (only those rows decoded).
 
-        `since` (Unix seconds): only those made at or after it.
+        `since` (Unix seconds): only those made at or after it; `endpoint`: only those
+        sent to that endpoint (`mivid.endpoints`' name).
         """
         where, params = self._where(
             unsettled_only=unsettled_only,
@@ -358,6 +360,7 @@ class Journal:
             sandbox=sandbox,
             status=status,
             since=since,
+            endpoint=endpoint,
         )
         sql = f"SELECT {_COLUMNS} FROM creates{where} ORDER BY created DESC, rowid DESC"
         if limit is not None or offset:
@@ -379,6 +382,7 @@ class Journal:
         sandbox: bool | None = None,
         status: str | None = None,
         since: float | None = None,
+        endpoint: str | None = None,
     ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
@@ -397,6 +401,9 @@ class Journal:
         if status is not None:
             where.append("status = ?")
             params.append(status)
+        if endpoint is not None:
+            where.append("endpoint = ?")
+            params.append(endpoint)
         return (" WHERE " + " AND ".join(where) if where else ""), params
 
     def known_costs(self, service: str) -> dict[Kind, Decimal]:

@@ -144,6 +144,7 @@ def test_list_json_adds_local_only_to_tasks_this_machine_made(
     listed = {task["task_id"]: task for task in json.loads(result.stdout)}
     served = {task["task_id"]: task for task in quick_api.emulator.tasks()}
     assert "local" not in listed[theirs]
+    assert listed[theirs].pop("endpoint") == listed[mine].pop("endpoint") == "multi-image"
     assert listed[theirs] == served[theirs]
     local = listed[mine].pop("local")
     assert listed[mine] == served[mine]  # the service's fields, unchanged
@@ -173,12 +174,15 @@ def test_list_in_a_pipe_has_the_escaped_prompt_then_the_units(
     lines = result.stdout.splitlines()
     assert len(lines) == 2  # the prompt's newline did not break its line
     rows = {line.split("\t")[0]: line.split("\t") for line in lines}
-    assert all(len(row) == 8 for row in rows.values())
+    assert all(len(row) == 10 for row in rows.values())
     assert rows[mine][6] == "a cat\\twalks to the window\\nthen sits — 猫 \\\\ done"
     assert rows[theirs][6] == ""
     served = {task["task_id"]: task for task in quick_api.emulator.tasks()}
     for task_id in (mine, theirs):  # what each deducted, once it says (exact decimal text)
         assert rows[task_id][7] == served[task_id].get("final_unit_deduction", "")
+    # Then the endpoint, and the model where the journal knows it.
+    assert rows[mine][8:] == ["multi-image", "kling-v1-6"]
+    assert rows[theirs][8:] == ["multi-image", ""]
 
 
 def test_get_shows_the_prompt_and_images_of_a_known_task(

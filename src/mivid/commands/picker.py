@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mivid import hints
 from mivid.errors import InputError
@@ -22,6 +22,7 @@ from mivid.render import is_tty
 
 if TYPE_CHECKING:
     from mivid.app import AppState
+    from mivid.flows.listing import Listed
 
 MENU_SIZE = 10
 ATTEMPTS = 3
@@ -52,9 +53,9 @@ def ids_or_pick(
     from mivid.vocabulary import status_of
 
     with run.client() as client:
-        tasks = fetch_tasks(client, page=1, page_size=30)
+        tasks = fetch_tasks(client, page=1, page_size=30)  # every endpoint's, newest first
     if statuses is not None:
-        tasks = [task for task in tasks if status_of(task) in statuses]
+        tasks = [item for item in tasks if status_of(item.task) in statuses]
     tasks = tasks[:MENU_SIZE]
     if not tasks:
         which = f" {' or '.join(statuses)}" if statuses else ""
@@ -89,16 +90,17 @@ def read_ids(arguments: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def pick_task(run: AppState, tasks: Sequence[dict[str, Any]], *, action: str) -> str:
-    """Show the menu of `tasks` on stderr and return the id of the one picked.
+def pick_task(run: AppState, listed: Sequence[Listed], *, action: str) -> str:
+    """Show the menu of `listed` tasks on stderr and return the id of the one picked.
 
     Empty input, `q` or end of input cancel (KeyboardInterrupt: exit 130, as Ctrl-C).
     """
-    from mivid.flows.listing import prompts_of, with_journal
+    from mivid.flows.listing import prompts_of
     from mivid.render.menu import ask, task_menu
 
     out = run.output
-    task_menu(out, tasks, prompts_of(with_journal(tasks)))
+    tasks = [item.task for item in listed]
+    task_menu(out, tasks, prompts_of(listed))
     question = f"Pick a task to {action} [1-{len(tasks)}, q to quit]: "
     for _ in range(ATTEMPTS):
         ask(out, question)

@@ -6,13 +6,14 @@ pydantic nor rich; the people's views parse them with `mivid.models`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
 
 from mivid.app import AppState, app, state
 from mivid.commands import options
-from mivid.endpoints import DEFAULT_ENDPOINT
+from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 from mivid.errors import InputError
 from mivid.vocabulary import STATUSES
 
@@ -76,6 +77,7 @@ def get(
         "mivid list --status processing --json | jq -r '.[].task_id' | mivid wait - --download out/",
         "mivid list --local --json | jq -r '.[] | [.task_id, .local.prompt] | @tsv'",
         "mivid list --watch",
+        "mivid list --endpoint omni --all --json",
     ),
 )
 def list_tasks(
@@ -94,7 +96,16 @@ def list_tasks(
         metavar="STATUS",
         show_default=False,
     ),
-    json_output: bool = options.json_output("Print a JSON array of task objects."),
+    endpoint: str | None = typer.Option(
+        None,
+        "--endpoint",
+        metavar="|".join(ENDPOINTS),
+        help="Only the tasks of this endpoint [default: every endpoint's, merged newest first].",
+        show_default=False,
+    ),
+    json_output: bool = options.json_output(
+        'Print a JSON array of task objects, each with "endpoint" (whose list it came from).'
+    ),
     quiet: bool = options.quiet("Print task ids only, one a line."),
     local: bool = typer.Option(
         False,
@@ -111,13 +122,16 @@ def list_tasks(
         "With --watch: seconds between redraws (each asks the service).", default=WATCH_INTERVAL
     ),
 ) -> None:
-    """List tasks, newest first.
+    """List tasks of every endpoint, newest first.
 
-    A table on a terminal, tab-separated lines in a pipe. The lines in a pipe are: task id, status, created (ISO 8601, UTC), video length
-    in seconds, external id, first video URL, the prompt for tasks made from this machine
-    (tabs, newlines and backslashes escaped as \\t, \\n, \\\\), and the units the task
-    deducted once it says. A terminal's table ends with their total. With --json, a task the local
-    journal knows gains a "local" object: prompt, negative_prompt, images, created_by, made_from.
+    Multi-Image and Omni-Video tasks in one list (--endpoint: one of them). A table on a
+    terminal, tab-separated lines in a pipe. The lines in a pipe are: task id, status, created
+    (ISO 8601, UTC), video length in seconds, external id, first video URL, the prompt for
+    tasks made from this machine (tabs, newlines and backslashes escaped as \\t, \\n, \\\\),
+    the units the task deducted once it says, its endpoint, and its model when the journal
+    knows it. A terminal's table ends with their total. With --json, each task object gains
+    "endpoint", and a task the local journal knows a "local" object: prompt,
+    negative_prompt, images, created_by, made_from.
     """
     from mivid.flows.listing import LOCAL_STATUSES
 
@@ -129,13 +143,21 @@ def list_tasks(
     allowed = (*STATUSES, *LOCAL_STATUSES) if local else STATUSES
     if status is not None and status not in allowed:
         problems.append(f"--status: `{status}` is not one of {', '.join(allowed)}")
+    if endpoint is not None and endpoint not in ENDPOINTS:
+        problems.append(f"--endpoint: `{endpoint}` is not one of {', '.join(ENDPOINTS)}")
     run = state(ctx, quiet=quiet)
     problems += _watch_problems(
         run, watch=watch, interval=interval, local=local, json_output=json_output, quiet=quiet
     )
     if problems:
         raise InputError(problems)
-    pages = _Pages(page=page, page_size=page_size, all_pages=all_pages, status=status)
+    pages = _Pages(
+        page=page,
+        page_size=page_size,
+        all_pages=all_pages,
+        status=status,
+        endpoint=ENDPOINTS.get(endpoint or ""),
+    )
     if local:
         _list_local(run, pages, json_output=json_output, quiet=quiet)
     elif watch:
@@ -144,43 +166,57 @@ def list_tasks(
         _list_service(run, pages, json_output=json_output, quiet=quiet)
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Pages:
-    """Which tasks `list` shows: the page, its size, whether to follow the pages, the status."""
+    """Which tasks `list` shows: the page, its size, whether to follow the pages, the status,
+    the endpoint (None: every one)."""
 
-    def __init__(self, *, page: int, page_size: int, all_pages: bool, status: str | None) -> None:
-        self.page = page
-        self.page_size = page_size
-        self.all_pages = all_pages
-        self.status = status
+    page: int
+    page_size: int
+    all_pages: bool
+    status: str | None
+    endpoint: Endpoint | None = None
+
+    @property
+    def endpoints(self) -> list[Endpoint] | None:
+        return [self.endpoint] if self.endpoint is not None else None
 
 
-def _fetch(client: TaskClient, pages: _Pages) -> list[Listed]:
-    from mivid.flows.listing import fetch_tasks, with_journal
+def _fetch(run: AppState, client: TaskClient, pages: _Pages) -> list[Listed]:
+    from mivid.flows import Say
+    from mivid.flows.listing import fetch_tasks
 
-    tasks = fetch_tasks(
+    return fetch_tasks(
         client,
         page=pages.page,
         page_size=pages.page_size,
         all_pages=pages.all_pages,
         status=pages.status,
+        endpoints=pages.endpoints,
+        say=Say(run.output.note, run.output.warn),
     )
-    return with_journal(tasks)
 
 
 def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool) -> None:
     """The service's list, written page by page as each arrives (a table waits for all)."""
-    from mivid.flows.listing import task_pages, with_journal
+    from mivid.flows import Say
+    from mivid.flows.listing import listed_pages, listed_with_journal
     from mivid.render.views import TASK_LIST
     from mivid.vocabulary import status_of
 
     form = run.output.form(json=json_output, quiet=quiet)
     with run.client() as client, run.output.records(TASK_LIST, form) as sink:
-        for page in task_pages(
-            client, page=pages.page, page_size=pages.page_size, all_pages=pages.all_pages
+        for page in listed_pages(
+            client,
+            page=pages.page,
+            page_size=pages.page_size,
+            all_pages=pages.all_pages,
+            endpoints=pages.endpoints,
+            say=Say(run.output.note, run.output.warn),
         ):
             if pages.status is not None:
-                page = [task for task in page if status_of(task) == pages.status]
-            sink.extend(with_journal(page))
+                page = [item for item in page if status_of(item[1]) == pages.status]
+            sink.extend(listed_with_journal(page))
 
 
 def _watch_problems(
@@ -211,7 +247,7 @@ def _watch(run: AppState, pages: _Pages, *, interval: float) -> None:
     with run.client() as client:
         watch_tasks(
             run.output,
-            lambda: _fetch(client, pages),
+            lambda: _fetch(run, client, pages),
             interval=interval,
             is_running=lambda item: not is_final(item.task),
             sleep=run.clock.sleep,
@@ -230,6 +266,7 @@ def _list_local(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool)
         page_size=pages.page_size,
         all_pages=pages.all_pages,
         status=pages.status,
+        endpoint=pages.endpoint,
     )
     if found.elsewhere and not json_output:
         # Not "the journal holds no creates yet": it does, made the other way.

@@ -1,13 +1,23 @@
-"""Listing tasks: the service's pages (`list`, the picker) and the journal's own list (`list --local`)."""
+"""Listing tasks: the service's pages (`list`, the picker) and the journal's own list (`list --local`).
+
+Each endpoint has its own list, newest first. `listed_pages` shows them as one:
+the endpoints' lists are read page by page and merged newest first as they
+come (`newest_first`), so `list --all` holds a page of each at a time, never
+the whole list; `--page N` is the Nth page of the merged list. With one
+endpoint asked for, its pages are the list's pages, as the service sends them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint
-from mivid.flows import TaskClient
+from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
+from mivid.errors import ApiError
+from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import existing_journal
 from mivid.journal import JournalEntry
 from mivid.plaintext import iso_seconds, public_url
@@ -24,6 +34,8 @@ class Listed:
 
     task: dict[str, Any]
     entry: JournalEntry | None = None
+    #: The endpoint whose list it came from (None: not from a list, e.g. `get`).
+    endpoint: Endpoint | None = None
 
     @property
     def task_id(self) -> str:
@@ -33,11 +45,24 @@ class Listed:
     def prompt(self) -> str:
         return str(self.entry.request.get("prompt") or "") if self.entry is not None else ""
 
+    @property
+    def model(self) -> str:
+        """The model the journal says the task was made with ("" when it does not know)."""
+        return str(self.entry.request.get("model_name") or "") if self.entry is not None else ""
+
     def as_json(self) -> dict[str, Any]:
-        """The service's object, plus a `"local"` object when the journal knows the task."""
-        if self.entry is None:
-            return self.task
-        return {**self.task, "local": local_info(self.entry)}
+        """The service's object, plus `"endpoint"` (whose list it came from) and a `"local"`
+        object when the journal knows the task."""
+        extra: dict[str, Any] = {}
+        if self.endpoint is not None:
+            extra["endpoint"] = self.endpoint.name
+        if self.entry is not None:
+            extra["local"] = local_info(self.entry)
+        return {**self.task, **extra} if extra else self.task
+
+
+#: A task object and the endpoint whose list it came from.
+Tagged = tuple[Endpoint, dict[str, Any]]
 
 
 def task_pages(
@@ -65,6 +90,116 @@ def task_pages(
         page += 1
 
 
+def listed_pages(
+    client: TaskClient,
+    *,
+    page: int = 1,
+    page_size: int = 30,
+    all_pages: bool = False,
+    endpoints: Sequence[Endpoint] | None = None,
+    say: Say = QUIET,
+) -> Iterator[list[Tagged]]:
+    """The list's pages from `page` on (only that one unless `all_pages`), newest first.
+
+    Several endpoints (all, by default): their lists merged newest first as they
+    are read (see the module docstring). A list the API refuses is left out with
+    a warning while another is shown (a gateway may not offer every endpoint);
+    when every one is refused, the first refusal is the answer.
+    """
+    chosen = list(endpoints) if endpoints is not None else list(ENDPOINTS.values())
+    if len(chosen) == 1:
+        (endpoint,) = chosen
+        for batch in task_pages(
+            client, page=page, page_size=page_size, all_pages=all_pages, endpoint=endpoint
+        ):
+            yield [(endpoint, task) for task in batch]
+        return
+    refusals: list[tuple[Endpoint, ApiError]] = []
+    merged = newest_first(
+        [_every_task(client, endpoint, page_size, refusals) for endpoint in chosen]
+    )
+    said = 0
+    for _ in islice(merged, (page - 1) * page_size):
+        pass  # the pages before `page`, read and dropped
+    while True:
+        chunk = list(islice(merged, page_size))
+        if len(refusals) == len(chosen):
+            raise refusals[0][1]
+        for endpoint, refused in refusals[said:]:
+            say.warn(_left_out(endpoint, refused))
+        said = len(refusals)
+        yield chunk
+        if not all_pages or len(chunk) < page_size:
+            return
+
+
+def _left_out(endpoint: Endpoint, refused: ApiError) -> str:
+    others = ", ".join(name for name in ENDPOINTS if name != endpoint.name)
+    return (
+        f"{endpoint.title}'s task list was refused ({refused.message}); its tasks are "
+        f"left out (--endpoint {others} lists the others alone)"
+    )
+
+
+def _every_task(
+    client: TaskClient,
+    endpoint: Endpoint,
+    page_size: int,
+    refusals: list[tuple[Endpoint, ApiError]],
+) -> Iterator[Tagged]:
+    """One endpoint's tasks, newest first, read a page at a time as they are wanted.
+
+    A refusal of its list ends it, noted in `refusals` (the caller decides what it means).
+    """
+    try:
+        for batch in task_pages(client, page_size=page_size, all_pages=True, endpoint=endpoint):
+            for task in batch:
+                yield endpoint, task
+    except ApiError as refused:
+        refusals.append((endpoint, refused))
+
+
+def newest_first(streams: Sequence[Iterator[Tagged]]) -> Iterator[Tagged]:
+    """Newest-first streams merged into one newest-first stream, reading one item ahead of each.
+
+    The order is by `created_at`; a task without a readable one keeps its place
+    in its own stream (it takes the time of the task before it). On a tie the
+    earlier stream goes first.
+    """
+    heads: list[tuple[float, Tagged] | None] = [None] * len(streams)
+    times = [math.inf] * len(streams)
+
+    def advance(index: int) -> None:
+        item = next(streams[index], None)
+        if item is None:
+            heads[index] = None
+            return
+        created = _created_ms(item[1])
+        if created is not None:
+            times[index] = created
+        heads[index] = (times[index], item)
+
+    for index in range(len(streams)):
+        advance(index)
+    while True:
+        waiting = [(head[0], -index) for index, head in enumerate(heads) if head is not None]
+        if not waiting:
+            return
+        index = -max(waiting)[1]
+        head = heads[index]
+        assert head is not None
+        yield head[1]
+        advance(index)
+
+
+def _created_ms(task: Mapping[str, Any]) -> float | None:
+    """A task's `created_at` as a number, or None when it has no readable one."""
+    created = task.get("created_at")
+    if isinstance(created, bool) or not isinstance(created, (int, float)):
+        return None
+    return float(created) if math.isfinite(created) else None
+
+
 def fetch_tasks(
     client: TaskClient,
     *,
@@ -72,16 +207,26 @@ def fetch_tasks(
     page_size: int = 30,
     all_pages: bool = False,
     status: str | None = None,
-) -> list[dict[str, Any]]:
-    """The tasks of the pages asked for, only those with `status` when given."""
-    tasks = [
-        task
-        for batch in task_pages(client, page=page, page_size=page_size, all_pages=all_pages)
-        for task in batch
+    endpoints: Sequence[Endpoint] | None = None,
+    say: Say = QUIET,
+) -> list[Listed]:
+    """The tasks of the pages asked for (only those with `status` when given), each with
+    the journal's entry (the picker, `list --watch`)."""
+    tagged = [
+        item
+        for batch in listed_pages(
+            client,
+            page=page,
+            page_size=page_size,
+            all_pages=all_pages,
+            endpoints=endpoints,
+            say=say,
+        )
+        for item in batch
     ]
     if status is not None:
-        tasks = [task for task in tasks if status_of(task) == status]
-    return tasks
+        tagged = [(endpoint, task) for endpoint, task in tagged if status_of(task) == status]
+    return listed_with_journal(tagged)
 
 
 def with_journal(tasks: Iterable[dict[str, Any]]) -> list[Listed]:
@@ -89,6 +234,13 @@ def with_journal(tasks: Iterable[dict[str, Any]]) -> list[Listed]:
     objects = list(tasks)
     known = remember_sightings(objects)
     return [Listed(task, known.get(str(task["task_id"]))) for task in objects]
+
+
+def listed_with_journal(tagged: Iterable[Tagged]) -> list[Listed]:
+    """Like `with_journal`, for tasks read from the endpoints' lists (each keeps its endpoint)."""
+    items = list(tagged)
+    known = remember_sightings(task for _, task in items)
+    return [Listed(task, known.get(str(task["task_id"])), endpoint) for endpoint, task in items]
 
 
 @dataclass(frozen=True)
@@ -107,6 +259,7 @@ def local_list(
     page_size: int = 30,
     all_pages: bool = False,
     status: str | None = None,
+    endpoint: Endpoint | None = None,
 ) -> LocalList:
     """The journal's creates made the same way (sandbox or not), newest first; no network.
 
@@ -119,6 +272,7 @@ def local_list(
         entries = journal.entries(
             sandbox=sandbox,
             status=status,
+            endpoint=endpoint.name if endpoint is not None else None,
             offset=(page - 1) * page_size,
             limit=None if all_pages else page_size,
         )

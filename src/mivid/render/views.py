@@ -230,11 +230,22 @@ def _units_cell(task: Task) -> str:
 
 
 def _task_line(listed: Listed) -> list[str]:
+    """The row's cells, the prompt, the units, the endpoint and the model (when known)."""
     task = _typed(listed.task)
     cells = [tsv_cell(cell) for cell in task_tsv_row(task)]
     cells.append(escape_cell(listed.prompt))
     cells.append(_units_cell(task))
+    endpoint = listed.endpoint.name if listed.endpoint is not None else ""
+    cells += [tsv_cell(endpoint), tsv_cell(listed.model)]
     return ["\t".join(cells)]
+
+
+def endpoint_label(listed: Listed, width: int | None = None) -> str:
+    """`omni · kling-video-o1`: whose list the task came from, and its model when known;
+    the endpoint's name alone when that is wider than `width`."""
+    name = listed.endpoint.name if listed.endpoint is not None else "-"
+    label = f"{name} · {one_line(listed.model)}" if listed.model else name
+    return label if width is None or len(label) <= width else name
 
 
 @dataclass(frozen=True)
@@ -261,6 +272,8 @@ TASK_COLUMNS = (
     Column("CREATED", drop=6),
     Column("LENGTH", drop=2),
     Column("UNITS", drop=4),
+    # Endpoint and model (`omni · kling-video-o1`); narrow, the endpoint's name alone.
+    Column("ENDPOINT", drop=4, least=len("multi-image")),
     Column("PROMPT", drop=5, least=12, most=40),
     Column("EXTERNAL ID", drop=1, least=11),
     Column("VIDEO", drop=3, least=5),
@@ -322,6 +335,7 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
                 relative_time(task.created) or "-",
                 f"{first.duration}s" if first is not None and first.duration else "",
                 _units_cell(task),
+                endpoint_label(item),
                 one_line(item.prompt),
                 task.external_task_id or "",
                 (first.url or "") if first is not None else "",
@@ -332,6 +346,7 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
         for column in TASK_COLUMNS
         if (column.header != "PROMPT" or any(item.entry is not None for item in listed))
         and (column.header != "UNITS" or any(row[4] for row in rows))
+        and (column.header != "ENDPOINT" or any(item.endpoint is not None for item in listed))
     ]
     index = [TASK_COLUMNS.index(column) for column in wanted]
     rows = [[row[i] for i in index] for row in rows]
@@ -346,12 +361,13 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
             table.add_column(
                 column.header, no_wrap=True, width=width, justify="right" if right else "left"
             )
-    for row in rows:
+    for item, row in zip(listed, rows, strict=True):
         cells = []
         for column, width, value in zip(wanted, widths, row, strict=True):
             if not width:
                 continue
-            cell = Text(_cut(value, width))
+            shown = endpoint_label(item, width) if column.header == "ENDPOINT" else value
+            cell = Text(_cut(shown, width))
             if column.header == "STATUS":
                 cell.stylize(STATUS_STYLES.get(value, ""))
             elif column.header == "PROMPT":
