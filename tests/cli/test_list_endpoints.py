@@ -113,8 +113,9 @@ def test_one_list_of_both_endpoints_newest_first_in_a_pipe(
     result = mivid("list")
     assert result.exit_code == 0, result
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    assert [(row[0], row[6], row[7]) for row in rows] == six
-    assert all(len(row) == 9 for row in rows)
+    # id, status, created, length, external id, URL, prompt, units, then endpoint and model
+    assert [(row[0], row[8], row[9]) for row in rows] == six
+    assert all(len(row) == 10 for row in rows)
     assert sorted(lists(api)) == [(MULTI, "1"), (OMNI, "1")]
 
 
@@ -217,14 +218,16 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     assert wide.finish(timeout=30) == 0, wide.raw()
     lines = [line for line in ANSI.sub("", wide.text()).splitlines() if line.strip()]
     assert "ENDPOINT" in lines[0].split()
-    for (task_id, endpoint, model), line in zip(six, lines[1:], strict=True):
+    assert lines[-1].startswith("total: ")
+    for (task_id, endpoint, model), line in zip(six, lines[1:-1], strict=True):
         assert line.startswith(task_id)
         assert (f"{endpoint} · {model}" if model else f" {endpoint} ") in line, line
     narrow = Terminal(["--no-color", "list"], env=env, columns=80, stdin=False, stderr=False)
     assert narrow.finish(timeout=30) == 0, narrow.raw()
     lines = [line for line in narrow.text().splitlines() if line.strip()]
     assert all(len(line) <= 80 for line in lines), lines
-    assert all(task_id in line for (task_id, _, _), line in zip(six, lines[1:], strict=True))
+    rows = lines[1:-1]
+    assert all(task_id in line for (task_id, _, _), line in zip(six, rows, strict=True))
 
 
 def test_the_picker_offers_both_endpoints_tasks(

@@ -68,7 +68,11 @@ def test_a_list_with_no_deduction_yet_has_no_units_column(
     assert "final_unit_deduction" not in as_json[0]  # the service's object, as it came
 
 
-widths = st.lists(st.integers(min_value=1, max_value=60), min_size=8, max_size=8)
+widths = st.lists(
+    st.integers(min_value=1, max_value=60),
+    min_size=len(TASK_COLUMNS),
+    max_size=len(TASK_COLUMNS),
+)
 
 
 @given(widths, st.integers(min_value=20, max_value=300))

@@ -269,12 +269,12 @@ class Column:
 TASK_COLUMNS = (
     Column("TASK ID"),
     Column("STATUS"),
-    Column("CREATED", drop=6),
+    Column("CREATED", drop=7),
     Column("LENGTH", drop=2),
     Column("UNITS", drop=4),
     # Endpoint and model (`omni · kling-video-o1`); narrow, the endpoint's name alone.
-    Column("ENDPOINT", drop=4, least=len("multi-image")),
-    Column("PROMPT", drop=5, least=12, most=40),
+    Column("ENDPOINT", drop=5, least=len("multi-image")),
+    Column("PROMPT", drop=6, least=12, most=40),
     Column("EXTERNAL ID", drop=1, least=11),
     Column("VIDEO", drop=3, least=5),
 )
