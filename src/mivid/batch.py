@@ -958,7 +958,7 @@ def outcome_error(
         shown = ", ".join(str(line) for line in kept[:10]) + (", …" if len(kept) > 10 else "")
         over = [
             f"{name}: {len(kept)} job{'' if len(kept) == 1 else 's'} not sent: "
-            f"the budget would have been passed{used}; lines {shown}"
+            f"the budget would have been passed{used}; line{'' if len(kept) == 1 else 's'} {shown}"
         ]
     lines = over + downloads + refused + failed
     if not lines:

@@ -7,14 +7,14 @@ service decides, and a price may change.
 
 `Budget` keeps one run within `--max-units N`: the units deducted by the tasks
 this run sent, plus the estimate of those still in flight, plus the estimate
-of the next one, never pass N. A task whose kind has no known cost yet counts
-as nothing until it ends; so that at most one such task can surprise, only
-one of a kind is in flight until one of that kind has been seen. The units
-deducted can therefore pass N only by what the first task of a kind never
-seen cost, once per kind (`tests/cli/test_budget.py` checks it over many
-runs). When the next task does not fit: wait while tasks are in flight (they
-may cost less than estimated), else stop; what was not sent is the caller's to
-report.
+of the next one, never pass N. A task of a kind whose cost is not known yet
+is a probe: it is sent alone (when nothing else is in flight and some of the
+budget is left), and nothing else is sent until it ends and shows what its
+kind costs. So the units deducted can pass N only by what one probe cost
+beyond what was left, and then nothing more is sent (`tests/cli/test_budget.py`
+checks it over many runs). When the next task does not fit: wait while tasks
+are in flight (they may cost less than estimated), else stop; what was not sent
+is the caller's to report.
 """
 
 from __future__ import annotations
@@ -52,13 +52,20 @@ class Budget:
         """Deducted, plus the estimate of what is in flight."""
         return self.deducted + self.estimated_in_flight
 
+    @property
+    def probing(self) -> bool:
+        """Is a task whose kind's cost is unknown in flight?"""
+        return any(kind not in self.costs for kind in self.in_flight.values())
+
     def decide(self, kind: Kind) -> Decision:
         """May a task of `kind` be sent now?"""
+        if self.probing:
+            return Decision.WAIT  # until the probe shows what its kind costs
         cost = self.costs.get(kind)
-        if cost is None:
-            if kind in self.in_flight.values():
-                return Decision.WAIT  # one of a kind not seen yet at a time
-            cost = ZERO
+        if cost is None:  # a probe: alone, and only while some budget is left
+            if self.in_flight:
+                return Decision.WAIT
+            return Decision.SEND if self.deducted < self.limit else Decision.STOP
         if self.used + cost <= self.limit:
             return Decision.SEND
         return Decision.WAIT if self.in_flight else Decision.STOP
@@ -79,7 +86,7 @@ class Budget:
         """`4.4 of --max-units 5 used (3.3 deducted, 1.1 estimated in flight)`."""
         text = f"{units_text(self.used)} of --max-units {units_text(self.limit)} used"
         if self.used > self.limit:
-            # Only a task whose kind had no known cost can do this (it counts as 0 until seen).
+            # Only a probe can do this: a task whose kind's cost was not known yet.
             text += ": a task of a kind not seen before cost more than was left"
         elif self.in_flight:
             text += (

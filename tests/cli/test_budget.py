@@ -132,7 +132,7 @@ def test_max_units_sends_what_fits_then_a_rerun_with_a_larger_budget_sends_only_
     assert len(list(videos.glob("*.mp4"))) == 6
 
 
-def test_until_a_kind_is_seen_only_one_of_it_is_in_flight(
+def test_a_task_of_a_kind_never_seen_is_sent_alone_first(
     mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
 ) -> None:
     emulator = priced.emulator
@@ -147,6 +147,30 @@ def test_until_a_kind_is_seen_only_one_of_it_is_in_flight(
     # The second was sent only when the first had ended and shown what a pro task costs.
     assert second["created_at"] >= first["updated_at"]
     assert "2 jobs not sent" in result.stderr
+
+
+def test_kinds_never_seen_can_pass_the_budget_once_then_nothing_more_goes(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    one_known_std_task(mivid, folder, sleepless)  # std 5 s: 1.1
+    jobs = folder / "kinds.jsonl"
+    lines = [
+        {"images": ["a.png"], "prompt": "known", "mode": "std"},
+        {"images": ["a.png"], "prompt": "longer", "mode": "std", "duration": "10"},  # 2.2
+        {"images": ["a.png"], "prompt": "finer", "mode": "pro"},  # 2.2
+    ]
+    jobs.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    result = mivid("batch", str(jobs), "--concurrency", "3", "--max-units", "2", clock=sleepless)
+
+    assert result.exit_code == 4, result
+    assert posts(priced.emulator) == 1 + 2  # the known one, then one probe alone
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [row[2] for row in rows] == ["succeed", "succeed", "not sent"]
+    assert (
+        f"error: {jobs}: 1 job not sent: the budget would have been passed (3.3 of --max-units 2 "
+        "used: a task of a kind not seen before cost more than was left); line 3" in result.stderr
+    )
 
 
 def test_a_kind_that_costs_more_than_the_budget_is_never_sent(
@@ -229,32 +253,39 @@ PRICES = {KINDS[0]: Decimal("1.1"), KINDS[1]: Decimal("2.2")}
     known=st.sets(st.sampled_from(KINDS)),
     order=st.randoms(use_true_random=False),
 )
-def test_only_the_first_task_of_a_kind_never_seen_can_pass_the_budget(
+def test_only_one_probe_can_pass_the_budget_and_then_nothing_more_is_sent(
     jobs: list[Kind], limit: Decimal, known: set[Kind], order: Any
 ) -> None:
-    """Deducted never passes the limit by more than what the first task of each unseen kind cost."""
+    """A task of a kind whose cost is unknown goes alone; after one passes N, nothing is sent."""
     budget = Budget(limit, {kind: PRICES[kind] for kind in known})
     queue = list(enumerate(jobs))
     flying: list[int] = []
-    surprises: list[Kind] = []  # tasks that ended while their kind's cost was unknown
+    passed_at: int | None = None  # how many tasks had been sent when the budget was passed
+    sent = 0
     while queue or flying:
         decision = budget.decide(queue[0][1]) if queue else Decision.WAIT
         if decision is Decision.SEND:
             key, kind = queue.pop(0)
-            unseen_in_flight = kind not in budget.costs and kind in budget.in_flight.values()
-            assert not unseen_in_flight  # one of a kind never seen at a time
+            if kind not in budget.costs:
+                assert not flying  # a probe is sent alone …
+            assert not budget.probing  # … and nothing goes while one is in flight
             budget.sent(key, kind)
             flying.append(key)
+            sent += 1
             continue
         if decision is Decision.STOP:
-            assert not flying and budget.used + PRICES[queue[0][1]] > limit
+            assert not flying
             break
         assert flying  # waiting only ever waits for a task in flight
         key = flying.pop(order.randrange(len(flying)))
-        if jobs[key] not in budget.costs:
-            surprises.append(jobs[key])
+        probe = jobs[key] not in budget.costs
+        before = budget.deducted
         budget.ended(key, PRICES[jobs[key]])
-        assert budget.deducted <= limit + sum(PRICES[kind] for kind in surprises)
-    assert len(surprises) == len(set(surprises))  # each kind surprises once at most
-    if not surprises:
+        if budget.deducted > limit and passed_at is None:
+            assert probe and before < limit  # only a probe, sent with budget left, passes it
+            passed_at = sent
+    if passed_at is not None:
+        assert sent == passed_at  # and once passed, nothing more was sent
+        assert budget.deducted < limit + max(PRICES.values())
+    else:
         assert budget.deducted <= limit

@@ -90,8 +90,8 @@ def batch(
 
     Before sending it says how many tasks it will create, the units left and
     an estimate from what tasks of the same model, mode and duration cost
-    before. With --max-units, until one task of a kind has been seen only one
-    of that kind is in flight.
+    before. With --max-units, a task of a kind never seen before is sent alone
+    to learn its cost.
 
     Exit status 0 when every job succeeded, 1 when a task failed, 4 when the
     service refused a job or --max-units kept some back (the other jobs still
