@@ -6,7 +6,7 @@
 
 _mivid_subcommands() {
     case "$1" in
-        "mivid") echo "create get list wait download recover batch open gallery spent account sandbox config" ;;
+        "mivid") echo "create get list wait download recover batch open gallery spent account models sandbox config" ;;
         "mivid sandbox") echo "examples serve" ;;
         "mivid config") echo "set get unset show path check" ;;
     esac
@@ -26,6 +26,7 @@ _mivid_options() {
         "mivid gallery") echo "--open --json --help" ;;
         "mivid spent") echo "--since --json --help" ;;
         "mivid account") echo "--json --help" ;;
+        "mivid models") echo "--json --quiet -q --help" ;;
         "mivid sandbox") echo "--help" ;;
         "mivid sandbox examples") echo "--help" ;;
         "mivid sandbox serve") echo "--port --host --task-seconds --concurrency-limit --units --answers --retire-model --video-head-status --help" ;;
@@ -110,6 +111,9 @@ _mivid_arguments() {  # path, number of arguments before, the first one, current
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid account")
+            _mivid_words "$(_mivid_options "$1")" "$4"
+            ;;
+        "mivid models")
             _mivid_words "$(_mivid_options "$1")" "$4"
             ;;
         "mivid sandbox serve")

@@ -5,7 +5,7 @@
 function __mivid_subcommands
     switch $argv[1]
         case 'mivid'
-            echo create get list wait download recover batch open gallery spent account sandbox config
+            echo create get list wait download recover batch open gallery spent account models sandbox config
         case 'mivid sandbox'
             echo examples serve
         case 'mivid config'
@@ -119,6 +119,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video 
 complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
 complete -c mivid -n '__mivid_using \'mivid\'' -a spent -d 'Tasks made and units deducted, per day and per model (offline)'
 complete -c mivid -n '__mivid_using \'mivid\'' -a account -d 'The account\'s resource packs: units left, status, valid until'
+complete -c mivid -n '__mivid_using \'mivid\'' -a models -d 'The models mivid knows: endpoint, images, modes, durations, what each takes'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API, and files to try it with'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'
@@ -213,6 +214,9 @@ complete -c mivid -n '__mivid_using \'mivid spent\'' -l json -d 'Print one objec
 complete -c mivid -n '__mivid_using \'mivid spent\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid account\'' -l json -d 'Print the service\'s list of resource packs as it came (resource_pack_subscribe_infos)'
 complete -c mivid -n '__mivid_using \'mivid account\'' -s h -l help -d 'Show the help'
+complete -c mivid -n '__mivid_using \'mivid models\'' -l json -d 'Print a JSON array: each model\'s endpoint, image counts, modes, durations, what else it takes, retirement date (null: none known)'
+complete -c mivid -n '__mivid_using \'mivid models\'' -l quiet -s q -d 'Print the model names alone, one a line'
+complete -c mivid -n '__mivid_using \'mivid models\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a examples -d 'Write two example images and a jobs file to try mivid with'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -a serve -d 'Serve the emulator over HTTP until Ctrl-C'
 complete -c mivid -n '__mivid_using \'mivid sandbox\'' -s h -l help -d 'Show the help'

@@ -77,8 +77,6 @@ class Endpoint:
     instead: Mapping[str, str] = field(default_factory=dict)
     #: The day a model stops being served (ISO date), where Kling has announced it.
     retirements: Mapping[str, str] = field(default_factory=dict)
-    #: What the endpoint takes, for `mivid models` (people).
-    accepts: str = ""
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -138,7 +136,6 @@ MULTI_IMAGE = Endpoint(
     default_aspect_ratio="16:9",
     max_images=4,
     fields=ALL_FIELDS - {"element_list", "video_list"},
-    accepts="1-4 reference images, negative prompt",
 )
 
 OMNI = Endpoint(
@@ -167,7 +164,6 @@ OMNI = Endpoint(
     ratio_decided_by=("first_frame", "base"),
     placeholders=True,
     instead={"negative_prompt": 'write what to avoid into --prompt (e.g. "… no text, no blur")'},
-    accepts="0-7 images (references, --first-frame, --end-frame), --element, --video",
 )
 
 #: The account's resource packs (`GET`, `start_time` and `end_time` in Unix milliseconds):
@@ -210,3 +206,72 @@ def all_choices(kind: str) -> tuple[str, ...]:
     if all(value.isdigit() for value in seen):
         return tuple(sorted(seen, key=int))  # durations: 3 … 10, not 5, 10, 3, 4 …
     return tuple(seen)
+
+
+#: What a create may carry besides a prompt and reference images, by the option that gives it.
+OPTIONAL_INPUTS = {
+    "first-frame": "--first-frame",
+    "end-frame": "--end-frame",
+    "elements": "--element",
+    "video": "--video",
+    "negative-prompt": "--negative-prompt",
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model mivid knows, for `mivid models`: where it goes and what it takes."""
+
+    name: str
+    endpoint: Endpoint
+    default: bool  # the model a create uses when none is named (the config's, else mivid's)
+
+    @property
+    def retires(self) -> str | None:
+        return self.endpoint.retirements.get(self.name)
+
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        """The optional inputs it takes (`OPTIONAL_INPUTS`' names), in that order."""
+        endpoint = self.endpoint
+        takes = {
+            "first-frame": "first_frame" in endpoint.image_roles,
+            "end-frame": "end_frame" in endpoint.image_roles,
+            "elements": "element_list" in endpoint.fields,
+            "video": "video_list" in endpoint.fields,
+            "negative-prompt": "negative_prompt" in endpoint.fields,
+        }
+        return tuple(name for name in OPTIONAL_INPUTS if takes[name])
+
+    def as_json(self) -> dict[str, Any]:
+        endpoint = self.endpoint
+        return {
+            "model": self.name,
+            "endpoint": endpoint.name,
+            "endpoint_title": endpoint.title,
+            "path": endpoint.path,
+            "default": self.default,
+            "images": {
+                "least": endpoint.min_images,
+                "most": endpoint.max_images,
+                "most_with_video": endpoint.max_images_with_video,
+            },
+            "modes": list(endpoint.modes),
+            "default_mode": endpoint.default_mode,
+            "durations": list(endpoint.durations),
+            "short_durations": list(endpoint.short_durations) if endpoint.short_durations else None,
+            "default_duration": endpoint.default_duration,
+            "aspect_ratios": list(endpoint.aspect_ratios),
+            "accepts": list(self.accepts),
+            "retires": self.retires,
+        }
+
+
+def known_model_infos(default_model: str | None = None) -> list[ModelInfo]:
+    """Every model mivid knows, endpoint by endpoint; `default_model` marked (else mivid's)."""
+    chosen = default_model or DEFAULT_ENDPOINT.default_model
+    return [
+        ModelInfo(model, endpoint, model == chosen)
+        for endpoint in ENDPOINTS.values()
+        for model in endpoint.models
+    ]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from mivid.batch import JobState
     from mivid.download import SavedVideo
+    from mivid.endpoints import ModelInfo
     from mivid.flows.account import Looked, ShownPack
     from mivid.flows.listing import Listed
     from mivid.flows.settling import Settled
@@ -892,4 +893,93 @@ ACCOUNT = RecordView["ShownPack"](
     lines=_pack_line,
     table=_packs_table,
     empty="the account has no resource pack",
+)
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def _seconds(durations: Sequence[str]) -> str:
+    """`5, 10` or `3-10`: a run of whole seconds said as a range."""
+    numbers = [int(value) for value in durations]
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(durations)
+
+
+#: How `mivid models` says what else a model takes, for a person.
+_TAKES = {
+    "first-frame": "frames",
+    "end-frame": "",
+    "elements": "elements",
+    "video": "video",
+    "negative-prompt": "negative prompt",
+}
+
+
+def _model_line(info: ModelInfo) -> str:
+    """model, endpoint, fewest and most images, modes, seconds, what else it takes (option
+    names), retirement date, and `default` or "": tab-separated, lists comma-separated."""
+    endpoint = info.endpoint
+    cells = [
+        info.name,
+        endpoint.name,
+        str(endpoint.min_images),
+        str(endpoint.max_images),
+        ",".join(endpoint.modes),
+        ",".join(endpoint.durations),
+        ",".join(info.accepts),
+        info.retires or "",
+        "default" if info.default else "",
+    ]
+    return "\t".join(tsv_cell(cell) for cell in cells)
+
+
+def _models_table(out: Output, infos: Sequence[ModelInfo]) -> None:
+    from rich.text import Text
+
+    table = _plain_table()
+    for header in ("MODEL", "ENDPOINT", "IMAGES", "MODES", "SECONDS", "ALSO TAKES", "RETIRES"):
+        table.add_column(header, no_wrap=header != "ALSO TAKES")
+    notes: dict[str, None] = {}
+    for info in infos:
+        endpoint = info.endpoint
+        takes = ", ".join(_TAKES[name] for name in info.accepts if _TAKES[name])
+        name = Text(info.name + (" *" if info.default else ""))
+        if info.default:
+            name.stylize("bold")
+        table.add_row(
+            name,
+            Text(endpoint.name),
+            Text(f"{endpoint.min_images}-{endpoint.max_images}"),
+            Text("/".join(endpoint.modes)),
+            Text(_seconds(endpoint.durations)),
+            Text(takes or "-"),
+            Text(info.retires or "-"),
+        )
+        limits = []
+        if endpoint.max_images_with_video is not None:
+            limits.append(f"at most {endpoint.max_images_with_video} images with a video")
+        if endpoint.short_durations:
+            limits.append(
+                f"{' or '.join(endpoint.short_durations)} s from text alone or a first frame"
+            )
+        if limits:
+            notes[f"{endpoint.title}: {'; '.join(limits)}."] = None
+    out.out().print(table)
+    lines = [
+        "* the default: mivid config set model NAME changes it.",
+        *notes,
+        "A model mivid does not know yet: mivid create --endpoint multi-image|omni.",
+    ]
+    for line in lines:
+        out.out().print(Text(line, style="dim"))
+
+
+#: `mivid models`: the models mivid knows.
+MODELS = RecordView["ModelInfo"](
+    json=lambda info: info.as_json(),
+    lines=lambda info: [_model_line(info)],
+    ident=lambda info: info.name,
+    table=_models_table,
 )
