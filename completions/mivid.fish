@@ -142,7 +142,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l video -x -d 'A referenc
 complete -c mivid -n '__mivid_using \'mivid create\'' -l video-use -x -a 'feature base' -d 'With --video: take its features (style, camera, motion) or edit it as the base'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l keep-sound -l no-keep-sound -d 'With --video: keep the video\'s own sound, or drop it'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l mode -x -a 'std pro' -d 'std (720p, cheaper) or pro (1080p)'
-complete -c mivid -n '__mivid_using \'mivid create\'' -l duration -x -a '3 4 5 6 7 8 9 10' -d 'Video length in seconds: 3, 4, 5, 6, 7, 8, 9 or 10'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l duration -x -a '3 4 5 6 7 8 9 10' -d 'Video length in seconds: 5 or 10 (Multi-Image to Video), 3 to 10 (Omni-Video'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l aspect-ratio -x -a '16:9 9:16 1:1' -d 'Video width:height: 16:9, 9:16 or 1:1'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l watermark -d 'Also produce a watermarked copy of the video'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l callback-url -x -d 'URL the service POSTs the task to on each status change'

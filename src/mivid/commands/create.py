@@ -135,7 +135,9 @@ def create(
     ),
     duration: str | None = options.create_field(
         "duration",
-        help=f"Video length in seconds: {_either('durations')} "
+        help=f"Video length in seconds: {' or '.join(DEFAULT.durations)} ({DEFAULT.title}), "
+        f"{OMNI.durations[0]} to {OMNI.durations[-1]} ({OMNI.title}; "
+        f"{' or '.join(OMNI.short_durations or ())} from text alone or a first frame) "
         f"[default: {DEFAULT.default_duration}].",
     ),
     aspect_ratio: str | None = options.create_field(
