@@ -119,7 +119,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -a open -d 'Open a task\'s video 
 complete -c mivid -n '__mivid_using \'mivid\'' -a gallery -d 'Write DIR/index.html: the videos in DIR with images and prompts'
 complete -c mivid -n '__mivid_using \'mivid\'' -a spent -d 'Tasks made and units deducted, per day and per model (offline)'
 complete -c mivid -n '__mivid_using \'mivid\'' -a account -d 'The account\'s resource packs: units left, status, valid until'
-complete -c mivid -n '__mivid_using \'mivid\'' -a models -d 'The models mivid knows: endpoint, images, modes, durations, what each takes'
+complete -c mivid -n '__mivid_using \'mivid\'' -a models -d 'The models mivid knows: endpoint, images, durations, options'
 complete -c mivid -n '__mivid_using \'mivid\'' -a sandbox -d 'The offline emulator of the Kling API, and files to try it with'
 complete -c mivid -n '__mivid_using \'mivid\'' -a config -d 'Show and change settings: keys, region, defaults, profiles'
 complete -c mivid -n '__mivid_using \'mivid\'' -l region -x -a 'global china' -d 'Kling region: global or china'

@@ -23,7 +23,7 @@ def models(
     ),
     quiet: bool = options.quiet("Print the model names alone, one a line."),
 ) -> None:
-    """The models mivid knows: endpoint, images, modes, durations, what each takes.
+    """The models mivid knows: endpoint, images, durations, options.
 
     Offline. The model picks the endpoint: kling-v1-6 goes to Multi-Image to Video,
     the Omni models to Omni-Video. A model Kling adds later is never refused: give
