@@ -109,6 +109,7 @@ class AppState:
     runtime: Runtime = field(default_factory=Runtime)
     output: Output = field(default_factory=Output)
     _settings: Settings | None = None
+    _banner_said: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -143,7 +144,9 @@ class AppState:
 
         settings = self.settings
         if settings.sandbox and self.output.stderr_is_tty and not self.output.quiet:
-            self.output.note("sandbox: offline emulator, nothing is sent or billed")
+            if not self._banner_said:  # once a run, though the picker opens a client first
+                self.output.note("sandbox: offline emulator, nothing is sent or billed")
+            self._banner_said = True
         client = open_client(
             settings,
             secrets=self.runtime.secrets,

@@ -19,8 +19,10 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     ├── TaskFailedError         exit 1  a task ended `failed`
     │   ├── TasksFailedError            one line per failed task (`wait`, `create --wait`)
     │   └── JobsFailedError             `batch`: one line per failed job
-    └── WaitTimeoutError        exit 6  `wait` gave up while tasks still run
-        └── StillRunningError           with the tasks' latest objects and the unfinished ids
+    ├── WaitTimeoutError        exit 6  `wait` gave up while tasks still run
+    │   └── StillRunningError           with the tasks' latest objects and the unfinished ids
+    └── SeveralIdsError           exit of the most serious one (SEVERITY): `get`, `wait`,
+                                `download` of several ids, one line per id that failed
 
     ExitCode.BUG (70) is no class: any other exception is a bug in mivid. A module's
     private signals (images._DecodeError, download._RetryableError) never leave it.
@@ -264,6 +266,26 @@ class JobsFailedError(_ManyLinesError, TaskFailedError):
     """Some jobs' tasks ended `failed` (exit 1); one line per job."""
 
 
+#: The exit statuses from most to least serious, for a command that met several errors:
+#: keys that do not work stop everything; a network failure leaves outcomes unknown; a refusal
+#: or a missing task is a definite no; bad input is the user's to fix; a timeout can be resumed;
+#: a failed task is a result.
+SEVERITY: tuple[ExitCode, ...] = (
+    ExitCode.BUG,
+    ExitCode.CREDENTIALS,
+    ExitCode.SERVICE,
+    ExitCode.API_REFUSED,
+    ExitCode.BAD_INPUT,
+    ExitCode.WAIT_TIMEOUT,
+    ExitCode.TASK_FAILED,
+)
+
+
+def most_serious(errors: Sequence[MividError]) -> MividError:
+    """The error whose exit status comes first in SEVERITY (the first of those, on a tie)."""
+    return min(errors, key=lambda error: SEVERITY.index(error.exit_code))
+
+
 class WaitTimeoutError(MividError):
     """Waiting ran out of time while tasks were still running."""
 
@@ -284,3 +306,36 @@ class StillRunningError(WaitTimeoutError):
         super().__init__(message, hint=hint)
         self.tasks = dict(tasks)
         self.pending = list(pending)
+
+
+class SeveralIdsError(MividError):
+    """Several ids met several errors: each is said on its own line(s), with its request_id.
+
+    The exit status and the hint are the most serious error's (`most_serious`), so a
+    script sees the worst thing that happened; the other ids were still done.
+    """
+
+    def __init__(self, errors: Sequence[MividError]) -> None:
+        self.errors = list(errors)
+        worst = most_serious(self.errors)
+        # Each hint once, the worst error's first: a resume line must not be lost to another.
+        said = [worst.hint, *(error.hint for error in self.errors)]
+        hint = "; ".join(dict.fromkeys(text for text in said if text)) or None
+        super().__init__("; ".join(error.message for error in self.errors), hint=hint)
+        self.exit_code = worst.exit_code
+
+    def lines(self) -> list[str]:
+        found: list[str] = []
+        for error in self.errors:
+            lines = error.lines()
+            if error.request_id and lines:
+                lines = [*lines[:-1], f"{lines[-1]} (request_id {error.request_id})"]
+            found += lines
+        return found
+
+
+def combined(errors: Sequence[MividError]) -> MividError | None:
+    """None for no error, the error itself for one, SeveralIdsError for more."""
+    if not errors:
+        return None
+    return errors[0] if len(errors) == 1 else SeveralIdsError(errors)

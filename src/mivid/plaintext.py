@@ -187,9 +187,14 @@ def relative_time(moment: datetime | None, *, now: datetime | None = None) -> st
 
 
 def local_time(moment: datetime | None) -> str:
+    """This machine's time with its offset from UTC: `2026-11-30 18:29:52 +01:00`.
+
+    A time without its zone is a guess for whoever reads it elsewhere (a ticket, a log).
+    """
     if moment is None:
         return "-"
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    text = moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return text[:-2] + ":" + text[-2:]
 
 
 def elapsed_time(seconds: float) -> str:

@@ -31,7 +31,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from mivid.errors import DeadlineError, StillRunningError, TasksFailedError, WaitTimeoutError
+from mivid.errors import (
+    CredentialsError,
+    DeadlineError,
+    MividError,
+    NotFoundError,
+    StillRunningError,
+    TasksFailedError,
+    WaitTimeoutError,
+)
 from mivid.vocabulary import external_id_of, failed, is_final
 
 # Several tasks are queried at once (when answers are slow: `SideBySide`), but not more
@@ -164,32 +172,42 @@ def wait_for_tasks(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
     on_update: Update | None = None,
+    errors: dict[str, MividError] | None = None,
 ) -> list[dict[str, Any]]:
     """Poll every task until all have ended; return their final objects in the order of `ids`.
 
     `on_update` gets the latest object of every task (None before its first
     answer) after each round of queries. Raises `WaitTimeoutError` (with
     `.tasks`, the latest objects, and `.pending`, the unfinished ids) when
-    `timeout` seconds pass first, and `NotFoundError` when a task does not exist.
+    `timeout` seconds pass first. A task that does not exist (or is refused)
+    raises `NotFoundError` (`ApiError`) — or, given `errors`, is put there and no
+    longer waited for, so one bad id does not stop the others. Keys that do
+    not work (`CredentialsError`) are always raised.
     """
     wanted = unique_ids(ids)
     latest: dict[str, dict[str, Any] | None] = dict.fromkeys(wanted)
     pauses = (schedule or PollSchedule()).intervals()
     deadline = None if timeout is None else clock() + timeout
-    queries = _Queries(client, clock)
+    queries = _Queries(client, clock, keep_errors=errors is not None)
     try:
         while True:
             round_started = clock()
             pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
             try:
-                latest.update(queries.round(pending, latest))
+                answered, refused = queries.round(pending, latest)
             except DeadlineError as stopped:
                 # A query stopped at the wait's own deadline (the client keeps it): time's up.
                 if deadline is None or clock() < deadline:
                     raise
                 raise _timed_out(timeout, latest, pending) from stopped
+            latest.update(answered)
+            if refused and errors is not None:
+                errors.update(refused)
+                wanted = [task_id for task_id in wanted if task_id not in refused]
+                for task_id in refused:
+                    latest.pop(task_id, None)
             if on_update is not None:
-                on_update(dict(latest))
+                on_update({**dict(latest), **{task_id: _gone(e) for task_id, e in refused.items()}})
             pending = [task_id for task_id in wanted if not is_final(latest[task_id])]
             if not pending:
                 return [task for task in (latest[task_id] for task_id in wanted) if task]
@@ -274,21 +292,47 @@ class SideBySide:
 class _Queries:
     """One round of answers: the list first (when the source has one), then each task left."""
 
-    def __init__(self, client: TaskSource, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, client: TaskSource, clock: Callable[[], float], *, keep_errors: bool = False
+    ) -> None:
         self.client = client
         self.calls = SideBySide(clock, opener=client, name="mivid-poll")
+        self.keep_errors = keep_errors
 
     def round(
         self, ids: list[str], latest: Mapping[str, dict[str, Any] | None]
-    ) -> dict[str, dict[str, Any]]:
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, MividError]]:
+        """The tasks found, and (with `keep_errors`) each id's error instead of raising it."""
         found: dict[str, dict[str, Any]] = {}
         if len(ids) >= LIST_FROM and isinstance(self.client, ListingSource):
             found = self.client.listed_tasks(ids, latest)
         rest = [task_id for task_id in ids if task_id not in found]
-        return found | dict(zip(rest, self.calls.map(self.client.get_task, rest), strict=True))
+        refused: dict[str, MividError] = {}
+        for task_id, answer in zip(rest, self.calls.map(self._ask, rest), strict=True):
+            if isinstance(answer, MividError):
+                refused[task_id] = answer
+            else:
+                found[task_id] = answer
+        return found, refused
+
+    def _ask(self, task_id: str) -> dict[str, Any] | MividError:
+        try:
+            return self.client.get_task(task_id)
+        except (CredentialsError, DeadlineError):  # the keys, or the wait's own time: not the id
+            raise
+        except MividError as error:
+            if not self.keep_errors:
+                raise
+            return error
 
     def close(self) -> None:
         self.calls.close()
+
+
+def _gone(error: MividError) -> dict[str, Any]:
+    """What a live view shows for a task no longer waited for."""
+    word = "not found" if isinstance(error, NotFoundError) else "error"
+    return {"task_status": word}
 
 
 def _timed_out(

@@ -121,7 +121,8 @@ def test_config_check_says_the_units_left_or_that_the_packs_are_used_up(
     )
     checked = mivid("config", "check")
     assert checked.exit_code == 0, checked
-    assert checked.stdout.splitlines()[1] == "units left: 118.5 (1 pack in force)"
+    # In a pipe one line; the account's units are its last cell (15.11).
+    assert checked.stdout.rstrip("\n").split("\t")[4] == "units left: 118.5 (1 pack in force)"
 
     serve(Emulator(access_keys={"ak": "sk"}, clock=fake_clock, units_left=0), keys=("ak", "sk"))
     used_up = mivid("config", "check", "--json")
@@ -129,7 +130,7 @@ def test_config_check_says_the_units_left_or_that_the_packs_are_used_up(
     verdict = json.loads(used_up.stdout)
     assert verdict["account"] == {"units_left": "0", "packs_in_force": 0, "packs": {"used up": 1}}
     fake_clock.advance(1)
-    line = mivid("config", "check").stdout.splitlines()[1]
+    line = mivid("config", "check").stdout.rstrip("\n").split("\t")[4]
     assert line == "units left: none — no resource pack is in force (1 used up)"
 
 
@@ -143,7 +144,8 @@ def test_config_check_still_passes_when_the_account_endpoint_does_not_answer(
     )
     checked = mivid("config", "check")
     assert checked.exit_code == 0, checked
-    assert checked.stdout.splitlines()[1].startswith("units left: unknown (unreadable answer")
+    account = checked.stdout.rstrip("\n").split("\t")[4]
+    assert account.startswith("units left: unknown (unreadable answer")
 
 
 def test_a_1102_refusal_ends_with_what_the_packs_hold(

@@ -5,17 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 
+from helpers import RunMivid, Terminal
 from imagefactory import make_jpeg, make_png, make_truncated_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
-RunMivid = Callable[..., Any]  # the `mivid` fixture (tests/cli/conftest.py)
 TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_API_KEY = "test-ak", "test-sk", "test-api-key"
 URL = "https://example.com/pictures/side.jpg"
 
@@ -73,9 +72,15 @@ def test_create_for_people(mivid: RunMivid, env: EmulatorServer, tmp_path: Path)
     result = mivid("create", str(png), "--prompt", "waves", "--external-task-id", "shot-9")
     assert result.exit_code == 0, result
     (task,) = env.emulator.tasks()
-    assert f"task id: {task['task_id']}" in result.stdout
-    assert "external id: shot-9" in result.stdout
-    assert f"mivid wait {task['task_id']}" in result.stdout
+    # In a pipe: one line (task id, status, external id); how to follow it goes to stderr.
+    assert result.stdout == f"{task['task_id']}\tsubmitted\tshot-9\n"
+    assert result.stderr == f"follow it: mivid wait {task['task_id']}\n"
+    terminal = Terminal(
+        ["create", str(png), "--prompt", "waves"], stdin=False, env={"NO_COLOR": "1"}
+    )
+    assert terminal.finish() == 0, terminal.text()
+    panel = terminal.text()
+    assert "task created" in panel and "follow it" in panel and "mivid wait" in panel
 
 
 def test_prompt_from_stdin(mivid: RunMivid, env: EmulatorServer, tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ what was really sent: the origin's create and the new one.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Serve, Sleepless
+from helpers import RunMivid, Serve, Sleepless, Terminal
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
@@ -84,8 +85,9 @@ def test_from_sends_the_same_create_with_only_the_prompt_changed_and_records_whe
     assert second["external_task_id"] not in ("shot-1", "")  # a create of its own
 
     task_id = json.loads(again.stdout)["task_id"]
-    shown = mivid("get", task_id)
-    assert f"made from: {origin['task_id']}\n" in shown.stdout
+    terminal = Terminal(["get", task_id], columns=160, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    assert re.search(rf"made from\s+{origin['task_id']}\b", terminal.text())  # the panel
     listed = json.loads(mivid("list", "--local", "--json").stdout)
     assert [item["local"]["made_from"] for item in listed] == [origin["task_id"], None]
 

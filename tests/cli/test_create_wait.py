@@ -41,10 +41,10 @@ def test_create_wait_download_leaves_the_served_video(
     [task] = quick_api.emulator.tasks()
     task_id = task["task_id"]
     assert f"task id: {task_id}" in result.stderr  # create's answer: progress, on stderr
-    assert result.stdout.startswith(f"{task_id}\tsucceed\n")  # stdout: the one result
-    assert f"{task_id}\tsucceed" in result.stdout
+    assert result.stdout.startswith(f"{task_id}\tsucceed\t")  # stdout: the one result
+    assert len(result.stdout.splitlines()) == 1
     saved = tmp_path / "v" / f"{task_id}.mp4"
-    assert f"saved: {saved}" in result.stdout
+    assert result.stdout.split("\t")[3] == str(saved)
     assert saved.read_bytes() == video_bytes(task_id)
 
 

@@ -70,10 +70,14 @@ def test_create_wait_keeps_stdout_to_the_final_result(
     result = mivid("--sandbox", "create", str(image), "--prompt", "a cat", "--wait")
     assert result.exit_code == 0, result
     task_id = result.stdout.split("\t", 1)[0]
-    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
+    assert len(result.stdout.splitlines()) == 1  # one record, one line
+    assert result.stdout.split("\t")[1:3] == [
+        "succeed",
+        f"http://sandbox.mivid.invalid/sandbox/videos/{task_id}.mp4",
+    ]
     assert "task id:" not in result.stdout and "follow it" not in result.stdout
     assert f"task id: {task_id}" in result.stderr
-    assert f"follow it: mivid --sandbox wait {task_id}" in result.stderr
+    assert "follow it" not in result.stderr  # mivid follows it: no command to run (15.25)
 
 
 def _on_a_terminal(args: list[str], answer: str, columns: int) -> tuple[int, str]:
@@ -105,7 +109,7 @@ def test_the_picker_never_cuts_the_id_or_status_on_an_80_column_terminal(
         ids.append(made.stdout.strip())
         fake_clock.advance(600)  # it ends: the emulator allows 5 running at once
     status, screen = _on_a_terminal(["get"], "q", columns=80)
-    assert status == 130, screen
+    assert status == 0, screen  # `q` picks nothing (15.21)
     menu = [line for line in screen.splitlines() if "succeed" in line]
     assert len(menu) == 10, screen
     for task_id in ids:
@@ -197,9 +201,13 @@ def test_get_of_several_ids_separates_the_tasks(
     ]
     shown = mivid("--sandbox", "get", *ids)
     assert shown.exit_code == 0, shown
-    first, second = shown.stdout.split("\n\n")
-    assert first.startswith(f"task id: {ids[0]}\n") and "prompt: one" in first
-    assert second.startswith(f"task id: {ids[1]}\n") and "prompt: two" in second
+    first, second = shown.stdout.splitlines()  # in a pipe: one line a task, as `list`
+    assert first.startswith(f"{ids[0]}\t") and first.split("\t")[6] == "one"
+    assert second.startswith(f"{ids[1]}\t") and second.split("\t")[6] == "two"
+    terminal = Terminal(["--sandbox", "get", *ids], stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0
+    panels = terminal.text().split("╰")
+    assert f"task {ids[0]}" in panels[0] and f"task {ids[1]}" in panels[1], panels
 
 
 def test_list_local_points_to_the_sandbox_creates_instead_of_saying_none(

@@ -34,6 +34,13 @@ def create(mivid: RunMivid, tmp_path: Path, *extra: str, prompt: str = "a cat") 
     return task
 
 
+def for_a_person(*args: str) -> str:
+    """What a person sees of `mivid ARGS` on a 160-column terminal (the panels, tables)."""
+    terminal = Terminal(list(args), columns=160, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    return terminal.text()
+
+
 def list_queries(server: EmulatorServer) -> list[dict[str, str]]:
     return [
         r.query
@@ -50,10 +57,12 @@ def test_get_by_task_id_and_by_external_id(
 
     result = mivid("get", task_id)
     assert result.exit_code == 0, result
-    assert f"task id: {task_id}" in result.stdout
-    assert "status: submitted" in result.stdout
-    assert "external id: my-cat-1" in result.stdout
-    assert re.search(r"created: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(just now\)", result.stdout)
+    cells = result.stdout.rstrip("\n").split("\t")  # in a pipe: the line `list` writes
+    assert cells[:2] == [task_id, "submitted"] and cells[4] == "my-cat-1" and len(cells) == 11
+    panel = for_a_person("get", task_id)
+    assert re.search(rf"task id\s+{task_id}", panel) and re.search(r"status\s+submitted", panel)
+    assert re.search(r"external id\s+my-cat-1", panel)
+    assert re.search(r"created\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:?\d\d \(just now\)", panel)
 
     fake_clock.advance(10)
     by_external = mivid("get", "my-cat-1", "--json")
@@ -62,11 +71,11 @@ def test_get_by_task_id_and_by_external_id(
     assert task == api.emulator.tasks()[0]
     assert task["task_status"] == "succeed"
 
-    shown = mivid("get", "my-cat-1").stdout
+    shown = for_a_person("get", "my-cat-1")
     video = task["task_result"]["videos"][0]
-    assert f"video: {video['url']} (5.1 s)" in shown
-    assert "units: 1" in shown
-    assert not ANSI.search(shown)
+    assert re.search(rf"video\s+{re.escape(video['url'])} \(5\.1 s\)", shown)
+    assert re.search(r"units\s+1\b", shown)
+    assert not ANSI.search(mivid("get", "my-cat-1").stdout)
 
 
 def test_get_shows_the_reason_a_task_failed(
@@ -76,8 +85,11 @@ def test_get_shows_the_reason_a_task_failed(
     fake_clock.advance(10)
     result = mivid("get", task_id)
     assert result.exit_code == 0
-    assert "status: failed" in result.stdout
-    assert "reason: content-safety policy triggered" in result.stdout
+    cells = result.stdout.rstrip("\n").split("\t")
+    assert cells[1] == "failed" and cells[10].startswith("content-safety policy triggered")
+    shown = for_a_person("get", task_id)
+    assert re.search(r"status\s+failed", shown)
+    assert re.search(r"reason\s+content-safety policy triggered", shown)
 
 
 def test_an_unknown_id_exits_4_with_one_clear_line(mivid: RunMivid, api: EmulatorServer) -> None:

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from helpers import RunMivid, Serve
+from helpers import RunMivid, Serve, Terminal
 from imagefactory import make_jpeg, make_png
 from mivid import __version__
 from mivid.sandbox import Emulator, EmulatorServer
@@ -174,27 +174,29 @@ def test_list_in_a_pipe_has_the_escaped_prompt_then_the_units(
     lines = result.stdout.splitlines()
     assert len(lines) == 2  # the prompt's newline did not break its line
     rows = {line.split("\t")[0]: line.split("\t") for line in lines}
-    assert all(len(row) == 10 for row in rows.values())
+    assert all(len(row) == 11 for row in rows.values())  # ... 11: a failed task's reason
     assert rows[mine][6] == "a cat\\twalks to the window\\nthen sits — 猫 \\\\ done"
     assert rows[theirs][6] == ""
     served = {task["task_id"]: task for task in quick_api.emulator.tasks()}
     for task_id in (mine, theirs):  # what each deducted, once it says (exact decimal text)
         assert rows[task_id][7] == served[task_id].get("final_unit_deduction", "")
     # Then the endpoint, and the model where the journal knows it.
-    assert rows[mine][8:] == ["multi-image", "kling-v1-6"]
-    assert rows[theirs][8:] == ["multi-image", ""]
+    assert rows[mine][8:10] == ["multi-image", "kling-v1-6"]
+    assert rows[theirs][8:10] == ["multi-image", ""]
 
 
 def test_get_shows_the_prompt_and_images_of_a_known_task(
     mivid: RunMivid, quick_api: EmulatorServer, images: list[Path]
 ) -> None:
     mine = create_with_mivid(mivid, images)
-    shown = mivid("get", mine)
-    assert shown.exit_code == 0, shown
-    assert "prompt: a cat\\twalks to the window\\nthen sits — 猫 \\\\ done\n" in shown.stdout
-    assert "negative prompt: blur\n" in shown.stdout
-    assert f"image 1: {images[0]} (640×480, sha256 {sha256(images[0])[:12]}…)" in shown.stdout
-    assert f"image 2: {images[1]} (500×400" in shown.stdout
+    terminal = Terminal(["get", mine], columns=250, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    shown = [" ".join(line.strip("│ ").split()) for line in terminal.text().splitlines()]
+    assert "prompt a cat walks to the window" in shown  # the prompt's own lines, as typed
+    assert "then sits — 猫 \\ done" in shown
+    assert "negative prompt blur" in shown
+    assert f"image 1 {images[0]} (640×480, sha256 {sha256(images[0])[:12]}…)" in shown
+    assert any(line.startswith(f"image 2 {images[1]} (500×400") for line in shown)
 
 
 def test_a_task_made_elsewhere_gets_what_the_service_knows_and_a_note(

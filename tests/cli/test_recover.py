@@ -77,8 +77,7 @@ def test_recover_marks_a_create_the_service_never_saw_as_not_created(
     emulator.clear_faults()
     result = mivid("recover")
     assert result.exit_code == 0, result
-    header, row = result.stdout.splitlines()
-    assert header.split("\t")[:3] == ["EXTERNAL ID", "SENT", "OUTCOME"]
+    (row,) = result.stdout.splitlines()  # in a pipe: no header line (15.11)
     assert row.split("\t")[2] == NOT_CREATED
     assert "safe to create again" in row
     assert emulator.tasks() == []

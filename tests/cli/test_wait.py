@@ -51,8 +51,8 @@ def test_wait_prints_each_task_and_exits_0(
     fake_clock.advance(10)
     result = mivid("wait", task_id)
     assert result.exit_code == 0, result
-    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
-    assert f"  video: {api.url}/sandbox/videos/{task_id}.mp4" in result.stdout
+    # In a pipe, one line: task id, status, video URL, saved file(s), reason.
+    assert result.stdout == f"{task_id}\tsucceed\t{api.url}/sandbox/videos/{task_id}.mp4\t\t\n"
     assert result.stderr == ""  # a pipe: no live lines
 
 
@@ -76,7 +76,7 @@ def test_wait_download_saves_the_served_bytes(
     assert result.exit_code == 0, result
     saved = tmp_path / "out" / f"{task_id}.mp4"
     assert saved.read_bytes() == video_bytes(task_id)
-    assert f"  saved: {saved}" in result.stdout
+    assert result.stdout.rstrip("\n").split("\t")[3] == str(saved)
     assert "30 days" in result.stderr
 
 
@@ -89,7 +89,7 @@ def test_a_failed_task_exits_1_with_its_reason(
     assert result.exit_code == 1, result
     reason = api.emulator.tasks()[1]["task_status_msg"]
     assert f"error: task {bad} failed: {reason}" in result.stderr
-    assert f"{bad}\tfailed\n  reason: {reason}" in result.stdout
+    assert f"{bad}\tfailed\t\t\t{reason}\n" in result.stdout
     assert (tmp_path / f"{good}.mp4").exists()  # the good one is still saved
     assert not (tmp_path / f"{bad}.mp4").exists()
 
@@ -230,7 +230,7 @@ def test_a_wait_of_minutes_runs_in_no_time_on_the_fake_clock(
     started = time.monotonic()
     result = mivid("wait", task_id, clock=sleepless)
     assert result.exit_code == 0, result
-    assert result.stdout.splitlines()[0] == f"{task_id}\tsucceed"
+    assert result.stdout.startswith(f"{task_id}\tsucceed\t")
     assert time.monotonic() - started < 10  # not five minutes
     assert 290 <= sum(sleepless.slept) <= 315  # the pauses the schedule asked for
     assert 30 <= gets(kling_env) <= 45  # 1 s growing to 12 s: dozens of queries, not hundreds

@@ -362,6 +362,7 @@ def _send(
     """Send the create (not over `limit`, `--max-units`); show the task, or follow it to its end."""
     from mivid.flows import Say
     from mivid.flows.creating import create_task
+    from mivid.render import Form
     from mivid.render.views import CREATED, Created
 
     out = run.output
@@ -388,8 +389,11 @@ def _send(
                 endpoint=prepared.endpoint,
             )
             return
-    with out.records(CREATED, out.form(json=json_output, quiet=quiet), one=True) as sink:
+    form = out.form(json=json_output, quiet=quiet)
+    with out.records(CREATED, form, one=True) as sink:
         sink.add(created)
+    if form is Form.LINES:  # on a terminal the panel says it; in a pipe, stderr
+        out.note(f"follow it: {created.follow}")
 
 
 def _follow_command(task: dict[str, Any]) -> str:

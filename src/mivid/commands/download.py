@@ -41,10 +41,13 @@ def download(
     Prints the saved paths, one a line. Beside each video goes <name>.json: its
     prompt, images (name or URL, SHA-256, size), settings, status and URL.
     """
-    from mivid.commands.picker import ids_or_pick
+    from mivid.commands.picker import finished_tasks, ids_or_pick
+    from mivid.download import SavedVideo
+    from mivid.errors import combined
     from mivid.flows import Say
     from mivid.flows.journal import RoutedTasks
-    from mivid.flows.saving import save_videos
+    from mivid.flows.listing import get_each
+    from mivid.flows.saving import savable, save_videos
     from mivid.render.live import download_bars
     from mivid.render.views import SAVED
 
@@ -55,20 +58,29 @@ def download(
     assert folder is not None
     run = state(ctx, quiet=quiet)
     out = run.output
-    wanted = ids_or_pick(run, ids, command="download", statuses=("succeed",))
+    wanted = ids_or_pick(run, ids, command="download", offer=finished_tasks())
+    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
+        if json_output:
+            out.json([])
+        return
     with run.client() as client:
-        routed = RoutedTasks(client).route(wanted)
-        tasks = [routed.get_task(task_id) for task_id in wanted]
-        with download_bars(out, enabled=out.shows_progress(quiet=json_output)) as on_progress:
-            saved = save_videos(
-                client,
-                tasks,
-                folder,
-                watermarked=watermarked,
-                force=force,
-                say=Say(out.note, out.warn),
-                on_progress=on_progress,
-                sleep=run.clock.sleep,
-            )
+        found, errors = get_each(RoutedTasks(client).route(wanted), wanted)
+        tasks, not_ready = savable(found, folder, watermarked=watermarked)
+        saved: dict[str, list[SavedVideo]] = {}
+        if tasks:  # nothing to save: no folder made, no bar drawn
+            with download_bars(out, enabled=out.shows_progress(quiet=json_output)) as progress:
+                saved = save_videos(
+                    client,
+                    tasks,
+                    folder,
+                    watermarked=watermarked,
+                    force=force,
+                    say=Say(out.note, out.warn),
+                    on_progress=progress,
+                    sleep=run.clock.sleep,
+                )
     with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
         sink.extend([video for videos in saved.values() for video in videos])
+    failure = combined([*errors, *not_ready])  # each id on its own line; the worst exit status
+    if failure is not None:
+        raise failure

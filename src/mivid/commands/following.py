@@ -38,12 +38,14 @@ def follow_and_show(
     `summary`: False when the id was the result, printed before (`create -q --wait`);
     `known`: where some tasks were made (`create --wait`), see `follow_tasks`;
     `gallery`: with `download_dir`, bring its index.html up to date at the end.
-    Raises TasksFailedError (exit 1) when any task failed.
+    Raises TasksFailedError (exit 1) when any task failed, and with ids that
+    could not be followed, every error at once (the worst exit status).
     """
+    from mivid.errors import MividError, TasksFailedError, combined
     from mivid.flows.following import Saving, follow_tasks
     from mivid.render.live import download_bars, status_lines
     from mivid.render.views import ENDED, Ended
-    from mivid.waiting import raise_for_failures
+    from mivid.vocabulary import failed
 
     out = run.output
     live = out.shows_progress(quiet=json_output)
@@ -78,4 +80,10 @@ def follow_and_show(
         with out.records(ENDED, form, one=one) as sink:
             for task in tasks:
                 sink.add(Ended(task, saved.get(str(task["task_id"]), [])))
-    raise_for_failures(followed.tasks)
+    problems: list[MividError] = list(followed.errors)
+    ended_badly = [task for task in followed.tasks if failed(task)]
+    if ended_badly:
+        problems.append(TasksFailedError(ended_badly))
+    failure = combined(problems)
+    if failure is not None:
+        raise failure

@@ -41,7 +41,7 @@ def open_video(
     sidecar) when it is there, otherwise the video's URL at the service. Where
     there is no display (or no opener) the path or URL is printed instead.
     """
-    from mivid.commands.picker import ids_or_pick
+    from mivid.commands.picker import finished_tasks, ids_or_pick
     from mivid.flows.finding import find_video, launch, system_opener, video_url
     from mivid.flows.journal import RoutedTasks
 
@@ -52,9 +52,12 @@ def open_video(
     if problems:
         raise InputError(problems)
     run = state(ctx)
-    wanted, *more = ids_or_pick(
-        run, [task] if task else None, command="open", statuses=("succeed",)
+    picked = ids_or_pick(
+        run, [task] if task else None, command="open", offer=finished_tasks(), several=False
     )
+    if not picked:
+        return
+    wanted, *more = picked
     if more:
         raise InputError(f"ID -: stdin held {len(more) + 1} task ids; `mivid open` opens one")
     found = find_video(directory, wanted)

@@ -49,8 +49,9 @@ def get(
     Several ids (or `-`) show one block each, with a blank line between them.
     """
     from mivid.commands.picker import ids_or_pick
+    from mivid.errors import combined
     from mivid.flows.journal import RoutedTasks
-    from mivid.flows.listing import Listed, with_journal
+    from mivid.flows.listing import Listed, get_each, with_journal
     from mivid.render.views import TASK_DETAIL
 
     problems = options.form_problems(json_output=json_output, quiet=quiet)
@@ -58,15 +59,21 @@ def get(
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="get")
+    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
+        if json_output:
+            run.output.json([])
+        return
     with run.client() as client:
-        routed = RoutedTasks(client).route(wanted)
-        tasks = [routed.get_task(task_id) for task_id in wanted]
+        tasks, errors = get_each(RoutedTasks(client).route(wanted), wanted)
     single = not ids or (len(ids) == 1 and ids[0] != "-")
     form = run.output.form(json=json_output, quiet=quiet)
     # The JSON is the service's objects as they came; people also see what the journal knows.
     listed = [Listed(task) for task in tasks] if json_output else with_journal(tasks)
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
         sink.extend(listed)
+    failure = combined(errors)  # each id that failed, on its own line; the worst exit status
+    if failure is not None:
+        raise failure
 
 
 @app.command(
@@ -125,13 +132,13 @@ def list_tasks(
     """List tasks of every endpoint, newest first.
 
     Multi-Image and Omni-Video tasks in one list (--endpoint: one of them). A table on a
-    terminal, tab-separated lines in a pipe. The lines in a pipe are: task id, status, created
-    (ISO 8601, UTC), video length in seconds, external id, first video URL, the prompt for
-    tasks made from this machine (tabs, newlines and backslashes escaped as \\t, \\n, \\\\),
-    the units the task deducted once it says, its endpoint, and its model when the journal
-    knows it. A terminal's table ends with their total. With --json, each task object gains
-    "endpoint", and a task the local journal knows a "local" object: prompt,
-    negative_prompt, images, created_by, made_from.
+    terminal, tab-separated lines in a pipe (`get` writes the same lines): task id, status,
+    created (ISO 8601, UTC), video length in seconds, external id, first video URL, the
+    prompt for tasks made from this machine, the units the task deducted once it says, its
+    endpoint, its model when the journal knows it, and a failed task's reason (tabs, newlines
+    and backslashes escaped as \\t, \\n, \\\\). A terminal's table ends with the units'
+    total. With --json, each task object gains "endpoint", and a task the local journal knows
+    a "local" object: prompt, negative_prompt, images, created_by, made_from.
     """
     from mivid.flows.listing import LOCAL_STATUSES
 

@@ -44,7 +44,7 @@ def wait(
     succeeded, 1 when any failed, 6 on timeout.
     """
     from mivid.commands.following import follow_and_show
-    from mivid.commands.picker import ids_or_pick
+    from mivid.commands.picker import ids_or_pick, unfinished_tasks
     from mivid.errors import InputError
 
     problems = options.poll_interval_problems(interval) + options.timeout_problems(timeout)
@@ -53,7 +53,11 @@ def wait(
     if problems:
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
-    wanted = ids_or_pick(run, ids, command="wait")
+    wanted = ids_or_pick(run, ids, command="wait", offer=unfinished_tasks())
+    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
+        if json_output:
+            run.output.json([])
+        return
     with run.client() as client:
         follow_and_show(
             run,

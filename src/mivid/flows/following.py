@@ -12,7 +12,7 @@ from mivid import hints
 from mivid.clock import Clock
 from mivid.download import Progress, SavedVideo
 from mivid.endpoints import Endpoint
-from mivid.errors import StillRunningError
+from mivid.errors import MividError, StillRunningError, combined
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
 from mivid.flows.saving import record_failures, refresh_gallery, save_videos
@@ -37,6 +37,8 @@ class Followed:
 
     tasks: list[dict[str, Any]]
     saved: dict[str, list[SavedVideo]] = field(default_factory=dict)
+    #: The ids that could not be followed (no such task, refused), each with its error.
+    errors: list[MividError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class _UnknownStatuses:
     def heard(self, latest: Mapping[str, dict[str, Any] | None]) -> None:
         for task_id, task in latest.items():
             status = status_of(task)
-            if task is None or status in STATUSES or status in self.said:
+            # A task no longer followed (not found) is drawn without a task object's id.
+            if task is None or "task_id" not in task or status in STATUSES or status in self.said:
                 continue
             self.said.add(status)
             self.say.note(
@@ -145,6 +148,7 @@ def follow_tasks(
     # `--timeout` is a promise about the wall clock: no query goes on past it either
     # (but even `--timeout 0` looks once: its first queries get FIRST_LOOK_SECONDS).
     deadline = None if timeout is None else clock.now() + max(timeout, FIRST_LOOK_SECONDS)
+    errors: dict[str, MividError] = {}
     try:
         with watch() as on_update, client.until(deadline):
             tasks = wait_for_tasks(
@@ -155,16 +159,18 @@ def follow_tasks(
                 clock=clock.now,
                 sleep=clock.sleep,
                 on_update=unknown.heard if on_update is None else unknown.also(on_update),
+                errors=errors,
             )
     except StillRunningError as error:
         save([task for task in error.tasks.values() if task is not None and is_final(task)])
         resume = resume_command(["wait", *error.pending], saving=saving)
-        raise StillRunningError(
+        timed_out = StillRunningError(
             error.message,
             tasks=error.tasks,
             pending=error.pending,
             hint=f"the tasks go on at the service; resume with: {resume}",
-        ) from error
+        )
+        raise (combined([timed_out, *_named(errors)]) or timed_out) from error
     except KeyboardInterrupt:
         resume = resume_command(["wait", *ids], saving=saving)
         say.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
@@ -173,4 +179,11 @@ def follow_tasks(
         from mivid.sidecar import remember_sightings
 
         remember_sightings(tasks)  # `list --local` then knows how they ended
-    return Followed(tasks, save(tasks))
+    return Followed(tasks, save(tasks), _named(errors))
+
+
+def _named(errors: Mapping[str, MividError]) -> list[MividError]:
+    """Each id's error, saying which id it is about."""
+    from mivid.flows.listing import naming
+
+    return [naming(error, task_id) for task_id, error in errors.items()]

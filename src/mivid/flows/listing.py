@@ -16,9 +16,9 @@ from itertools import islice
 from typing import Any
 
 from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
-from mivid.errors import ApiError
+from mivid.errors import ApiError, CredentialsError, MividError
 from mivid.flows import QUIET, Say, TaskClient
-from mivid.flows.journal import existing_journal
+from mivid.flows.journal import RoutedTasks, existing_journal
 from mivid.journal import JournalEntry
 from mivid.plaintext import iso_seconds, public_url
 from mivid.sidecar import local_info, remember_sightings
@@ -304,3 +304,28 @@ def local_record(entry: JournalEntry) -> dict[str, Any]:
 def prompts_of(listed: Iterable[Listed]) -> Mapping[str, str]:
     """Task id → prompt, for the tasks the journal knows."""
     return {item.task_id: item.prompt for item in listed if item.entry is not None}
+
+
+def get_each(
+    routed: RoutedTasks, ids: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[MividError]]:
+    """Every task asked for, and each id's error (`get`, `download` of several ids).
+
+    One missing or refused id does not stop the others. Keys that do not work
+    (CredentialsError) would fail every id alike: that one is raised at once.
+    """
+    tasks: list[dict[str, Any]] = []
+    errors: list[MividError] = []
+    for task_id in ids:
+        try:
+            tasks.append(routed.get_task(task_id))
+        except CredentialsError:
+            raise
+        except MividError as error:
+            errors.append(naming(error, task_id))
+    return tasks, errors
+
+
+def naming(error: MividError, task_id: str) -> MividError:
+    """The error, saying which id it is about when its message does not."""
+    return error if task_id in error.message else error.with_context(prefix=f"{task_id}: ")

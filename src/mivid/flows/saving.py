@@ -10,8 +10,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mivid.download import RETENTION_NOTE, Progress, SavedVideo, download_client, download_tasks
+from mivid import hints
+from mivid.download import (
+    RETENTION_NOTE,
+    Progress,
+    SavedVideo,
+    download_client,
+    download_tasks,
+    plan_videos,
+)
+from mivid.errors import InputError, MividError
 from mivid.flows import QUIET, Say, TaskClient
+from mivid.problems import Problem
 from mivid.sidecar import SERVICE
 
 SavedByTask = dict[str, list[SavedVideo]]
@@ -50,6 +60,35 @@ def save_videos(
         say.note(RETENTION_NOTE)
     _note_sidecars(saved, say)
     return saved
+
+
+def savable(
+    tasks: Sequence[dict[str, Any]], directory: Path, *, watermarked: bool = False
+) -> tuple[list[dict[str, Any]], list[MividError]]:
+    """The tasks whose videos can be saved, and an error for each of the others.
+
+    Failed tasks (exit 1), tasks without the video asked for (exit 5) and, in one
+    error whose hint waits for them all, unfinished tasks (exit 2): `download GOOD
+    RUNNING` saves GOOD's video and says what is wrong with the other.
+    """
+    ready: list[dict[str, Any]] = []
+    errors: list[MividError] = []
+    unfinished: list[Problem] = []
+    waiting: list[str] = []
+    for task in tasks:
+        try:
+            plan_videos([task], directory, watermarked=watermarked)
+        except InputError as error:  # not finished yet: one hint for them all, below
+            unfinished += error.found
+            waiting.append(str(task["task_id"]))
+        except MividError as error:
+            errors.append(error)
+        else:
+            ready.append(task)
+    if unfinished:
+        resume = hints.command("wait", *waiting, "--download", str(directory))
+        errors.append(InputError(unfinished, hint=f"wait for it first: {resume}"))
+    return ready, errors
 
 
 def skipped_note(video: SavedVideo) -> str:

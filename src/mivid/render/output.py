@@ -65,8 +65,9 @@ class RecordView(Generic[T]):
     its id (for `-q`). For a person on a terminal, `table` draws the records
     collected (a table sizes its columns from every row), or `person` draws each
     as it comes; with neither, the pipe's lines are shown. `between` is written
-    between two records (pipe and terminal), `heading` before the first line in
-    a pipe, and `empty` is said on stderr, on a terminal, when there is no record.
+    between two records a person sees, and `empty` is said on stderr, on a
+    terminal, when there is no record. In a pipe there is nothing but the
+    records' lines: no heading, no blank line, no prose.
     """
 
     json: Callable[[T], Any]
@@ -75,7 +76,6 @@ class RecordView(Generic[T]):
     table: Callable[[Output, Sequence[T]], None] | None = None
     person: Callable[[Output, T], None] | None = None
     between: str | None = None
-    heading: str | None = None
     empty: str | None = None
 
 
@@ -103,13 +103,11 @@ class RecordSink(Generic[T]):
         elif self.form is Form.TABLE and self.view.table is not None:
             self._kept.append(record)  # a table sizes its columns from every row
         else:
-            if not first and self.view.between is not None:
-                self.out.line(self.view.between)
             if self.form is Form.TABLE and self.view.person is not None:
+                if not first and self.view.between is not None:
+                    self.out.line(self.view.between)
                 self.view.person(self.out, record)
                 return
-            if first and self.form is Form.LINES and self.view.heading is not None:
-                self.out.line(self.view.heading)
             for text in self.view.lines(record):
                 self.out.line(text)
 

@@ -23,7 +23,14 @@ from mivid.plaintext import (
     tsv_cell,
 )
 from mivid.render.output import Output, RecordView
-from mivid.vocabulary import FAILED, SUCCEED, status_of, task_id_of, task_videos
+from mivid.vocabulary import (
+    FAILED,
+    SUCCEED,
+    external_id_of,
+    status_of,
+    task_id_of,
+    task_videos,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -75,12 +82,14 @@ class Created:
     task: dict[str, Any]
     follow: str
 
-    def rows(self) -> list[tuple[str, str]]:
+    def rows(self, *, follow: bool = True) -> list[tuple[str, str]]:
+        """The panel's rows; `follow=False` when mivid follows it itself (`create --wait`)."""
         task = _typed(self.task)
         rows = [("task id", task.task_id), ("status", task.task_status)]
         if task.external_task_id:
             rows.append(("external id", task.external_task_id))
-        rows.append(("follow it", self.follow))
+        if follow:
+            rows.append(("follow it", self.follow))
         return rows
 
 
@@ -102,9 +111,16 @@ def _created_person(out: Output, created: Created) -> None:
     out.out().print(_created_panel(created.rows()))
 
 
+def _created_line(created: Created) -> list[str]:
+    """task id, status, external id: the created task in a pipe ("follow it" goes to stderr)."""
+    task = created.task
+    cells = [task_id_of(task), status_of(task), external_id_of(task) or ""]
+    return ["\t".join(tsv_cell(cell) for cell in cells)]
+
+
 CREATED = RecordView[Created](
     json=lambda created: created.task,
-    lines=lambda created: [f"{name}: {value}" for name, value in created.rows()],
+    lines=_created_line,
     ident=lambda created: task_id_of(created.task),
     person=_created_person,
 )
@@ -113,9 +129,9 @@ CREATED = RecordView[Created](
 def created_progress(out: Output, created: Created) -> None:
     """The created task on stderr, as progress (`create --wait`: stdout gets the summary)."""
     if out.stderr_is_tty:
-        out.err().print(_created_panel(created.rows()))
+        out.err().print(_created_panel(created.rows(follow=False)))
     else:
-        for name, value in created.rows():
+        for name, value in created.rows(follow=False):
             out.note(f"{name}: {value}")
 
 
@@ -196,13 +212,11 @@ def _detail_panel(out: Output, listed: Listed) -> None:
 
 TASK_DETAIL = RecordView["Listed"](
     json=lambda listed: listed.task,
-    lines=lambda listed: [
-        f"{name}: {escape_cell(value) if 'prompt' in name else value}"
-        for name, value in _detail_rows(listed)
-    ],
+    # In a pipe, the line `list` writes for the task: one shape for both.
+    lines=lambda listed: _task_line(listed),
     ident=lambda listed: listed.task_id,
     person=_detail_panel,
-    between="",  # where one task ends, in a pipe too
+    between="",  # where one panel ends and the next begins
 )
 
 
@@ -231,13 +245,21 @@ def _units_cell(task: Task) -> str:
 
 
 def _task_line(listed: Listed) -> list[str]:
-    """The row's cells, the prompt, the units, the endpoint and the model (when known)."""
+    """`list`'s and `get`'s line: the row's cells, the prompt, the units, the endpoint, the
+    model (when known) and a failed task's reason.
+
+    The free texts are escaped (`\\t`, `\\n`, `\\\\`), so a line is always one line of
+    eleven cells.
+    """
     task = _typed(listed.task)
     cells = [tsv_cell(cell) for cell in task_tsv_row(task)]
     cells.append(escape_cell(listed.prompt))
     cells.append(_units_cell(task))
     endpoint = listed.endpoint.name if listed.endpoint is not None else ""
     cells += [tsv_cell(endpoint), tsv_cell(listed.model)]
+    cells.append(
+        escape_cell(task.task_status_msg or "") if status_of(listed.task) == FAILED else ""
+    )
     return ["\t".join(cells)]
 
 
@@ -516,12 +538,21 @@ def _ended_person(out: Output, ended: Ended) -> None:
         out.line(text)
 
 
+def _ended_line(ended: Ended) -> list[str]:
+    """task id, status, video URL(s), saved file(s), reason: how a task ended, in a pipe.
+
+    Several videos or files are joined by commas (as in `batch`'s lines).
+    """
+    task = ended.task
+    urls = ",".join(str(video["url"]) for video in task_videos(task) if video.get("url"))
+    reason = str(task.get("task_status_msg") or "") if status_of(task) == FAILED else ""
+    cells = [task_id_of(task), status_of(task), urls, ",".join(ended.saved)]
+    return ["\t".join([*map(tsv_cell, cells), escape_cell(reason)])]
+
+
 ENDED = RecordView[Ended](
     json=lambda ended: ended.task,
-    lines=lambda ended: [
-        f"{task_id_of(ended.task)}\t{status_of(ended.task)}",
-        *_ended_details(ended),
-    ],
+    lines=_ended_line,
     ident=lambda ended: task_id_of(ended.task),
     person=_ended_person,
 )
@@ -576,7 +607,6 @@ SETTLED = RecordView["Settled"](
     json=lambda settled: settled.as_json(),
     lines=lambda settled: ["\t".join(_settled_cells(settled, person=False))],
     table=_settled_table,
-    heading="\t".join(SETTLED_HEADINGS),
 )
 
 
@@ -703,13 +733,27 @@ class Checked:
         }
 
     def lines(self) -> list[str]:
+        """For a person: the verdict in words, and what the account holds."""
         lines = [f"ok: the credentials work — {self.credentials}, {self.target}"]
         if self.account is not None:
             lines.append(self.account.line())
         return lines
 
+    def record(self) -> list[str]:
+        """In a pipe, one line: ok, profile, base URL, credentials, the account's units."""
+        account = self.account.line() if self.account is not None else ""
+        cells = ["ok", self.profile, self.base_url, self.credentials, account]
+        return ["\t".join(tsv_cell(cell) for cell in cells)]
 
-CHECKED = RecordView[Checked](json=lambda checked: checked.as_json(), lines=Checked.lines)
+
+def _checked_person(out: Output, checked: Checked) -> None:
+    for text in checked.lines():
+        out.line(text)
+
+
+CHECKED = RecordView[Checked](
+    json=lambda checked: checked.as_json(), lines=Checked.record, person=_checked_person
+)
 
 
 SETTINGS = RecordView["Resolved"](
