@@ -113,9 +113,9 @@ def test_one_list_of_both_endpoints_newest_first_in_a_pipe(
     result = mivid("list")
     assert result.exit_code == 0, result
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    # id, status, created, length, external id, URL, prompt, units, then endpoint and model
+    # id, status, created, length, external id, URL, prompt, units, endpoint, model, reason
     assert [(row[0], row[8], row[9]) for row in rows] == six
-    assert all(len(row) == 10 for row in rows)
+    assert all(len(row) == 11 for row in rows)
     assert sorted(lists(api)) == [(MULTI, "1"), (OMNI, "1")]
 
 
