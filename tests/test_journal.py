@@ -41,13 +41,14 @@ def test_intent_then_task(tmp_path: Path) -> None:
                 "task_id": "86",
                 "task_status": "submitted",
                 "task_info": {"external_task_id": "ext-1"},
-            }
+            },
+            service=SERVICE,
         )
         assert journal.entries(unsettled_only=True) == []
-        assert journal.record_task({"task_id": "86", "task_status": "succeed"})
+        assert journal.record_task({"task_id": "86", "task_status": "succeed"}, service=SERVICE)
         found = journal.find("86")
         assert found is not None and found.status == "succeed" and found.external_task_id == "ext-1"
-        assert not journal.record_task({"task_id": "99", "task_status": "succeed"})
+        assert not journal.record_task({"task_id": "99", "task_status": "succeed"}, service=SERVICE)
 
 
 def test_failures_and_filters(tmp_path: Path) -> None:
@@ -55,8 +56,8 @@ def test_failures_and_filters(tmp_path: Path) -> None:
         journal.record_intent(prepared(tmp_path, "a"), service=SERVICE)
         journal.record_intent(prepared(tmp_path, "b"), service=SERVICE)
         journal.record_intent(prepared(tmp_path, "c"), service="https://other.test")
-        journal.record_failure("a", "timed out")
-        journal.record_failure("b", "refused", created=False)
+        journal.record_failure("a", "timed out", service=SERVICE)
+        journal.record_failure("b", "refused", service=SERVICE, created=False)
         assert [e.external_task_id for e in journal.entries()] == ["c", "b", "a"]
         assert [e.external_task_id for e in journal.entries(limit=1)] == ["c"]
         unsettled = journal.entries(unsettled_only=True, service=SERVICE)

@@ -125,14 +125,17 @@ def test_a_layout_1_journal_migrates_with_deductions_unknown_until_seen(tmp_path
         assert [(entry.units, entry.made_from) for entry in entries] == [(None, None)] * 3
         done = next(entry for entry in entries if entry.status == "succeed")
         assert journal.record_task(
-            {"task_id": done.task_id, "task_status": "succeed", "final_unit_deduction": "2.20"}
+            {"task_id": done.task_id, "task_status": "succeed", "final_unit_deduction": "2.20"},
+            service=done.service,
         )
         assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
         # A later sighting without a deduction does not erase the one known.
-        journal.record_task({"task_id": done.task_id, "task_status": "succeed"})
+        journal.record_task(
+            {"task_id": done.task_id, "task_status": "succeed"}, service=done.service
+        )
         assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
     (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
-    assert version == SCHEMA_VERSION == 3
+    assert version == SCHEMA_VERSION == 4
 
 
 def test_spent_reads_a_migrated_journal_naming_what_it_does_not_know() -> None:

@@ -5,9 +5,10 @@ Three steps, none of which prints (what happens is reported through callbacks):
 1. `read_jobs` reads a JSON Lines or CSV file into checked `Job`s: every
    line's fields, types and images, all problems of all lines at once in one
    `InputError` (each prefixed `FILE:LINE:`), so nothing is sent from a file
-   with a single bad line. Each job gets a stable external id derived from the
-   file's absolute path and the line's content (unless it names its own), so
-   running the same file again finds the tasks made the first time.
+   with a single bad line. Each job gets a stable external id derived from
+   what the line asks (its fields as written) and the file's name, never from
+   where the file lives, unless it names its own: running the same file again
+   — from anywhere, after moving its folder — finds the tasks made the first time.
 2. `plan_jobs` asks the local journal what became of each external id:
    finished jobs are skipped, running ones resumed, unknown ones looked up at
    the service, the rest sent.
@@ -17,7 +18,12 @@ Three steps, none of which prints (what happens is reported through callbacks):
    ends. A create refused with 1303 (too many running tasks) is never a
    failure: the job waits for a slot (backoff from 1 s, doubling, capped) and
    the allowed number drops to what the service accepted; it is probed upwards
-   again after a quiet minute.
+   again after a quiet minute. One job's trouble is that job's: a create or a
+   query that fails after the client's retries, a download the folder refuses,
+   end that job (reported; exit 5 for the network's kind), never the batch;
+   only what stops every job (credentials, the account, the IP allow-list)
+   does. A job another mivid process is sending right now (the journal's
+   claim says so) waits for it instead of being sent twice.
 
 Clock and sleep are injected: tests drive a fake clock and never really sleep.
 """
@@ -41,11 +47,17 @@ from mivid.endpoints import Endpoint
 from mivid.errors import (
     ApiError,
     BudgetError,
+    CreateOutcomeUnknownError,
+    CredentialsError,
     DownloadsFailedError,
+    ExternalIdTakenError,
+    InFlightError,
     InputError,
     JobsFailedError,
     JobsRefusedError,
+    JobsUnfinishedError,
     MividError,
+    NotFoundError,
 )
 from mivid.problems import Problem
 from mivid.units import Kind, kind_of, task_units
@@ -61,6 +73,7 @@ from mivid.vocabulary import (
     failure_reason,
     option_and_job_name,
     status_of,
+    with_external_id,
 )
 from mivid.waiting import PollSchedule, SideBySide
 
@@ -88,8 +101,17 @@ WAITING = "waiting"  # not sent yet
 SENDING = "sending"
 REFUSED = "refused"  # the service refused the create (content safety, bad parameter …)
 NOT_SENT = "not sent"  # `--max-units`: sending it would have passed the budget
+UNKNOWN = "unknown"  # the task may exist, but the service could not be asked (retries spent)
+SEND_FAILED = "send failed"  # the create surely made nothing, for the network's or server's fault
+ELSEWHERE = "sent elsewhere"  # another mivid process is sending it: this run waits
 DOWNLOADING = "downloading"
-FINAL_STATES = (*FINAL_STATUSES, REFUSED, NOT_SENT)
+FINAL_STATES = (*FINAL_STATUSES, REFUSED, NOT_SENT, UNKNOWN, SEND_FAILED)
+#: A job's polls that fail (each after the client's retries) before it is given up as unknown.
+POLL_FAILURES = 3
+#: Creates in a row that fail for the network's sake before the rest are not even tried.
+SEND_FAILURES = 3
+#: How often a job another process is sending is looked at again in the journal.
+ELSEWHERE_CHECK = 2.0
 
 SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
 
@@ -108,6 +130,8 @@ class Job:
     fit: str | None = None
     #: Kept when it holds no in-memory image (a fitted copy is made again when sent).
     prepared: PreparedCreate | None = None
+    #: The id mivid 0.x derived from the file's path: a journal that knows it has this job's task.
+    legacy_external_id: str | None = None
 
     @property
     def external_task_id(self) -> str:
@@ -117,6 +141,25 @@ class Job:
     def kind(self) -> Kind:
         """What its task's price depends on (endpoint, model, mode, duration)."""
         return kind_of(self.endpoint.name, self.options)
+
+    @property
+    def named_id(self) -> bool:
+        """Did the line name its own external id (rather than mivid derive one)?"""
+        return self.legacy_external_id is None
+
+    def under(self, external_task_id: str) -> Job:
+        """This job with another external id (the one an earlier run's journal knows it by)."""
+        prepared = self.prepared
+        if prepared is not None:
+            prepared = replace(
+                prepared, request=prepared.request.replaced(external_task_id=external_task_id)
+            )
+        return replace(
+            self,
+            fields={**self.fields, "external_task_id": external_task_id},
+            options={**self.options, "external_task_id": external_task_id},
+            prepared=prepared,
+        )
 
     @property
     def endpoint(self) -> Endpoint:
@@ -220,6 +263,7 @@ class _JobReader:
     found: JobsFile = field(default_factory=lambda: JobsFile([]))
     seen_content: dict[str, int] = field(default_factory=dict)
     named_ids: dict[str, int] = field(default_factory=dict)
+    legacy_ids: dict[int, str] = field(default_factory=dict)
     checks: ImageChecks = field(default_factory=lambda: _image_checks())
 
     def read(self, line: int, raw: Any) -> list[Problem]:
@@ -233,13 +277,19 @@ class _JobReader:
         reported = {problem.field for problem in problems if problem.field}
         problems += self._external_id(line, fields)
         values = self._values(fields)
+        legacy = self.legacy_ids.get(line)
         if (
             not problems
             and self.settled is not None
-            and self.settled(str(fields["external_task_id"]))
+            and (
+                self.settled(str(fields["external_task_id"]))
+                or (legacy is not None and self.settled(legacy))
+            )
         ):
             # Its task exists: it is skipped or followed, never sent (prepare() would check).
-            self.found.jobs.append(Job(line, fields, values, self.base_dir, self.fit))
+            self.found.jobs.append(
+                Job(line, fields, values, self.base_dir, self.fit, legacy_external_id=legacy)
+            )
             return []
         try:
             prepared = prepare_create(
@@ -260,7 +310,15 @@ class _JobReader:
         self.found.notes.extend(f"{where}: {note}" for note in prepared.notes)
         keep = not prepared.notes  # no fitted copy held in memory
         self.found.jobs.append(
-            Job(line, fields, values, self.base_dir, self.fit, prepared if keep else None)
+            Job(
+                line,
+                fields,
+                values,
+                self.base_dir,
+                self.fit,
+                prepared if keep else None,
+                legacy_external_id=legacy,
+            )
         )
         return []
 
@@ -271,7 +329,8 @@ class _JobReader:
             canonical = canonical_content(fields)
             seen = self.seen_content.get(canonical, 0)
             self.seen_content[canonical] = seen + 1
-            fields["external_task_id"] = derived_external_id(self.absolute, canonical, seen)
+            fields["external_task_id"] = job_external_id(Path(self.absolute).name, canonical, seen)
+            self.legacy_ids[line] = derived_external_id(self.absolute, canonical, seen)
             return []
         if external in self.named_ids:
             return [
@@ -511,11 +570,24 @@ def canonical_content(fields: Mapping[str, Any]) -> str:
     return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def derived_external_id(absolute_path: str, canonical: str, occurrence: int = 0) -> str:
-    """`mivid-b-` and 20 hex digits of SHA-256 over the file's path and the job's content.
+def job_external_id(file_name: str, canonical: str, occurrence: int = 0) -> str:
+    """`mivid-b-` and 20 hex digits of SHA-256 over what the job asks and the file's name.
 
-    `occurrence` tells identical lines of one file apart (the second copy is 1, …),
-    so each still makes its own task, and the first keeps its id when copies are added.
+    Never where the file lives: a moved or copied folder of jobs makes nothing
+    twice (another file with the same lines is another batch). `occurrence`
+    tells identical lines of one file apart (the second copy is 1, …), so each
+    still makes its own task, and the first keeps its id when copies are added.
+    """
+    text = f"mivid batch job\n{file_name}\n{canonical}"
+    if occurrence:
+        text += f"\n#{occurrence}"
+    return ID_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def derived_external_id(absolute_path: str, canonical: str, occurrence: int = 0) -> str:
+    """The id mivid derived before `job_external_id`: over the file's path and the content.
+
+    Kept only so that a journal written then still finds its tasks (`plan_jobs`).
     """
     text = f"{absolute_path}\n{canonical}"
     if occurrence:
@@ -543,6 +615,7 @@ class JobState:
     sent: bool = False  # sent by this run
     polling: bool = False
     next_poll: float = 0.0
+    poll_failures: int = 0  # polls in a row that failed after the client's retries
     pauses: Iterator[float] | None = field(default=None, repr=False)
 
     @property
@@ -574,18 +647,39 @@ class JobState:
 
 def is_settled(entry: JournalEntry | None, *, service: str) -> bool:
     """Does the journal know the task this job's create made at `service`? Then it is never sent."""
-    return entry is not None and entry.service == service and entry.task_id is not None
+    return (
+        entry is not None
+        and entry.service.rstrip("/") == service.rstrip("/")
+        and entry.task_id is not None
+    )
 
 
 def plan_jobs(jobs: Sequence[Job], journal: Journal | None, *, service: str) -> list[JobState]:
-    """What to do with each job, from the journal's record of its external id at `service`."""
+    """What to do with each job, from the journal's record of its external id at `service`.
+
+    Without a journal (`--no-journal`) every job is looked up at the service
+    first: its external id is its memory. A job the journal knows by the id an
+    older mivid derived keeps that id. A job another live process is sending is
+    planned to send: the journal's claim makes it wait for that process.
+    """
+    import os
+
     from mivid.journal import NOT_CREATED
 
     states: list[JobState] = []
     for job in jobs:
-        entry = journal.find(job.external_task_id) if journal is not None else None
-        if entry is None or entry.service != service or entry.status == NOT_CREATED:
+        if journal is None:
+            states.append(JobState(job, LOOKUP))
+            continue
+        entry = journal.find(job.external_task_id, service=service)
+        if entry is None and job.legacy_external_id is not None:
+            entry = journal.find(job.legacy_external_id, service=service)
+            if entry is not None:
+                job = job.under(job.legacy_external_id)
+        if entry is None or entry.status == NOT_CREATED:
             states.append(JobState(job, SEND))
+        elif entry.task_id is None and entry.in_flight() and entry.pid != os.getpid():
+            states.append(JobState(job, SEND, state=ELSEWHERE))
         elif entry.task_id is None:  # sending or unknown: the task may exist
             states.append(JobState(job, LOOKUP, state=entry.status))
         else:
@@ -615,13 +709,22 @@ def video_downloader(
     watermarked: bool = False,
     sleep: Callable[[float], object] = time.sleep,
     on_skip: Callable[[SavedVideo], None] | None = None,
+    service: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Downloader:
     """Save one finished task's videos into `directory` (the videos already there are kept)."""
     from mivid.download import download_tasks
 
     def download(task: dict[str, Any]) -> list[Path]:
         saved = download_tasks(
-            http, [task], directory, watermarked=watermarked, sleep=sleep, on_skip=on_skip
+            http,
+            [task],
+            directory,
+            watermarked=watermarked,
+            sleep=sleep,
+            on_skip=on_skip,
+            service=service,
+            warn=warn,
         )
         return [video.path for video in saved.get(str(task["task_id"]), [])]
 
@@ -667,6 +770,9 @@ class Scheduler:
     allowed: int = 0
     refusals: int = 0  # 1303 answers seen
     _queue: deque[JobState] = field(default_factory=deque)
+    #: Jobs another process is sending, with when to look at the journal again.
+    _elsewhere: dict[int, float] = field(default_factory=dict)
+    _send_failures: int = 0  # creates in a row that failed for the network's sake
     _wait_until: float = 0.0
     _slot_wait: float = SLOT_WAIT_FIRST
     _last_refusal: float | None = None
@@ -679,6 +785,10 @@ class Scheduler:
     def running(self) -> int:
         return sum(1 for state in self.states if state.unfinished_task)
 
+    @property
+    def service(self) -> str:
+        return str(self.client.base_url)
+
     def run(self) -> list[JobState]:
         queries = SideBySide(self.clock, opener=self.client, name="mivid-batch")
         try:
@@ -686,10 +796,15 @@ class Scheduler:
             while True:
                 due = [s for s in self.states if s.polling and s.next_poll <= self.clock()]
                 if due:
-                    for state, task in zip(due, queries.map(self._query, due), strict=True):
-                        self._seen(state, task)
+                    for state, answer in zip(due, queries.map(self._query, due), strict=True):
+                        if isinstance(answer, MividError):
+                            self._poll_failed(state, answer)
+                        else:
+                            self._seen(state, answer)
+                self._back_from_elsewhere()
                 self._send_while_room()
                 waking = [s.next_poll for s in self.states if s.polling]
+                waking += self._elsewhere.values()
                 if self._queue and self.running < self.allowed and not self._held:
                     waking.append(self._wait_until)
                 if not waking:
@@ -708,24 +823,8 @@ class Scheduler:
     def _start(self) -> None:
         now = self.clock()
         for state in self.states:
-            if state.action == LOOKUP:
-                task = self.client.find_task(
-                    state.job.external_task_id, endpoint=state.job.endpoint
-                )
-                if task is None:
-                    state.action = SEND
-                    state.state = WAITING
-                    if self.journal is not None:
-                        self.journal.record_failure(
-                            state.job.external_task_id,
-                            "the service has no such task",
-                            created=False,
-                        )
-                else:
-                    state.action = RESUME
-                    self._follow(state, task, now)
-                    self._seen(state, task)
-                    continue
+            if state.action == LOOKUP and not self._look_up(state, now):
+                continue
             if state.action == SEND:
                 self._queue.append(state)
             elif self._ended_before(state, now):
@@ -743,6 +842,31 @@ class Scheduler:
             self._note(
                 f"{kept} videos saved by an earlier run are already there, not downloaded again"
             )
+
+    def _look_up(self, state: JobState, now: float) -> bool:
+        """Ask the service for a job whose create's outcome is unknown; False when settled here."""
+        external = state.job.external_task_id
+        try:
+            task = self.client.find_task(external, endpoint=state.job.endpoint)
+        except MividError as exc:
+            if stops_every_job(exc):
+                raise
+            self._ended(state, UNKNOWN, f"could not be looked up: {exc.message}")
+            return False
+        if task is not None:
+            state.action = RESUME
+            if self.journal is not None:
+                self.journal.record_task(task, service=self.service, external_task_id=external)
+            self._follow(state, with_external_id(task, external), now)
+            self._seen(state, state.task or task)
+            return False
+        state.action = SEND
+        state.state = WAITING
+        if self.journal is not None:
+            self.journal.record_failure(
+                external, "the service has no such task", service=self.service, created=False
+            )
+        return True
 
     def _ended_before(self, state: JobState, now: float) -> bool:
         """A job the journal says ended that needs no query: failed (the journal keeps the
@@ -773,12 +897,16 @@ class Scheduler:
             self._changed(state)
             try:
                 task = self._send(state)
+            except InFlightError as exc:  # another mivid process is sending it: wait for it
+                self._queue.popleft()
+                state.state = ELSEWHERE
+                state.reason = f"being sent by another mivid (process {exc.pid})"
+                self._elsewhere[state.line] = self.clock() + ELSEWHERE_CHECK
+                self._changed(state)
+                continue
             except InputError as exc:  # an image changed or vanished since the file was read
                 self._queue.popleft()
-                state.state = REFUSED
-                state.reason = f"not sent: {exc.message}"
-                state.finished = self.clock()
-                self._changed(state)
+                self._ended(state, REFUSED, f"not sent: {exc.message}")
                 continue
             except ApiError as exc:
                 if exc.code in (1302, 1303):
@@ -789,19 +917,26 @@ class Scheduler:
                 if exc.code == 1304:
                     raise
                 self._queue.popleft()
-                state.state = REFUSED
-                state.reason = exc.message
-                state.finished = self.clock()
-                self._changed(state)
+                self._ended(state, REFUSED, exc.message)
+                continue
+            except CredentialsError:
+                raise  # every other job would be refused alike
+            except MividError as exc:  # the network or the server, after the client's retries
+                self._queue.popleft()
+                self._send_failed(state, exc)
                 continue
             self._queue.popleft()
             self._slot_wait = SLOT_WAIT_FIRST
+            self._send_failures = 0
             state.sent = True
             if self.budget is not None:
                 self.budget.sent(state.line, state.job.kind)
             self._follow(state, task, self.clock())
-            if state.final and self.budget is not None:
-                self.budget.ended(state.line, task_units(task))
+            if not state.polling:
+                # The create's answer already says how it ended, but a create's answer
+                # holds no videos (nor, maybe, its deduction): one query gives them.
+                state.polling = True
+                state.next_poll = self.clock()
             self._changed(state)
         if (
             self.allowed < self.concurrency
@@ -830,25 +965,59 @@ class Scheduler:
             self._changed(unsent)
         return False
 
+    def _send_failed(self, state: JobState, error: MividError) -> None:
+        """A create the network or the server failed: this job's end, not the batch's.
+
+        After `SEND_FAILURES` in a row the service is taken to be unreachable:
+        the jobs not sent yet are not tried (a rerun sends them).
+        """
+        outcome = UNKNOWN if isinstance(error, CreateOutcomeUnknownError) else SEND_FAILED
+        self._ended(state, outcome, error.message)
+        self._send_failures += 1
+        if self._send_failures < SEND_FAILURES:
+            return
+        reason = f"not tried: {SEND_FAILURES} creates in a row failed ({error.message})"
+        while self._queue:
+            self._ended(self._queue.popleft(), SEND_FAILED, reason)
+
+    def _back_from_elsewhere(self) -> None:
+        """Jobs another process was sending: follow the task it made, or send when it gave up."""
+        now = self.clock()
+        for state in [s for s in self.states if self._elsewhere.get(s.line, now + 1) <= now]:
+            del self._elsewhere[state.line]
+            state.state = WAITING
+            self._queue.append(state)  # the claim says again: in flight, its task, or send
+
+    def _ended(self, state: JobState, outcome: str, reason: str) -> None:
+        state.state = outcome
+        state.reason = reason
+        state.polling = False
+        state.finished = self.clock()
+        self._changed(state)
+
     def _send(self, state: JobState) -> dict[str, Any]:
         from mivid.submission import submit_create
 
         prepared = state.job.prepare()
         try:
             task: dict[str, Any] = submit_create(
-                self.client, prepared, journal=self.journal, sandbox=self.sandbox
+                self.client,
+                prepared,
+                journal=self.journal,
+                sandbox=self.sandbox,
+                note=self._note,
+                warn=self._note,
             )
-        except ApiError as exc:
-            if exc.code != 1201:
+        except ExternalIdTakenError as taken:
+            if state.job.named_id:
                 raise
-            # "external_task_id already used": an earlier run (with its journal lost)
-            # made this very task. Take it rather than fail the job.
-            existing = self.client.find_task(prepared.external_task_id, endpoint=prepared.endpoint)
-            if existing is None:
-                raise
+            # The id mivid derived from this very job: an earlier run (its journal
+            # lost) made this task. Follow it rather than fail the job.
             if self.journal is not None:
-                self.journal.record_task(existing)
-            return dict(existing)
+                self.journal.record_task(
+                    taken.task, service=self.service, external_task_id=taken.external_task_id
+                )
+            return with_external_id(taken.task, taken.external_task_id)
         return task
 
     def _no_slot(self, code: int) -> None:
@@ -874,16 +1043,35 @@ class Scheduler:
         state.pauses = self.schedule.intervals()
         state.next_poll = now + next(state.pauses)
 
-    def _query(self, state: JobState) -> dict[str, Any]:
+
+    def _query(self, state: JobState) -> dict[str, Any] | MividError:
+        """The job's task, or what kept the service from saying (credentials stop everything)."""
         assert state.task_id is not None
-        task: dict[str, Any] = self.client.get_task(state.task_id, endpoint=state.job.endpoint)
+        try:
+            task: dict[str, Any] = self.client.get_task(state.task_id, endpoint=state.job.endpoint)
+        except MividError as exc:
+            if stops_every_job(exc):
+                raise
+            return exc
         return task
+
+    def _poll_failed(self, state: JobState, error: MividError) -> None:
+        """A query that failed after the client's retries: try again later, a few times."""
+        state.poll_failures += 1
+        if isinstance(error, NotFoundError) or state.poll_failures >= POLL_FAILURES:
+            self._ended(
+                state, UNKNOWN, f"task {state.task_id} could not be checked: {error.message}"
+            )
+            return
+        assert state.pauses is not None
+        state.next_poll = self.clock() + next(state.pauses)
 
     def _seen(self, state: JobState, task: dict[str, Any]) -> None:
         status = status_of(task)
         state.task = task
+        state.poll_failures = 0
         if self.journal is not None and (status != state.state or state.action == SKIP):
-            self.journal.record_task(task)
+            self.journal.record_task(task, service=self.service)
         if status not in FINAL_STATUSES:
             state.state = status or state.state
             assert state.pauses is not None
@@ -903,6 +1091,8 @@ class Scheduler:
                 state.files = self.download(task)
             except MividError as exc:
                 state.download_error = exc.message
+            except OSError as exc:  # the folder refused (read-only, full): this job's trouble
+                state.download_error = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
         state.state = status
         state.finished = self.clock()
         self._changed(state)
@@ -918,6 +1108,11 @@ class Scheduler:
     def _note(self, text: str) -> None:
         if self.on_note is not None:
             self.on_note(text)
+
+
+def stops_every_job(error: MividError) -> bool:
+    """Credentials, the account, the IP allow-list: what no other job would get past either."""
+    return isinstance(error, CredentialsError) or error.code == 1304
 
 
 def run_batch(client: Any, states: list[JobState], **options: Any) -> list[JobState]:
@@ -939,6 +1134,10 @@ def outcome_error(
 
     Jobs the budget kept back (`--max-units`) are told in one line, with `resume`:
     the command that sends them.
+
+    The status is the gravest kind among them: the network's (5: a download not
+    saved, a job whose task could not be checked or created), then the budget's
+    and a refusal (4), then a failed task (1).
     """
     failed = [
         f"{name}:{s.line}: task {s.task_id} failed: {s.reason or failure_reason({})}"
@@ -960,21 +1159,38 @@ def outcome_error(
             f"{name}: {len(kept)} job{'' if len(kept) == 1 else 's'} not sent: "
             f"the budget would have been passed{used}; line{'' if len(kept) == 1 else 's'} {shown}"
         ]
-    lines = over + downloads + refused + failed
+    unfinished = [
+        f"{name}:{s.line}: {_unfinished(s)}" for s in states if s.state in (UNKNOWN, SEND_FAILED)
+    ]
+    lines = over + downloads + unfinished + refused + failed
     if not lines:
         return None
     retry = (
         "a finished job is never sent again: to try one again, change its line "
         "(or give it a new external_task_id)"
     )
-    if downloads:
+    if downloads and not unfinished:
         return DownloadsFailedError(lines, hint="run the same command again to retry the downloads")
+    if unfinished:
+        return JobsUnfinishedError(
+            lines,
+            hint="run the same command again: it looks up what may exist and sends the rest, "
+            "never a task twice",
+        )
     if over:
         hint = f"send them with another budget: {resume}" if resume else None
         return BudgetError(lines, hint=hint)
     if refused:
         return JobsRefusedError(lines, hint=retry)
     return JobsFailedError(lines, hint=retry)
+
+
+def _unfinished(state: JobState) -> str:
+    if state.state == SEND_FAILED:
+        return f"not sent: {state.reason}"
+    if state.task_id is not None:
+        return f"task {state.task_id}: {state.reason}"
+    return f"the create's outcome is unknown: {state.reason}"
 
 
 def totals(states: Sequence[JobState]) -> dict[str, int]:

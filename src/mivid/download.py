@@ -133,13 +133,17 @@ def download_tasks(
     on_skip: Callable[[SavedVideo], None] | None = None,
     sleep: Callable[[float], object] = time.sleep,
     sidecars: bool = True,
+    service: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, list[SavedVideo]]:
     """Save every video of the finished `tasks` into `directory`; the saved files per task id.
 
     Checks everything before the first byte is written: unfinished or failed
     tasks, and existing files of another size (unless `force`), each named.
     With `sidecars`, each video (saved or skipped) gets its provenance file
-    beside it (`mivid.sidecar.write_sidecar`), from the journal when it knows the task.
+    beside it (`mivid.sidecar.write_sidecar`), from the journal's entry of the
+    task made at `service` when there is one (`warn` hears when the journal
+    cannot be read).
     """
     if directory.exists() and not directory.is_dir():
         raise InputError(
@@ -157,7 +161,7 @@ def download_tasks(
     if sidecars:
         from mivid.sidecar import remember_sightings
 
-        known = remember_sightings(tasks)
+        known = remember_sightings(tasks, service=service, warn=warn) if service else {}
     for video in planned:
         if video.path in skips:
             result = SavedVideo(

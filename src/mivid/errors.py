@@ -5,6 +5,8 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
 
     MividError                          (never raised itself)
     ├── InputError              exit 2  bad usage or bad input; nothing was sent
+    │   ├── JournalError                the journal of creates cannot be used (named, with the fix)
+    │   └── InFlightError               another mivid process is sending this very create now
     ├── CredentialsError        exit 3  no keys, or the service refused them (1000–1004)
     │   └── AccountError        exit 3  the account cannot be used (1100–1103)
     ├── ApiError                exit 4  the service refused the request (1200–1304)
@@ -15,7 +17,8 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
     │   ├── DeadlineError               no whole answer in the time a request may take
     │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
-    │   └── DownloadsFailedError        `batch`: finished videos that could not be saved
+    │   ├── DownloadsFailedError        `batch`: finished videos that could not be saved
+    │   └── JobsUnfinishedError         `batch`: jobs the network kept from ending (rerun resumes)
     ├── TaskFailedError         exit 1  a task ended `failed`
     │   ├── TasksFailedError            one line per failed task (`wait`, `create --wait`)
     │   └── JobsFailedError             `batch`: one line per failed job
@@ -150,6 +153,43 @@ class InputError(MividError):
         return self.problems
 
 
+class JournalError(InputError):
+    """The local journal of creates cannot be read or written (corrupt, foreign, unreadable …).
+
+    `create` and `batch` send nothing while they cannot journal (exit 2); the
+    read-only commands go on without it, saying so (`warning`).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        import shlex
+
+        self.path = path
+        self.reason = reason
+        aside = shlex.quote(path)
+        super().__init__(
+            f"the journal of creates {path} cannot be used: {reason}",
+            hint=f"move it aside and run again (a new one is made): mv {aside} {aside}.broken"
+            " — or pass --no-journal to send without one (then `mivid recover` cannot settle"
+            " a lost answer)",
+        )
+
+    @property
+    def warning(self) -> str:
+        """What a command that only reads says before going on without the journal."""
+        return (
+            f"the journal of creates {self.path} cannot be read ({self.reason}): going on "
+            "without it (no prompts, images or local statuses)"
+        )
+
+
+class InFlightError(InputError):
+    """Another live mivid process is sending this very create (the journal says): not sent."""
+
+    def __init__(self, message: str, *, pid: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.pid = pid
+
+
 class CredentialsError(MividError):
     """No credentials, or the service did not accept them."""
 
@@ -242,6 +282,10 @@ class CreateOutcomeUnknownError(ServiceError):
 
 class DownloadsFailedError(_ManyLinesError, ServiceError):
     """Some finished videos could not be saved (exit 5); one line per job."""
+
+
+class JobsUnfinishedError(_ManyLinesError, ServiceError):
+    """Some jobs could not be created or checked for the network's sake (exit 5); one line each."""
 
 
 class TaskFailedError(MividError):

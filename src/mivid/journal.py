@@ -17,6 +17,20 @@ Nothing of the images themselves is stored (their hashes and sizes only),
 and no key or token. The file is SQLite in WAL mode in the state folder; each
 write is one short transaction, so concurrent mivid processes share it safely.
 
+An entry is one external id at one service (the sandbox is a service of its
+own): the same id tried in the sandbox and then for real makes two entries.
+What the journal holds is never overwritten by another request: an entry
+that has a task id is only ever updated with what the service says of that
+task, and an external id the journal holds for another request is refused
+before anything is sent (`claim`). `claim` is also what keeps two mivid
+processes from sending the same create at once: the first writes its intent,
+the second sees it in flight.
+
+A journal that cannot be used (corrupt, foreign, unreadable, in a read-only
+folder) raises `JournalError` (exit 2): `create` and `batch` then send
+nothing, the read-only commands go on without it. A row whose JSON cannot be
+read is read as having no request or images rather than stop everything.
+
 Statuses an entry goes through::
 
     sending ──▶ submitted / processing / succeed / failed   (the service's words)
@@ -28,6 +42,7 @@ Statuses an entry goes through::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -39,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from mivid import __version__
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
+from mivid.errors import JournalError
 from mivid.units import Kind, kind_of, parse_units, task_units, units_text
 from mivid.vocabulary import REFERENCE, external_id_of, status_of
 
@@ -55,12 +71,13 @@ FILE_NAME = "journal.sqlite3"
 
 #: The journal's layout, in SQLite's `user_version`. 0: mivid 0.1.0 (no version, no endpoint);
 #: 1: each entry names its endpoint; 2: the units each task deducted, and what it was made from;
-#: 3: an index for `list --local`'s page (sandbox, newest first).
-SCHEMA_VERSION = 3
+#: 3: an index for `list --local`'s page (sandbox, newest first); 4: an entry is one external
+#: id at one service (the key is both), so the sandbox and the service keep their own.
+SCHEMA_VERSION = 4
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS creates (
-    external_task_id TEXT PRIMARY KEY,
+_TABLE = f"""
+CREATE TABLE {{name}} (
+    external_task_id TEXT NOT NULL,
     task_id TEXT,
     status TEXT NOT NULL,
     created REAL NOT NULL,
@@ -75,12 +92,17 @@ CREATE TABLE IF NOT EXISTS creates (
     pid INTEGER NOT NULL DEFAULT 0,
     endpoint TEXT NOT NULL DEFAULT '{DEFAULT_ENDPOINT.name}',
     units TEXT,
-    made_from TEXT
-);
-CREATE INDEX IF NOT EXISTS creates_task_id ON creates (task_id);
-CREATE INDEX IF NOT EXISTS creates_created ON creates (created);
-CREATE INDEX IF NOT EXISTS creates_sandbox_created ON creates (sandbox, created);
-"""
+    made_from TEXT,
+    PRIMARY KEY (service, external_task_id)
+)"""
+
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS creates_task_id ON creates (task_id)",
+    "CREATE INDEX IF NOT EXISTS creates_created ON creates (created)",
+    "CREATE INDEX IF NOT EXISTS creates_sandbox_created ON creates (sandbox, created)",
+    "CREATE INDEX IF NOT EXISTS creates_external_task_id ON creates (external_task_id)",
+)
+
 
 #: What takes a journal of each older version to the next (statements run in one
 #: transaction). Each step keeps every row.
@@ -96,6 +118,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # A page of `list --local` from a journal of 50,000 creates reads 30 rows, not all of them.
     2: ("CREATE INDEX IF NOT EXISTS creates_sandbox_created ON creates (sandbox, created)",),
+    # SQLite cannot change a key in place: the table is copied (rowids kept) under the new one.
+    3: (
+        _TABLE.format(name="creates_by_service"),
+        "INSERT INTO creates_by_service (rowid, {columns}) SELECT rowid, {columns} FROM creates",
+        "DROP TABLE creates",
+        "ALTER TABLE creates_by_service RENAME TO creates",
+        *_INDEXES,
+    ),
 }
 
 
@@ -196,8 +226,48 @@ def describe_images(prepared: PreparedCreate) -> list[dict[str, Any]]:
     return described
 
 
+#: What `Journal.claim` found for a create about to be sent.
+SEND = "send"  # the intent is written: send it
+KNOWN = "known"  # this very request already made its task (the entry has its id)
+LOOK_UP = "look up"  # this very request was sent before and its outcome is unknown
+IN_FLIGHT = "in flight"  # another live mivid process is sending it right now
+TAKEN = "taken"  # the journal holds this external id for another request
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the journal said to a create about to be sent (`Journal.claim`)."""
+
+    action: str
+    entry: JournalEntry | None = None
+
+
+def request_of(prepared: PreparedCreate) -> tuple[dict[str, Any], list[str]]:
+    """What makes two creates the same request: the body's fields and each image's content."""
+    fields = json.loads(json.dumps(prepared.request.fields(), ensure_ascii=False, sort_keys=True))
+    return fields, _image_identities(describe_images(prepared))
+
+
+def _image_identities(images: list[dict[str, Any]]) -> list[str]:
+    return [str(image.get("sha256") or image.get("url") or "") for image in images]
+
+
+def same_request(entry: JournalEntry, prepared: PreparedCreate) -> bool:
+    fields, images = request_of(prepared)
+    return (
+        entry.endpoint == prepared.endpoint.name
+        and entry.request == fields
+        and _image_identities(entry.images) == images
+    )
+
+
+def _same_service(service: str) -> str:
+    """A base URL as the journal compares it (a trailing slash is no other service)."""
+    return service.rstrip("/")
+
+
 class Journal:
-    """The journal file; open it with `Journal.open()`."""
+    """The journal file; open it with `Journal.open()` (or `open_existing()` to only read)."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
@@ -205,32 +275,43 @@ class Journal:
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Journal:
+        """The journal, made when missing; `JournalError` when it cannot be used."""
         import sqlite3
 
         target = Path(path) if path is not None else default_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not target.exists()
-        connection = sqlite3.connect(target, timeout=10.0, isolation_level=None)
-        if fresh:
-            target.chmod(0o600)
-        connection.execute("PRAGMA busy_timeout = 10000")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        _upgrade(connection)
+        connection: sqlite3.Connection | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() and not target.is_file():
+                raise JournalError(str(target), "it is not a file")
+            fresh = not target.exists()
+            connection = sqlite3.connect(target, timeout=10.0, isolation_level=None)
+            if fresh:
+                target.chmod(0o600)
+            connection.execute("PRAGMA busy_timeout = 10000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            _upgrade(connection, str(target))
+        except JournalError:
+            if connection is not None:
+                connection.close()
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            if connection is not None:
+                connection.close()
+            raise JournalError(str(target), _reason(exc)) from exc
         return cls(connection, target)
 
     @classmethod
     def open_existing(cls, path: Path | str | None = None) -> Journal | None:
-        """The journal for reading, or None when there is none yet (never creates the file)."""
-        import sqlite3
+        """The journal for reading, or None when there is none yet (never creates the file).
 
+        `JournalError` when there is one that cannot be used.
+        """
         target = Path(path) if path is not None else default_path()
-        if not target.is_file():
+        if not target.exists() and not target.is_symlink():
             return None
-        try:
-            return cls.open(target)
-        except (OSError, sqlite3.Error):
-            return None
+        return cls.open(target)
 
     def close(self) -> None:
         self._db.close()
@@ -241,16 +322,93 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """One statement; any SQLite failure (corruption found late, a full disk) as JournalError."""
+        import sqlite3
+
+        try:
+            return self._db.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            raise JournalError(str(self.path), _reason(exc)) from exc
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        import sqlite3
+
+        try:
+            return self._run(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(str(self.path), _reason(exc)) from exc
+
     # -- writing -------------------------------------------------------------------
 
-    def record_intent(
-        self, prepared: PreparedCreate, *, service: str, sandbox: bool = False
-    ) -> None:
-        """Write down a create about to be sent (before the first byte goes out)."""
+    def claim(
+        self,
+        prepared: PreparedCreate,
+        *,
+        service: str,
+        sandbox: bool = False,
+        take_over: bool = False,
+    ) -> Claim:
+        """Write down a create about to be sent, unless the journal says not to send it.
+
+        In one transaction, so two processes never both get SEND for one id:
+        - no entry for this external id at `service` (or one that made nothing): SEND;
+        - an entry with a task: KNOWN when it is this very request, else TAKEN;
+        - an entry being sent by another live process: IN_FLIGHT;
+        - an entry whose outcome is unknown: LOOK_UP for this very request (the
+          caller asks the service, then claims again with `take_over` when it has
+          no such task), TAKEN for another (that task may exist).
+        """
+        import sqlite3
+
+        service = _same_service(service)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise JournalError(str(self.path), _reason(exc)) from exc
+        try:
+            claim = self._claim(prepared, service=service, sandbox=sandbox, take_over=take_over)
+            self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
+        return claim
+
+    def _claim(
+        self, prepared: PreparedCreate, *, service: str, sandbox: bool, take_over: bool
+    ) -> Claim:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM creates WHERE external_task_id = ? "
+            "AND rtrim(service, '/') = ?",
+            (prepared.external_task_id, service),
+        )
+        if not rows:
+            self._insert_intent(prepared, service=service, sandbox=sandbox)
+            return Claim(SEND)
+        entry = _entry(rows[0])
+        same = same_request(entry, prepared)
+        if entry.task_id is not None:
+            return Claim(KNOWN if same else TAKEN, entry)
+        if entry.in_flight() and entry.pid != os.getpid():
+            return Claim(IN_FLIGHT, entry)
+        if entry.status != NOT_CREATED and not same:
+            return Claim(TAKEN, entry)
+        if entry.status != NOT_CREATED and not take_over:
+            return Claim(LOOK_UP, entry)
+        self._run(
+            "DELETE FROM creates WHERE external_task_id = ? AND rtrim(service, '/') = ? "
+            "AND task_id IS NULL",
+            (prepared.external_task_id, service),
+        )
+        self._insert_intent(prepared, service=service, sandbox=sandbox)
+        return Claim(SEND)
+
+    def _insert_intent(self, prepared: PreparedCreate, *, service: str, sandbox: bool) -> None:
         now = time.time()
         request = prepared.request.fields()
-        self._db.execute(
-            "INSERT OR REPLACE INTO creates (external_task_id, task_id, status, created, "
+        self._run(
+            "INSERT INTO creates (external_task_id, task_id, status, created, "
             "updated, request, images, service, sandbox, mivid_version, error, host, pid, "
             "endpoint, made_from) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             (
@@ -270,13 +428,35 @@ class Journal:
             ),
         )
 
-    def record_task(self, task: dict[str, Any], *, external_task_id: str | None = None) -> bool:
-        """Note what the service said about a task; False when the journal has no such create.
+    def record_intent(
+        self, prepared: PreparedCreate, *, service: str, sandbox: bool = False
+    ) -> None:
+        """Write down a create about to be sent; `JournalError` when the journal says not to.
 
-        The entry is found by `external_task_id` (the id a create sent: the live
-        service's create answer does not echo it), else by the id the task object
-        echoes, else by its task id. A deduction once known is kept: a later object
-        without one does not erase it.
+        (`claim` says why not; this is for callers that checked beforehand.)
+        """
+        claim = self.claim(prepared, service=service, sandbox=sandbox, take_over=True)
+        if claim.action != SEND:
+            raise JournalError(
+                str(self.path),
+                f"it already holds external id {prepared.external_task_id} ({claim.action})",
+            )
+
+    def record_task(
+        self,
+        task: dict[str, Any],
+        *,
+        service: str,
+        external_task_id: str | None = None,
+    ) -> bool:
+        """Note what `service` said about a task; False when the journal has no such create.
+
+        Only entries made at `service` are touched: another service's task with
+        the same id is another task. The entry is found by `external_task_id`
+        (the id a create sent: the live service's create answer does not echo
+        it), else by the id the task object echoes, else by its task id; an
+        entry that holds another task's id is never given this one. A deduction
+        once known is kept: a later object without one does not erase it.
         """
         task_id = task.get("task_id")
         status = status_of(task)
@@ -284,9 +464,10 @@ class Journal:
             return False
         external = external_task_id or external_id_of(task)
         deducted = task_units(task)
-        cursor = self._db.execute(
+        cursor = self._run(
             "UPDATE creates SET task_id = ?, status = ?, updated = ?, error = ?, "
-            "units = COALESCE(?, units) WHERE external_task_id = ? OR task_id = ?",
+            "units = COALESCE(?, units) WHERE (external_task_id = ? OR task_id = ?) "
+            "AND rtrim(service, '/') = ? AND (task_id IS NULL OR task_id = ?)",
             (
                 str(task_id),
                 status,
@@ -295,42 +476,57 @@ class Journal:
                 units_text(deducted) if deducted is not None else None,
                 external,
                 str(task_id),
+                _same_service(service),
+                str(task_id),
             ),
         )
         return cursor.rowcount > 0
 
     def record_failure(
-        self, external_task_id: str, reason: str, *, created: bool | None = None
+        self,
+        external_task_id: str,
+        reason: str,
+        *,
+        service: str,
+        created: bool | None = None,
     ) -> None:
         """A create that failed: `created=False` when it surely made no task, else unknown."""
         status = NOT_CREATED if created is False else UNKNOWN
-        self._db.execute(
+        self._run(
             "UPDATE creates SET status = ?, error = ?, updated = ? "
-            "WHERE external_task_id = ? AND task_id IS NULL",
-            (status, reason, time.time(), external_task_id),
+            "WHERE external_task_id = ? AND rtrim(service, '/') = ? AND task_id IS NULL",
+            (status, reason, time.time(), external_task_id, _same_service(service)),
         )
 
     # -- reading ---------------------------------------------------------------------
 
-    def find(self, id_or_external_id: str) -> JournalEntry | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM creates WHERE external_task_id = ? OR task_id = ? "
-            "ORDER BY created DESC LIMIT 1",
-            (id_or_external_id, id_or_external_id),
-        ).fetchone()
-        return _entry(row) if row else None
+    def find(self, id_or_external_id: str, *, service: str | None = None) -> JournalEntry | None:
+        """The newest entry with this task id or external id (made at `service`, when given)."""
+        sql = f"SELECT {_COLUMNS} FROM creates WHERE (external_task_id = ? OR task_id = ?)"
+        params: list[Any] = [id_or_external_id, id_or_external_id]
+        if service is not None:
+            sql += " AND rtrim(service, '/') = ?"
+            params.append(_same_service(service))
+        rows = self._rows(sql + " ORDER BY created DESC LIMIT 1", params)
+        return _entry(rows[0]) if rows else None
 
-    def by_task_ids(self, task_ids: Iterable[str]) -> dict[str, JournalEntry]:
-        """The entries of those task ids the journal knows (the newest per id)."""
+    def by_task_ids(
+        self, task_ids: Iterable[str], *, service: str | None = None
+    ) -> dict[str, JournalEntry]:
+        """The entries of those task ids the journal knows (the newest per id; made at
+        `service`, when given)."""
         wanted = list(dict.fromkeys(str(task_id) for task_id in task_ids))
         found: dict[str, JournalEntry] = {}
+        where = "" if service is None else " AND rtrim(service, '/') = ?"
+        extra = [] if service is None else [_same_service(service)]
         for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
             chunk = wanted[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM creates WHERE task_id IN ({marks}) ORDER BY created",
-                chunk,
-            ).fetchall()
+            rows = self._rows(
+                f"SELECT {_COLUMNS} FROM creates WHERE task_id IN ({marks}){where} "
+                "ORDER BY created",
+                [*chunk, *extra],
+            )
             for row in rows:
                 entry = _entry(row)
                 if entry.task_id is not None:
@@ -366,12 +562,12 @@ class Journal:
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             params += [-1 if limit is None else limit, offset]
-        return [_entry(row) for row in self._db.execute(sql, params).fetchall()]
+        return [_entry(row) for row in self._rows(sql, params)]
 
     def count(self, *, sandbox: bool | None = None) -> int:
         """How many creates the journal holds (made in the sandbox or not, when given)."""
         where, params = self._where(sandbox=sandbox)
-        (found,) = self._db.execute(f"SELECT COUNT(*) FROM creates{where}", params).fetchone()
+        ((found,),) = self._rows(f"SELECT COUNT(*) FROM creates{where}", params)
         return int(found)
 
     @staticmethod
@@ -390,8 +586,8 @@ class Journal:
             where.append("task_id IS NULL AND status != ?")
             params.append(NOT_CREATED)
         if service is not None:
-            where.append("service = ?")
-            params.append(service)
+            where.append("rtrim(service, '/') = ?")
+            params.append(_same_service(service))
         if since is not None:
             where.append("created >= ?")
             params.append(since)
@@ -408,12 +604,13 @@ class Journal:
 
     def known_costs(self, service: str) -> dict[Kind, Decimal]:
         """The latest deduction the journal saw for each kind of task made at `service`."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT endpoint, json_extract(request, '$.model_name'), json_extract(request, "
             "'$.mode'), json_extract(request, '$.duration'), units, max(updated) FROM creates "
-            "WHERE units IS NOT NULL AND service = ? GROUP BY 1, 2, 3, 4",
-            (service,),
-        ).fetchall()
+            "WHERE units IS NOT NULL AND json_valid(request) AND rtrim(service, '/') = ? "
+            "GROUP BY 1, 2, 3, 4",
+            (_same_service(service),),
+        )
         costs: dict[Kind, Decimal] = {}
         for endpoint, model, mode, duration, units, _updated in rows:
             cost = parse_units(units)
@@ -431,38 +628,91 @@ _COLUMNS = (
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     return JournalEntry(
-        external_task_id=row[0],
-        task_id=row[1],
-        status=row[2],
-        created=row[3],
-        request=json.loads(row[4]),
-        images=json.loads(row[5]),
-        service=row[6],
-        mivid_version=row[7],
-        error=row[8],
+        external_task_id=str(row[0]),
+        task_id=None if row[1] is None else str(row[1]),
+        status=str(row[2]),
+        created=_number(row[3]),
+        request=_json(row[4], dict),
+        images=[image for image in _json(row[5], list) if isinstance(image, dict)],
+        service=str(row[6]),
+        mivid_version=str(row[7]),
+        error=row[8] if isinstance(row[8], str) else None,
         sandbox=bool(row[9]),
-        updated=row[10],
-        host=row[11],
-        pid=row[12],
-        endpoint=row[13],
-        units=row[14],
-        made_from=row[15],
+        updated=_number(row[10]),
+        host=str(row[11]),
+        pid=row[12] if isinstance(row[12], int) else 0,
+        endpoint=str(row[13]),
+        units=row[14] if isinstance(row[14], str) else None,
+        made_from=row[15] if isinstance(row[15], str) else None,
     )
 
 
-def _upgrade(connection: sqlite3.Connection) -> None:
+def _json(text: Any, kind: type[Any]) -> Any:
+    """A column's JSON, or an empty `kind` when it is not readable JSON of that kind.
+
+    One damaged row must not make every command that reads the journal fail.
+    """
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return kind()
+    return value if isinstance(value, kind) else kind()
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _reason(error: BaseException) -> str:
+    """Why SQLite or the file system refused, in a few words."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    text = str(error) or type(error).__name__
+    if text == "file is not a database":
+        return "it is not a SQLite file (damaged, or not mivid's journal)"
+    return text
+
+
+def _tables(connection: sqlite3.Connection) -> set[str]:
+    return {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+
+
+def _create(connection: sqlite3.Connection, path: str) -> None:
+    """Make the tables of a new journal: in one transaction, as another process may be too."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        tables = _tables(connection)
+        if tables and "creates" not in tables:
+            raise JournalError(
+                path, f"it is another program's database (tables {', '.join(sorted(tables))})"
+            )
+        if not tables:
+            connection.execute(_TABLE.format(name="creates"))
+            for statement in _INDEXES:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _upgrade(connection: sqlite3.Connection, path: str) -> None:
     """Create the tables, or bring a journal of an older layout up to `SCHEMA_VERSION`.
 
     A journal newer than this mivid is left as it is (its extra columns are
     not read). Each step runs in one transaction: a crash leaves the old layout.
+    A file that is some other program's SQLite database is never written to, and
+    one whose `creates` table lacks what mivid reads is refused (`JournalError`).
     """
+    if "creates" not in _tables(connection):
+        _create(connection, path)
     (version,) = connection.execute("PRAGMA user_version").fetchone()
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'creates'"
-    ).fetchone()
-    if not exists:
-        connection.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
-        return
     while version < SCHEMA_VERSION:
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -470,10 +720,16 @@ def _upgrade(connection: sqlite3.Connection) -> None:
             (version,) = connection.execute("PRAGMA user_version").fetchone()
             if version < SCHEMA_VERSION:
                 for statement in _MIGRATIONS[version]:
-                    connection.execute(statement)
+                    connection.execute(statement.replace("{columns}", _COLUMNS))
                 version += 1
                 connection.execute(f"PRAGMA user_version = {version}")
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+    present = {row[1] for row in connection.execute("PRAGMA table_info(creates)")}
+    missing = [name for name in _COLUMNS.split(", ") if name not in present]
+    if missing:
+        raise JournalError(
+            path, f"its table of creates lacks {', '.join(missing)} (not a journal mivid wrote?)"
+        )

@@ -34,7 +34,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,46 +75,37 @@ def local_info(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-def known_entries(task_ids: Iterable[str]) -> dict[str, JournalEntry]:
-    """The journal's entries for those task ids; empty when there is no journal or it can't be read."""
-    import sqlite3
-
-    from mivid.journal import Journal
-
-    wanted = [str(task_id) for task_id in task_ids]
-    if not wanted:
-        return {}
-    journal = Journal.open_existing()
-    if journal is None:
-        return {}
-    try:
-        return journal.by_task_ids(wanted)
-    except sqlite3.Error:
-        return {}
-    finally:
-        journal.close()
-
-
-def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalEntry]:
-    """Like `known_entries` for these task objects, noting in the journal any status that moved.
+def remember_sightings(
+    tasks: Iterable[Mapping[str, Any]],
+    *,
+    service: str,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, JournalEntry]:
+    """The journal's entries for these task objects, noting any status that moved.
 
     Keeps `list --local` current: the journal learns how a task ended whenever
     mivid sees it, not only at create time, and what it deducted (for `mivid
     spent`: also for a task that ended before the journal kept deductions).
-    Never creates the journal.
+    Only entries made at `service` are read and updated: another service's task
+    with the same id is another task. Never creates the journal; one that cannot
+    be used is read as empty (after `warn`).
     """
-    import sqlite3
-
+    from mivid.errors import JournalError
     from mivid.journal import Journal
 
     objects = {str(task["task_id"]): task for task in tasks if "task_id" in task}
     if not objects:
         return {}
-    journal = Journal.open_existing()
+    try:
+        journal = Journal.open_existing()
+    except JournalError as exc:
+        if warn is not None:
+            warn(exc.warning)
+        return {}
     if journal is None:
         return {}
     try:
-        known = journal.by_task_ids(objects)
+        known = journal.by_task_ids(objects, service=service)
         moved = [
             task_id
             for task_id, entry in known.items()
@@ -122,11 +113,13 @@ def remember_sightings(tasks: Iterable[Mapping[str, Any]]) -> dict[str, JournalE
             or (entry.units is None and task_units(objects[task_id]) is not None)
         ]
         for task_id in moved:
-            journal.record_task(dict(objects[task_id]))
+            journal.record_task(dict(objects[task_id]), service=service)
         if moved:
-            known.update(journal.by_task_ids(moved))
+            known.update(journal.by_task_ids(moved, service=service))
         return known
-    except sqlite3.Error:
+    except JournalError as exc:
+        if warn is not None:
+            warn(exc.warning)
         return {}
     finally:
         journal.close()

@@ -9,11 +9,13 @@ or one generated here, so a lost answer can be looked up instead of paid twice.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mivid import hints
 from mivid.create_request import (
     ROLE_OPTIONS,
     CreateRequest,
@@ -25,7 +27,7 @@ from mivid.create_request import (
     reference_video,
 )
 from mivid.endpoints import Endpoint
-from mivid.errors import InputError
+from mivid.errors import InFlightError, InputError, JournalError
 from mivid.fit import FitRef, fit_image
 from mivid.images import ImageChecks, check_image
 from mivid.problems import Problem
@@ -34,6 +36,10 @@ from mivid.vocabulary import CREATE_FIELDS, END_FRAME, FIRST_FRAME, with_externa
 
 if TYPE_CHECKING:
     from mivid.journal import Journal
+
+
+def _ignore(_text: str) -> None:
+    return None
 
 
 def new_external_task_id() -> str:
@@ -150,18 +156,28 @@ def submit_create(
     on_ambiguous: Callable[[str], None] | None = None,
     journal: Journal | None = None,
     sandbox: bool = False,
+    note: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = _ignore,
 ) -> dict[str, Any]:
-    """Send the create once (looked up, not resent, when its answer is lost).
+    """Send the create once (looked up, not resent, when its answer is lost); the task object.
 
-    With a `journal`, the intent is written before the first byte is sent and
-    the outcome after: the task, "not created" for a refusal that surely made
-    nothing, or "unknown" when the task may exist (`mivid recover` settles it).
+    With a `journal`, the create is claimed there first (`Journal.claim`): this
+    very request already made its task → that task, nothing sent; its earlier
+    outcome is unknown → looked up by its external id first; the external id is
+    the journal's for another request → InputError, nothing sent; another mivid
+    process is sending it → InFlightError. The outcome is written after: the
+    task, "not created" for a refusal that surely made nothing, or "unknown"
+    when the task may exist (`mivid recover` settles it). Once the service has
+    accepted the create, no journal trouble hides it: `warn` says so.
     """
-    from mivid.errors import CreateOutcomeUnknownError, MividError
+    from mivid.errors import CreateOutcomeUnknownError, ExternalIdTakenError, MividError
 
-    body = prepared.body
+    service = client.base_url
     if journal is not None:
-        journal.record_intent(prepared, service=client.base_url, sandbox=sandbox)
+        known = _claimed(client, prepared, journal, sandbox=sandbox, note=note)
+        if known is not None:
+            return known
+    body = prepared.body
     try:
         task: dict[str, Any] = client.create_task(
             body,
@@ -171,19 +187,95 @@ def submit_create(
             on_ambiguous=on_ambiguous,
         )
     except CreateOutcomeUnknownError as exc:
-        if journal is not None:
-            journal.record_failure(prepared.external_task_id, exc.message)
+        _failed(journal, prepared, service, exc.message, warn, created=None)
+        raise
+    except ExternalIdTakenError as exc:
+        reason = f"the external id was already used by task {exc.task.get('task_id')}"
+        _failed(journal, prepared, service, reason, warn, created=False)
         raise
     except MividError as exc:
-        if journal is not None:
-            journal.record_failure(prepared.external_task_id, exc.message, created=False)
+        _failed(journal, prepared, service, exc.message, warn, created=False)
         raise
     except BaseException:
-        if journal is not None:
-            journal.record_failure(prepared.external_task_id, "interrupted while sending")
+        _failed(journal, prepared, service, "interrupted while sending", warn, created=None)
         raise
     # The live service's create answer does not echo the external id: link by the one sent.
     task = with_external_id(task, prepared.external_task_id)
     if journal is not None:
-        journal.record_task(task, external_task_id=prepared.external_task_id)
+        try:
+            journal.record_task(task, service=service, external_task_id=prepared.external_task_id)
+        except JournalError as exc:
+            warn(
+                f"task {task['task_id']} was created, but the journal could not record it "
+                f"({exc.reason}); `mivid recover` settles it once the journal can be written"
+            )
     return task
+
+
+def _claimed(
+    client: Any,
+    prepared: PreparedCreate,
+    journal: Journal,
+    *,
+    sandbox: bool,
+    note: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """The task this very request already made (nothing to send), or None once claimed to send."""
+    from mivid.journal import IN_FLIGHT, KNOWN, LOOK_UP, SEND, TAKEN
+
+    service = client.base_url
+    external = prepared.external_task_id
+    claim = journal.claim(prepared, service=service, sandbox=sandbox)
+    if claim.action == LOOK_UP:
+        # Sent before with an outcome nobody learned: the task may exist. Resending with
+        # the same external id would be refused if it does; asking first is cheaper.
+        found = client.find_task(external, endpoint=prepared.endpoint)
+        if found is not None:
+            journal.record_task(found, service=service, external_task_id=external)
+            note(f"an earlier send of this create made task {found['task_id']}; nothing sent")
+            return with_external_id(found, external)
+        claim = journal.claim(prepared, service=service, sandbox=sandbox, take_over=True)
+    entry = claim.entry
+    if claim.action == SEND:
+        return None
+    assert entry is not None
+    if claim.action == KNOWN:
+        assert entry.task_id is not None
+        task = client.get_task(entry.task_id, endpoint=entry.api)
+        journal.record_task(task, service=service, external_task_id=external)
+        note(f"this create was sent before and made task {entry.task_id}; nothing sent again")
+        return with_external_id(task, external)
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
+    if claim.action == IN_FLIGHT:
+        raise InFlightError(
+            f"external id `{external}`: another mivid (process {entry.pid}) is sending this "
+            "create right now; nothing sent",
+            hint=f"let it finish, then see the task: {hints.command('get', external)}",
+            pid=entry.pid,
+        )
+    assert claim.action == TAKEN
+    what = f"task {entry.task_id}" if entry.task_id else f"a create whose outcome is {entry.status}"
+    raise InputError(
+        f"external id `{external}`: the journal holds it for another request ({what}, "
+        f"{when}); nothing sent",
+        hint=f"give this create its own external id; see that one with: "
+        f"{hints.command('get', external)}",
+    )
+
+
+def _failed(
+    journal: Journal | None,
+    prepared: PreparedCreate,
+    service: str,
+    reason: str,
+    warn: Callable[[str], None],
+    *,
+    created: bool | None,
+) -> None:
+    """Write down how a create failed; the journal's own trouble never hides the create's."""
+    if journal is None:
+        return
+    try:
+        journal.record_failure(prepared.external_task_id, reason, service=service, created=created)
+    except JournalError as exc:
+        warn(f"the journal could not record how this create ended ({exc.reason})")

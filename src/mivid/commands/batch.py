@@ -69,6 +69,7 @@ def batch(
         "those in flight from the costs the journal saw); the jobs that do not fit are not "
         "sent (exit 4) and a rerun sends them."
     ),
+    no_journal: bool = options.no_journal(),
 ) -> None:
     """Send every job of a jobs file, at most N running at once.
 
@@ -81,10 +82,11 @@ def batch(
     job leaves out come from the config (model, mode, duration, aspect ratio).
 
     Every line is checked before anything is sent. Each job gets a stable
-    external id from the file's path and the line's content, written to the
-    journal before it is sent: running the same file again never creates a
-    task twice (finished jobs are skipped, running ones waited for, the rest
-    sent), so after Ctrl-C or a crash just run it again. On a terminal a live
+    external id from what the line asks and the file's name (never from where
+    the file is), written to the journal before it is sent: running the same
+    file again never creates a task twice (finished jobs are skipped, running
+    ones waited for, the rest sent), so after Ctrl-C or a crash just run it
+    again. On a terminal a live
     table shows each job; in a pipe each finished job prints
     LINE<TAB>TASK_ID<TAB>STATUS<TAB>FILE-OR-REASON.
 
@@ -94,8 +96,8 @@ def batch(
     to learn its cost.
 
     Exit status 0 when every job succeeded, 1 when a task failed, 4 when the
-    service refused a job or --max-units kept some back (the other jobs still
-    finish), 2 for a bad jobs file.
+    service refused a job or --max-units kept some back, 5 when the network
+    kept a job from ending (the other jobs still finish), 2 for a bad jobs file.
     """
     from mivid.batch import MAX_CONCURRENCY
     from mivid.connection import service_url
@@ -119,18 +121,24 @@ def batch(
         problems.append(f"--download {download_dir}: exists and is not a folder")
     if problems:
         raise InputError(problems)
-    again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output)
+    again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output, no_journal)
     # Only what the user chose (flag, environment, config): each job's endpoint does the rest.
     defaults = {
         name: run.settings.chosen(name) for name in ("model", "mode", "duration", "aspect-ratio")
     }
-    found = read_jobs_file(jobs, service=service_url(run.settings), defaults=defaults, fit=fit_as)
+    found = read_jobs_file(
+        jobs,
+        service=service_url(run.settings),
+        defaults=defaults,
+        fit=fit_as,
+        use_journal=not no_journal,
+    )
     for note in found.notes:
         out.note(note)
     for warning in found.warnings:
         out.warn(warning)
     if dry_run:
-        _dry_run(run, found.jobs, json_output=json_output)
+        _dry_run(run, found.jobs, json_output=json_output, use_journal=not no_journal)
         return
     saving = (
         Saving(download_dir, watermarked=watermarked, gallery=gallery)
@@ -150,6 +158,7 @@ class _Again:
     interval: float
     max_units: str | None
     json_output: bool
+    no_journal: bool
 
     def command(self, saving: Saving | None) -> str:
         """The command line that runs this batch again, every option as given."""
@@ -167,17 +176,26 @@ class _Again:
             words += ["--max-units", self.max_units]
         if self.json_output:
             words.append("--json")
+        if self.no_journal:
+            words.append("--no-journal")
         return resume_command(words, saving=saving)
 
 
-def _dry_run(run: AppState, jobs: Sequence[Job], *, json_output: bool) -> None:
+def _dry_run(
+    run: AppState, jobs: Sequence[Job], *, json_output: bool, use_journal: bool
+) -> None:
     from mivid.connection import service_url
     from mivid.flows import Say
     from mivid.flows.batching import plan_only
     from mivid.render.views import JOB_PLAN
 
     out = run.output
-    states = plan_only(jobs, service=service_url(run.settings), say=Say(out.note, out.warn))
+    states = plan_only(
+        jobs,
+        service=service_url(run.settings),
+        say=Say(out.note, out.warn),
+        use_journal=use_journal,
+    )
     with out.records(JOB_PLAN, out.form(json=json_output)) as sink:
         sink.extend(states)
     counts: dict[str, int] = {}
@@ -227,6 +245,7 @@ def _run(
                     budget=budget,
                     on_plan=report.planned,
                     on_change=report.changed,
+                    use_journal=not again.no_journal,
                 )
         except KeyboardInterrupt:
             _stopped(

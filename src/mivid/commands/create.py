@@ -190,6 +190,7 @@ def create(
         "here replaces the part it names. Its images must still be the files it sent.",
         show_default=False,
     ),
+    no_journal: bool = options.no_journal(),
 ) -> None:
     """Create a video task from reference images and a prompt.
 
@@ -251,6 +252,7 @@ def create(
         follow=follow,
         after=_Follow(download_dir=download_dir, watermarked=watermarked, timeout=timeout),
         limit=limit,
+        use_journal=not no_journal,
     )
 
 
@@ -358,6 +360,7 @@ def _send(
     follow: bool,
     after: _Follow,
     limit: Decimal | None = None,
+    use_journal: bool = True,
 ) -> None:
     """Send the create (not over `limit`, `--max-units`); show the task, or follow it to its end."""
     from mivid.flows import Say
@@ -376,6 +379,7 @@ def _send(
                 f"{why}; looking the task up by its external id before trying again"
             ),
             max_units=limit,
+            use_journal=use_journal,
         )
         created = Created(task, _follow_command(task))
         if follow:
@@ -422,16 +426,21 @@ def _wait_after_create(
     elif not json_output:
         # Progress, on stderr: stdout's one result is the wait's summary below.
         created_progress(out, created)
-    follow_and_show(
-        run,
-        client,
-        [str(created.task["task_id"])],
-        timeout=after.timeout,
-        download_dir=after.download_dir,
-        watermarked=after.watermarked,
-        json_output=json_output,
-        quiet=quiet,
-        one=True,
-        summary=not quiet,  # with -q the id was the result, printed at the start
-        known={str(created.task["task_id"]): endpoint},
-    )
+    try:
+        follow_and_show(
+            run,
+            client,
+            [str(created.task["task_id"])],
+            timeout=after.timeout,
+            download_dir=after.download_dir,
+            watermarked=after.watermarked,
+            json_output=json_output,
+            quiet=quiet,
+            one=True,
+            summary=not quiet,  # with -q the id was the result, printed at the start
+            known={str(created.task["task_id"]): endpoint},
+        )
+    except BaseException:
+        if json_output:  # nothing has named the task yet: whatever failed, it was paid for
+            out.note(f"task {created.task['task_id']} was created; follow it: {created.follow}")
+        raise

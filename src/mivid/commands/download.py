@@ -64,7 +64,7 @@ def download(
             out.json([])
         return
     with run.client() as client:
-        found, errors = get_each(RoutedTasks(client).route(wanted), wanted)
+        found, errors = get_each(RoutedTasks(client, warn=out.warn_once).route(wanted), wanted)
         tasks, not_ready = savable(found, folder, watermarked=watermarked)
         saved: dict[str, list[SavedVideo]] = {}
         if tasks:  # nothing to save: no folder made, no bar drawn
@@ -75,7 +75,7 @@ def download(
                     folder,
                     watermarked=watermarked,
                     force=force,
-                    say=Say(out.note, out.warn),
+                    say=Say(out.note, out.warn_once),
                     on_progress=progress,
                     sleep=run.clock.sleep,
                 )

@@ -68,7 +68,7 @@ def follow_and_show(
         timeout=timeout,
         saving=saving,
         watch=lambda: status_lines(out, ids, enabled=live),
-        say=Say(out.note, out.warn),
+        say=Say(out.note, out.warn_once),
         known=known,
     )
     saved = {

@@ -60,12 +60,13 @@ def open_video(
     wanted, *more = picked
     if more:
         raise InputError(f"ID -: stdin held {len(more) + 1} task ids; `mivid open` opens one")
-    found = find_video(directory, wanted)
+    found = find_video(directory, wanted, warn=run.output.warn_once)
     if found is not None:
         target = str(found)
     else:
         with run.client() as client:
-            target = video_url(RoutedTasks(client).get_task(wanted), wanted)
+            routed = RoutedTasks(client, warn=run.output.warn_once)
+            target = video_url(routed.get_task(wanted), wanted)
     opener = system_opener(run.runtime.environ)
     if print_only or opener is None:
         run.output.line(target)

@@ -95,6 +95,15 @@ def poll_interval(
     return typer.Option(default, "--interval", help=help, metavar="SECONDS")
 
 
+def no_journal() -> Any:
+    return typer.Option(
+        False,
+        "--no-journal",
+        help="Send even though the local journal of creates cannot be used: nothing is "
+        "written down, so `mivid recover` cannot settle a lost answer.",
+    )
+
+
 def timeout(help: str) -> Any:
     return typer.Option(None, "--timeout", help=help, metavar="SECONDS", show_default=False)
 

@@ -56,10 +56,12 @@ def ids_or_pick(
             f"recent tasks; in a script: {hints.command('list', '-q')} | head -1 | "
             f"{hints.command(command, '-')}",
         )
+    from mivid.flows import Say
     from mivid.flows.listing import fetch_tasks
 
-    with run.client() as client:
-        tasks = fetch_tasks(client, page=1, page_size=30)  # every endpoint's, newest first
+    with run.client() as client:  # every endpoint's, newest first
+        say = Say(run.output.note, run.output.warn_once)
+        tasks = fetch_tasks(client, page=1, page_size=30, say=say)
     if offer is not None:
         tasks = [item for item in tasks if offer.accepts(item.task)]
     tasks = tasks[:MENU_SIZE]

@@ -64,11 +64,17 @@ def get(
             run.output.json([])
         return
     with run.client() as client:
-        tasks, errors = get_each(RoutedTasks(client).route(wanted), wanted)
+        tasks, errors = get_each(
+            RoutedTasks(client, warn=run.output.warn_once).route(wanted), wanted
+        )
     single = not ids or (len(ids) == 1 and ids[0] != "-")
     form = run.output.form(json=json_output, quiet=quiet)
     # The JSON is the service's objects as they came; people also see what the journal knows.
-    listed = [Listed(task) for task in tasks] if json_output else with_journal(tasks)
+    listed = (
+        [Listed(task) for task in tasks]
+        if json_output
+        else with_journal(tasks, service=client.base_url, warn=run.output.warn_once)
+    )
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
         sink.extend(listed)
     failure = combined(errors)  # each id that failed, on its own line; the worst exit status
@@ -200,7 +206,7 @@ def _fetch(run: AppState, client: TaskClient, pages: _Pages) -> list[Listed]:
         all_pages=pages.all_pages,
         status=pages.status,
         endpoints=pages.endpoints,
-        say=Say(run.output.note, run.output.warn),
+        say=Say(run.output.note, run.output.warn_once),
     )
 
 
@@ -223,7 +229,9 @@ def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: boo
         ):
             if pages.status is not None:
                 page = [item for item in page if status_of(item[1]) == pages.status]
-            sink.extend(listed_with_journal(page))
+            sink.extend(
+                listed_with_journal(page, service=client.base_url, warn=run.output.warn_once)
+            )
 
 
 def _watch_problems(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -28,7 +27,7 @@ from mivid.batch import (
 from mivid.budget import Budget, estimate
 from mivid.clock import Clock
 from mivid.download import download_client
-from mivid.errors import AccountError
+from mivid.errors import AccountError, JournalError
 from mivid.flows import QUIET, Say
 from mivid.flows.account import Looked, out_of_units, summary_or_none
 from mivid.flows.following import Saving
@@ -45,28 +44,34 @@ def read_jobs_file(
     service: str,
     defaults: Mapping[str, str | None] | None = None,
     fit: str | None = None,
+    use_journal: bool = True,
 ) -> JobsFile:
     """Read and check a jobs file; jobs the journal knows a task for at `service` keep
-    their images unchecked (they are never sent again: see `mivid.batch.read_jobs`)."""
+    their images unchecked (they are never sent again: see `mivid.batch.read_jobs`).
+
+    A journal that cannot be used stops here (`JournalError`, exit 2), before
+    anything is sent, unless `use_journal` is False (`--no-journal`).
+    """
+    if not use_journal:
+        return read_jobs(path, defaults=defaults, fit=fit)
     with existing_journal() as journal:
         if journal is None:
             return read_jobs(path, defaults=defaults, fit=fit)
 
         def settled(external_task_id: str) -> bool:
-            try:
-                return is_settled(journal.find(external_task_id), service=service)
-            except sqlite3.Error:
-                return False  # an unreadable journal: every job is checked
+            return is_settled(journal.find(external_task_id, service=service), service=service)
 
         return read_jobs(path, defaults=defaults, fit=fit, settled=settled)
 
 
-def plan_only(jobs: Sequence[Job], *, service: str, say: Say = QUIET) -> list[JobState]:
+def plan_only(
+    jobs: Sequence[Job], *, service: str, say: Say = QUIET, use_journal: bool = True
+) -> list[JobState]:
     """What a run would do with each job (`--dry-run`): send, skip, resume or look up.
 
     Says (`say.note`) how many tasks it would create and what they should cost.
     """
-    with open_journal(say.warn) as journal:
+    with open_journal(use=use_journal) as journal:
         states = plan_jobs(jobs, journal, service=service)
         costs = _known_costs(journal, service)
     for line in before_sending(states, costs):
@@ -79,7 +84,7 @@ def _known_costs(journal: Journal | None, service: str) -> dict[Kind, Decimal]:
         return {}
     try:
         return journal.known_costs(service)
-    except sqlite3.Error:
+    except JournalError:
         return {}  # no estimate from an unreadable journal; the batch still runs
 
 
@@ -128,6 +133,7 @@ def run_jobs(
     budget: Budget | None = None,
     on_plan: Callable[[list[JobState]], None] | None = None,
     on_change: Callable[[JobState], None] | None = None,
+    use_journal: bool = True,
 ) -> list[JobState]:
     """Send every job under `concurrency`, follow each to its end, save its videos.
 
@@ -135,10 +141,12 @@ def run_jobs(
     left and what they should cost; with a `budget` (`--max-units`), keeps
     within it (the budget learns the journal's known costs here).
     `on_plan` gets the job states before anything is sent (a live view shows
-    them; after Ctrl-C they say what was done), `on_change` each change.
+    them; after Ctrl-C they say what was done), `on_change` each change. Nothing
+    is sent while the journal cannot be used (`JournalError`), unless
+    `use_journal` is False (`--no-journal`: each job is looked up first).
     """
     without_concurrency_retries(client)
-    with open_journal(say.warn) as journal:
+    with open_journal(use=use_journal) as journal:
         states = plan_jobs(jobs, journal, service=client.base_url)
         if on_plan is not None:
             on_plan(states)
@@ -163,6 +171,9 @@ def run_jobs(
                     watermarked=saving.watermarked,
                     sleep=clock.sleep,
                     on_skip=lambda video: say.note(skipped_note(video)),
+                    # Without the journal (--no-journal), the sidecars hold what the service says.
+                    service=client.base_url if journal is not None else None,
+                    warn=say.warn,
                 )
                 if http is not None and saving is not None
                 else None,
@@ -175,7 +186,14 @@ def run_jobs(
                 on_change=on_change,
                 on_note=say.note,
                 budget=budget,
-                on_failed=(lambda task: record_failures([task], saving.directory, say))
+                on_failed=(
+                    lambda task: record_failures(
+                        [task],
+                        saving.directory,
+                        say,
+                        service=client.base_url if journal is not None else None,
+                    )
+                )
                 if saving is not None
                 else None,
             )

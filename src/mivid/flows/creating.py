@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from mivid import hints
 from mivid.endpoints import known_models
-from mivid.errors import AccountError, ApiError, BudgetError, ExternalIdTakenError
+from mivid.errors import (
+    AccountError,
+    ApiError,
+    BudgetError,
+    ExternalIdTakenError,
+    JournalError,
+)
 from mivid.flows import QUIET, Say
 from mivid.flows.account import out_of_units
 from mivid.flows.journal import open_journal
@@ -31,21 +36,28 @@ def create_task(
     say: Say = QUIET,
     on_ambiguous: Callable[[str], None] | None = None,
     max_units: Decimal | None = None,
+    use_journal: bool = True,
 ) -> dict[str, Any]:
     """Send the create (looked up, never paid twice, when its answer is lost); the task object.
 
     The journal records the intent before the first byte and the outcome after;
-    without a journal (a warning says so) the create still goes out. A refusal
-    for want of units (1102) ends with what the account's packs hold now. With
-    `max_units`, a create whose kind cost more the last time the journal saw
-    one is not sent (BudgetError).
+    nothing is sent while it cannot be used (`JournalError`, exit 2), unless
+    `use_journal` is False (`--no-journal`). A refusal for want of units (1102)
+    ends with what the account's packs hold now. With `max_units`, a create whose
+    kind cost more the last time the journal saw one is not sent (BudgetError).
     """
-    with open_journal(say.warn) as journal:
+    with open_journal(use=use_journal) as journal:
         if max_units is not None:
             _within(max_units, prepared, journal, client.base_url, say)
         try:
             return submit_create(
-                client, prepared, on_ambiguous=on_ambiguous, journal=journal, sandbox=sandbox
+                client,
+                prepared,
+                on_ambiguous=on_ambiguous,
+                journal=journal,
+                sandbox=sandbox,
+                note=say.note,
+                warn=say.warn,
             )
         except AccountError as exc:
             amended = out_of_units(exc, client)
@@ -84,7 +96,7 @@ def _within(
     kind = kind_of(prepared.endpoint.name, prepared.request.values)
     try:
         cost = journal.known_costs(service).get(kind) if journal is not None else None
-    except sqlite3.Error:
+    except JournalError:
         cost = None
     if cost is None:
         say.note(

@@ -6,24 +6,33 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from mivid import hints
 from mivid.download import file_stem
-from mivid.errors import InputError, TaskFailedError
+from mivid.errors import InputError, JournalError, TaskFailedError
 from mivid.flows.journal import existing_journal
 from mivid.settings import has_display
 from mivid.sidecar import read_sidecar
 from mivid.vocabulary import FAILED, failure_reason, status_of, video_urls
 
 
-def find_video(directory: Path, wanted: str) -> Path | None:
-    """The downloaded video of task (or external id) `wanted` in `directory`, if any."""
+def find_video(
+    directory: Path, wanted: str, *, warn: Callable[[str], None] | None = None
+) -> Path | None:
+    """The downloaded video of task (or external id) `wanted` in `directory`, if any.
+
+    `warn` hears when the journal cannot be read (the sidecars are asked alone then).
+    """
     task_id = wanted
-    with existing_journal() as journal:
-        entry = journal.find(wanted) if journal is not None else None
+    entry = None
+    try:
+        with existing_journal(warn or _ignore) as journal:
+            entry = journal.find(wanted) if journal is not None else None
+    except JournalError as exc:
+        (warn or _ignore)(exc.warning)
     if entry is not None and entry.task_id:
         task_id = entry.task_id
     for name in (f"{file_stem(task_id)}.mp4", f"{file_stem(task_id)}-1.mp4"):
@@ -38,6 +47,10 @@ def find_video(directory: Path, wanted: str) -> Path | None:
         file_name = video.get("file") if isinstance(video, dict) else None
         if isinstance(file_name, str) and (directory / file_name).is_file():
             return directory / file_name
+    return None
+
+
+def _ignore(_text: str) -> None:
     return None
 
 

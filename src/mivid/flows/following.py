@@ -119,7 +119,7 @@ def follow_tasks(
     `known` says where some tasks were made (a create just sent); the journal
     says it for the others, or they are looked for on every endpoint.
     """
-    routed = RoutedTasks(client, known).route(ids)
+    routed = RoutedTasks(client, known, warn=say.warn).route(ids)
 
     def save(tasks: list[dict[str, Any]]) -> dict[str, list[SavedVideo]]:
         """The succeeded tasks' videos, the failed ones' sidecars, and the gallery."""
@@ -139,7 +139,7 @@ def follow_tasks(
                     on_progress=on_progress,
                     sleep=clock.sleep,
                 )
-        record_failures(tasks, saving.directory, say)
+        record_failures(tasks, saving.directory, say, service=client.base_url)
         if saving.gallery:
             refresh_gallery(saving.directory, say)
         return saved
@@ -178,7 +178,8 @@ def follow_tasks(
     if saving is None:
         from mivid.sidecar import remember_sightings
 
-        remember_sightings(tasks)  # `list --local` then knows how they ended
+        # `list --local` then knows how they ended.
+        remember_sightings(tasks, service=client.base_url, warn=say.warn)
     return Followed(tasks, save(tasks), _named(errors))
 
 

@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from mivid.endpoints import ENDPOINTS, Endpoint
-from mivid.errors import ApiError, NotFoundError
+from mivid.errors import ApiError, JournalError, NotFoundError
 from mivid.flows import TaskClient
 from mivid.journal import Journal
 from mivid.waiting import LIST_FROM, creation_of, tasks_in_list
 
 
-@contextmanager
-def open_journal(warn: Callable[[str], None]) -> Iterator[Journal | None]:
-    """The local journal of creates, closed after; a create still goes out without it.
+def _ignore(_text: str) -> None:
+    return None
 
-    Yields None (after a warning) when the journal cannot be opened.
+
+@contextmanager
+def open_journal(*, use: bool = True) -> Iterator[Journal | None]:
+    """The journal a create or a batch writes, closed after (made when missing).
+
+    Nothing is sent without it: `JournalError` (exit 2, naming the file and how
+    to move it aside) when it cannot be used, unless `use` is False
+    (`--no-journal`): then None.
     """
-    try:
-        journal = Journal.open()
-    except (OSError, sqlite3.Error) as exc:
-        warn(f"cannot write the journal of creates ({exc}); `mivid recover` will not know this one")
+    if not use:
         yield None
         return
-    with journal:
+    with Journal.open() as journal:
         yield journal
 
 
 @contextmanager
-def existing_journal() -> Iterator[Journal | None]:
-    """The journal for reading, or None when there is none (it is never created here)."""
-    journal = Journal.open_existing()
+def existing_journal(warn: Callable[[str], None] | None = None) -> Iterator[Journal | None]:
+    """The journal for reading, or None when there is none (it is never created here).
+
+    With `warn`, a journal that cannot be used is said (once a run: the warning
+    is always the same line) and read as none; without, `JournalError` (exit 2):
+    for commands whose whole answer is the journal's.
+    """
+    try:
+        journal = Journal.open_existing()
+    except JournalError as exc:
+        if warn is None:
+            raise
+        warn(exc.warning)
+        journal = None
     if journal is None:
         yield None
         return
@@ -53,13 +66,21 @@ class RoutedTasks:
     endpoint's list (those nobody knows in every endpoint's, the default first).
     """
 
-    def __init__(self, client: TaskClient, known: Mapping[str, Endpoint] | None = None) -> None:
+    def __init__(
+        self,
+        client: TaskClient,
+        known: Mapping[str, Endpoint] | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
         self._endpoints: dict[str, Endpoint | None] = dict(known or {})
         #: Endpoints whose list refused to be asked, and tasks of a known age no list showed
         #: (too deep in it, or left out): queried one by one from then on.
         self._unlisted_endpoints: set[str] = set()
         self._unlisted_tasks: set[str] = set()
+        #: Told when the journal cannot be read (every endpoint is asked then).
+        self.warn = warn
 
     @property
     def http(self) -> Any:
@@ -70,13 +91,14 @@ class RoutedTasks:
         wanted = [task_id for task_id in task_ids if task_id not in self._endpoints]
         if not wanted:
             return self
+        service = getattr(self.client, "base_url", None)
         try:
-            with existing_journal() as journal:
+            with existing_journal(self.warn or _ignore) as journal:
                 for task_id in wanted:
-                    entry = journal.find(task_id) if journal is not None else None
+                    entry = journal.find(task_id, service=service) if journal is not None else None
                     self._endpoints[task_id] = entry.api if entry is not None else None
-        except sqlite3.Error:
-            pass  # an unreadable journal routes nothing: every endpoint is asked
+        except JournalError as exc:  # found damaged while reading: every endpoint is asked
+            (self.warn or _ignore)(exc.warning)
         return self
 
     def endpoint_of(self, task_id: str) -> Endpoint | None:

@@ -10,7 +10,7 @@ endpoint asked for, its pages are the list's pages, as the service sends them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -226,20 +226,27 @@ def fetch_tasks(
     ]
     if status is not None:
         tagged = [(endpoint, task) for endpoint, task in tagged if status_of(task) == status]
-    return listed_with_journal(tagged)
+    return listed_with_journal(tagged, service=client.base_url, warn=say.warn)
 
 
-def with_journal(tasks: Iterable[dict[str, Any]]) -> list[Listed]:
-    """Each task with its journal entry; any status that moved is noted in the journal."""
+def with_journal(
+    tasks: Iterable[dict[str, Any]], *, service: str, warn: Callable[[str], None] | None = None
+) -> list[Listed]:
+    """Each task with its journal entry (of `service`); any status that moved is noted there.
+
+    `warn` hears when the journal cannot be read (the tasks come without entries).
+    """
     objects = list(tasks)
-    known = remember_sightings(objects)
+    known = remember_sightings(objects, service=service, warn=warn)
     return [Listed(task, known.get(str(task["task_id"]))) for task in objects]
 
 
-def listed_with_journal(tagged: Iterable[Tagged]) -> list[Listed]:
+def listed_with_journal(
+    tagged: Iterable[Tagged], *, service: str, warn: Callable[[str], None] | None = None
+) -> list[Listed]:
     """Like `with_journal`, for tasks read from the endpoints' lists (each keeps its endpoint)."""
     items = list(tagged)
-    known = remember_sightings(task for _, task in items)
+    known = remember_sightings((task for _, task in items), service=service, warn=warn)
     return [Listed(task, known.get(str(task["task_id"])), endpoint) for endpoint, task in items]
 
 

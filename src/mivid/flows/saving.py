@@ -54,6 +54,8 @@ def save_videos(
             force=force,
             on_progress=on_progress,
             on_skip=lambda video: say.note(skipped_note(video)),
+            service=client.base_url,
+            warn=say.warn,
             **options,
         )
     if any(not video.skipped for videos in saved.values() for video in videos):
@@ -124,12 +126,16 @@ def saved_record(video: SavedVideo) -> dict[str, Any]:
 
 
 def record_failures(
-    tasks: Sequence[dict[str, Any]], directory: Path, say: Say = QUIET
+    tasks: Sequence[dict[str, Any]],
+    directory: Path,
+    say: Say = QUIET,
+    *,
+    service: str | None,
 ) -> list[Path]:
     """Write a failure sidecar (`"video": null`, the reason) for each failed task in `directory`.
 
-    From the journal's entry when it knows the task (its prompt and images), else
-    from the service's object alone. A folder that refuses it is warned about,
+    From the journal's entry of the task made at `service` when it knows one (its
+    prompt and images), else from the service's object alone. A folder that refuses it is warned about,
     never fatal: the tasks' outcome is what matters.
     """
     from mivid.sidecar import remember_sightings, write_failure_sidecar
@@ -138,7 +144,7 @@ def record_failures(
     failures = [task for task in tasks if failed(task)]
     if not failures:
         return []
-    known = remember_sightings(failures)
+    known = remember_sightings(failures, service=service, warn=say.warn) if service else {}
     written = []
     try:
         directory.mkdir(parents=True, exist_ok=True)

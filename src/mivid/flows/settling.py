@@ -54,8 +54,11 @@ def settle(client: TaskClient, journal: Journal, entry: JournalEntry) -> Settled
         return Settled(ident, entry.created, STILL_UNKNOWN, None, entry.status, exc.message)
     if task is None:
         journal.record_failure(
-            ident, "the service has no task with this external id", created=False
+            ident,
+            "the service has no task with this external id",
+            service=client.base_url,
+            created=False,
         )
         return Settled(ident, entry.created, NOT_CREATED, None, NOT_CREATED, "safe to create again")
-    journal.record_task(task)
+    journal.record_task(task, service=client.base_url, external_task_id=ident)
     return Settled(ident, entry.created, FOUND, str(task["task_id"]), status_of(task), "")

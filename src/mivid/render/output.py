@@ -148,6 +148,8 @@ class Output:
     secrets: Secrets = field(default_factory=Secrets, repr=False)
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
+    #: What `warn_once` has said this run.
+    _warned: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def for_streams(
@@ -273,6 +275,12 @@ class Output:
 
     def warn(self, text: str) -> None:
         self._labelled("warning", "yellow", [text])
+
+    def warn_once(self, text: str) -> None:
+        """A warning said once a run, however many steps find the same trouble (the journal)."""
+        if text not in self._warned:
+            self._warned.add(text)
+            self.warn(text)
 
     def error(self, error: MividError) -> None:
         lines = error.lines()
