@@ -101,9 +101,25 @@ def test_get_asks_the_endpoint_the_journal_knows(
     assert gets(api) == [f"{OMNI}/{task_id}", f"{OMNI}/omni-1"]
 
 
+@pytest.fixture(params=["live", "documented"])
+def either_form(
+    request: pytest.FixtureRequest, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> EmulatorServer:
+    """The emulator answering "no such task" as the live service does (400, 1201) or as
+    documented (404, 1203): the client decides what either means, in one place."""
+    for name, value in QUICK.items():
+        monkeypatch.setenv(name, value)
+    emulator = Emulator(
+        access_keys={AK: SK}, clock=time.time, processing_after=0, succeed_after=0,
+        not_found=request.param,
+    )  # fmt: skip
+    return serve(emulator, keys=(AK, SK))
+
+
 def test_a_task_the_journal_does_not_know_is_looked_for_on_both(
-    mivid: RunMivid, api: EmulatorServer, reference: Path
+    mivid: RunMivid, either_form: EmulatorServer, reference: Path
 ) -> None:
+    api = either_form
     task_id = omni_elsewhere(api, reference, "theirs-1")
     clear(api)
     result = mivid("get", "theirs-1", "--json")
@@ -113,8 +129,9 @@ def test_a_task_the_journal_does_not_know_is_looked_for_on_both(
 
 
 def test_no_such_task_on_either_endpoint_is_exit_4_saying_both_were_asked(
-    mivid: RunMivid, api: EmulatorServer
+    mivid: RunMivid, either_form: EmulatorServer
 ) -> None:
+    api = either_form
     result = mivid("get", "nobody-1")
     assert result.exit_code == 4, result
     assert "no task `nobody-1`" in result.stderr

@@ -47,7 +47,7 @@ def write_examples(
 ) -> None:
     """Write two example images and a jobs file to try mivid with.
 
-    lighthouse.jpg, sailboat.png and jobs.jsonl (three jobs on those images)
+    lighthouse.jpg, sailboat.png and jobs.jsonl (four jobs on those images, one on Omni-Video)
     go into DIR; their paths are printed, one a line. Files already there with
     the same content are kept; nothing else is replaced.
     """
