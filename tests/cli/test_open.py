@@ -9,7 +9,7 @@ import pytest
 
 from helpers import RunMivid
 from imagefactory import make_png
-from mivid.sandbox import EmulatorServer, FakeClock
+from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from polling import wait_until
 
 
@@ -109,3 +109,76 @@ def test_an_unfinished_task_has_nothing_to_open(
     assert f"ID {task_id}: the task is submitted; it has no video yet" in result.stderr
     assert mivid("open", "nope", "--dir", str(tmp_path)).exit_code == 4
     assert mivid("open", "x", "--dir", str(tmp_path / "missing")).exit_code == 2
+
+
+# -- only http(s) URLs and files inside the folder are opened (issue 13.18) --------------------
+
+
+@pytest.fixture
+def fake_opener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A display and an `xdg-open` that writes what it was given to the returned file."""
+    bin_dir, record = tmp_path / "bin", tmp_path / "opened.txt"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("DISPLAY", ":0")
+    return record
+
+
+def test_a_planted_sidecar_pointing_out_of_the_folder_is_not_followed(
+    mivid: RunMivid, finished: str, no_display: None, tmp_path: Path, kling_env: EmulatorServer
+) -> None:
+    out = tmp_path / "videos"
+    out.mkdir()
+    planted = {
+        "schema": "mivid.sidecar/1",
+        "task_id": finished,
+        "external_task_id": "cat-1",
+        "video": {"file": "../../../../../../../../etc/passwd"},
+    }
+    (out / "planted.json").write_text(json.dumps(planted))
+    result = mivid("open", finished, "--dir", str(out))
+    assert result.exit_code == 0, result
+    [task] = kling_env.emulator.tasks()
+    assert result.stdout == task["task_result"]["videos"][0]["url"] + "\n"  # not /etc/passwd
+
+
+def test_a_link_out_of_the_folder_under_the_videos_name_is_not_opened(
+    mivid: RunMivid, finished: str, no_display: None, tmp_path: Path, kling_env: EmulatorServer
+) -> None:
+    out = tmp_path / "videos"
+    out.mkdir()
+    (out / f"{finished}.mp4").symlink_to("/etc/passwd")
+    result = mivid("open", finished, "--dir", str(out))
+    assert result.exit_code == 0, result
+    assert "passwd" not in result.stdout
+    assert result.stdout.startswith("http")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smb://attacker.example/share/video.mp4",
+        "file:///etc/shadow",
+        "javascript:alert(1)",
+        "--help",
+        "-a /etc/passwd",
+        "http:///no-host.mp4",
+    ],
+)
+def test_a_video_url_that_is_not_http_is_never_handed_to_the_opener(
+    mivid: RunMivid,
+    finished: str,
+    fake_opener: Path,
+    tmp_path: Path,
+    kling_env: EmulatorServer,
+    url: str,
+) -> None:
+    kling_env.emulator.inject(Fault.patch({"task_result.videos.0.url": url}, on="get", times=None))
+    result = mivid("open", finished, "--dir", str(tmp_path))
+    assert result.exit_code == 5, result
+    assert "opening" not in result.stderr
+    assert "is not an http(s) address" in result.stderr
+    assert not fake_opener.exists()

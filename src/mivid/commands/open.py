@@ -71,6 +71,7 @@ def open_video(
     if print_only or opener is None:
         run.output.line(target)
         return
+    # An absolute path or an http(s) URL (see mivid.flows.finding): never an option-like word.
     problem = launch(opener, str(found.resolve()) if found is not None else target)
     if problem is None:
         run.output.note(f"opening {target}")

@@ -1,4 +1,12 @@
-"""Finding a task's video (`open`): the file mivid saved, else its URL; and handing it to a player."""
+"""Finding a task's video (`open`): the file mivid saved, else its URL; and handing it to a player.
+
+Only two kinds of thing are ever handed to the system's opener: a regular file
+inside the folder given (after following links: a sidecar's `"file"` of
+`../../etc/passwd`, or a link out of the folder, is no video of this folder),
+and an http(s) URL (never `file:`, `smb:`, `javascript:` or a word starting
+with `-` that an opener would read as an option). Whatever the service or a
+sidecar says otherwise is not opened.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from typing import Any
 
 from mivid import hints
 from mivid.download import file_stem
-from mivid.errors import InputError, JournalError, TaskFailedError
+from mivid.errors import InputError, JournalError, ServiceError, TaskFailedError
 from mivid.flows.journal import existing_journal
 from mivid.settings import has_display
 from mivid.sidecar import read_sidecar
@@ -36,7 +44,7 @@ def find_video(
     if entry is not None and entry.task_id:
         task_id = entry.task_id
     for name in (f"{file_stem(task_id)}.mp4", f"{file_stem(task_id)}-1.mp4"):
-        if (directory / name).is_file():
+        if in_folder(directory, name):
             return directory / name
     # The sidecars say which task each video is, also for external ids the journal lacks.
     for sidecar in sorted(directory.glob("*.json")):
@@ -45,7 +53,7 @@ def find_video(
             continue
         video = record.get("video")
         file_name = video.get("file") if isinstance(video, dict) else None
-        if isinstance(file_name, str) and (directory / file_name).is_file():
+        if isinstance(file_name, str) and in_folder(directory, file_name):
             return directory / file_name
     return None
 
@@ -54,11 +62,48 @@ def _ignore(_text: str) -> None:
     return None
 
 
+def in_folder(directory: Path, name: str) -> bool:
+    """Is `name` a regular file right inside `directory`, even after following links?
+
+    A bare file name only (no folder, no `..`, not absolute), whose real path
+    is in the folder's real path: what a planted sidecar or link names is not.
+    """
+    if not name or name in (".", "..") or Path(name).name != name or "\\" in name:
+        return False
+    candidate = directory / name
+    try:
+        real = candidate.resolve(strict=True)
+        home = directory.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, a loop of links
+        return False
+    return real.parent == home and real.is_file()
+
+
+def openable_url(url: str) -> bool:
+    """An http(s) URL with a host, nothing an opener could take for an option or a command."""
+    from urllib.parse import urlsplit
+
+    if not url or url.startswith("-") or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def video_url(task: dict[str, Any], wanted: str) -> str:
-    """The task's first video URL; an error naming the status when it has none."""
-    for url in video_urls(task):
-        if url:
+    """The task's first http(s) video URL; an error naming the status when it has none."""
+    urls = [url for url in video_urls(task) if url]
+    for url in urls:
+        if openable_url(url):
             return url
+    if urls:
+        raise ServiceError(
+            f"task {wanted}: the service's video URL `{urls[0]}` is not an http(s) address; "
+            "mivid opens only http(s) URLs and files in the folder",
+            hint="the service or a gateway rewrote the answer: check the base URL",
+        )
     if status_of(task) == FAILED:
         # exit 1, as `download` and `wait` say it
         raise TaskFailedError(f"task {wanted} failed: {failure_reason(task)}; it has no video")
@@ -84,8 +129,10 @@ def system_opener(environ: Mapping[str, str]) -> list[str] | None:
 def launch(opener: list[str], target: str) -> str | None:
     """Hand `target` to the opener and return at once (the player lives on without us).
 
-    Returns what went wrong, or None.
+    Returns what went wrong, or None. Only an absolute path or an http(s) URL is handed over.
     """
+    if not (Path(target).is_absolute() or openable_url(target)):
+        return f"not opened: `{target}` is neither a file in the folder nor an http(s) URL"
     try:
         if not opener:
             os.startfile(target)  # type: ignore[attr-defined,unused-ignore]  # Windows only
