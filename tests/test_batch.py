@@ -29,6 +29,7 @@ from mivid.batch import (
     derived_external_id,
     job_external_id,
     outcome_error,
+    parse_csv,
     plan_jobs,
     read_jobs,
     without_concurrency_retries,
@@ -405,3 +406,47 @@ def test_a_rerun_skips_finished_jobs_and_resumes_running_ones_without_creating(
     # Another service's journal entries do not count there.
     assert {state.action for state in plan_jobs(jobs, journal, service="http://other")} == {SEND}
     journal.close()
+
+
+# -- strict CSV (issue 13.20) ---------------------------------------------------------------
+
+# No CR: Python's csv writer quotes it only when it is part of its line terminator.
+_PROMPTS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00|\r"), min_size=1, max_size=40
+).filter(lambda text: text == text.strip() and not text.startswith("#"))
+
+
+@given(st.lists(_PROMPTS, min_size=1, max_size=6), st.sampled_from(["\n", "\r\n"]))
+def test_well_formed_csv_with_quoted_fields_over_several_lines_reads_back(
+    prompts: list[str], newline: str
+) -> None:
+    import csv
+    import io
+
+    written = io.StringIO(newline="")
+    writer = csv.writer(written, lineterminator=newline)
+    writer.writerow(["images", "prompt"])
+    writer.writerows([["a.png", prompt] for prompt in prompts])
+    records, problems = parse_csv(written.getvalue())
+    assert problems == []
+    assert [record["prompt"] for _, record in records] == prompts
+
+
+@given(st.lists(_PROMPTS, min_size=0, max_size=4), st.lists(_PROMPTS, min_size=0, max_size=4))
+def test_a_quote_that_never_closes_is_reported_on_the_line_it_opened(
+    before: list[str], after: list[str]
+) -> None:
+    import csv
+    import io
+
+    def rows(prompts: list[str]) -> str:
+        written = io.StringIO(newline="")
+        csv.writer(written, lineterminator="\n").writerows([["a.png", p] for p in prompts])
+        return written.getvalue()
+
+    head = "images,prompt\n" + rows(before)
+    text = head + 'b.png,"a quote never closed\n' + rows(after).replace('"', "")
+    _, problems = parse_csv(text)
+    opened_on = len(io.StringIO(head, newline="").readlines()) + 1
+    assert [line for line, _ in problems] == [opened_on]
+    assert "is never closed" in problems[0][1]

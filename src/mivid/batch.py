@@ -403,12 +403,18 @@ def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]
 
 
 def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
-    """A header row of field names, then one job a row (`images` split on `|`)."""
+    """A header row of field names, then one job a row (`images` split on `|`).
+
+    Strict: a quoted field may span lines only when its quote closes and a comma
+    or the line's end follows; a quote that never closes (which would silently
+    merge the lines after it into one job) is reported on the line it opened.
+    """
     records: list[tuple[int, Any]] = []
     problems: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 0
+    start = 1
     try:
         while True:
             start = reader.line_num + 1
@@ -452,8 +458,51 @@ def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
                     record[name] = value
             records.append((start, record))
     except csv.Error as exc:
-        problems.append((reader.line_num, f"not valid CSV: {exc}"))
+        problems.append(_quote_problem(text, start) or (reader.line_num, f"not valid CSV: {exc}"))
     return records, problems
+
+
+def _quote_problem(text: str, start: int) -> tuple[int, str] | None:
+    """The quote that breaks the CSV record beginning on line `start`, and its line.
+
+    Either a quoted field never closes (reported where its quote opened), or
+    something other than a comma or the line's end follows a closing quote.
+    None when the record's trouble is no quote's.
+    """
+    # Lines as the csv reader counts them (a StringIO with newline="": \n, \r\n or \r).
+    body = "".join(io.StringIO(text, newline="").readlines()[start - 1 :])
+    line, column = start, 0
+    opened: tuple[int, int] | None = None  # where the quoted field being read began
+    field_start = True
+    index = 0
+    while index < len(body):
+        char = body[index]
+        index += 1
+        column += 1
+        if opened is not None:
+            if char == '"' and body[index : index + 1] == '"':  # "" inside quotes: one quote
+                index += 1
+                column += 1
+            elif char == '"':
+                follows = body[index : index + 1]
+                if follows not in ("", ",", "\n", "\r"):
+                    return line, (
+                        f"not valid CSV: the field quoted from line {opened[0]} (column "
+                        f"{opened[1]}) closes here but `{follows}` follows its closing quote "
+                        '(a quote inside a quoted field is written "")'
+                    )
+                opened = None
+        elif char == '"' and field_start:
+            opened = (line, column)
+        field_start = opened is None and char in ",\r\n"
+        if char == "\n" or (char == "\r" and body[index : index + 1] != "\n"):
+            line, column = line + 1, 0
+    if opened is not None:
+        return opened[0], (
+            f"not valid CSV: the quote opened here (column {opened[1]}) is never closed, "
+            "so every line after it would be one field of this job"
+        )
+    return None
 
 
 def _csv_bool(value: str) -> Any:

@@ -234,3 +234,31 @@ def test_stdin_of_dev_zero_is_refused_at_its_cap(
     assert line.startswith(f"error: {subject}: stdin holds more than")
     assert not (tmp_path / "config.toml").exists()
     assert api.emulator.received == []
+
+
+# -- 13.20: strict CSV --------------------------------------------------------------------------
+
+
+def test_an_unbalanced_quote_in_a_csv_jobs_file_is_reported_where_it_opened(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    for name in ("a.png", "b.png", "c.png"):
+        make_png(tmp_path / name)
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text('images,prompt\na.png,"a cat\nb.png,a dog\nc.png,a bird\n', encoding="utf-8")
+    result = mivid("batch", str(jobs))
+    assert result.exit_code == 2, result
+    (line,) = error_lines(result.stderr)
+    assert line.startswith(f"error: {jobs}:2: not valid CSV: the quote opened here (column 7)")
+    assert api.emulator.received == []
+
+
+def test_a_quoted_prompt_over_two_lines_in_well_formed_csv_is_one_job(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    make_png(tmp_path / "a.png")
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text('images,prompt\na.png,"a cat\nthat walks"\n', encoding="utf-8")
+    result = mivid("batch", str(jobs), "--dry-run", "--json")
+    assert result.exit_code == 0, result
+    assert "1 jobs checked" in result.stderr or "1 job checked" in result.stderr
