@@ -32,6 +32,7 @@ def test_the_exit_statuses_are_pinned() -> None:
         "SERVICE": 5,
         "WAIT_TIMEOUT": 6,
         "BUG": 70,
+        "LOCAL_FILES": 74,
         "INTERRUPTED": 130,
     }
     assert set(EXIT_CODE_MEANINGS) == set(ExitCode)  # help, man page and README list each

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mivid.app import Runtime, Streams
     from mivid.auth import Secrets
     from mivid.clock import Clock
+    from mivid.errors import MividError
 
 # The command modules, imported for the commands they register on the app.
 COMMAND_MODULES = (
@@ -124,7 +125,9 @@ def _run(args: list[str], runtime: Runtime) -> int:
         flags = global_flags(args)  # with those written after the command
         debug = "--debug" in flags
         plain = "--no-color" in flags or no_color(runtime.environ)
+        _refuse_bytes_that_are_not_utf8(args)
         result = command.main(args=args, prog_name="mivid", standalone_mode=False, obj=runtime)
+        _flush_results()  # a full disk under stdout is said here, not lost at exit
         if result == ExitCode.INTERRUPTED:
             # Typer turns Ctrl-C inside a command into a silent exit 130; say so.
             sys.stderr.write("interrupted\n")
@@ -155,6 +158,10 @@ def _run(args: list[str], runtime: Runtime) -> int:
             return handled
         if debug:
             raise
+        environmental = _from_environment(error)
+        if environmental is not None:
+            Output(no_color=plain, secrets=runtime.secrets).error(environmental)
+            return int(environmental.exit_code)
         Output(no_color=plain, secrets=runtime.secrets).error(
             MividError(
                 f"unexpected {type(error).__name__}: {error}",
@@ -162,6 +169,67 @@ def _run(args: list[str], runtime: Runtime) -> int:
             )
         )
         return int(ExitCode.BUG)
+
+
+def _refuse_bytes_that_are_not_utf8(args: Sequence[str]) -> None:
+    """Every word of the command line must be UTF-8: names, prompts and ids are kept as such.
+
+    Python hands bytes that are not UTF-8 over as lone surrogates, which the
+    journal, the sidecars and JSON cannot hold: each such word is a usage
+    error (exit 2), named with the option before it.
+    """
+    from mivid.errors import InputError
+    from mivid.plaintext import visible
+
+    problems = []
+    for index, word in enumerate(args):
+        if not any("\ud800" <= char <= "\udfff" for char in word):
+            continue
+        before = args[index - 1] if index else ""
+        if word.startswith("-") and "=" in word:
+            option, _, value = word.partition("=")
+            subject = f"{option} `{visible(value)}`"
+        elif before.startswith("-") and not word.startswith("-"):
+            subject = f"{before} `{visible(word)}`"
+        else:
+            subject = f"`{visible(word)}`"
+        problems.append(
+            f"{subject}: not valid UTF-8 (mivid keeps names, prompts and ids as UTF-8: "
+            "rename the file or fix the text)"
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def _from_environment(error: Exception) -> MividError | None:
+    """What the machine or the network did, as mivid's error: never exit 70 for those.
+
+    An OSError that no command caught (a full disk, a read-only folder, a file too
+    large) is a LocalFileError (exit 74); an httpx error (a redirect loop, a broken
+    gzip body, an invalid URL in an answer) a ServiceError (exit 5).
+    """
+    from mivid.errors import local_file_error
+
+    if isinstance(error, OSError):
+        return local_file_error(error)
+    if "httpx" in sys.modules:  # only then can an httpx error have been raised
+        from mivid.client import network_failure
+
+        return network_failure(error)
+    return None
+
+
+def _flush_results() -> None:
+    """Flush stdout; a write that fails (stdout on /dev/full) is a LocalFileError."""
+    from mivid.errors import local_file_error
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _silence_stdout()  # what is left must not fail again when Python exits
+        raise local_file_error(exc, what="stdout (the results)") from exc
 
 
 #: Global options that take a value (so the word after one is not a flag or the command).

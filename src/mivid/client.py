@@ -1124,4 +1124,25 @@ def _describe_transport(error: BaseException | None) -> str:
         return "the request could not be sent: a header value is not allowed in HTTP"
     if isinstance(error, (httpx.ReadError, httpx.WriteError)):
         return f"the connection broke: {text}"
+    if isinstance(error, httpx.TooManyRedirects):
+        return "too many redirects (the server sends the request round in a loop)"
+    if isinstance(error, httpx.DecodingError):
+        return f"the answer could not be decoded (a broken compressed body?): {text}"
     return f"network failure: {text}"
+
+
+def network_failure(error: Exception) -> ServiceError | None:
+    """An httpx error that reached the command line, as the one line a person reads (exit 5).
+
+    None for anything that is no network error. The URL asked for is named.
+    """
+    if not isinstance(error, (httpx.HTTPError, httpx.InvalidURL)):
+        return None
+    url = ""
+    if isinstance(error, httpx.RequestError):
+        with suppress(RuntimeError):  # an error raised before its request was made
+            url = f" — {public_url(str(error.request.url))}"
+    return ServiceError(
+        f"{_describe_transport(error)}{url}",
+        hint="the service, a gateway or the video's server misbehaved; try again later",
+    )

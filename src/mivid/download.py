@@ -63,9 +63,25 @@ class SavedVideo:
     source: str | None = None
 
 
+#: The longest file stem made from a task id. Names are limited to 255 bytes on most file
+#: systems, and a stem also carries `.` + `-<n>.mp4.part` or `.json` (and mkstemp's suffix).
+MAX_STEM = 200
+
+
 def file_stem(task_id: str) -> str:
-    """A task id as a safe file name: its videos are <stem>.mp4, or <stem>-<n>.mp4 of several."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", task_id).lstrip(".") or "task"
+    """A task id as a safe file name: its videos are <stem>.mp4, or <stem>-<n>.mp4 of several.
+
+    An id too long for a file name (the service's ids are opaque: 300 characters
+    happen) keeps its start and ends with 16 hex digits of its SHA-256, so two
+    long ids still get two names.
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", task_id).lstrip(".") or "task"
+    if len(stem) <= MAX_STEM:
+        return stem
+    import hashlib
+
+    digest = hashlib.sha256(task_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{stem[: MAX_STEM - 17]}-{digest}"
 
 
 def video_file_name(task_id: str, index: int = 1, count: int = 1) -> str:

@@ -24,11 +24,14 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     │   └── JobsFailedError             `batch`: one line per failed job
     ├── WaitTimeoutError        exit 6  `wait` gave up while tasks still run
     │   └── StillRunningError           with the tasks' latest objects and the unfinished ids
+    ├── LocalFileError          exit 74 a local file could not be written or read (disk full …)
     └── SeveralIdsError           exit of the most serious one (SEVERITY): `get`, `wait`,
                                 `download` of several ids, one line per id that failed
 
     ExitCode.BUG (70) is no class: any other exception is a bug in mivid. A module's
     private signals (images._DecodeError, download._RetryableError) never leave it.
+    What the environment does is never one: `mivid.cli` says an OSError that reaches
+    it as a LocalFileError (`local_file_error`) and a network error as a ServiceError.
 
 Every message is written for a person: what failed, the value, the rule,
 and what to do next (`hint`), with the service's `request_id` when there is
@@ -59,6 +62,7 @@ class ExitCode(IntEnum):
     SERVICE = 5
     WAIT_TIMEOUT = 6
     BUG = 70  # sysexits' EX_SOFTWARE: never reachable from input, the service or the environment
+    LOCAL_FILES = 74  # sysexits' EX_IOERR: the disk is full, a folder read-only, stdout closed …
     INTERRUPTED = 130
 
 
@@ -72,6 +76,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.SERVICE: "network or server failure after retries (5000s, timeouts, non-JSON answers)",
     ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs (it goes on at the service)",
     ExitCode.BUG: "a bug in mivid (please report it with the output of --debug)",
+    ExitCode.LOCAL_FILES: "a local file could not be written or read (disk full, file too "
+    "large, read-only folder, stdout closed)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -316,6 +322,7 @@ class JobsFailedError(_ManyLinesError, TaskFailedError):
 #: a failed task is a result.
 SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.BUG,
+    ExitCode.LOCAL_FILES,  # the disk is full: nothing else will be saved either
     ExitCode.CREDENTIALS,
     ExitCode.SERVICE,
     ExitCode.API_REFUSED,
@@ -383,3 +390,35 @@ def combined(errors: Sequence[MividError]) -> MividError | None:
     if not errors:
         return None
     return errors[0] if len(errors) == 1 else SeveralIdsError(errors)
+
+
+class LocalFileError(MividError):
+    """The machine refused a file mivid writes or reads: a full disk, a file too large,
+    a read-only folder, a name too long, stdout on /dev/full. Checks made before
+    anything is sent report a folder the user named as InputError (exit 2); this
+    is for what the environment does later."""
+
+    exit_code = ExitCode.LOCAL_FILES
+
+
+#: What to do about the commonest refusals (errno names), for `local_file_error`'s hint.
+_LOCAL_HINTS = {
+    "ENOSPC": "free some space (or choose another folder), then run the same command again",
+    "EDQUOT": "the disk quota is used up: free some space, then run the same command again",
+    "EFBIG": "the file is larger than this file system (or `ulimit -f`) allows",
+    "EROFS": "the file system is read-only: choose another folder",
+    "EACCES": "choose a folder you can write to",
+    "EPERM": "choose a folder you can write to",
+    "ENAMETOOLONG": "the name is longer than this file system allows",
+    "EMFILE": "too many files are open: raise `ulimit -n`",
+}
+
+
+def local_file_error(exc: OSError, *, what: str | None = None) -> LocalFileError:
+    """An OSError as the one line a person reads: the file (or `what`), the reason, a hint."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    subject = what or (str(exc.filename) if exc.filename is not None else "a local file")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return LocalFileError(f"{subject}: {reason}", hint=_LOCAL_HINTS.get(name))

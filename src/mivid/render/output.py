@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar, cast
 
 from mivid.auth import Secrets
 from mivid.plaintext import json_text, visible
@@ -163,7 +163,7 @@ class Output:
     ) -> Output:
         return cls(
             no_color=no_color,
-            stdout=stdout,
+            stdout=cast(TextIO, _Results(stdout)),
             stderr=stderr,
             stdin=stdin,
             secrets=secrets if secrets is not None else Secrets(),
@@ -330,3 +330,41 @@ def _safe_console() -> Callable[..., Console]:
             )
 
     return SafeConsole
+
+
+class _Results:
+    """stdout, whose failed writes say what failed: `stdout (the results): No space left …`.
+
+    A write or flush refused by the machine (stdout on /dev/full, a full disk
+    under a redirect) becomes a LocalFileError naming stdout, instead of an
+    OSError that names nothing; a reader that went away (EPIPE) stays as it is
+    (`mivid.cli` treats it as no failure). Everything else is the stream's own.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _refused(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _refused(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _refused(exc: OSError) -> Exception:
+    from mivid.errors import local_file_error
+
+    return local_file_error(exc, what="stdout (the results)")
