@@ -7,6 +7,8 @@ never more than a stated number of bytes, text as strict UTF-8; each refusal
 is a `Problem` naming the input. The folders mivid will write videos into
 are checked here too (`folder_problems`), before anything is sent, so a paid
 create is never followed by "cannot write there".
+
+`DOWNLOAD_OPTION` is how messages name the videos' folder option.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from mivid.errors import InputError
 from mivid.problems import Problem
 
 MIB = 1024 * 1024
+#: The option that names the folder videos are saved into, as messages name it.
+DOWNLOAD_OPTION = "-d/--download"
 #: A thousand jobs with 2500-character prompts are a few megabytes.
 MAX_JOBS_FILE_BYTES = 64 * MIB
 #: The config file holds a few short settings per profile.
@@ -119,26 +123,38 @@ def read_stdin(stream: TextIO, *, subject: str, limit: int) -> str:
 
 
 def folder_problems(folder: Path, *, option: str) -> list[Problem]:
-    """Why mivid could not save files into `folder` (made if missing); empty when it can.
+    """Why mivid could not save files into `folder`; empty when it can.
 
-    Checked by doing it, before anything is sent: the folder is made (with its
-    parents) and a file is created in it and removed. Permissions alone say
-    nothing for root, on a read-only file system or under /proc. `option` is
-    how the folder was given (`-d/--download`).
+    Checked by doing it, before anything is sent, and undone at once: a file is
+    made in the folder (or, when the folder is still to be made, a folder in its
+    nearest existing parent) and removed. Permissions alone say nothing for root,
+    on a read-only file system or under /proc. `option` is how the folder was
+    given (`-d/--download`); the folder itself is made later, when a video comes.
     """
     subject = f"{option} {folder}"
-    if folder.exists() and not folder.is_dir():
+    existing = folder
+    while not os.path.lexists(existing) and existing.parent != existing:
+        existing = existing.parent
+    if existing == folder and not folder.is_dir():
         return [Problem(subject, rules.NOT_A_FOLDER, "exists and is not a folder")]
+    if not existing.is_dir():
+        return [
+            Problem(
+                subject,
+                rules.NOT_A_FOLDER,
+                f"cannot be made: {existing} is a file, not a folder",
+            )
+        ]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if existing == folder:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".mivid-probe-")
+            os.close(fd)
+            Path(probe).unlink()
+        else:
+            Path(tempfile.mkdtemp(dir=existing, prefix=".mivid-probe-")).rmdir()
     except OSError as exc:
-        return [Problem(subject, rules.NOT_WRITABLE, f"cannot be made ({_reason(exc)})")]
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".mivid-probe-")
-    except OSError as exc:
-        return [Problem(subject, rules.NOT_WRITABLE, f"cannot be written to ({_reason(exc)})")]
-    os.close(fd)
-    Path(probe).unlink(missing_ok=True)
+        what = "written to" if existing == folder else f"made in {existing}"
+        return [Problem(subject, rules.NOT_WRITABLE, f"cannot be {what} ({_reason(exc)})")]
     return []
 
 

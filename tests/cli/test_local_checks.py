@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,135 @@ def test_a_quoted_prompt_over_two_lines_in_well_formed_csv_is_one_job(
     result = mivid("batch", str(jobs), "--dry-run", "--json")
     assert result.exit_code == 0, result
     assert "1 jobs checked" in result.stderr or "1 job checked" in result.stderr
+
+
+# -- 15.1 and 15.2: every path a command takes, checked before anything is sent --------------
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write in: mode 555 for a user; for root (whom modes do not stop)
+    a read-only tmpfs where mounting is allowed, else a sysfs folder, else the test is skipped."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mounted = tmp_path / "read-only"
+    mounted.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mounted)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        try:
+            yield mounted
+        finally:
+            subprocess.run(["umount", str(mounted)], capture_output=True, check=False)
+        return
+    for candidate in (Path("/sys/kernel"), Path("/sys")):
+        try:
+            (candidate / ".mivid-probe").touch()
+        except OSError:
+            yield candidate
+            return
+    pytest.skip("no folder here refuses root's writes")
+
+
+PATH_CASES = {
+    # a file where a folder is expected
+    "create -d FILE": ("create", "{image}", "-p", "x", "-d", "{file}"),
+    "wait -d FILE": ("wait", "t1", "-d", "{file}"),
+    "download -d FILE": ("download", "t1", "-d", "{file}"),
+    "download -o FILE/sub": ("download", "t1", "-o", "{file}/sub"),
+    "batch -d FILE": ("batch", "{jobs}", "-d", "{file}"),
+    "open -d FILE": ("open", "t1", "-d", "{file}"),
+    "gallery FILE": ("gallery", "{file}"),
+    # a folder where a file is expected
+    "create IMAGE=FOLDER": ("create", "{folder}", "-p", "x"),
+    "batch JOBS=FOLDER": ("batch", "{folder}"),
+    "config MIVID_CONFIG_FILE=FOLDER": ("config", "set", "region", "china", "@config={folder}"),
+    # a path under /proc
+    "create -d /proc": ("create", "{image}", "-p", "x", "-d", "/proc/nope"),
+    "wait -d /proc": ("wait", "t1", "-d", "/proc/nope"),
+    "download -d /proc": ("download", "t1", "-d", "/proc/nope"),
+    "batch -d /proc": ("batch", "{jobs}", "-d", "/proc/nope/videos"),
+    "open -d /proc": ("open", "t1", "-d", "/proc/nope"),
+    "gallery /proc": ("gallery", "/proc/nope"),
+    "create IMAGE=/proc": ("create", "/proc/nope.png", "-p", "x"),
+    "batch JOBS=/proc": ("batch", "/proc/nope.jsonl"),
+    "config under /proc": ("config", "set", "region", "china", "@config=/proc/nope/c.toml"),
+    # a folder mivid cannot write in
+    "create -d UNWRITABLE": ("create", "{image}", "-p", "x", "-d", "{unwritable}"),
+    "wait -d UNWRITABLE": ("wait", "t1", "-d", "{unwritable}"),
+    "download -d UNWRITABLE": ("download", "t1", "-d", "{unwritable}"),
+    "batch -d UNWRITABLE": ("batch", "{jobs}", "-d", "{unwritable}/videos"),
+    "gallery UNWRITABLE": ("gallery", "{unwritable}"),
+    "config in UNWRITABLE": ("config", "set", "region", "china", "@config={unwritable}/c.toml"),
+    # a name that is not UTF-8
+    "create IMAGE not UTF-8": ("create", "{folder}/caf\udce9.png", "-p", "x"),
+    "create -d not UTF-8": ("create", "{image}", "-p", "x", "-d", "{folder}/caf\udce9"),
+    "wait -d not UTF-8": ("wait", "t1", "-d", "caf\udce9"),
+    "download -d not UTF-8": ("download", "t1", "-d", "caf\udce9"),
+    "batch JOBS not UTF-8": ("batch", "{folder}/caf\udce9.jsonl"),
+    "open -d not UTF-8": ("open", "t1", "-d", "caf\udce9"),
+    "gallery not UTF-8": ("gallery", "caf\udce9"),
+    "create --prompt not UTF-8": ("create", "{image}", "-p", "caf\udce9"),
+    "get ID not UTF-8": ("get", "caf\udce9"),
+}
+
+
+@pytest.mark.parametrize("case", list(PATH_CASES))
+def test_every_path_a_command_takes_is_refused_cleanly_before_anything_is_sent(
+    mivid: RunMivid,
+    api: EmulatorServer,
+    tmp_path: Path,
+    case: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    image = make_png(folder / "front.png")
+    jobs = folder / "jobs.jsonl"
+    jobs.write_text('{"images": ["front.png"], "prompt": "waves"}\n')
+    afile = folder / "afile"
+    afile.write_text("not a folder")
+    places = {"{image}": image, "{jobs}": jobs, "{file}": afile, "{folder}": folder}
+    if "UNWRITABLE" in case:
+        places["{unwritable}"] = request.getfixturevalue("unwritable")
+    env: dict[str, str] = {}
+    words = []
+    for arg in PATH_CASES[case]:
+        for name, place in places.items():
+            arg = arg.replace(name, str(place))
+        if arg.startswith("@config="):
+            env["MIVID_CONFIG_FILE"] = arg.removeprefix("@config=")
+        else:
+            words.append(arg)
+    result = mivid(*words, env=env)
+    assert result.exit_code == 2, result
+    assert len(error_lines(result.stderr)) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "bug in mivid" not in result.stderr
+    assert api.emulator.received == []
+
+
+def test_a_file_given_as_the_download_folder_is_refused_before_the_create_naming_the_option(
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "front.png")
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    result = mivid("create", str(image), "-p", "x", "-d", str(afile))
+    assert result.exit_code == 2, result
+    assert error_lines(result.stderr) == [
+        f"error: -d/--download {afile}: exists and is not a folder"
+    ]
+    assert api.emulator.received == []  # nothing paid for
+    assert not default_path().exists()
+    old = mivid("download", "t1", "-o", str(afile / "sub"))
+    assert error_lines(old.stderr) == [
+        f"error: -o/--output {afile / 'sub'}: cannot be made: {afile} is a file, not a folder"
+    ]

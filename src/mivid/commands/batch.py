@@ -117,8 +117,7 @@ def batch(
     if watermarked and download_dir is None:
         problems.append("--watermarked: only with --download DIR")
     problems += options.gallery_problems(gallery, download_dir)
-    if download_dir is not None and download_dir.exists() and not download_dir.is_dir():
-        problems.append(f"--download {download_dir}: exists and is not a folder")
+    problems += options.folder_problems(download_dir)
     if problems:
         raise InputError(problems)
     again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output, no_journal)

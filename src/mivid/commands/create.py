@@ -212,6 +212,7 @@ def create(
         problems.append("--timeout: only with --wait")
     else:
         problems += options.timeout_problems(timeout)
+    problems += options.folder_problems(download_dir)  # before anything is sent, not after
     values = {
         "prompt": read_prompt(prompt),
         "negative_prompt": read_prompt(negative_prompt) if negative_prompt != "-" else None,

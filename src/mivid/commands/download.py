@@ -53,9 +53,11 @@ def download(
 
     folder, problems = options.one_folder(download_dir, output, "--output", default=Path())
     problems += options.form_problems(json_output=json_output, quiet=quiet)
+    assert folder is not None
+    given_as = "-o/--output" if output is not None and download_dir is None else None
+    problems += options.folder_problems(folder, given_as=given_as)
     if problems:
         raise InputError(problems)
-    assert folder is not None
     run = state(ctx, quiet=quiet)
     out = run.output
     wanted = ids_or_pick(run, ids, command="download", offer=finished_tasks())

@@ -57,6 +57,19 @@ def one_folder(
     return (chosen if chosen is not None else default), []
 
 
+def folder_problems(folder: Path | None, *, given_as: str | None = None) -> list[str]:
+    """Why videos could not be saved into `folder` (`-d/--download`), checked before any work.
+
+    `given_as` names the option when it was given by another spelling (`--output`).
+    """
+    from mivid.files import DOWNLOAD_OPTION
+    from mivid.files import folder_problems as problems_of
+
+    if folder is None:
+        return []
+    return [problem.text for problem in problems_of(folder, option=given_as or DOWNLOAD_OPTION)]
+
+
 def watermarked(help: str = "With --download: save the watermarked copy.") -> Any:
     return typer.Option(False, "--watermarked", help=help)
 

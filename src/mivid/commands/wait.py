@@ -50,6 +50,7 @@ def wait(
     problems = options.poll_interval_problems(interval) + options.timeout_problems(timeout)
     problems += options.form_problems(json_output=json_output, quiet=quiet)
     problems += options.gallery_problems(gallery, download_dir)
+    problems += options.folder_problems(download_dir)
     if problems:
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
