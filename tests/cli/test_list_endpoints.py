@@ -241,3 +241,15 @@ def test_the_picker_offers_both_endpoints_tasks(
     terminal.type("3")  # the third newest: an omni task made by another client
     assert terminal.finish(timeout=30) == 0, terminal.text()
     assert f'"task_id": "{six[2][0]}"' in terminal.text()
+
+
+def test_watch_draws_both_endpoints_tasks(
+    api: EmulatorServer, six: list[tuple[str, str, str]]
+) -> None:
+    env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
+    terminal = Terminal(["--no-color", "list", "--watch"], env=env, columns=160, stdin=False)
+    assert terminal.finish(timeout=30) == 0, terminal.raw()
+    text = ANSI.sub("", terminal.text())
+    assert "every task on the list has ended" in text
+    assert all(task_id in text for task_id, _, _ in six)
+    assert "omni · kling-v3-omni" in text and "multi-image · kling-v1-6" in text
