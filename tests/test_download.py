@@ -110,7 +110,7 @@ def test_a_connection_dropped_mid_file_is_resumed_with_a_range_request(
     assert target.read_bytes() == expected
     assert size == len(expected)
     assert [h.get("range") for h in video_requests(server.emulator)] == [None, "bytes=1000-"]
-    assert not part_path(target).exists()
+    assert not part_path(target, task["task_result"]["videos"][0]["url"]).exists()
     assert progress[-1] == (len(expected), len(expected))
 
 
@@ -120,8 +120,9 @@ def test_a_part_file_left_by_a_killed_run_is_resumed(
     task = finished_task(server, fake_clock)
     expected = video_bytes(task["task_id"])
     target = tmp_path / "v.mp4"
-    part_path(target).write_bytes(expected[:700])
-    download_file(http, task["task_result"]["videos"][0]["url"], target, sleep=no_sleep)
+    url = task["task_result"]["videos"][0]["url"]
+    part_path(target, url).write_bytes(expected[:700])
+    download_file(http, url, target, sleep=no_sleep)
     assert target.read_bytes() == expected
     assert [h.get("range") for h in video_requests(server.emulator)] == ["bytes=700-"]
 
@@ -133,8 +134,9 @@ def test_a_server_without_ranges_answers_200_and_the_download_starts_over(
     task = finished_task(server, fake_clock)
     expected = video_bytes(task["task_id"])
     target = tmp_path / "v.mp4"
-    part_path(target).write_bytes(b"x" * 700)  # stale bytes that must not survive
-    download_file(http, task["task_result"]["videos"][0]["url"], target, sleep=no_sleep)
+    url = task["task_result"]["videos"][0]["url"]
+    part_path(target, url).write_bytes(b"x" * 700)  # stale bytes that must not survive
+    download_file(http, url, target, sleep=no_sleep)
     assert target.read_bytes() == expected
 
 
@@ -149,7 +151,7 @@ def test_a_download_that_keeps_failing_leaves_no_file_under_the_final_name(
     assert caught.value.exit_code == ExitCode.SERVICE
     assert "after 4 attempts" in caught.value.message
     assert not target.exists()
-    assert part_path(target).exists()  # kept, so the next run resumes
+    assert part_path(target, task["task_result"]["videos"][0]["url"]).exists()  # kept: resumed
     assert "resumes" in (caught.value.hint or "")
 
 

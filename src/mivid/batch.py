@@ -760,6 +760,7 @@ def video_downloader(
     on_skip: Callable[[SavedVideo], None] | None = None,
     service: str | None = None,
     warn: Callable[[str], None] | None = None,
+    max_bytes: int | None = None,
 ) -> Downloader:
     """Save one finished task's videos into `directory` (the videos already there are kept)."""
     from mivid.download import download_tasks
@@ -774,6 +775,7 @@ def video_downloader(
             on_skip=on_skip,
             service=service,
             warn=warn,
+            max_bytes=max_bytes,
         )
         return [video.path for video in saved.get(str(task["task_id"]), [])]
 

@@ -15,8 +15,11 @@ passes the emulator's transport.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,11 +31,14 @@ import httpx
 from mivid import hints
 from mivid import problems as rules
 from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
+from mivid.plaintext import printable
 from mivid.problems import Problem
 from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_urls
 
 RETENTION_NOTE = "the service deletes result videos 30 days after they are made: keep your copy"
 ATTEMPTS = 4
+#: The largest video mivid saves (`MIVID_MAX_VIDEO_MB` sets another): Kling's are tens of MB.
+MAX_VIDEO_BYTES = 2048 << 20
 
 Progress = Callable[[Path, int, "int | None"], None]
 
@@ -43,6 +49,13 @@ class PlannedVideo:
     url: str
     path: Path
     watermarked: bool
+    index: int = 1  # which of the task's videos (from 1) …
+    count: int = 1  # … of how many
+
+    def describe(self) -> str:
+        """`task 8672…`, or `task 8672… (its video 2)` of a task with several."""
+        which = f" (its video {self.index})" if self.count > 1 else ""
+        return f"task {printable(self.task_id)}{which}"
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,20 @@ def video_file_name(task_id: str, index: int = 1, count: int = 1) -> str:
     return f"{name}.mp4" if count == 1 else f"{name}-{index}.mp4"
 
 
-def part_path(path: Path) -> Path:
-    """The temporary file a download streams into."""
-    return path.with_name(f".{path.name}.part")
+def part_path(path: Path, url: str, *, watermarked: bool = False) -> Path:
+    """The partial file a download of `url` into `path` streams into: `.<name>.<source>.part`.
+
+    Its name records its source (the URL without its query, which a signed URL
+    changes at each query, and which copy), so a partial file of another video
+    for the same name (the plain one, then `--watermarked`) is never resumed.
+    """
+    import hashlib
+
+    parsed = httpx.URL(url)
+    source = (
+        f"{path.name}\n{watermarked}\n{parsed.scheme}://{parsed.host}:{parsed.port}{parsed.path}"
+    )
+    return path.with_name(f".{path.name}.{hashlib.sha256(source.encode()).hexdigest()[:12]}.part")
 
 
 def plan_videos(
@@ -126,7 +150,11 @@ def plan_videos(
             continue
         for index, url in enumerate(urls, start=1):
             filename = video_file_name(task_id, index, len(urls))
-            planned.append(PlannedVideo(task_id, url, directory / filename, watermarked))
+            planned.append(
+                PlannedVideo(
+                    task_id, url, directory / filename, watermarked, index=index, count=len(urls)
+                )
+            )
     if failed:
         raise TaskFailedError("; ".join(failed + [p.text for p in unfinished] + missing))
     if unfinished:
@@ -151,11 +179,15 @@ def download_tasks(
     sidecars: bool = True,
     service: str | None = None,
     warn: Callable[[str], None] | None = None,
+    max_bytes: int | None = None,
 ) -> dict[str, list[SavedVideo]]:
     """Save every video of the finished `tasks` into `directory`; the saved files per task id.
 
-    Checks everything before the first byte is written: unfinished or failed
-    tasks, and existing files of another size (unless `force`), each named.
+    Checks everything before the first byte is written, each problem named:
+    unfinished or failed tasks; two videos planned under one name; a link in
+    place of a video, its partial file or its sidecar (never followed); a file
+    at a sidecar's name that is not mivid's sidecar of that task, and an existing
+    video of another size (unless `force`). No video is more than `max_bytes`.
     With `sidecars`, each video (saved or skipped) gets its provenance file
     beside it (`mivid.sidecar.write_sidecar`), from the journal's entry of the
     task made at `service` when there is one (`warn` hears when the journal
@@ -166,7 +198,10 @@ def download_tasks(
             Problem(f"--output {directory}", rules.NOT_A_FOLDER, "exists and is not a folder")
         )
     planned = plan_videos(tasks, directory, watermarked=watermarked)
-    skips, conflicts = _existing(http, planned, force=force)
+    conflicts = _local_problems(planned, force=force)  # no request before these are known
+    skips: dict[Path, int] = {}
+    if not conflicts:
+        skips, conflicts = _existing(http, planned, force=force)
     if conflicts:
         raise InputError(
             conflicts, hint="pass --force to replace them, or choose another --output folder"
@@ -190,8 +225,10 @@ def download_tasks(
                 http,
                 video.url,
                 video.path,
+                watermarked=video.watermarked,
                 on_progress=on_progress,
                 sleep=sleep,
+                max_bytes=max_bytes or MAX_VIDEO_BYTES,
             )
             result = SavedVideo(video.task_id, video.url, video.path, size, video.watermarked)
         if sidecars:
@@ -217,6 +254,71 @@ def _with_sidecar(
     return replace(video, sidecar=path, source=JOURNAL if entry is not None else SERVICE)
 
 
+def _local_problems(planned: Sequence[PlannedVideo], *, force: bool) -> list[Problem]:
+    """What the folder and the plan say against writing, before any request (no link followed)."""
+    problems: list[Problem] = []
+    owners: dict[Path, PlannedVideo] = {}
+    for video in planned:
+        first = owners.setdefault(video.path, video)
+        if first is not video:
+            problems.append(
+                Problem(
+                    str(video.path),
+                    rules.FILE_EXISTS,
+                    f"both {first.describe()} and {video.describe()} would be saved here: "
+                    "save them into different folders",
+                )
+            )
+    for video in planned:
+        problems += _in_the_way(video, force=force)
+    return problems
+
+
+def _in_the_way(video: PlannedVideo, *, force: bool) -> list[Problem]:
+    """A link or a stranger's file where the video, its partial file or its sidecar go."""
+    from mivid.sidecar import read_sidecar, sidecar_path
+
+    problems: list[Problem] = []
+    part = part_path(video.path, video.url, watermarked=video.watermarked)
+    if os.path.lexists(part) and _regular_size(part) is None:
+        problems.append(_not_ours(part))  # mivid never made it: whatever --force says
+    for path in (video.path, sidecar_path(video.path)):
+        mode = _lmode(path)
+        if mode is None or (force and stat.S_ISLNK(mode)):
+            continue  # --force replaces a link itself, never what it points to
+        if stat.S_ISLNK(mode):
+            problems.append(
+                Problem(
+                    str(path),
+                    rules.FILE_EXISTS,
+                    "is a symbolic link: mivid never writes through one (--force replaces "
+                    "the link itself)",
+                )
+            )
+        elif not stat.S_ISREG(mode):
+            problems.append(Problem(str(path), rules.FILE_EXISTS, "exists and is not a file"))
+        elif path != video.path and not force:
+            record = read_sidecar(path)
+            if record is None or record.get("task_id") != video.task_id:
+                problems.append(
+                    Problem(
+                        str(path),
+                        rules.FILE_EXISTS,
+                        "exists and is not the sidecar mivid writes for "
+                        f"{video.describe()} (it would be replaced)",
+                    )
+                )
+    return problems
+
+
+def _lmode(path: Path) -> int | None:
+    """The file's mode, the link's own when it is one; None when nothing is there."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+
+
 def _existing(
     http: httpx.Client, planned: Iterable[PlannedVideo], *, force: bool
 ) -> tuple[dict[Path, int], list[Problem]]:
@@ -229,16 +331,10 @@ def _existing(
     skips: dict[Path, int] = {}
     conflicts: list[Problem] = []
     for video in planned:
-        if not video.path.exists():
-            continue
-        if not video.path.is_file():
-            conflicts.append(
-                Problem(str(video.path), rules.FILE_EXISTS, "exists and is not a file")
-            )
-            continue
-        if force:
-            continue
-        local = video.path.stat().st_size
+        local_size = _regular_size(video.path)
+        if local_size is None or force:
+            continue  # nothing there, or a link (refused above unless --force replaces it)
+        local = local_size
         recorded = _saved_by_mivid(video, local)
         if recorded is True:
             skips[video.path] = local
@@ -375,106 +471,282 @@ def download_file(
     url: str,
     path: Path,
     *,
+    watermarked: bool = False,
     on_progress: Progress | None = None,
     attempts: int = ATTEMPTS,
     sleep: Callable[[float], object] = time.sleep,
+    max_bytes: int = MAX_VIDEO_BYTES,
 ) -> int:
-    """Stream `url` to `path` through its `.part` file; return the size saved.
+    """Stream `url` to `path` through its partial file; return the size saved.
 
     A dropped connection, a short body or a 5xx answer is tried again (up to
-    `attempts` in all), resuming from the bytes already in the `.part` file.
+    `attempts` in all), resuming from the bytes already in the partial file,
+    which is named for its source (`part_path`): another video's partial file
+    for the same name is removed, never resumed. What is renamed into place is
+    an MP4 (an `ftyp` box first) of at most `max_bytes`.
     """
-    part = part_path(path)
+    part = part_path(path, url, watermarked=watermarked)
+    _remove_other_parts(path, keep=part)
     last: MividError | None = None
     for attempt in range(1, attempts + 1):
         try:
-            size = _attempt(http, url, part, path, on_progress)
+            size = _attempt(http, url, part, path, on_progress, max_bytes)
         except _RetryableError as retry:
             last = retry.error
             if attempt < attempts:
                 sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
             continue
-        part.replace(path)
+        _require_mp4(part, url)
+        part.replace(path)  # os.replace: a link in its place is replaced, never its target
         return size
     assert last is not None
+    kept = _regular_size(part) or 0
     raise ServiceError(
         f"{last.message} (after {attempts} attempts)",
-        hint=f"run the same command again: it resumes from the {part.stat().st_size if part.exists() else 0} "
-        f"bytes kept in {part}",
+        hint=f"run the same command again: it resumes from the {kept} bytes kept in {part}",
     )
 
 
 def _attempt(
-    http: httpx.Client, url: str, part: Path, path: Path, on_progress: Progress | None
+    http: httpx.Client,
+    url: str,
+    part: Path,
+    path: Path,
+    on_progress: Progress | None,
+    max_bytes: int,
 ) -> int:
-    offset = part.stat().st_size if part.exists() else 0
+    offset = _regular_size(part) or 0
     headers = {"Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     try:
         with http.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status == 416 and offset:
-                # Asked past the end: the .part may already hold the whole video.
-                total = _content_range_total(response.headers.get("content-range"))
-                if total == offset:
-                    return offset
-                part.unlink()
-                raise _RetryableError(
-                    ServiceError(f"{url}: the server refused to resume; starting over")
-                )
-            if status in (404, 410):
-                raise NotFoundError(
-                    f"{url}: the video is gone (HTTP {status})",
-                    hint="the service deletes result videos 30 days after they are made",
-                    http_status=status,
-                )
-            if status >= 500 or status == 429:
-                raise _RetryableError(ServiceError(f"{url}: the server answered HTTP {status}"))
-            if status == 206 and offset:
-                span = _content_range(response.headers.get("content-range"))
-                if span is None or span[0] != offset:
-                    part.unlink()
-                    raise _RetryableError(
-                        ServiceError(f"{url}: the server resumed at the wrong place; starting over")
-                    )
-                total = span[1]
-                mode = "ab"
-            elif status == 200:
-                offset = 0
-                length = _int_header(response.headers.get("content-length"))
-                total = length
-                mode = "wb"
-            else:
+            shape = _shape(response, url, part, offset)
+            if shape is None:  # asked past the end: the partial file holds the whole video
+                return offset
+            append, total = shape
+            _check_kind(response, url)
+            if total is not None and total > max_bytes:
                 raise ServiceError(
-                    f"{url}: unexpected answer HTTP {status} to a video download",
-                    http_status=status,
+                    f"{url}: the server announces {total} bytes, more than "
+                    f"{_mib(max_bytes)} MiB, the most mivid saves; nothing was saved",
+                    hint=_CAP_HINT,
                 )
-            if response.headers.get("content-encoding", "identity").lower() != "identity":
-                # The announced length counts the encoded bytes; we keep the decoded ones.
-                total = None
-            done = offset
-            if on_progress is not None:
-                on_progress(path, done, total)
-            with part.open(mode) as sink:
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
-                    done += len(chunk)
-                    if on_progress is not None:
-                        on_progress(path, done, total)
-                sink.flush()
-                os.fsync(sink.fileno())
+            done = _stream(
+                response,
+                part,
+                path,
+                on_progress,
+                append=append,
+                offset=offset,
+                total=total,
+                max_bytes=max_bytes,
+                url=url,
+            )
     except httpx.TransportError as exc:
         raise _RetryableError(
             ServiceError(f"{url}: the connection broke during the download ({exc})")
         ) from exc
     if total is not None and done != total:
-        if done > total:
-            part.unlink()
         raise _RetryableError(
             ServiceError(f"{url}: got {done} bytes of the {total} the server announced")
         )
     return done
+
+
+def _shape(
+    response: httpx.Response, url: str, part: Path, offset: int
+) -> tuple[bool, int | None] | None:
+    """(append to the partial file?, the total length announced), or None when it is whole."""
+    status = response.status_code
+    if status == 416 and offset:
+        total = _content_range_total(response.headers.get("content-range"))
+        if total == offset:
+            return None
+        _unlink(part)
+        raise _RetryableError(ServiceError(f"{url}: the server refused to resume; starting over"))
+    if status in (404, 410):
+        raise NotFoundError(
+            f"{url}: the video is gone (HTTP {status})",
+            hint="the service deletes result videos 30 days after they are made",
+            http_status=status,
+        )
+    if status >= 500 or status == 429:
+        raise _RetryableError(ServiceError(f"{url}: the server answered HTTP {status}"))
+    if status == 206 and offset:
+        span = _content_range(response.headers.get("content-range"))
+        if span is None or span[0] != offset:
+            _unlink(part)
+            raise _RetryableError(
+                ServiceError(f"{url}: the server resumed at the wrong place; starting over")
+            )
+        append, total = True, span[1]
+    elif status == 200:
+        append, total = False, _int_header(response.headers.get("content-length"))
+    else:
+        raise ServiceError(
+            f"{url}: unexpected answer HTTP {status} to a video download", http_status=status
+        )
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        # The announced length counts the encoded bytes; we keep the decoded ones.
+        total = None
+    return append, total
+
+
+def _check_kind(response: httpx.Response, url: str) -> None:
+    """Refuse an answer that says it is no video (an error or sign-in page where one was)."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith(_NOT_VIDEO):
+        raise ServiceError(
+            f"{url}: the server sent {printable(kind)}, not a video; nothing was saved",
+            hint="the link may have expired or need signing in: ask for the task again "
+            f"({hints.command('get', 'ID')}) and download from its fresh URL",
+        )
+
+
+def _stream(
+    response: httpx.Response,
+    part: Path,
+    path: Path,
+    on_progress: Progress | None,
+    *,
+    append: bool,
+    offset: int,
+    total: int | None,
+    max_bytes: int,
+    url: str,
+) -> int:
+    """Write the answer's bytes into the partial file (never past `total` or `max_bytes`)."""
+    done = offset if append else 0
+    if on_progress is not None:
+        on_progress(path, done, total)
+    fd = _open_part(part, append=append)
+    with os.fdopen(fd, "wb") as sink:
+        for chunk in response.iter_bytes():
+            if total is not None and done + len(chunk) > total:
+                chunk = chunk[: total - done]  # what goes past the announced length is not read
+            if done + len(chunk) > max_bytes:
+                sink.close()
+                _unlink(part)
+                raise ServiceError(
+                    f"{url}: the video is more than {_mib(max_bytes)} MiB, the most mivid "
+                    "saves; nothing was saved",
+                    hint=_CAP_HINT,
+                )
+            sink.write(chunk)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(path, done, total)
+            if total is not None and done >= total:
+                break
+        sink.flush()
+        os.fsync(sink.fileno())
+    return done
+
+
+def _open_part(part: Path, *, append: bool) -> int:
+    """The partial file, opened to write without following a link: made anew unless `append`.
+
+    A link, a folder or a pipe in its place is refused (InputError): mivid only
+    ever writes a regular file it made (O_NOFOLLOW, O_EXCL; O_NONBLOCK so that
+    a pipe is refused instead of waited on).
+    """
+    flags = os.O_WRONLY | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    if append:
+        flags |= os.O_APPEND
+    else:
+        _unlink(part)
+        flags |= os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(part, flags, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EEXIST):
+            raise InputError(_not_ours(part)) from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(_not_ours(part))
+    return fd
+
+
+def _not_ours(path: Path) -> Problem:
+    """A partial file's name taken by something mivid never makes (a link, a folder, a pipe)."""
+    mode = _lmode(path)
+    what = (
+        "is a symbolic link: mivid never writes through one"
+        if mode is not None and stat.S_ISLNK(mode)
+        else "is not a file mivid made (a folder or a pipe)"
+    )
+    return Problem(str(path), rules.FILE_EXISTS, f"{what}; remove it")
+
+
+def _require_mp4(part: Path, url: str) -> None:
+    """Refuse to rename what is not an MP4 into place: an ISO media file starts with `ftyp`."""
+    try:
+        fd = os.open(part, os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(_not_ours(part)) from exc
+    with os.fdopen(fd, "rb") as source:
+        head = source.read(12)
+    if head[4:8] != b"ftyp":
+        _unlink(part)
+        raise ServiceError(
+            f"{url}: what the server sent is not an MP4 video (no `ftyp` box at its start); "
+            "nothing was saved",
+            hint="the link may have expired or lead to a page: ask for the task again and "
+            "download from its fresh URL",
+        )
+
+
+def _remove_other_parts(path: Path, *, keep: Path) -> None:
+    """Partial files for `path` of another source (or an older mivid's): never resumed.
+
+    Only regular files and links are removed (a link itself, never what it points to).
+    """
+    prefix = f".{path.name}."
+    try:
+        names = [entry.name for entry in os.scandir(path.parent)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".part") and name != keep.name:
+            other = path.parent / name
+            mode = os.lstat(other).st_mode
+            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+                _unlink(other)
+
+
+def _regular_size(path: Path) -> int | None:
+    """The size of the regular file at `path` (not followed), or None when there is none."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g}"
+
+
+_CAP_HINT = (
+    "Kling's videos are tens of MB; if yours is really larger, raise the cap with "
+    "MIVID_MAX_VIDEO_MB"
+)
+#: Media types that are never a video: an error, a sign-in page, an API answer.
+_NOT_VIDEO = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/xhtml",
+    "application/problem",
+)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _content_range_total(value: str | None) -> int | None:

@@ -89,6 +89,8 @@ OTHER_ENVIRONMENT: dict[str, str] = {
     "MIVID_RETRY_ATTEMPTS": "how many times a request is tried before giving up (default 5)",
     "MIVID_RETRY_MAX_SECONDS": "the most time spent retrying one request, in seconds (default 60)",
     "MIVID_RETRY_BASE_DELAY": "first delay between tries, in seconds; it doubles (default 0.5)",
+    "MIVID_MAX_VIDEO_MB": "the largest video mivid saves, in MiB; a bigger one is refused "
+    "(default 2048)",
     "NO_COLOR": "any value turns colour off",
 }
 
@@ -249,15 +251,21 @@ class Tuning:
     retry_max_seconds: float | None = None
     retry_base_delay: float | None = None
     sandbox_task_seconds: float = SANDBOX_DEFAULT_TASK_SECONDS
+    #: The most bytes a video may have (None: `mivid.download.MAX_VIDEO_BYTES`).
+    max_video_bytes: int | None = None
 
 
 def read_tuning(environ: Mapping[str, str]) -> Tuning:
-    """MIVID_RETRY_* and MIVID_SANDBOX_TASK_SECONDS, checked (raises InputError naming each)."""
+    """MIVID_RETRY_*, MIVID_SANDBOX_TASK_SECONDS and MIVID_MAX_VIDEO_MB, checked (raises
+    InputError naming each)."""
     problems: list[str] = []
     attempts = _env_number(environ, "MIVID_RETRY_ATTEMPTS", 1, 100, problems, whole=True)
     total = _env_number(environ, "MIVID_RETRY_MAX_SECONDS", 0, 3600, problems)
     base = _env_number(environ, "MIVID_RETRY_BASE_DELAY", 0, 60, problems)
     seconds = _env_number(environ, "MIVID_SANDBOX_TASK_SECONDS", 0, 3600, problems, what="a number")
+    video_mb = _env_number(
+        environ, "MIVID_MAX_VIDEO_MB", 1, 1 << 20, problems, whole=True, what="a whole number"
+    )
     if problems:
         raise InputError(problems)
     return Tuning(
@@ -265,6 +273,7 @@ def read_tuning(environ: Mapping[str, str]) -> Tuning:
         retry_max_seconds=total,
         retry_base_delay=base,
         sandbox_task_seconds=SANDBOX_DEFAULT_TASK_SECONDS if seconds is None else seconds,
+        max_video_bytes=int(video_mb) << 20 if video_mb is not None else None,
     )
 
 

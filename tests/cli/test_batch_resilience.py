@@ -199,7 +199,7 @@ def test_a_video_the_folder_refuses_fails_that_job_only(
     serve(emulator(fake_clock, task_ids=IDS))
     out = tmp_path / "v"
     out.mkdir()
-    (out / f".{IDS[0]}.mp4.part").mkdir()  # something in the way of the first job's video
+    (out / f"{IDS[0]}.mp4").mkdir()  # something in the way of the first job's video
     jobs = jobs_file(tmp_path, count=3)
     result = mivid("batch", str(jobs), "--download", str(out), "--json", clock=sleepless)
     assert result.exit_code == 5, result

@@ -140,7 +140,12 @@ def batch(
         _dry_run(run, found.jobs, json_output=json_output, use_journal=not no_journal)
         return
     saving = (
-        Saving(download_dir, watermarked=watermarked, gallery=gallery)
+        Saving(
+            download_dir,
+            watermarked=watermarked,
+            gallery=gallery,
+            max_video_bytes=run.settings.tuning.max_video_bytes,
+        )
         if download_dir is not None
         else None
     )

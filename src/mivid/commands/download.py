@@ -80,6 +80,7 @@ def download(
                     say=Say(out.note, out.warn_once),
                     on_progress=progress,
                     sleep=run.clock.sleep,
+                    max_bytes=run.settings.tuning.max_video_bytes,
                 )
     with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
         sink.extend([video for videos in saved.values() for video in videos])

@@ -56,6 +56,7 @@ def follow_and_show(
             force=force,
             gallery=gallery,
             bars=lambda: download_bars(out, enabled=live),
+            max_video_bytes=run.settings.tuning.max_video_bytes,
         )
         if download_dir is not None
         else None

@@ -174,6 +174,7 @@ def run_jobs(
                     # Without the journal (--no-journal), the sidecars hold what the service says.
                     service=client.base_url if journal is not None else None,
                     warn=say.warn,
+                    max_bytes=saving.max_video_bytes,
                 )
                 if http is not None and saving is not None
                 else None,

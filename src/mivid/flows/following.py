@@ -52,6 +52,8 @@ class Saving:
     gallery: bool = False
     #: Opened around each round of downloads; yields the `on_progress` callback (or None).
     bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
+    #: The largest video saved (`MIVID_MAX_VIDEO_MB`; None: `mivid.download.MAX_VIDEO_BYTES`).
+    max_video_bytes: int | None = None
 
 
 def resume_command(command: Sequence[str], *, saving: Saving | None = None) -> str:
@@ -138,6 +140,7 @@ def follow_tasks(
                     say=say,
                     on_progress=on_progress,
                     sleep=clock.sleep,
+                    max_bytes=saving.max_video_bytes,
                 )
         record_failures(tasks, saving.directory, say, service=client.base_url)
         if saving.gallery:

@@ -37,11 +37,13 @@ def save_videos(
     say: Say = QUIET,
     on_progress: Progress | None = None,
     sleep: Callable[[float], object] | None = None,
+    max_bytes: int | None = None,
 ) -> SavedByTask:
     """Download the tasks' videos into `directory`; the saved (or skipped) files per task.
 
     Result URLs need no credentials: a plain client, but over the API client's
-    transport, so the sandbox (or a test's emulator) serves its own videos.
+    transport, so the sandbox (or a test's emulator) serves its own videos. No
+    video is more than `max_bytes` (default `mivid.download.MAX_VIDEO_BYTES`).
     """
 
     options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
@@ -56,6 +58,7 @@ def save_videos(
             on_skip=lambda video: say.note(skipped_note(video)),
             service=client.base_url,
             warn=say.warn,
+            max_bytes=max_bytes,
             **options,
         )
     if any(not video.skipped for videos in saved.values() for video in videos):
