@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import RunMivid, Serve, Sleepless, Terminal
 from imagefactory import make_png
-from mivid.render.views import TASK_COLUMNS, Column, fit_columns
+from mivid.render.views import TASK_COLUMNS, fit_columns
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
 
@@ -76,23 +76,31 @@ widths = st.lists(
 
 
 @given(widths, st.integers(min_value=20, max_value=300))
-def test_columns_fit_by_cutting_then_dropping_in_their_order(natural: list[int], room: int) -> None:
+def test_columns_give_way_in_their_order_dropping_before_cutting(
+    natural: list[int], room: int
+) -> None:
+    """Issue 15.10: the least useful columns go before a useful one is cut."""
     fitted = fit_columns(TASK_COLUMNS, natural, room)
     shown = [i for i, width in enumerate(fitted) if width]
-    kept = [TASK_COLUMNS[i] for i in shown]
-    dropped = [column for column, width in zip(TASK_COLUMNS, fitted, strict=True) if not width]
-    assert all(column.drop for column in dropped)  # the id and status are never left out
-    if dropped:  # those left out are the first in drop order
-        assert max(c.drop for c in dropped) < min(c.drop or 99 for c in kept)
-    for i in shown:
-        column: Column = TASK_COLUMNS[i]
-        if column.least is None:
-            assert fitted[i] == natural[i]  # never cut
-        else:
-            assert fitted[i] <= min(natural[i], column.most or natural[i])
-    least_needed = sum(
-        natural[i] if TASK_COLUMNS[i].least is None else min(natural[i], TASK_COLUMNS[i].least or 0)
-        for i in shown
-    ) + 2 * (len(shown) - 1)
-    if least_needed <= room:
-        assert sum(fitted) + 2 * (len(shown) - 1) <= room
+    capped = [min(n, c.most or n) for n, c in zip(natural, TASK_COLUMNS, strict=True)]
+    for i, column in enumerate(TASK_COLUMNS):
+        if not column.drop:
+            assert fitted[i] == natural[i]  # the id and status: never cut, never left out
+        if column.least is None and fitted[i]:
+            assert fitted[i] == natural[i]  # a column that is not cut is whole
+        if 0 < fitted[i] < capped[i]:  # cut: every less useful column that cannot be cut is gone
+            assert fitted[i] >= min(capped[i], column.least or 0)
+            assert all(
+                not fitted[j]
+                for j, other in enumerate(TASK_COLUMNS)
+                if other.drop and other.drop < column.drop and other.least is None
+            )
+        if column.drop and not fitted[i]:  # left out: so is every less useful one
+            assert all(
+                not fitted[j]
+                for j, other in enumerate(TASK_COLUMNS)
+                if other.drop and other.drop < column.drop and other.least is None
+            )
+    never = [i for i, column in enumerate(TASK_COLUMNS) if not column.drop]
+    if sum(natural[i] for i in never) + 2 * (len(never) - 1) <= room:
+        assert sum(fitted[i] for i in shown) + 2 * (len(shown) - 1) <= room

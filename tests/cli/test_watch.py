@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ANSI, RunMivid, Terminal
+from helpers import ANSI, RunMivid, Serve, Terminal
 from imagefactory import make_png
-from mivid.sandbox import EmulatorServer, FakeClock
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 from polling import PATIENCE, wait_until
 
 
@@ -156,3 +156,37 @@ def test_list_watch_off_a_terminal_is_refused(mivid: RunMivid) -> None:
     assert both.exit_code == 2
     assert "not with --json or --quiet" in both.stderr
     assert "--interval: 0" in both.stderr
+
+
+def test_list_watch_keeps_its_footer_on_an_80_by_20_screen(
+    mivid: RunMivid,
+    tmux: Callable[..., str],
+    tmp_path: Path,
+    serve: Serve,
+    fake_clock: FakeClock,
+) -> None:
+    """Issue 15.10: thirty running tasks pushed the footer off a 20-line terminal."""
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock, concurrency_limit=100))
+    ids = [emulator_task(mivid, tmp_path) for _ in range(30)]
+    names: tuple[str, ...] = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    names += ("XDG_DATA_HOME", "PATH", "KLING_BASE_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    exports = " ".join(f"{name}='{os.environ[name]}'" for name in names)
+    command = (
+        f"env -u COLUMNS -u LINES {exports} TERM=xterm-256color {sys.executable} -m mivid "
+        "list --watch --interval 0.5; sleep 60"
+    )
+    tmux("new-session", "-d", "-s", "small", "-x", "80", "-y", "20", command)
+    seen: list[str] = []
+
+    def screen_shows(pattern: str) -> bool:
+        seen.append(ANSI.sub("", tmux("capture-pane", "-p", "-t", "small")))
+        return re.search(pattern, seen[-1]) is not None
+
+    wait_until(lambda: screen_shows("Ctrl-C to stop"), what=lambda: f"the footer: {seen[-1]}")
+    wait_until(lambda: screen_shows("Ctrl-C to stop"), what=lambda: f"a redraw: {seen[-1]}")
+    screen = seen[-1].splitlines()
+    assert any("30 running · 14 more below" in line for line in screen), screen
+    assert sum(1 for line in screen if line.split()[:1] and line.split()[0] in ids) == 16
+    assert all(len(line) <= 80 for line in screen)
+    assert screen[0].split()[:3] == ["TASK", "ID", "STATUS"], screen  # the header still on top

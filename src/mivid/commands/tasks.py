@@ -123,7 +123,8 @@ def list_tasks(
     local: bool = typer.Option(
         False,
         "--local",
-        help="List the creates this machine's journal remembers, offline (no keys needed).",
+        help="List the creates this machine's journal remembers, offline (no keys needed); "
+        "each status is the one last seen from this machine.",
     ),
     watch: bool = typer.Option(
         False,

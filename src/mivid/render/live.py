@@ -217,6 +217,11 @@ def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
 # -- list --watch ------------------------------------------------------------------------------
 
 
+#: Lines of `list --watch`'s frame that are not task rows: the header, a footer that may
+#: fold onto a second line, and the line the cursor rests on.
+WATCH_LINES_BESIDE_ROWS = 4
+
+
 def watch_tasks(
     out: Output,
     fetch: Callable[[], Sequence[Listed]],
@@ -225,23 +230,31 @@ def watch_tasks(
     is_running: Callable[[Listed], bool],
     sleep: Callable[[float], object],
 ) -> None:
-    """Redraw the task table on stdout until every task on it has ended (Ctrl-C: exit 130)."""
+    """Redraw the task table on stdout until every task on it has ended (Ctrl-C: exit 130).
+
+    While it redraws, the table has as many rows as the terminal leaves under its
+    header and above the footer, so the footer (how many run, when it was redrawn,
+    how to stop) never scrolls away; the last frame shows every task.
+    """
     from rich.console import Group
     from rich.text import Text
 
     with _live(out.out(), transient=False, auto_refresh=False) as live:
         while True:
             listed = fetch()
-            table = task_table_view(out, listed)
             running = [item for item in listed if is_running(item)]
             if not running:
-                live.update(table, refresh=True)
+                live.update(task_table_view(out, listed), refresh=True)
                 break
+            # The header, a footer of up to two lines, and the line the cursor rests on.
+            rows = max(1, out.out().height - WATCH_LINES_BESIDE_ROWS)
+            shown = listed[:rows]
+            more = f" · {len(listed) - len(shown)} more below" if len(listed) > len(shown) else ""
             footer = Text(
-                f"{len(running)} running · redrawn every {interval:g} s "
+                f"{len(running)} running{more} · every {interval:g} s "
                 f"(last {time.strftime('%H:%M:%S')}) · Ctrl-C to stop",
                 style="dim",
             )
-            live.update(Group(table, footer), refresh=True)
+            live.update(Group(task_table_view(out, shown), footer), refresh=True)
             sleep(interval)
     out.note("every task on the list has ended")

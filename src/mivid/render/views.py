@@ -275,10 +275,11 @@ def endpoint_label(listed: Listed, width: int | None = None) -> str:
 class Column:
     """A column of a table for people: its header, and how it gives way on a narrow terminal.
 
-    `drop`: the order in which columns are left out when even their shortest
-    widths do not fit (1 first; 0: never). `least`: None for a column that keeps
-    its width, else the narrowest it may be cut to (with an ellipsis); `most`:
-    the widest such a column is drawn (a prompt runs to 2500 characters).
+    `drop`: its place in the order in which columns give way (1 first, the least
+    useful; 0: never). A column gives way by being left out — or, when it may be
+    cut (`least`: the narrowest it is cut to, with an ellipsis), by being cut as
+    far as needed first. `most`: the widest a cut column is drawn (a prompt runs to
+    2500 characters). A new column only declares these (see `fit_columns`).
     """
 
     header: str
@@ -287,56 +288,59 @@ class Column:
     most: int | None = None
 
 
-#: `mivid list`'s columns, left to right. On a narrow terminal the prompt, external
-#: id and URL are cut first; if that is not enough, columns go in `drop` order.
+#: `mivid list`'s columns, left to right. On a narrow terminal they give way in `drop`
+#: order: the external id (mostly one mivid made), the length, the video mark, the
+#: endpoint and model; then the prompt is cut; only then do the units and the time go.
 TASK_COLUMNS = (
     Column("TASK ID"),
     Column("STATUS"),
     Column("CREATED", drop=7),
     Column("LENGTH", drop=2),
-    Column("UNITS", drop=4),
-    # Endpoint and model (`omni · kling-video-o1`); narrow, the endpoint's name alone.
-    Column("ENDPOINT", drop=5, least=len("multi-image")),
-    Column("PROMPT", drop=6, least=12, most=40),
-    Column("EXTERNAL ID", drop=1, least=11),
-    Column("VIDEO", drop=3, least=5),
+    Column("UNITS", drop=6),
+    # Endpoint and model (`omni · kling-video-o1`), whole or not at all.
+    Column("ENDPOINT", drop=4),
+    Column("PROMPT", drop=5, least=12, most=40),
+    Column("EXTERNAL ID", drop=1),
+    # Whether there is a video, never a cut URL: the URL is in `get`, `--json` and the pipe.
+    Column("VIDEO", drop=3),
 )
+
+#: What the VIDEO column shows for a task with a video.
+VIDEO_MARK = "yes"
 
 
 def fit_columns(columns: Sequence[Column], widths: list[int], room: int) -> list[int]:
     """Each column's width within `room` (2 spaces between columns); 0 for one left out.
 
-    Cut columns share what the others leave, left to right, each at least its
-    `least`; while even that does not fit, the column with the lowest `drop`
-    (above 0) is left out.
+    Columns give way in `drop` order: each in turn is left out or, if it may be
+    cut, cut as far as needed (down to its `least`), so a useful column is cut only
+    once every less useful one is gone. If the table is still too wide, the cut
+    columns are left out too, in the same order. Columns that never give way keep
+    their width.
     """
-    widths = [
+    fitted = [
         min(width, column.most or width) for width, column in zip(widths, columns, strict=True)
     ]
-    shown = list(range(len(columns)))
+    shown = set(range(len(columns)))
 
-    def need(indices: list[int]) -> int:
-        least = [
-            widths[i] if columns[i].least is None else min(widths[i], columns[i].least or 0)
-            for i in indices
-        ]
-        return sum(least) + 2 * (len(indices) - 1)
+    def excess() -> int:
+        return sum(fitted[i] for i in shown) + 2 * (len(shown) - 1) - room
 
-    droppable = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop)
-    while need(shown) > room and droppable:
-        shown.remove(droppable.pop(0)[1])
-    fitted = [0] * len(columns)
-    left = room - 2 * (len(shown) - 1)
-    for i in shown:
-        if columns[i].least is None:
-            fitted[i] = widths[i]
-            left -= widths[i]
-    cut = [i for i in shown if columns[i].least is not None]
-    for n, i in enumerate(cut):
-        rest = sum(min(widths[j], columns[j].least or 0) for j in cut[n + 1 :])
-        fitted[i] = max(min(widths[i], columns[i].least or 0), min(widths[i], left - rest))
-        left -= fitted[i]
-    return fitted
+    order = [i for _, i in sorted((c.drop, i) for i, c in enumerate(columns) if c.drop)]
+    for i in order:
+        over = excess()
+        if over <= 0:
+            break
+        least = columns[i].least
+        if least is None:
+            shown.discard(i)
+        else:
+            fitted[i] = max(min(fitted[i], least), fitted[i] - over)
+    for i in order:
+        if excess() <= 0:
+            break
+        shown.discard(i)
+    return [fitted[i] if i in shown else 0 for i in range(len(columns))]
 
 
 def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
@@ -361,7 +365,7 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
                 endpoint_label(item),
                 one_line(item.prompt),
                 task.external_task_id or "",
-                (first.url or "") if first is not None else "",
+                VIDEO_MARK if first is not None and first.url else "",
             ]
         )
     wanted = [
@@ -384,13 +388,12 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
             table.add_column(
                 column.header, no_wrap=True, width=width, justify="right" if right else "left"
             )
-    for item, row in zip(listed, rows, strict=True):
+    for row in rows:
         cells = []
         for column, width, value in zip(wanted, widths, row, strict=True):
             if not width:
                 continue
-            shown = endpoint_label(item, width) if column.header == "ENDPOINT" else value
-            cell = Text(_cut(shown, width))
+            cell = Text(_cut(value, width))
             if column.header == "STATUS":
                 cell.stylize(STATUS_STYLES.get(value, ""))
             elif column.header == "PROMPT":
@@ -454,31 +457,59 @@ def _journal_line(entry: JournalEntry) -> list[str]:
     return ["\t".join([*map(tsv_cell, fields), escape_cell(prompt)])]
 
 
+#: `mivid list --local`'s columns. LAST SEEN: the status when this machine last asked
+#: (the journal is not the service). SERVICE appears when the entries come from several.
+JOURNAL_COLUMNS = (
+    Column("TASK ID"),
+    Column("LAST SEEN"),
+    Column("CREATED", drop=5),
+    Column("SERVICE", drop=2),
+    Column("EXTERNAL ID", drop=1),
+    Column("PROMPT", drop=3, least=12, most=60),
+)
+
+
+def service_name(entry: JournalEntry) -> str:
+    """`sandbox`, or the host the create was sent to (`api-singapore.klingai.com`)."""
+    from urllib.parse import urlsplit
+
+    if entry.sandbox:
+        return "sandbox"
+    url = public_url(entry.service)
+    return urlsplit(url).netloc + urlsplit(url).path.rstrip("/") or url
+
+
 def _journal_table(out: Output, entries: Sequence[JournalEntry]) -> None:
     from datetime import timezone
 
     from rich.text import Text
 
-    headers = ["TASK ID", "STATUS", "CREATED", "EXTERNAL ID", "PROMPT"]
     rows = [
         [
             entry.task_id or "-",
             entry.status,
             relative_time(datetime.fromtimestamp(entry.created, timezone.utc)) or "-",
+            service_name(entry),
             entry.external_task_id,
             one_line(str(entry.request.get("prompt") or "")),
         ]
         for entry in entries
     ]
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    room = out.out().width - 2 * (len(headers) - 1) - sum(widths[:3])
-    widths[3] = min(widths[3], max(11, room - min(widths[4], 40)))
-    widths[4] = min(widths[4], max(10, room - widths[3]))
+    several = len({row[3] for row in rows}) > 1
+    wanted = [c for c in JOURNAL_COLUMNS if c.header != "SERVICE" or several]
+    index = [JOURNAL_COLUMNS.index(column) for column in wanted]
+    rows = [[row[i] for i in index] for row in rows]
+    headers = [column.header for column in wanted]
+    natural = [max(len(row[n]) for row in [headers, *rows]) for n in range(len(wanted))]
+    widths = fit_columns(wanted, natural, out.out().width)
     table = _plain_table()
     for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, no_wrap=True, width=width)
+        if width:
+            table.add_column(header, no_wrap=True, width=width)
     for row in rows:
-        cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
+        cells = [
+            Text(_cut(value, width)) for value, width in zip(row, widths, strict=True) if width
+        ]
         cells[1].stylize(STATUS_STYLES.get(row[1], "dim"))
         table.add_row(*cells)
     out.out().print(table)

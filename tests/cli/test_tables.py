@@ -1,0 +1,94 @@
+"""Tables for people at 80 and 120 columns (issue 15, points 10 and 20).
+
+The least useful columns go before a useful one is cut; a URL is never shown cut
+(the VIDEO column says whether there is one); `list --local` says where each
+create went when there are several services, and that its statuses are the
+last ones seen.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import RunMivid, Serve, Terminal
+from imagefactory import make_png
+from mivid.sandbox import Emulator, FakeClock
+
+LONG_PROMPT = "a lighthouse keeper climbs the stairs at dusk while the storm comes in"
+
+
+def on_screen(args: list[str], columns: int) -> list[str]:
+    terminal = Terminal(args, columns=columns, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    return terminal.text().splitlines()
+
+
+@pytest.fixture
+def tasks(mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path) -> list[str]:
+    """Three tasks with long prompts, two ended with videos, one running."""
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock))
+    image = make_png(tmp_path / "front.png")
+    ids = []
+    for n in range(3):
+        made = mivid("create", str(image), "-p", f"{LONG_PROMPT} {n}", "-q")
+        assert made.exit_code == 0, made
+        ids.append(made.stdout.strip())
+        if n < 2:
+            fake_clock.advance(60)
+    return ids
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_list_drops_the_least_useful_columns_and_never_cuts_a_url(
+    tasks: list[str], columns: int
+) -> None:
+    lines = on_screen(["list"], columns)
+    header = lines[0].split()
+
+    assert all(len(line) <= columns for line in lines), lines
+    assert "http" not in "\n".join(lines)  # the URL is in get, --json and the pipe
+    assert all(any(task_id in line for line in lines) for task_id in tasks)  # ids whole
+    assert "EXTERNAL" not in header  # the least useful column is the first to go
+    if columns == 120:
+        assert "VIDEO" in header or "PROMPT" in header
+    rows = [line for line in lines[1:] if line.split()[:1] and line.split()[0] in tasks]
+    prompts = [row[lines[0].index("PROMPT") :].split("  ")[0] for row in rows]
+    if any(len(prompt) < 40 and prompt.endswith("…") for prompt in prompts):
+        # The prompt was cut below its usual 40: nothing less useful is left to drop.
+        assert not {"LENGTH", "VIDEO", "ENDPOINT"} & set(header), header
+    if columns == 80:
+        assert header[:6] == ["TASK", "ID", "STATUS", "CREATED", "UNITS", "PROMPT"], header
+    assert not any(re.search(r"\w…\s", line) for line in rows), rows  # only the prompt is cut
+
+
+def test_the_video_column_says_a_video_is_there(tasks: list[str]) -> None:
+    lines = on_screen(["list"], 200)
+    header = lines[0]
+    assert "VIDEO" in header.split()
+    at = header.index("VIDEO")
+    marks = {line.split()[0]: line[at : at + 3] for line in lines[1:4]}
+    assert marks == {tasks[0]: "yes", tasks[1]: "yes", tasks[2]: "   "}
+
+
+def test_list_local_names_the_service_when_there_are_several(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    fake_clock.set(time.time())
+    image = make_png(tmp_path / "front.png")
+    for prompt in ("first service", "second service"):
+        server = serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock))
+        assert mivid("create", str(image), "-p", prompt, "-q").exit_code == 0
+    hosts = {server.url.split("//")[1]}
+
+    lines = on_screen(["list", "--local"], 120)
+
+    assert lines[0].split()[:5] == ["TASK", "ID", "LAST", "SEEN", "CREATED"]
+    assert "SERVICE" in lines[0].split()
+    assert any(host in line for line in lines for host in hosts), lines
+    one = on_screen(["--sandbox", "list", "--local"], 120)  # one service: no column
+    assert "SERVICE" not in one[0] if one and one[0].startswith("TASK") else True
