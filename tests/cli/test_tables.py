@@ -9,14 +9,13 @@ last ones seen.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers import RunMivid, Serve, Terminal
 from imagefactory import make_png
-from mivid.sandbox import Emulator, FakeClock
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
 LONG_PROMPT = "a lighthouse keeper climbs the stairs at dusk while the storm comes in"
 
@@ -27,11 +26,28 @@ def on_screen(args: list[str], columns: int) -> list[str]:
     return terminal.text().splitlines()
 
 
+def serve_with_a_static_key(
+    serve: Serve, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> EmulatorServer:
+    """An emulator on the fake clock, reached with an API key (a JWT signed by the real
+    clock may be early for the fake one)."""
+    server = serve(Emulator(api_keys={"test-api-key"}, clock=fake_clock))
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setenv("KLING_API_KEY", "test-api-key")
+    return server
+
+
 @pytest.fixture
-def tasks(mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path) -> list[str]:
+def tasks(
+    mivid: RunMivid,
+    serve: Serve,
+    fake_clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[str]:
     """Three tasks with long prompts, two ended with videos, one running."""
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock))
+    serve_with_a_static_key(serve, fake_clock, monkeypatch)
     image = make_png(tmp_path / "front.png")
     ids = []
     for n in range(3):
@@ -76,12 +92,15 @@ def test_the_video_column_says_a_video_is_there(tasks: list[str]) -> None:
 
 
 def test_list_local_names_the_service_when_there_are_several(
-    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path
+    mivid: RunMivid,
+    serve: Serve,
+    fake_clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake_clock.set(time.time())
     image = make_png(tmp_path / "front.png")
     for prompt in ("first service", "second service"):
-        server = serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock))
+        server = serve_with_a_static_key(serve, fake_clock, monkeypatch)
         assert mivid("create", str(image), "-p", prompt, "-q").exit_code == 0
     hosts = {server.url.split("//")[1]}
 

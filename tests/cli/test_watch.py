@@ -164,13 +164,18 @@ def test_list_watch_keeps_its_footer_on_an_80_by_20_screen(
     tmp_path: Path,
     serve: Serve,
     fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 15.10: thirty running tasks pushed the footer off a 20-line terminal."""
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    serve(Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock, concurrency_limit=100))
+    emulator = Emulator(api_keys={"test-api-key"}, clock=fake_clock, concurrency_limit=100)
+    serve(emulator)
+    # A static key: JWTs signed by the real clock could be early for the emulator's.
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setenv("KLING_API_KEY", "test-api-key")
     ids = [emulator_task(mivid, tmp_path) for _ in range(30)]
     names: tuple[str, ...] = ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
-    names += ("XDG_DATA_HOME", "PATH", "KLING_BASE_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    names += ("XDG_DATA_HOME", "PATH", "KLING_BASE_URL", "KLING_API_KEY")
     exports = " ".join(f"{name}='{os.environ[name]}'" for name in names)
     command = (
         f"env -u COLUMNS -u LINES {exports} TERM=xterm-256color {sys.executable} -m mivid "
