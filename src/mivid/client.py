@@ -543,7 +543,8 @@ class KlingClient:
     def _failure(self, answer: _Answer, url: str) -> MividError:
         """The exception for a final, unsuccessful answer."""
         if answer.past_deadline:
-            what = _describe_transport(answer.error) if answer.error else "no answer yet"
+            # Whatever the last read said, mivid itself ended it: say what was seen.
+            what = "its answer was still coming in" if answer.status else "no answer yet"
             return DeadlineError(
                 f"no whole answer from {public_url(url)} in the time a request may take ({what})",
                 hint="the service or the network is very slow: try again later "
@@ -1136,7 +1137,12 @@ def network_failure(error: Exception) -> ServiceError | None:
 
     None for anything that is no network error. The URL asked for is named.
     """
-    if not isinstance(error, (httpx.HTTPError, httpx.InvalidURL)):
+    if isinstance(error, httpx.InvalidURL):  # the base URL is checked first: an answer's URL
+        return ServiceError(
+            f"an answer holds a URL that is not valid ({printable(str(error))})",
+            hint="the service or a gateway rewrote the answer: check the base URL, try again later",
+        )
+    if not isinstance(error, httpx.HTTPError):
         return None
     url = ""
     if isinstance(error, httpx.RequestError):
