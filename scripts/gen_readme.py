@@ -102,7 +102,26 @@ def vocabulary() -> list[str]:
     return rows
 
 
+def commands() -> list[str]:
+    """Every command (group commands by their full name) with its arguments and summary."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from gen_completions import command_tree
+
+    rows = [_row("command", "what it does"), _row("---", "---")]
+    for command in command_tree().walk():
+        if command.subcommands or not command.path:
+            continue
+        words = [command.name]
+        for argument in command.arguments:
+            shown = argument.metavar + ("..." if argument.many else "")
+            words.append(shown if argument.required else f"[{shown}]")
+        summary = command.summary.rstrip(".")
+        rows.append(_row(f"`{' '.join(words)}`", summary[:1].lower() + summary[1:]))
+    return rows
+
+
 TABLES: dict[str, Callable[[], list[str]]] = {
+    "commands": commands,
     "exit-statuses": exit_statuses,
     "settings": settings_keys,
     "create-fields": create_fields,

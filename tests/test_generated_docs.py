@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import RunMivid
+
 ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = (
     "run python scripts/gen_completions.py && python scripts/gen_man.py"
@@ -85,6 +87,13 @@ def test_bash_completes_commands_from_comp_words() -> None:
         ("mivid config get aspect", ["aspect-ratio"]),
         ("mivid create --prompt x examples/l", ["examples/lighthouse.jpg"]),
         ("mivid sandbox ", ["examples", "serve"]),
+        # Issue 15.15: the jobs file for batch, folders for --download and DIR arguments.
+        ("mivid batch examples/", ["examples/jobs.jsonl"]),
+        ("mivid --sandbox batch -c 2 examples/j", ["examples/jobs.jsonl"]),
+        ("mivid open 8672 --download exa", ["examples"]),
+        ("mivid open 8672 -d exa", ["examples"]),
+        ("mivid gallery exa", ["examples"]),
+        ("mivid completion ", ["bash", "zsh", "fish"]),
     ],
 )
 def test_bash_completes_values(line: str, expected: list[str]) -> None:
@@ -171,3 +180,45 @@ def test_man_shows_every_command_environment_and_exit_status(tmp_path: Path) -> 
         assert f"\n       {int(code)} " in text
     for path in ("config.toml", "journal.sqlite3", "sandbox.sqlite3"):
         assert path in text
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_mivid_completion_prints_the_committed_script(mivid: RunMivid, shell: str) -> None:
+    name = {"bash": "mivid.bash", "zsh": "_mivid", "fish": "mivid.fish"}[shell]
+    printed = mivid("completion", shell)
+    assert printed.exit_code == 0, printed
+    assert printed.stdout == (ROOT / "completions" / name).read_text(encoding="utf-8")
+
+
+def test_mivid_completion_of_another_shell_is_a_usage_error(mivid: RunMivid) -> None:
+    refused = mivid("completion", "tcsh")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: SHELL `tcsh`: not one of bash, zsh, fish")
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_the_jobs_file_and_folders(tmp_path: Path) -> None:
+    script = (
+        f"source {ROOT / 'completions' / 'mivid.fish'}; "
+        "complete -C 'mivid batch examples/'; complete -C 'mivid open 1 --download exa'"
+    )
+    completed = subprocess.run(
+        ["fish", "--no-config", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert completed.returncode == 0, completed
+    words = [row.split("\t")[0] for row in completed.stdout.splitlines()]
+    assert words == ["examples/jobs.jsonl", "examples/"], words
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_knows_the_jobs_file_and_folder_arguments() -> None:
+    text = (ROOT / "completions" / "_mivid").read_text(encoding="utf-8")
+    batch = text.split("_mivid_batch() {", 1)[1].split("\n}", 1)[0]
+    assert "*.(jsonl|csv|JSONL|CSV)" in batch
+    gallery = text.split("_mivid_gallery() {", 1)[1].split("\n}", 1)[0]
+    assert "_files -/" in gallery

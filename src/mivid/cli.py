@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # The command modules, imported for the commands they register on the app.
 COMMAND_MODULES = (
     *("create", "sandbox", "config", "tasks", "wait", "download", "recover", "batch"),
-    *("open", "gallery", "spent", "account", "models"),
+    *("open", "gallery", "spent", "account", "models", "completion"),
 )
 
 
