@@ -9,7 +9,10 @@ contract allows a base URL with a path). It answers only what `list --all`
 asks: `GET …/v1/videos/multi-image2video?pageNum=&pageSize=`, with the
 contract's ranges (pageNum 1..1000, pageSize 1..500; else 400, code 1201)
 and its envelope, newest first, and a 401 (1001) without a bearer token.
-`GET /_bench/requests` answers how many list requests each N received.
+The Omni-Video list (`…/v1/videos/omni-video`) is there and empty, as on an
+account that never used it (`mivid list` reads both endpoints' lists).
+`GET /_bench/requests` answers how many multi-image list requests each N
+received (Omni's under "omni").
 
 Why not the emulator: it stores and serves tasks faithfully but spends
 more time per page than the clients being measured (its pages are SQLite
@@ -37,6 +40,7 @@ COLLECTION = "/v1/videos/multi-image2video"
 MAX_PAGE = 1000
 MAX_PAGE_SIZE = 500
 _PATH = re.compile(r"/n/([0-9]+)" + re.escape(COLLECTION))
+_OMNI = re.compile(r"/n/([0-9]+)/v1/videos/omni-video")
 #: The newest task's creation time (ms); each older one 37 s before the next.
 NEWEST_MS = 1_774_805_076_166
 
@@ -79,6 +83,7 @@ class _Server(ThreadingHTTPServer):
             json.dumps(task_object(i), separators=(",", ":")).encode() for i in range(tasks)
         ]
         self.requests: dict[int, int] = {}
+        self.omni = 0
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -101,9 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
         if target.path == "/_bench/requests":
             with self.server.lock:
                 counts = {str(n): count for n, count in self.server.requests.items()}
+                counts["omni"] = self.server.omni
             self._send(200, json.dumps(counts).encode())
             return
         match = _PATH.fullmatch(target.path)
+        if match is None and _OMNI.fullmatch(target.path):
+            with self.server.lock:
+                self.server.omni += 1
+            self._send(200, b'{"code":0,"message":"SUCCEED","request_id":"omni","data":[]}')
+            return
         if match is None:
             self._error(404, 1202, f"no such endpoint: GET {target.path}")
             return

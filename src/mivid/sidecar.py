@@ -45,7 +45,7 @@ from mivid.units import task_units
 from mivid.vocabulary import SIDECAR_FIELDS, SUCCEED, external_id_of, status_of, task_videos
 
 if TYPE_CHECKING:
-    from mivid.journal import JournalEntry
+    from mivid.journal import Journal, JournalEntry
 
 SCHEMA = "mivid.sidecar/1"
 JOURNAL = "journal"
@@ -80,6 +80,7 @@ def remember_sightings(
     *,
     service: str,
     warn: Callable[[str], None] | None = None,
+    journal: Journal | None = None,
 ) -> dict[str, JournalEntry]:
     """The journal's entries for these task objects, noting any status that moved.
 
@@ -88,7 +89,8 @@ def remember_sightings(
     spent`: also for a task that ended before the journal kept deductions).
     Only entries made at `service` are read and updated: another service's task
     with the same id is another task. Never creates the journal; one that cannot
-    be used is read as empty (after `warn`).
+    be used is read as empty (after `warn`). `journal`: one the caller keeps
+    open (a list of a thousand pages opens it once), else it is opened here.
     """
     from mivid.errors import JournalError
     from mivid.journal import Journal
@@ -96,14 +98,31 @@ def remember_sightings(
     objects = {str(task["task_id"]): task for task in tasks if "task_id" in task}
     if not objects:
         return {}
+    if journal is not None:
+        return _remember(journal, objects, service=service, warn=warn)
     try:
-        journal = Journal.open_existing()
+        opened = Journal.open_existing()
     except JournalError as exc:
         if warn is not None:
             warn(exc.warning)
         return {}
-    if journal is None:
+    if opened is None:
         return {}
+    try:
+        return _remember(opened, objects, service=service, warn=warn)
+    finally:
+        opened.close()
+
+
+def _remember(
+    journal: Journal,
+    objects: Mapping[str, Mapping[str, Any]],
+    *,
+    service: str,
+    warn: Callable[[str], None] | None,
+) -> dict[str, JournalEntry]:
+    from mivid.errors import JournalError
+
     try:
         known = journal.by_task_ids(objects, service=service)
         moved = [
@@ -121,8 +140,6 @@ def remember_sightings(
         if warn is not None:
             warn(exc.warning)
         return {}
-    finally:
-        journal.close()
 
 
 def sidecar_record(

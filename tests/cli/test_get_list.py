@@ -138,7 +138,11 @@ def test_list_json_quiet_status_and_paging(
     as_json = mivid("list", "--json", "--page", "2", "--page-size", "3")
     assert as_json.exit_code == 0, as_json
     assert [task["task_id"] for task in json.loads(as_json.stdout)] == [ids[0]]
-    assert list_queries(api)[-1] == {"pageNum": "2", "pageSize": "3"}
+    # Page 2 of the endpoints' lists merged: the first 6 of each, read at once.
+    assert list_queries(api)[-1] == {"pageNum": "1", "pageSize": "6"}
+    alone = mivid("list", "-q", "--page", "2", "--page-size", "3", "--endpoint", "multi-image")
+    assert alone.stdout.split() == [ids[0]]
+    assert list_queries(api)[-1] == {"pageNum": "2", "pageSize": "3"}  # the service's page 2
 
     every = mivid("list", "--all", "--page-size", "2", "-q")
     assert every.stdout.split() == [failing, *reversed(ids)]

@@ -19,9 +19,10 @@ from mivid.vocabulary import STATUSES
 
 if TYPE_CHECKING:
     from mivid.flows import TaskClient
-    from mivid.flows.listing import Listed
+    from mivid.flows.listing import Listed, ListReport
 
 WATCH_INTERVAL = 3.0
+PAGE_SIZE = 30
 MAX_PAGE = DEFAULT_ENDPOINT.max_page
 MAX_PAGE_SIZE = DEFAULT_ENDPOINT.max_page_size
 
@@ -96,11 +97,18 @@ def get(
 def list_tasks(
     ctx: typer.Context,
     page: int = typer.Option(1, "--page", help=f"Page number, 1 to {MAX_PAGE}.", metavar="N"),
-    page_size: int = typer.Option(
-        30, "--page-size", help=f"Tasks per page, 1 to {MAX_PAGE_SIZE}.", metavar="N"
+    page_size: int | None = typer.Option(
+        None,
+        "--page-size",
+        help=f"Tasks per page, 1 to {MAX_PAGE_SIZE} [default: {PAGE_SIZE}; --all asks the "
+        f"service for {MAX_PAGE_SIZE} at a time unless it is given].",
+        metavar="N",
+        show_default=False,
     ),
     all_pages: bool = typer.Option(
-        False, "--all", help="Follow the pages (from --page on) until the last one."
+        False,
+        "--all",
+        help="Follow the pages (from --page on) until the last one the service lists.",
     ),
     status: str | None = typer.Option(
         None,
@@ -152,7 +160,7 @@ def list_tasks(
     problems = options.form_problems(json_output=json_output, quiet=quiet)
     if not 1 <= page <= MAX_PAGE:
         problems.append(f"--page: {page} — must be from 1 to {MAX_PAGE}")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
         problems.append(f"--page-size: {page_size} — must be from 1 to {MAX_PAGE_SIZE}")
     allowed = (*STATUSES, *LOCAL_STATUSES) if local else STATUSES
     if status is not None and status not in allowed:
@@ -167,7 +175,8 @@ def list_tasks(
         raise InputError(problems)
     pages = _Pages(
         page=page,
-        page_size=page_size,
+        page_size=page_size or PAGE_SIZE,
+        page_size_given=page_size is not None,
         all_pages=all_pages,
         status=status,
         endpoint=ENDPOINTS.get(endpoint or ""),
@@ -190,10 +199,37 @@ class _Pages:
     all_pages: bool
     status: str | None
     endpoint: Endpoint | None = None
+    page_size_given: bool = False
 
     @property
     def endpoints(self) -> list[Endpoint] | None:
         return [self.endpoint] if self.endpoint is not None else None
+
+    @property
+    def fetch_size(self) -> int | None:
+        """Tasks asked a request: `--page-size` when given with `--all`, else the flow's choice
+        (the service's largest page to follow them all)."""
+        return self.page_size if self.all_pages and self.page_size_given else None
+
+    def command(
+        self, *, page: int | None = None, all_pages: bool = False, page_size: bool = True
+    ) -> str:
+        """This `list` again, at another page or over every page (a hint to paste);
+        without its `--page-size` when not `page_size`."""
+        from mivid import hints
+
+        words = ["list"]
+        if page is not None:
+            words += ["--page", str(page)]
+        if page_size and self.page_size_given:
+            words += ["--page-size", str(self.page_size)]
+        if all_pages:
+            words.append("--all")
+        if self.status is not None:
+            words += ["--status", self.status]
+        if self.endpoint is not None:
+            words += ["--endpoint", self.endpoint.name]
+        return hints.command(*words)
 
 
 def _fetch(run: AppState, client: TaskClient, pages: _Pages) -> list[Listed]:
@@ -214,25 +250,59 @@ def _fetch(run: AppState, client: TaskClient, pages: _Pages) -> list[Listed]:
 def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool) -> None:
     """The service's list, written page by page as each arrives (a table waits for all)."""
     from mivid.flows import Say
-    from mivid.flows.listing import listed_pages, listed_with_journal
+    from mivid.flows.listing import ListReport, listed
+    from mivid.render import Form
     from mivid.render.views import TASK_LIST
-    from mivid.vocabulary import status_of
 
     form = run.output.form(json=json_output, quiet=quiet)
+    report = ListReport()
     with run.client() as client, run.output.records(TASK_LIST, form) as sink:
-        for page in listed_pages(
+        for page in listed(
             client,
             page=pages.page,
             page_size=pages.page_size,
             all_pages=pages.all_pages,
             endpoints=pages.endpoints,
-            say=Say(run.output.note, run.output.warn),
+            status=pages.status,
+            fetch_size=pages.fetch_size,
+            report=report,
+            say=Say(run.output.note, run.output.warn_once),
         ):
-            if pages.status is not None:
-                page = [item for item in page if status_of(item[1]) == pages.status]
-            sink.extend(
-                listed_with_journal(page, service=client.base_url, warn=run.output.warn_once)
-            )
+            sink.extend(page)
+    _say_after(run, pages, report, for_person=form is Form.TABLE)
+
+
+def _say_after(run: AppState, pages: _Pages, report: ListReport, *, for_person: bool) -> None:
+    """What the list did not show, on stderr: the service's page limit and a status search
+    cut short (in every form: a script must know), and on a terminal, after a full page,
+    how to see more (as gh's "Showing 30 of …")."""
+    out = run.output
+    for endpoint, read in report.cut:
+        size = pages.fetch_size or endpoint.max_page_size
+        further = (
+            f"; {pages.command(all_pages=True, page_size=False)} reads up to "
+            f"{endpoint.max_page * endpoint.max_page_size:,} ({endpoint.max_page_size} a page)"
+            if size < endpoint.max_page_size
+            else ""
+        )
+        out.warn(
+            f"{report.shown:,} tasks shown, not all: the service lists at most "
+            f"{endpoint.max_page} pages of {size}, and {endpoint.title}'s list goes on past "
+            f"the {read:,} read{further}"
+        )
+    if report.searched_out:
+        out.note(
+            f"only the newest {report.searched:,} tasks were searched for status "
+            f"{pages.status} ({report.shown} found); to search them all: "
+            f"{pages.command(all_pages=True, page_size=False)}"
+        )
+    if for_person and report.full and not pages.all_pages:
+        # The table's last line counts the tasks shown; a full page says where the rest are.
+        out.note(
+            f"showing {report.shown:,} tasks, newest first: page {pages.page} of a list that goes "
+            f"on; more: {pages.command(page=pages.page + 1)} · every one: "
+            f"{pages.command(all_pages=True, page_size=False)}"
+        )
 
 
 def _watch_problems(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -19,7 +19,7 @@ from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 from mivid.errors import ApiError, CredentialsError, MividError
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks, existing_journal
-from mivid.journal import JournalEntry
+from mivid.journal import Journal, JournalEntry
 from mivid.plaintext import iso_seconds, public_url
 from mivid.sidecar import local_info, remember_sightings
 from mivid.vocabulary import status_of
@@ -65,6 +65,23 @@ class Listed:
 Tagged = tuple[Endpoint, dict[str, Any]]
 
 
+#: `list --status` without `--all` reads at most this many tasks for a page of matches.
+STATUS_SEARCH = 5000
+
+
+@dataclass
+class ListReport:
+    """What reading the list learned, for the lines said after it (`listed_pages` fills it)."""
+
+    shown: int = 0  # tasks handed on (after the status filter)
+    searched: int = 0  # tasks read from the service
+    full: bool = False  # the last page handed on was full: more may follow
+    searched_out: bool = False  # a status search stopped after `STATUS_SEARCH` tasks
+    #: Lists the service's page limit (pageNum ≤ 1000) ended while they went on,
+    #: and how many of their tasks were read.
+    cut: list[tuple[Endpoint, int]] = field(default_factory=list)
+
+
 def task_pages(
     client: TaskClient,
     *,
@@ -72,20 +89,29 @@ def task_pages(
     page_size: int = 30,
     all_pages: bool = False,
     endpoint: Endpoint = DEFAULT_ENDPOINT,
+    report: ListReport | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The list's pages from `page` on (only that one unless `all_pages`), each task once.
 
-    A task created while paging shifts the pages: one seen on an earlier page is
-    left out of a later one.
+    A task created while paging shifts the pages: one seen on the page before is
+    left out of the next (only that page's ids are kept: a list of 500,000 tasks
+    needs no set of them all). When the service's last page (`endpoint.max_page`)
+    is full, the list goes on where it cannot be read: `report.cut` says so.
     """
-    seen: set[str] = set()
+    before: set[str] = set()
+    read = 0
     while True:
         batch = client.list_tasks(page=page, page_size=page_size, endpoint=endpoint)
-        fresh = [task for task in batch if str(task["task_id"]) not in seen]
-        seen.update(str(task["task_id"]) for task in fresh)
+        read += len(batch)
+        fresh = [task for task in batch if str(task["task_id"]) not in before]
+        before = {str(task["task_id"]) for task in batch}
         yield fresh
         # No total is returned: a short page is the last one.
-        if not all_pages or len(batch) < page_size or page >= endpoint.max_page:
+        if not all_pages or len(batch) < page_size:
+            return
+        if page >= endpoint.max_page:
+            if report is not None:
+                report.cut.append((endpoint, read))
             return
         page += 1
 
@@ -97,6 +123,9 @@ def listed_pages(
     page_size: int = 30,
     all_pages: bool = False,
     endpoints: Sequence[Endpoint] | None = None,
+    status: str | None = None,
+    fetch_size: int | None = None,
+    report: ListReport | None = None,
     say: Say = QUIET,
 ) -> Iterator[list[Tagged]]:
     """The list's pages from `page` on (only that one unless `all_pages`), newest first.
@@ -105,19 +134,39 @@ def listed_pages(
     are read (see the module docstring). A list the API refuses is left out with
     a warning while another is shown (a gateway may not offer every endpoint);
     when every one is refused, the first refusal is the answer.
+
+    `status`: only tasks with it; a page is filled with matches from as many of
+    the service's pages as it takes (at most `STATUS_SEARCH` tasks read unless
+    `all_pages`: `report.searched_out` then says so). `fetch_size`: tasks asked
+    for a request (default: what the page needs; the service's largest to follow
+    every page or to search for a status). `report` learns what to say after.
     """
     chosen = list(endpoints) if endpoints is not None else list(ENDPOINTS.values())
-    if len(chosen) == 1:
+    report = report if report is not None else ListReport()
+    largest = min(endpoint.max_page_size for endpoint in chosen)
+    if fetch_size is None:
+        fetch_size = largest if all_pages or status else min(largest, page * page_size)
+    if len(chosen) == 1 and status is None and (fetch_size == page_size or not all_pages):
+        # One endpoint, read as the service pages it: `--page N` is its page N.
         (endpoint,) = chosen
         for batch in task_pages(
-            client, page=page, page_size=page_size, all_pages=all_pages, endpoint=endpoint
+            client,
+            page=page,
+            page_size=page_size,
+            all_pages=all_pages,
+            endpoint=endpoint,
+            report=report,
         ):
+            report.searched += len(batch)
+            report.shown += len(batch)
+            report.full = len(batch) == page_size
             yield [(endpoint, task) for task in batch]
         return
     refusals: list[tuple[Endpoint, ApiError]] = []
-    merged = newest_first(
-        [_every_task(client, endpoint, page_size, refusals) for endpoint in chosen]
-    )
+    streams = [_every_task(client, endpoint, fetch_size, refusals, report) for endpoint in chosen]
+    merged = newest_first(streams) if len(streams) > 1 else streams[0]
+    if status is not None:
+        merged = _with_status(merged, status, report, None if all_pages else STATUS_SEARCH)
     said = 0
     for _ in islice(merged, (page - 1) * page_size):
         pass  # the pages before `page`, read and dropped
@@ -128,8 +177,25 @@ def listed_pages(
         for endpoint, refused in refusals[said:]:
             say.warn(_left_out(endpoint, refused))
         said = len(refusals)
+        report.shown += len(chunk)
+        if status is None:
+            report.searched = report.shown
+        report.full = len(chunk) == page_size
         yield chunk
         if not all_pages or len(chunk) < page_size:
+            return
+
+
+def _with_status(
+    stream: Iterator[Tagged], status: str, report: ListReport, limit: int | None
+) -> Iterator[Tagged]:
+    """The tasks with `status`, until `limit` tasks were read (then `report.searched_out`)."""
+    for item in stream:
+        report.searched += 1
+        if status_of(item[1]) == status:
+            yield item
+        if limit is not None and report.searched >= limit:
+            report.searched_out = True
             return
 
 
@@ -146,13 +212,16 @@ def _every_task(
     endpoint: Endpoint,
     page_size: int,
     refusals: list[tuple[Endpoint, ApiError]],
+    report: ListReport,
 ) -> Iterator[Tagged]:
     """One endpoint's tasks, newest first, read a page at a time as they are wanted.
 
     A refusal of its list ends it, noted in `refusals` (the caller decides what it means).
     """
     try:
-        for batch in task_pages(client, page_size=page_size, all_pages=True, endpoint=endpoint):
+        for batch in task_pages(
+            client, page_size=page_size, all_pages=True, endpoint=endpoint, report=report
+        ):
             for task in batch:
                 yield endpoint, task
     except ApiError as refused:
@@ -189,6 +258,9 @@ def newest_first(streams: Sequence[Iterator[Tagged]]) -> Iterator[Tagged]:
         head = heads[index]
         assert head is not None
         yield head[1]
+        if len(waiting) == 1:  # the others have ended: the rest of this one, as it comes
+            yield from streams[index]
+            return
         advance(index)
 
 
@@ -242,12 +314,55 @@ def with_journal(
 
 
 def listed_with_journal(
-    tagged: Iterable[Tagged], *, service: str, warn: Callable[[str], None] | None = None
+    tagged: Iterable[Tagged],
+    *,
+    service: str,
+    warn: Callable[[str], None] | None = None,
+    journal: Journal | None = None,
 ) -> list[Listed]:
-    """Like `with_journal`, for tasks read from the endpoints' lists (each keeps its endpoint)."""
+    """Like `with_journal`, for tasks read from the endpoints' lists (each keeps its endpoint).
+
+    `journal`: one kept open across pages (see `listed`), else opened here.
+    """
     items = list(tagged)
-    known = remember_sightings((task for _, task in items), service=service, warn=warn)
+    known = remember_sightings(
+        (task for _, task in items), service=service, warn=warn, journal=journal
+    )
     return [Listed(task, known.get(str(task["task_id"])), endpoint) for endpoint, task in items]
+
+
+def listed(
+    client: TaskClient,
+    *,
+    page: int = 1,
+    page_size: int = 30,
+    all_pages: bool = False,
+    endpoints: Sequence[Endpoint] | None = None,
+    status: str | None = None,
+    fetch_size: int | None = None,
+    report: ListReport | None = None,
+    say: Say = QUIET,
+) -> Iterator[list[Listed]]:
+    """`listed_pages`, each page's tasks with the journal's entries (the journal opened once:
+    a thousand pages open it once, not a thousand times)."""
+    with existing_journal(say.warn) as journal:
+        for page_items in listed_pages(
+            client,
+            page=page,
+            page_size=page_size,
+            all_pages=all_pages,
+            endpoints=endpoints,
+            status=status,
+            fetch_size=fetch_size,
+            report=report,
+            say=say,
+        ):
+            if journal is None:  # none when the list began (or unusable): none meanwhile
+                yield [Listed(task, None, endpoint) for endpoint, task in page_items]
+            else:
+                yield listed_with_journal(
+                    page_items, service=client.base_url, warn=say.warn, journal=journal
+                )
 
 
 @dataclass(frozen=True)

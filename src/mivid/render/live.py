@@ -234,14 +234,18 @@ def watch_tasks(
 
     While it redraws, the table has as many rows as the terminal leaves under its
     header and above the footer, so the footer (how many run, when it was redrawn,
-    how to stop) never scrolls away; the last frame shows every task.
+    how to stop) never scrolls away; the last frame shows every task. With no task
+    to show there is nothing to watch: it says so and returns.
     """
     from rich.console import Group
     from rich.text import Text
 
+    listed = fetch()
+    if not listed:
+        out.note("no tasks to watch")
+        return
     with _live(out.out(), transient=False, auto_refresh=False) as live:
         while True:
-            listed = fetch()
             running = [item for item in listed if is_running(item)]
             if not running:
                 live.update(task_table_view(out, listed), refresh=True)
@@ -257,4 +261,5 @@ def watch_tasks(
             )
             live.update(Group(task_table_view(out, shown), footer), refresh=True)
             sleep(interval)
+            listed = fetch()
     out.note("every task on the list has ended")

@@ -112,8 +112,11 @@ class RecordSink(Generic[T]):
                 self.out.line(text)
 
     def extend(self, records: Iterator[T] | Sequence[T]) -> None:
+        """Several records (a page of them), on their way to a reader when it returns."""
         for record in records:
             self.add(record)
+        if self.form is not Form.TABLE:
+            self.out.stdout.flush()
 
     def _json(self, record: T, *, first: bool) -> None:
         text = self.out.secrets.scrub(json_text(self.view.json(record)))
@@ -121,9 +124,7 @@ class RecordSink(Generic[T]):
             self.out.stdout.write(text + "\n")
             return
         # Byte for byte what json.dumps(all, indent=2) writes, one element at a time.
-        indented = "\n".join("  " + line for line in text.split("\n"))
-        self.out.stdout.write(("[\n" if first else ",\n") + indented)
-        self.out.stdout.flush()
+        self.out.stdout.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
 
     def close(self) -> None:
         if self.form is Form.JSON and not self.one:

@@ -7,13 +7,15 @@ functions that draw for a person, never at import.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mivid.plaintext import (
     escape_cell,
+    from_millis,
     iso_seconds,
     iso_time,
     local_time,
@@ -223,25 +225,73 @@ TASK_DETAIL = RecordView["Listed"](
 # -- list --------------------------------------------------------------------------------------
 
 
-def task_tsv_row(task: Task) -> list[str]:
-    """task id, status, created (ISO, UTC), duration, external id, first video URL."""
-    first = task.videos[0] if task.videos else None
-    return [
-        task.task_id,
-        task.task_status,
-        iso_time(task.created),
-        first.duration or "" if first is not None else "",
-        task.external_task_id or "",
-        first.url or "" if first is not None else "",
-    ]
+class TaskCells(NamedTuple):
+    """A listed task's cells, read from the raw task object as the contract shapes it.
+
+    No pydantic: a list of 30,000 tasks in a pipe is 30,000 dict lookups, and a
+    field of an unexpected type is read as missing (as `mivid.models` reads it).
+    """
+
+    task_id: str
+    status: str
+    created: datetime | None
+    duration: str
+    external_id: str
+    url: str
+    units: str
+
+    @classmethod
+    def of(cls, task: Mapping[str, Any]) -> TaskCells:
+        videos = task_videos(task)
+        first = videos[0] if videos else {}
+        url = first.get("url")
+        return cls(
+            task_id_of(task),
+            status_of(task),
+            from_millis(task.get("created_at")),
+            _text(first.get("duration")),
+            external_id_of(task) or "",
+            url if isinstance(url, str) else "",
+            _units(task.get("final_unit_deduction")),
+        )
+
+    def tsv(self) -> list[str]:
+        """task id, status, created (ISO, UTC), duration, external id, first video URL."""
+        return [
+            self.task_id,
+            self.status,
+            iso_time(self.created),
+            self.duration,
+            self.external_id,
+            self.url,
+        ]
 
 
-def _units_cell(task: Task) -> str:
-    """What the task deducted, as plain decimal text ("" when it does not say)."""
+def _units(value: object) -> str:
+    """What a task deducted, as plain decimal text ("" when it does not say)."""
+    if isinstance(value, str) and len(value) <= 64:
+        return _units_of_text(value)  # a list repeats a few values: each is read once
     from mivid.units import parse_units, units_text
 
-    deducted = parse_units(task.final_unit_deduction)
+    deducted = parse_units(value)
     return units_text(deducted) if deducted is not None else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _units_of_text(value: str) -> str:
+    from mivid.units import parse_units, units_text
+
+    deducted = parse_units(value)
+    return units_text(deducted) if deducted is not None else ""
+
+
+def _text(value: object) -> str:
+    """A string field as it is, a number as its text (gateways send both), else ""."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def _task_line(listed: Listed) -> list[str]:
@@ -251,16 +301,21 @@ def _task_line(listed: Listed) -> list[str]:
     The free texts are escaped (`\\t`, `\\n`, `\\\\`), so a line is always one line of
     eleven cells.
     """
-    task = _typed(listed.task)
-    cells = [tsv_cell(cell) for cell in task_tsv_row(task)]
-    cells.append(escape_cell(listed.prompt))
-    cells.append(_units_cell(task))
+    row = TaskCells.of(listed.task)
     endpoint = listed.endpoint.name if listed.endpoint is not None else ""
-    cells += [tsv_cell(endpoint), tsv_cell(listed.model)]
-    cells.append(
-        escape_cell(task.task_status_msg or "") if status_of(listed.task) == FAILED else ""
-    )
-    return ["\t".join(cells)]
+    reason = listed.task.get("task_status_msg") if row.status == FAILED else None
+    return [
+        "\t".join(
+            (
+                *map(tsv_cell, row.tsv()),
+                escape_cell(listed.prompt),
+                row.units,
+                tsv_cell(endpoint),
+                tsv_cell(listed.model),
+                escape_cell(reason) if isinstance(reason, str) else "",
+            )
+        )
+    ]
 
 
 def endpoint_label(listed: Listed, width: int | None = None) -> str:
@@ -347,27 +402,25 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     """The terminal table of `mivid list` (also redrawn by `list --watch`).
 
     A PROMPT column appears when the journal knows any of the tasks, a UNITS
-    column when any task says what it deducted.
+    column when any task says what it deducted. Drawn as lines at widths
+    computed once (`StyledLines`): rich's Table would measure every one of
+    10,000 rows' cells again, for seconds.
     """
-    from rich.text import Text
-
-    typed = [_typed(item.task) for item in listed]
-    rows = []
-    for item, task in zip(listed, typed, strict=True):
-        first = task.videos[0] if task.videos else None
-        rows.append(
-            [
-                task.task_id,
-                task.task_status,
-                relative_time(task.created) or "-",
-                f"{first.duration}s" if first is not None and first.duration else "",
-                _units_cell(task),
-                endpoint_label(item),
-                one_line(item.prompt),
-                task.external_task_id or "",
-                VIDEO_MARK if first is not None and first.url else "",
-            ]
-        )
+    cells = [TaskCells.of(item.task) for item in listed]
+    rows = [
+        [
+            row.task_id,
+            row.status,
+            relative_time(row.created) or "-",
+            f"{row.duration}s" if row.duration else "",
+            row.units,
+            endpoint_label(item),
+            one_line(item.prompt),
+            row.external_id,
+            VIDEO_MARK if row.url else "",
+        ]
+        for item, row in zip(listed, cells, strict=True)
+    ]
     wanted = [
         column
         for column in TASK_COLUMNS
@@ -378,29 +431,97 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     index = [TASK_COLUMNS.index(column) for column in wanted]
     rows = [[row[i] for i in index] for row in rows]
     natural = [
-        max(len(row[n]) for row in [[c.header for c in wanted], *rows]) for n in range(len(wanted))
+        _widest([column.header, *(row[n] for row in rows)]) for n, column in enumerate(wanted)
     ]
     widths = fit_columns(wanted, natural, out.out().width)
-    table = _plain_table()
-    for column, width in zip(wanted, widths, strict=True):
-        if width:
-            right = column.header == "UNITS"
-            table.add_column(
-                column.header, no_wrap=True, width=width, justify="right" if right else "left"
-            )
+    shown = [
+        (n, column, width)
+        for n, (column, width) in enumerate(zip(wanted, widths, strict=True))
+        if width
+    ]
+    lines = StyledLines()
+    lines.add(
+        [(column.header, width, "bold", column.header == "UNITS") for _, column, width in shown]
+    )
     for row in rows:
-        cells = []
-        for column, width, value in zip(wanted, widths, row, strict=True):
-            if not width:
-                continue
-            cell = Text(_cut(value, width))
+        pieces = []
+        for n, column, width in shown:
+            style = ""
             if column.header == "STATUS":
-                cell.stylize(STATUS_STYLES.get(value, ""))
+                style = STATUS_STYLES.get(row[n], "")
             elif column.header == "PROMPT":
-                cell.stylize("italic")
-            cells.append(cell)
-        table.add_row(*cells)
-    return table
+                style = "italic"
+            pieces.append((row[n], width, style, column.header == "UNITS"))
+        lines.add(pieces)
+    return lines
+
+
+def _width(text: str) -> int:
+    """The cells a text takes on a terminal (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _widest(texts: list[str]) -> int:
+    """The widest of `texts` on a terminal (ASCII columns, the usual case, measured at once)."""
+    if "".join(texts).isascii():
+        return max(map(len, texts))
+    return max(map(_width, texts))
+
+
+class StyledLines:
+    """Rows of cells at fixed widths, two spaces apart, drawn as lines (a rich renderable).
+
+    Each cell is cut with an ellipsis or padded to its width once, when added;
+    drawing yields a few segments a line, so 10,000 rows draw in a fraction of
+    the time rich's Table takes to lay them out.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[list[tuple[str, str]]] = []
+
+    def add(self, cells: Sequence[tuple[str, int, str, bool]]) -> None:
+        """One row: (text, width, style, right-aligned) per cell."""
+        pieces: list[tuple[str, str]] = []
+        last = len(cells) - 1
+        for n, (text, width, style, right) in enumerate(cells):
+            fitted = _fit(text, width, right=right, pad=n < last or right)
+            for part, part_style in ((("  ", ""),) if n else ()) + ((fitted, style),):
+                if not part_style and pieces and not pieces[-1][1]:
+                    pieces[-1] = (pieces[-1][0] + part, "")  # plain neighbours: one segment
+                else:
+                    pieces.append((part, part_style))
+        self.lines.append(pieces)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+        from rich.style import Style
+
+        styles: dict[str, Style | None] = {"": None}
+        newline = Segment.line()
+        for pieces in self.lines:
+            for text, name in pieces:
+                style = styles.get(name)
+                if name not in styles:
+                    style = styles[name] = Style.parse(name)
+                yield Segment(text, style)
+            yield newline
+
+
+def _fit(text: str, width: int, *, right: bool, pad: bool) -> str:
+    """`text` in exactly `width` cells: cut with an ellipsis, or padded (unless not `pad`)."""
+    size = _width(text)
+    if size > width:
+        if text.isascii():
+            return text[: max(0, width - 1)] + "…"
+        from rich.cells import set_cell_size
+
+        return set_cell_size(text, max(0, width - 1)) + "…"
+    if not pad:
+        return text
+    room = " " * (width - size)
+    return room + text if right else text + room
 
 
 def units_total_line(listed: Sequence[Listed]) -> str:
@@ -421,7 +542,7 @@ def units_total_line(listed: Sequence[Listed]) -> str:
         apart.append(f"{unsaid} without a deduction")
     text = (
         f"total: {units_text(deducted)} unit{'' if deducted == 1 else 's'} deducted by the "
-        f"{len(listed)} task{'' if len(listed) == 1 else 's'} shown"
+        f"{len(listed):,} task{'' if len(listed) == 1 else 's'} shown"
     )
     return text + (f" ({', '.join(apart)})" if apart else "")
 
@@ -429,7 +550,8 @@ def units_total_line(listed: Sequence[Listed]) -> str:
 def _task_table(out: Output, listed: Sequence[Listed]) -> None:
     from rich.text import Text
 
-    out.out().print(task_table_view(out, listed))
+    # Not cropped again: every line was fitted to the terminal's width.
+    out.out().print(task_table_view(out, listed), crop=False)
     out.out().print(Text(units_total_line(listed), style="dim"))
 
 
