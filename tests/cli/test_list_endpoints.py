@@ -155,8 +155,10 @@ def test_a_page_of_the_merged_list_reads_only_the_pages_it_needs(
     result = mivid("list", "--page-size", "2", "--page", "2", "-q")
     assert result.exit_code == 0, result
     assert result.stdout.split() == [task_id for task_id, _, _ in six[2:4]]
-    # Four tasks are read: the four newest omni ones cover them, and multi-image's first page.
-    assert sorted(lists(api)) == [(MULTI, "1"), (OMNI, "1"), (OMNI, "2")]
+    # Page 2 of 2 needs the newest 4 of the merged list: 4 from each list, in one request each.
+    assert sorted(lists(api)) == [(MULTI, "1"), (OMNI, "1")]
+    sizes = {r.query.get("pageSize") for r in api.emulator.received if r.path in (MULTI, OMNI)}
+    assert sizes == {"4"}
 
 
 def test_all_pages_merge_page_by_page_until_both_lists_end(
