@@ -484,9 +484,8 @@ class StyledLines:
     def add(self, cells: Sequence[tuple[str, int, str, bool]]) -> None:
         """One row: (text, width, style, right-aligned) per cell."""
         pieces: list[tuple[str, str]] = []
-        last = len(cells) - 1
         for n, (text, width, style, right) in enumerate(cells):
-            fitted = _fit(text, width, right=right, pad=n < last or right)
+            fitted = _fit(text, width, right=right)  # padded to its width, as rich pads
             for part, part_style in ((("  ", ""),) if n else ()) + ((fitted, style),):
                 if not part_style and pieces and not pieces[-1][1]:
                     pieces[-1] = (pieces[-1][0] + part, "")  # plain neighbours: one segment
@@ -509,8 +508,8 @@ class StyledLines:
             yield newline
 
 
-def _fit(text: str, width: int, *, right: bool, pad: bool) -> str:
-    """`text` in exactly `width` cells: cut with an ellipsis, or padded (unless not `pad`)."""
+def _fit(text: str, width: int, *, right: bool) -> str:
+    """`text` in exactly `width` cells: cut with an ellipsis, or padded."""
     size = _width(text)
     if size > width:
         if text.isascii():
@@ -518,8 +517,6 @@ def _fit(text: str, width: int, *, right: bool, pad: bool) -> str:
         from rich.cells import set_cell_size
 
         return set_cell_size(text, max(0, width - 1)) + "…"
-    if not pad:
-        return text
     room = " " * (width - size)
     return room + text if right else text + room
 
