@@ -73,6 +73,7 @@ from mivid.vocabulary import (
     failure_reason,
     option_and_job_name,
     status_of,
+    task_videos,
     with_external_id,
 )
 from mivid.waiting import PollSchedule, SideBySide
@@ -402,6 +403,16 @@ def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]
     return records, problems
 
 
+def _meant(name: str, what: str) -> str:
+    """`did you mean `duration`?` for a misspelt field, else the fields there are."""
+    import difflib
+
+    close = difflib.get_close_matches(name, JOB_FIELDS, n=1, cutoff=0.7)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return f"the {what} are {', '.join(JOB_FIELDS)}"
+
+
 def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
     """A header row of field names, then one job a row (`images` split on `|`).
 
@@ -428,7 +439,7 @@ def parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
                 header, header_line = [cell.strip() for cell in row], start
                 unknown = [name for name in header if name not in JOB_FIELDS]
                 problems.extend(
-                    (start, f"unknown column `{name}` — the columns are {', '.join(JOB_FIELDS)}")
+                    (start, f"unknown column `{name}` — {_meant(name, 'columns')}")
                     for name in unknown
                 )
                 repeated = sorted({name for name in header if header.count(name) > 1})
@@ -539,7 +550,7 @@ def check_fields(raw: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
                 Problem(
                     "",
                     rules.JOB_FIELD,
-                    f"unknown field `{name}` — the fields are {', '.join(JOB_FIELDS)}",
+                    f"unknown field `{name}` — {_meant(name, 'fields')}",
                 )
             )
         elif value is not None:
@@ -691,6 +702,9 @@ class JobState:
             "task_status_msg": self.reason,
             "files": [str(path) for path in self.files],
             "download_error": self.download_error,
+            "prompt": self.job.fields.get("prompt"),
+            # Where the video is at the service (for 30 days), saved or not.
+            "videos": [str(v["url"]) for v in task_videos(self.task or {}) if v.get("url")],
         }
 
 

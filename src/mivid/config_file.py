@@ -55,9 +55,19 @@ def check_profile_name(profile: str) -> None:
         )
 
 
-def set_value(path: Path, profile: str, name: str, value: str) -> None:
-    """Store `name = value` in `[profile]`, creating the file and the profile if needed."""
+def as_stored(name: str, value: str) -> str:
+    """A choice in any case as the key spells it (`PRO` → `pro`); other values as they are."""
+    choices = {choice.lower(): choice for choice in KEYS[name].choices}
+    return choices.get(value.lower(), value)
+
+
+def set_value(path: Path, profile: str, name: str, value: str) -> str:
+    """Store `name = value` in `[profile]`, creating the file and the profile if needed.
+
+    Returns the value stored (a choice in its own spelling: `PRO` is stored as `pro`).
+    """
     check_key(name)
+    value = as_stored(name, value)
     problems = value_problems(name, value)
     if problems:
         raise InputError(problems)
@@ -66,6 +76,7 @@ def set_value(path: Path, profile: str, name: str, value: str) -> None:
         check_profile_name(profile)
     profiles.setdefault(profile, {})[name] = value
     write_config(path, profiles)
+    return value
 
 
 def unset_value(path: Path, profile: str, name: str) -> bool:

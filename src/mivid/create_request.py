@@ -109,6 +109,10 @@ class _Checker:
         if must_have_text and not str(value).strip():
             self.add(spec, rules.EMPTY, "must not be empty")
             return
+        if spec.kind == CHOICE and spec.choices is not None and not str(value).strip():
+            allowed = self.endpoint.choices(spec.choices)
+            self.add(spec, rules.EMPTY, f"must not be empty — one of {', '.join(allowed)}")
+            return
         if spec.max_chars is not None and len(str(value)) > spec.max_chars:
             self.add(
                 spec,
@@ -262,20 +266,22 @@ def with_defaults(values: Mapping[str, Any], defaults: Mapping[str, str | None])
     filled = dict(values)
     named = ENDPOINTS.get(str(filled.get("endpoint") or ""))
     model = filled.get("model_name")
-    if not model:
+    # Only a field left out takes a default: `--model ""` is a value, refused as empty (as
+    # `--external-task-id ""` is), never quietly replaced.
+    if model is None:
         configured = defaults.get("model")
         if named is not None and configured and known_endpoint(configured) not in (None, named):
             configured = None
         model = configured or (named or DEFAULT_ENDPOINT).default_model
         filled["model_name"] = model
-    endpoint = named or endpoint_for_model(str(model))
+    endpoint = named or endpoint_for_model(str(model or ""))
     decided = _ratio_decided(
         endpoint,
         first_frame=bool(filled.get("first_frame")),
         base=bool(filled.get("video")) and filled.get("video_use") == "base",
     )
     for spec in CREATE_FIELDS:
-        if spec.setting is None or filled.get(spec.in_jobs):
+        if spec.setting is None or filled.get(spec.in_jobs) is not None:
             continue
         chosen = defaults.get(spec.setting)
         if chosen is None and spec.name == "aspect_ratio" and decided:

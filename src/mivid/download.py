@@ -97,9 +97,15 @@ def file_stem(task_id: str) -> str:
     return f"{stem[: MAX_STEM - 17]}-{digest}"
 
 
-def video_file_name(task_id: str, index: int = 1, count: int = 1) -> str:
-    """The file name of a task's video number `index` (from 1) of `count`."""
-    name = file_stem(task_id)
+def video_file_name(
+    task_id: str, index: int = 1, count: int = 1, *, watermarked: bool = False
+) -> str:
+    """The file name of a task's video number `index` (from 1) of `count`.
+
+    The watermarked copy has a name of its own (`<id>-watermarked.mp4`): saving it
+    never replaces, nor is taken for, the clean copy.
+    """
+    name = file_stem(task_id) + ("-watermarked" if watermarked else "")
     return f"{name}.mp4" if count == 1 else f"{name}-{index}.mp4"
 
 
@@ -149,7 +155,7 @@ def plan_videos(
             missing.append(f"task {task_id} has no {what}")
             continue
         for index, url in enumerate(urls, start=1):
-            filename = video_file_name(task_id, index, len(urls))
+            filename = video_file_name(task_id, index, len(urls), watermarked=watermarked)
             planned.append(
                 PlannedVideo(
                     task_id, url, directory / filename, watermarked, index=index, count=len(urls)

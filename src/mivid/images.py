@@ -968,8 +968,21 @@ def display_name(argument: str) -> str:
     return shown if len(shown) <= 120 else shown[:100] + "…"
 
 
+#: Pillow's words for what went wrong, in mivid's (a person should not need to know Pillow).
+_PILLOW_WORDS = (
+    (
+        "image file is truncated",
+        "the file ends early: it is probably incomplete (a copy or download that stopped?)",
+    ),
+    ("broken data stream", "the image data is damaged"),
+)
+
+
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
+    for pillow, ours in _PILLOW_WORDS:
+        if text.lower().startswith(pillow):
+            return ours
     text = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", "", text)
     return text if len(text) <= 120 else text[:117] + "…"
 

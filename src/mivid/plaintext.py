@@ -164,6 +164,11 @@ def tsv_cell(value: str) -> str:
     return value.replace("\t", " ").replace("\n", " ")
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 job`, `3 jobs`, `0 jobs`: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
 def one_line(text: str) -> str:
     """A prompt squeezed onto one line for a table cell."""
     return " ".join(text.split())

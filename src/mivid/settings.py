@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ OTHER_ENVIRONMENT: dict[str, str] = {
     "MIVID_RETRY_BASE_DELAY": "first delay between tries, in seconds; it doubles (default 0.5)",
     "MIVID_MAX_VIDEO_MB": "the largest video mivid saves, in MiB; a bigger one is refused "
     "(default 2048)",
-    "NO_COLOR": "any value turns colour off",
+    "NO_COLOR": "any value but empty turns colour off, as --no-color does (bold and borders stay)",
 }
 
 
@@ -101,8 +101,11 @@ def process_environment() -> Mapping[str, str]:
 
 
 def no_color(environ: Mapping[str, str]) -> bool:
-    """NO_COLOR set to anything turns colour off (https://no-color.org)."""
-    return "NO_COLOR" in environ
+    """NO_COLOR set to anything but the empty string turns colour off (https://no-color.org).
+
+    It means what `--no-color` means: no colour; bold, borders and live progress may stay.
+    """
+    return bool(environ.get("NO_COLOR"))
 
 
 def has_display(environ: Mapping[str, str]) -> bool:
@@ -397,6 +400,10 @@ def resolve_settings(
     problems: list[str] = []
     for key in KEYS.values():
         resolved = _resolve_one(key, flags.get(key.name), env, from_file, profile_name, path)
+        spelled = {choice.lower(): choice for choice in key.choices}
+        if resolved.value is not None and resolved.value.lower() in spelled:
+            # `--region CHINA`, `MIVID_MODE=PRO`: a choice in any case is that choice.
+            resolved = replace(resolved, value=spelled[resolved.value.lower()])
         if key.choices and resolved.value is not None and resolved.value not in key.choices:
             problems.append(
                 f"{resolved.where()}: {key.name} `{resolved.value}` is not one of "

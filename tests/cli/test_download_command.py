@@ -91,7 +91,29 @@ def test_watermarked_json_and_ids_from_stdin(
         (ids[1], True, False),
     ]
     for task_id in ids:
-        assert (tmp_path / f"{task_id}.mp4").read_bytes() == video_bytes(task_id, watermarked=True)
+        watermarked = tmp_path / f"{task_id}-watermarked.mp4"
+        assert watermarked.read_bytes() == video_bytes(task_id, watermarked=True)
+        assert not (tmp_path / f"{task_id}.mp4").exists()
+
+
+def test_the_watermarked_copy_is_saved_beside_the_clean_one(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """Issue 15.29: both were saved as <id>.mp4, the second refused or taken for the first."""
+    task_id = new_task(api, watermark=True)
+    fake_clock.advance(10)
+
+    clean = mivid("download", task_id, "-d", str(tmp_path))
+    marked = mivid("download", task_id, "-d", str(tmp_path), "--watermarked")
+
+    assert clean.exit_code == marked.exit_code == 0, (clean, marked)
+    assert clean.stdout == f"{tmp_path / task_id}.mp4\n"
+    assert marked.stdout == f"{tmp_path / task_id}-watermarked.mp4\n"
+    assert (tmp_path / f"{task_id}.mp4").read_bytes() == video_bytes(task_id)
+    assert (tmp_path / f"{task_id}-watermarked.mp4").read_bytes() == video_bytes(
+        task_id, watermarked=True
+    )
+    assert (tmp_path / f"{task_id}-watermarked.json").is_file()  # its own sidecar
 
 
 def test_a_running_task_has_nothing_to_download_yet(

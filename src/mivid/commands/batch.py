@@ -12,6 +12,7 @@ import typer
 
 from mivid.app import AppState, app, state
 from mivid.commands import options
+from mivid.plaintext import counted
 
 if TYPE_CHECKING:
     from mivid.batch import Job, JobState
@@ -206,7 +207,7 @@ def _dry_run(
     for s in states:
         counts[s.action] = counts.get(s.action, 0) + 1
     summary = ", ".join(f"{count} to {action}" for action, count in counts.items())
-    out.note(f"dry run: {len(states)} jobs checked ({summary}); nothing sent")
+    out.note(f"dry run: {counted(len(states), 'job')} checked ({summary}); nothing sent")
 
 
 def _run(
@@ -258,7 +259,8 @@ def _run(
             raise
         report.finish()
     _summary(run, report.states)
-    if saving is not None and any(s.files and s.action != SKIP for s in report.states):
+    fresh = any(s.files and s.action != SKIP for s in report.states)
+    if saving is not None and fresh and not run.settings.sandbox:  # the sandbox keeps its own
         out.note(RETENTION_NOTE)
     error = outcome_error(
         report.states, name=str(again.jobs), budget=budget, resume=again.command(saving)
@@ -306,7 +308,7 @@ def _stopped(
     sent = sum(1 for s in states if s.sent)
     done = sum(1 for s in states if s.final)
     run.output.note(
-        f"stopped: {sent} jobs sent in this run, {done} of {len(states)} finished; "
+        f"stopped: {counted(sent, 'job')} sent in this run, {done} of {len(states)} finished; "
         "sent tasks go on at the service. Run the same command again to resume: " + resume
     )
 
@@ -318,5 +320,6 @@ def _summary(run: AppState, states: Sequence[JobState]) -> None:
     skipped = sum(1 for s in states if s.action == SKIP)
     sent = sum(1 for s in states if s.sent)
     run.output.note(
-        f"{len(states)} jobs: {', '.join(parts)} ({sent} sent now, {skipped} finished before)"
+        f"{counted(len(states), 'job')}: {', '.join(parts)} "
+        f"({sent} sent now, {skipped} finished before)"
     )

@@ -20,8 +20,10 @@ from mivid.render import is_tty
 from mivid.settings import KEYS
 
 if TYPE_CHECKING:
+    from mivid.app import AppState
     from mivid.auth import Credentials
-    from mivid.settings import Settings
+    from mivid.render.views import Checked
+    from mivid.settings import Resolved, Settings
 
 config_app = typer.Typer(
     help="Show and change settings: keys, region, defaults, profiles.",
@@ -116,7 +118,7 @@ def set_(
             f"`{hints.command('config', 'set', key, '-')}` and paste it at the prompt"
         )
     profile, path = _profile_and_path(ctx)
-    set_value(path, profile, key, value)
+    value = set_value(path, profile, key, value)
     shown = redact(value) if spec.secret else value
     out.note(f"{key} = {shown} saved in [{profile}] of {path}")
     if state(ctx).runtime.environ.get(spec.env):
@@ -163,7 +165,12 @@ def get(
     from mivid.render.views import SETTING_VALUE
 
     form = run.output.form(json=json_output)
-    if resolved.value is None and form is not Form.JSON:
+    if key == "base-url" and resolved.value is None:
+        # Not set: the region's URL is the one in use, and that is what a script asks for.
+        resolved = _base_url_in_use(run.settings)
+        if form is not Form.JSON:
+            run.output.note(f"base-url is not set: {resolved.detail}'s URL is in use")
+    elif resolved.value is None and form is not Form.JSON:
         run.output.note(f"{key} is not set")
     with run.output.secrets.revealed(), run.output.records(SETTING_VALUE, form, one=True) as sink:
         sink.add(resolved)  # a secret only with --reveal (refused above otherwise)
@@ -275,11 +282,33 @@ def check(
     line about the account: the units left in its resource packs, or that
     they are used up or expired (`mivid account` shows each pack).
     """
-    from mivid.errors import CredentialsError, ServiceError
-    from mivid.flows.account import summary_or_none
+    from mivid.errors import MividError
+    from mivid.render.views import CHECKED, failed_check_json
 
     run = state(ctx)
     settings = run.settings
+    try:
+        verdict = _checked(run, settings)
+    except MividError as error:
+        if json_output:  # a script reading --json gets the verdict either way (exit 3 or 5)
+            from mivid.connection import service_url
+
+            run.output.json(failed_check_json(settings, service_url(settings), error))
+        raise
+    with run.output.records(CHECKED, run.output.form(json=json_output), one=True) as sink:
+        sink.add(verdict)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _checked(run: AppState, settings: Settings) -> Checked:
+    """One cheap authenticated call, and what the account holds: the verdict, or an error."""
+    from mivid.connection import service_url
+    from mivid.errors import CredentialsError, ServiceError
+    from mivid.flows.account import summary_or_none
+    from mivid.render.views import Checked
+
     target = _target(settings)
     with run.client() as client:
         described = _describe_credentials(settings, client.credentials)
@@ -289,10 +318,7 @@ def check(
             suffix = f" — {described}" if isinstance(exc, CredentialsError) else ""
             raise exc.with_context(prefix=f"{target}: ", suffix=suffix) from exc
         account = summary_or_none(client)
-    from mivid.connection import service_url
-    from mivid.render.views import CHECKED, Checked
-
-    verdict = Checked(
+    return Checked(
         profile=settings.profile,
         region=None if settings.get("base-url") else settings.get("region"),
         base_url=service_url(settings),
@@ -301,11 +327,15 @@ def check(
         target=target,
         account=account,
     )
-    with run.output.records(CHECKED, run.output.form(json=json_output), one=True) as sink:
-        sink.add(verdict)
 
 
-# -- helpers -----------------------------------------------------------------------------
+def _base_url_in_use(settings: Settings) -> Resolved:
+    """The base URL requests go to when `base-url` is not set: the sandbox's or the region's."""
+    from mivid.connection import service_url
+    from mivid.settings import Resolved, Source
+
+    where = "the sandbox" if settings.sandbox else f"region {settings.get('region')}"
+    return Resolved("base-url", service_url(settings), Source.DEFAULT, where)
 
 
 def _target(settings: Settings) -> str:

@@ -329,9 +329,12 @@ def _prepare(
         if not prompt_given:  # already said: "--prompt: required"
             found = [p for p in found if not (p.field == "prompt" and p.rule == rules.EMPTY)]
         hint = None
-        if fit_as is None and any(problem.rule in rules.SIZE_RULES for problem in found):
-            hint = (
-                "add --fit to send conforming copies of those images (the files stay as they are)"
+        mendable = {problem.subject for problem in found if problem.rule in rules.SIZE_RULES}
+        if fit_as is None and mendable:
+            hint = "add --fit to send " + (
+                "a conforming copy of that image (the file stays as it is)"
+                if len(mendable) == 1
+                else "conforming copies of those images (the files stay as they are)"
             )
         raise InputError([*problems, *found], hint=hint) from exc
     if problems:

@@ -81,6 +81,7 @@ def download(
                     on_progress=progress,
                     sleep=run.clock.sleep,
                     max_bytes=run.settings.tuning.max_video_bytes,
+                    remind=not run.settings.sandbox,
                 )
     with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
         sink.extend([video for videos in saved.values() for video in videos])

@@ -57,6 +57,7 @@ def follow_and_show(
             gallery=gallery,
             bars=lambda: download_bars(out, enabled=live),
             max_video_bytes=run.settings.tuning.max_video_bytes,
+            remind=not run.settings.sandbox,
         )
         if download_dir is not None
         else None

@@ -54,6 +54,8 @@ class Saving:
     bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
     #: The largest video saved (`MIVID_MAX_VIDEO_MB`; None: `mivid.download.MAX_VIDEO_BYTES`).
     max_video_bytes: int | None = None
+    #: Say that the service deletes videos after 30 days (not for the sandbox's).
+    remind: bool = True
 
 
 def resume_command(command: Sequence[str], *, saving: Saving | None = None) -> str:
@@ -141,6 +143,7 @@ def follow_tasks(
                     on_progress=on_progress,
                     sleep=clock.sleep,
                     max_bytes=saving.max_video_bytes,
+                    remind=saving.remind,
                 )
         record_failures(tasks, saving.directory, say, service=client.base_url)
         if saving.gallery:

@@ -38,6 +38,7 @@ def save_videos(
     on_progress: Progress | None = None,
     sleep: Callable[[float], object] | None = None,
     max_bytes: int | None = None,
+    remind: bool = True,
 ) -> SavedByTask:
     """Download the tasks' videos into `directory`; the saved (or skipped) files per task.
 
@@ -61,7 +62,8 @@ def save_videos(
             max_bytes=max_bytes,
             **options,
         )
-    if any(not video.skipped for videos in saved.values() for video in videos):
+    # The service deletes its videos after 30 days; the sandbox (`remind=False`) keeps its own.
+    if remind and any(not video.skipped for videos in saved.values() for video in videos):
         say.note(RETENTION_NOTE)
     _note_sidecars(saved, say)
     return saved

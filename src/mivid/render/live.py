@@ -14,9 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.plaintext import elapsed_time
+from mivid.plaintext import counted, elapsed_time
 from mivid.render.output import Output
-from mivid.render.views import STATUS_STYLES, task_table_view
+from mivid.render.views import (
+    STATUS_STYLES,
+    Column,
+    fitted_table,
+    job_prompt,
+    task_table_view,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -93,45 +99,50 @@ def status_lines(out: Output, ids: Sequence[str], *, enabled: bool) -> Iterator[
 # -- batch: the jobs table ---------------------------------------------------------------------
 
 
+#: The live batch table: the prompt tells the jobs apart; it is cut first on a narrow terminal.
+LIVE_JOB_COLUMNS = (
+    Column("LINE"),
+    Column("STATE"),
+    Column("TASK ID", drop=2),
+    Column("ELAPSED", drop=3),
+    Column("PROMPT", drop=1, least=12, most=60),
+)
+
+
 class _JobsView:
     """Running and recent jobs, one row each, and the totals."""
 
     RECENT = 5
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], width: Callable[[], int]) -> None:
         self.clock = clock
+        self.width = width  # the terminal's, asked each frame (it may be resized)
         self.states: list[JobState] = []
 
     def __rich__(self) -> RenderableType:
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
         from mivid.batch import FINAL_STATES, WAITING, totals
 
         now = self.clock()
-        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-        for header in ("LINE", "STATE", "TASK ID", "ELAPSED"):
-            table.add_column(header, no_wrap=True)
         active = [s for s in self.states if s.state not in (*FINAL_STATES, WAITING)]
         done = sorted((s for s in self.states if s.final), key=lambda s: s.finished or 0)
         waiting = [s for s in self.states if s.state == WAITING]
         shown = [*done[-self.RECENT :], *active, *waiting[:3]]
+        rows = []
         for job in sorted(shown, key=lambda s: s.line):
             elapsed = ""
             if job.started is not None:
                 elapsed = elapsed_time((job.finished or now) - job.started)
-            table.add_row(
-                str(job.line),
-                Text(job.state, style=STATUS_STYLES.get(job.state, "dim")),
-                job.task_id or "",
-                elapsed,
-            )
+            rows.append([str(job.line), job.state, job.task_id or "", elapsed, job_prompt(job)])
+        table = fitted_table(self.width(), LIVE_JOB_COLUMNS, rows, status_column=1)
         counts = totals(self.states)
         footer = " · ".join(f"{count} {name}" for name, count in sorted(counts.items()))
         hidden = len(self.states) - len(shown)
         more = f" ({hidden} more not shown)" if hidden > 0 else ""
-        return Group(table, Text(f"{len(self.states)} jobs: {footer}{more}", style="dim"))
+        jobs = counted(len(self.states), "job")
+        return Group(table, Text(f"{jobs}: {footer}{more}", style="dim"))
 
 
 class JobsLive:
@@ -166,7 +177,7 @@ def jobs_table(out: Output, *, enabled: bool) -> Iterator[JobsLive]:
     if not enabled:
         yield JobsLive(out, None)
         return
-    view = _JobsView(time.monotonic)
+    view = _JobsView(time.monotonic, lambda: out.err().width)
     jobs = JobsLive(out, view)
     with _live(out.err(), view, transient=True) as live:
         jobs.live = live
@@ -187,21 +198,14 @@ def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TransferSpeedColumn,
-    )
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 
     bars: dict[Path, TaskID] = {}
     with Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
-        TransferSpeedColumn(),
+        _speed_column(),
         console=out.err(),
         transient=False,
     ) as progress:
@@ -212,6 +216,27 @@ def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
             progress.update(bars[path], completed=done, total=total)
 
         yield update
+
+
+def _speed_column() -> Any:
+    """The transfer speed, or nothing while it is not known yet (rich draws a red `?`).
+
+    A file that came faster than rich could measure gets its average speed.
+    """
+    from rich.filesize import decimal
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class Speed(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            if speed is None and task.finished and task.elapsed:
+                speed = task.completed / task.elapsed
+            if not speed:
+                return Text("")
+            return Text(f"{decimal(int(speed))}/s", style="progress.data.speed")
+
+    return Speed()
 
 
 # -- list --watch ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from mivid.batch import JobState
     from mivid.download import SavedVideo
     from mivid.endpoints import ModelInfo
+    from mivid.errors import MividError
     from mivid.flows.account import Looked, ShownPack
     from mivid.flows.listing import Listed
     from mivid.flows.settling import Settled
@@ -396,6 +397,39 @@ def fit_columns(columns: Sequence[Column], widths: list[int], room: int) -> list
             break
         shown.discard(i)
     return [fitted[i] if i in shown else 0 for i in range(len(columns))]
+
+
+def fitted_table(
+    width: int,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    status_column: int | None = None,
+) -> Table:
+    """A plain table of `rows` within `width`, its columns giving way as `fit_columns` says.
+
+    The cells are text (never markup); `status_column`'s cells get the status's colour.
+    """
+    from rich.text import Text
+
+    headers = [column.header for column in columns]
+    natural = [max(len(row[n]) for row in [headers, *rows]) for n in range(len(columns))]
+    widths = fit_columns(columns, natural, width)
+    table = _plain_table()
+    for header, shown in zip(headers, widths, strict=True):
+        if shown:
+            table.add_column(header, no_wrap=True, width=shown)
+    for row in rows:
+        cells = []
+        for n, (value, shown) in enumerate(zip(row, widths, strict=True)):
+            if not shown:
+                continue
+            cell = Text(_cut(value, shown))
+            if n == status_column:
+                cell.stylize(STATUS_STYLES.get(value, "red"))
+            cells.append(cell)
+        table.add_row(*cells)
+    return table
 
 
 def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
@@ -776,16 +810,45 @@ def job_row(job: JobState) -> list[str]:
     return [str(job.line), job.task_id or "", job.state, detail]
 
 
-def _jobs_table(out: Output, states: Sequence[JobState]) -> None:
-    from rich.text import Text
+def job_prompt(job: JobState) -> str:
+    """The job's prompt on one line: what tells one job from another."""
+    return one_line(str(job.job.fields.get("prompt") or ""))
 
-    table = _plain_table()
-    for header in ("LINE", "TASK ID", "STATUS", "FILE OR REASON"):
-        table.add_column(header, overflow="fold")
+
+#: `batch`'s table at the end: the file or reason is whole (a path is copied), the prompt cut.
+JOB_COLUMNS = (
+    Column("LINE"),
+    Column("TASK ID", drop=2),
+    Column("STATUS"),
+    Column("PROMPT", drop=1, least=12, most=40),
+    Column("FILE OR REASON", drop=3),
+)
+
+
+def _jobs_table(out: Output, states: Sequence[JobState]) -> None:
+    rows = []
     for job in states:
         line, task_id, status, detail = job_row(job)
-        table.add_row(line, task_id, Text(status, style=STATUS_STYLES.get(status, "red")), detail)
-    out.out().print(table)
+        rows.append([line, task_id, status, job_prompt(job), one_line(detail)])
+    out.out().print(fitted_table(out.out().width, JOB_COLUMNS, rows, status_column=2))
+
+
+#: `batch --dry-run`'s table: what would be done with each line.
+PLAN_COLUMNS = (
+    Column("LINE"),
+    Column("ACTION"),
+    Column("TASK ID", drop=2),
+    Column("EXTERNAL ID", drop=1),
+    Column("PROMPT", drop=3, least=12, most=60),
+)
+
+
+def _plan_table(out: Output, states: Sequence[JobState]) -> None:
+    rows = [
+        [str(job.line), job.action, job.task_id or "-", job.job.external_task_id, job_prompt(job)]
+        for job in states
+    ]
+    out.out().print(fitted_table(out.out().width, PLAN_COLUMNS, rows))
 
 
 JOB_RESULTS = RecordView["JobState"](
@@ -800,6 +863,7 @@ JOB_PLAN = RecordView["JobState"](
     lines=lambda job: [
         f"{job.line}\t{job.job.external_task_id}\t{job.action}\t{job.task_id or ''}"
     ],
+    table=_plan_table,
 )
 
 
@@ -894,6 +958,23 @@ class Checked:
         account = self.account.line() if self.account is not None else ""
         cells = ["ok", self.profile, self.base_url, self.credentials, account]
         return ["\t".join(tsv_cell(cell) for cell in cells)]
+
+
+def failed_check_json(settings: Settings, base_url: str, error: MividError) -> dict[str, Any]:
+    """`config check --json`'s verdict when the check failed: what was tried, and why not."""
+    return {
+        "ok": False,
+        "profile": settings.profile,
+        "region": None if settings.get("base-url") else settings.get("region"),
+        "base_url": base_url,
+        "sandbox": settings.sandbox,
+        "error": {
+            "message": error.message,
+            "code": error.code,
+            "request_id": error.request_id,
+            "exit_status": int(error.exit_code),
+        },
+    }
 
 
 def _checked_person(out: Output, checked: Checked) -> None:
