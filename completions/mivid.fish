@@ -140,7 +140,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -l profile -x -d 'Config file pro
 complete -c mivid -n '__mivid_using \'mivid\'' -l sandbox -d 'Use the built-in offline emulator: no keys, no network, nothing billed'
 complete -c mivid -n '__mivid_using \'mivid\'' -l verbose -s v -d 'Log each HTTP request to stderr (keys redacted)'
 complete -c mivid -n '__mivid_using \'mivid\'' -l debug -d 'Show a traceback on errors'
-complete -c mivid -n '__mivid_using \'mivid\'' -l no-color -d 'Never use colour'
+complete -c mivid -n '__mivid_using \'mivid\'' -l no-color -d 'No colour (as NO_COLOR does)'
 complete -c mivid -n '__mivid_using \'mivid\'' -l version -d 'Show the version and exit'
 complete -c mivid -n '__mivid_using \'mivid\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l prompt -s p -x -d 'What the video shows (at most 2500 characters)'
