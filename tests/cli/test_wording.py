@@ -12,7 +12,7 @@ import pytest
 
 from helpers import RunMivid, Terminal
 from imagefactory import make_png, make_truncated_jpeg
-from mivid.sandbox import EmulatorServer
+from mivid.sandbox import EmulatorServer, FakeClock
 
 FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
 
@@ -75,7 +75,7 @@ def test_one_job_and_one_image_are_said_in_the_singular(mivid: RunMivid, tmp_pat
 
 
 def test_the_sandbox_gets_no_30_day_reminder_and_the_service_one(
-    mivid: RunMivid, kling_env: EmulatorServer, tmp_path: Path
+    mivid: RunMivid, kling_env: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
 ) -> None:
     made = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q", env=FAST)
     task_id = made.stdout.strip()
@@ -84,7 +84,7 @@ def test_the_sandbox_gets_no_30_day_reminder_and_the_service_one(
     assert "30 days" not in sandboxed.stderr
 
     real = mivid("create", "https://example.com/a.png", "-p", "x", "-q").stdout.strip()
-    kling_env.emulator.clock.advance(60)
+    fake_clock.advance(60)
     saved = mivid("download", real, "-d", str(tmp_path / "r"))
     assert saved.stderr.count("30 days") == 1, saved
 
