@@ -149,8 +149,10 @@ def test_a_partial_plain_video_is_never_spliced_into_the_watermarked_copy(
     (out / f".{TASK}.mp4.part").write_bytes(video_bytes(TASK)[:cut])
     result = mivid("download", TASK, "-o", str(out), "--watermarked", clock=sleepless)
     assert result.exit_code == 0, result
-    assert (out / f"{TASK}.mp4").read_bytes() == video_bytes(TASK, watermarked=True)
-    assert list(out.glob("*.part")) == []
+    # The watermarked copy has a name of its own (15.29): nothing of the plain one in it.
+    assert (out / f"{TASK}-watermarked.mp4").read_bytes() == video_bytes(TASK, watermarked=True)
+    assert not (out / f"{TASK}.mp4").exists()
+    assert [p for p in out.glob("*.part") if "watermarked" in p.name] == []
 
 
 def test_two_tasks_whose_ids_make_the_same_file_name_are_refused_before_writing(

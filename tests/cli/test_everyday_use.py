@@ -156,7 +156,7 @@ def test_create_says_a_missing_prompt_once_and_points_to_fit(
     assert result.stderr.count("--prompt") == 1, result.stderr  # not "required" + "not empty"
     assert "error: --prompt: required" in result.stderr
     assert f"error: {small}: 200×200 px — each side must be at least 300 px" in result.stderr
-    assert "hint: add --fit to send conforming copies" in result.stderr
+    assert "hint: add --fit to send a conforming copy" in result.stderr
     assert kling_env.emulator.received == []
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("hello")
