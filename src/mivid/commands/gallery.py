@@ -31,7 +31,7 @@ def gallery(
         "Print the cards the page shows as a JSON array (the page is written too)."
     ),
 ) -> None:
-    """Write DIR/index.html: the videos in DIR with images and prompts.
+    """Write DIR/index.html: a page of the videos saved in DIR.
 
     One card per video, found through the .json sidecar mivid writes beside each
     download, newest first: the video to play, the reference images in order

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 ANSWER_STYLES = ("live", "documented")
 
 sandbox_app = typer.Typer(
-    help="The offline emulator of the Kling API, and files to try it with.",
+    help="The offline emulator, and example files to try it with.",
     epilog=options.examples(
         *TRY_IT,
         "mivid sandbox serve --port 8787",

@@ -29,7 +29,7 @@ def spent(
         "Print one object: totals, days, models; units as decimal strings."
     ),
 ) -> None:
-    """Tasks made and units deducted, per day and per model (offline).
+    """Tasks and units per day and per model, from the journal.
 
     Offline: reads only this machine's journal of creates (no keys, no
     network). A task counts on the day it was created; tasks still running
