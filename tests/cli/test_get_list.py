@@ -73,7 +73,7 @@ def test_get_by_task_id_and_by_external_id(
 
     shown = for_a_person("get", "my-cat-1")
     video = task["task_result"]["videos"][0]
-    assert re.search(rf"video\s+{re.escape(video['url'])} \(5\.1 s\)", shown)
+    assert f"video: {video['url']} (5.1 s)\n" in shown  # under the panel, whole (15.10)
     assert re.search(r"units\s+1\b", shown)
     assert not ANSI.search(mivid("get", "my-cat-1").stdout)
 

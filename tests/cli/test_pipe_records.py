@@ -143,3 +143,12 @@ def test_the_readmes_pipeline_with_nothing_running_exits_0(tmp_path: Path) -> No
     assert completed.returncode == 0, completed
     assert completed.stdout == ""
     assert "nothing to do" in completed.stderr
+
+
+def test_get_writes_the_very_line_list_writes(mivid: RunMivid) -> None:
+    task_id = make_task(mivid, "the same line", "--wait")
+
+    got = sandbox(mivid, "get", task_id)[1]
+    listed = [line for line in sandbox(mivid, "list")[1].splitlines() if line.startswith(task_id)]
+
+    assert got.splitlines() == listed

@@ -111,3 +111,11 @@ def test_list_local_names_the_service_when_there_are_several(
     assert any(host in line for line in lines for host in hosts), lines
     one = on_screen(["--sandbox", "list", "--local"], 120)  # one service: no column
     assert "SERVICE" not in one[0] if one and one[0].startswith("TASK") else True
+
+
+def test_gets_panel_at_80_columns_leaves_the_url_whole_under_it(tasks: list[str]) -> None:
+    lines = on_screen(["get", tasks[0]], 80)
+
+    video = next(line for line in lines if line.startswith("video: "))
+    assert video.startswith("video: http://127.0.0.1:") and video.endswith(".mp4 (5.1 s)")
+    assert not any("http" in line for line in lines if "│" in line)  # none in the border

@@ -52,7 +52,7 @@ def get(
     from mivid.commands.picker import ids_or_pick
     from mivid.errors import combined
     from mivid.flows.journal import RoutedTasks
-    from mivid.flows.listing import Listed, get_each, with_journal
+    from mivid.flows.listing import Listed, found_each, with_journal
     from mivid.render.views import TASK_DETAIL
 
     problems = options.form_problems(json_output=json_output, quiet=quiet)
@@ -65,17 +65,22 @@ def get(
             run.output.json([])
         return
     with run.client() as client:
-        tasks, errors = get_each(
+        found, errors = found_each(
             RoutedTasks(client, warn=run.output.warn_once).route(wanted), wanted
         )
     single = not ids or (len(ids) == 1 and ids[0] != "-")
     form = run.output.form(json=json_output, quiet=quiet)
     # The JSON is the service's objects as they came; people also see what the journal knows.
-    listed = (
-        [Listed(task) for task in tasks]
-        if json_output
-        else with_journal(tasks, service=client.base_url, warn=run.output.warn_once)
-    )
+    if json_output:
+        listed = [Listed(item.task) for item in found]
+    else:  # with the journal's entry, and the endpoint each was found on (as `list` says)
+        known = with_journal(
+            [item.task for item in found], service=client.base_url, warn=run.output.warn_once
+        )
+        listed = [
+            Listed(item.task, entry.entry, item.endpoint)
+            for item, entry in zip(found, known, strict=True)
+        ]
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
         sink.extend(listed)
     failure = combined(errors)  # each id that failed, on its own line; the worst exit status

@@ -436,16 +436,24 @@ def get_each(
     One missing or refused id does not stop the others. Keys that do not work
     (CredentialsError) would fail every id alike: that one is raised at once.
     """
-    tasks: list[dict[str, Any]] = []
+    found = found_each(routed, ids)
+    return [listed.task for listed in found[0]], found[1]
+
+
+def found_each(routed: RoutedTasks, ids: Sequence[str]) -> tuple[list[Listed], list[MividError]]:
+    """`get_each`, each task with the endpoint it was found on."""
+    listed: list[Listed] = []
     errors: list[MividError] = []
     for task_id in ids:
         try:
-            tasks.append(routed.get_task(task_id))
+            task = routed.get_task(task_id)
         except CredentialsError:
             raise
         except MividError as error:
             errors.append(naming(error, task_id))
-    return tasks, errors
+        else:
+            listed.append(Listed(task, endpoint=routed.endpoint_of(task_id)))
+    return listed, errors
 
 
 def naming(error: MividError, task_id: str) -> MividError:

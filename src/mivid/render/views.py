@@ -204,13 +204,21 @@ def _detail_panel(out: Output, listed: Listed) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    for name, value in _detail_rows(listed):
+    rows = _detail_rows(listed)
+    # A URL is copied whole: folded inside a border it would not be. Under the panel,
+    # on lines of their own, the terminal wraps them without breaking them.
+    links = [(name, value) for name, value in rows if value.startswith(("http://", "https://"))]
+    for name, value in rows:
+        if (name, value) in links:
+            continue
         style = STATUS_STYLES.get(value, "") if name == "status" else ""
         if name == "reason":
             style = "red"
         grid.add_row(name, Text(value, style=style))
     # A title given as text is read as markup by rich's Panel: give it a Text.
     out.out().print(Panel(grid, title=Text(f"task {listed.task_id}"), expand=False))
+    for name, value in links:
+        out.out().print(Text.assemble((f"{name}: ", "bold"), value), soft_wrap=True)
 
 
 TASK_DETAIL = RecordView["Listed"](
