@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import httpx
 
     from mivid.client import KlingClient, RequestEvent
+    from mivid.download import Pace
     from mivid.settings import Settings
 
 
@@ -138,6 +139,17 @@ class AppState:
     @property
     def clock(self) -> Clock:
         return self.runtime.clock
+
+    def pace(self) -> Pace:
+        """How slowly a video may arrive (`MIVID_STALL_*`), on the run's clock."""
+        from mivid.download import MIN_RATE_BYTES, MIN_RATE_SECONDS, Pace
+
+        tuning = self.settings.tuning
+        return Pace(
+            min_bytes=tuning.stall_bytes or MIN_RATE_BYTES,
+            window=tuning.stall_seconds or MIN_RATE_SECONDS,
+            clock=self.clock.now,
+        )
 
     def client(self) -> KlingClient:
         from mivid.connection import open_client

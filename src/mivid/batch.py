@@ -79,7 +79,7 @@ from mivid.vocabulary import (
 from mivid.waiting import PollSchedule, SideBySide
 
 if TYPE_CHECKING:
-    from mivid.download import SavedVideo
+    from mivid.download import Pace, SavedVideo
     from mivid.images import ImageChecks
     from mivid.journal import Journal, JournalEntry
     from mivid.submission import PreparedCreate
@@ -775,6 +775,7 @@ def video_downloader(
     service: str | None = None,
     warn: Callable[[str], None] | None = None,
     max_bytes: int | None = None,
+    pace: Pace | None = None,
 ) -> Downloader:
     """Save one finished task's videos into `directory` (the videos already there are kept)."""
     from mivid.download import download_tasks
@@ -790,6 +791,7 @@ def video_downloader(
             service=service,
             warn=warn,
             max_bytes=max_bytes,
+            pace=pace,
         )
         return [video.path for video in saved.get(str(task["task_id"]), [])]
 

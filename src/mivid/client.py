@@ -1005,6 +1005,17 @@ class _Watchdog:
             _DEADLINES.release(self.token)
 
 
+@contextmanager
+def read_deadline(response: httpx.Response, seconds: float | None) -> Iterator[None]:
+    """Inside, the response's socket is shut `seconds` from now (None: never): a deadline
+    that holds however slowly the body drips (downloads keep `wait --timeout` with it)."""
+    if seconds is None:
+        yield
+        return
+    with _Watchdog(response, seconds):
+        yield
+
+
 class _Deadlines:
     """The sockets to shut at their deadlines, and the one daemon thread that does it.
 

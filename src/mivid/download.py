@@ -7,6 +7,12 @@ partial file under the final name. A `.part` left by an interrupted run (or a
 connection that dropped mid-file) is resumed with `Range: bytes=N-` when the
 server answers 206, and started over when it answers 200.
 
+A video must keep coming: less than `Pace.min_bytes` in `Pace.window` seconds
+(16 KiB in 30 s by default; `MIVID_STALL_KIB`, `MIVID_STALL_SECONDS`) stops it
+(StalledDownloadError, exit 5) with the partial file kept, so the same command
+run again resumes; and it never goes on past `Pace.deadline` (`wait --timeout`:
+DeadlineError, which `wait` makes its own timeout). Both on an injected clock.
+
 An existing file is never overwritten silently: the same size is taken as the
 same video and skipped; another size is refused unless `force`. Result URLs
 need no credentials, so the requests carry none; in sandbox mode the caller
@@ -30,8 +36,16 @@ import httpx
 
 from mivid import hints
 from mivid import problems as rules
-from mivid.errors import InputError, MividError, NotFoundError, ServiceError, TaskFailedError
-from mivid.plaintext import printable
+from mivid.errors import (
+    DeadlineError,
+    InputError,
+    MividError,
+    NotFoundError,
+    ServiceError,
+    StalledDownloadError,
+    TaskFailedError,
+)
+from mivid.plaintext import printable, public_url
 from mivid.problems import Problem
 from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_urls
 
@@ -40,7 +54,58 @@ ATTEMPTS = 4
 #: The largest video mivid saves (`MIVID_MAX_VIDEO_MB` sets another): Kling's are tens of MB.
 MAX_VIDEO_BYTES = 2048 << 20
 
+#: The slowest a video may arrive: less than this many bytes in `MIN_RATE_SECONDS` stops it.
+MIN_RATE_BYTES = 16 << 10
+MIN_RATE_SECONDS = 30.0
+
 Progress = Callable[[Path, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a download keeps time: the slowest rate it accepts, and when it must be over.
+
+    Less than `min_bytes` in any `window` seconds (of `clock`) stops it; so does
+    `deadline` (of `clock`; None: no such limit). A read that hears nothing waits
+    at most `window` seconds, and no longer than the deadline allows.
+    """
+
+    min_bytes: int = MIN_RATE_BYTES
+    window: float = MIN_RATE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    deadline: float | None = None
+
+    def left(self) -> float | None:
+        """Seconds until the deadline (None: none)."""
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def over(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
+
+    def read_timeout(self) -> float:
+        """How long one read may hear nothing: the window, never past the deadline."""
+        left = self.left()
+        return self.window if left is None else max(0.0, min(self.window, left))
+
+
+class _Meter:
+    """Bytes as they arrive, window by window: raises when a window brought too few."""
+
+    def __init__(self, pace: Pace) -> None:
+        self.pace = pace
+        self.started = pace.clock()
+        self.got = 0
+
+    def heard(self, count: int) -> bool:
+        """Count `count` more bytes; False when the window just ended with too few."""
+        self.got += count
+        now = self.pace.clock()
+        if now - self.started < self.pace.window:
+            return True
+        if self.got < self.pace.min_bytes:
+            return False
+        self.started, self.got = now, 0
+        return True
 
 
 @dataclass(frozen=True)
@@ -186,6 +251,7 @@ def download_tasks(
     service: str | None = None,
     warn: Callable[[str], None] | None = None,
     max_bytes: int | None = None,
+    pace: Pace | None = None,
 ) -> dict[str, list[SavedVideo]]:
     """Save every video of the finished `tasks` into `directory`; the saved files per task id.
 
@@ -193,7 +259,8 @@ def download_tasks(
     unfinished or failed tasks; two videos planned under one name; a link in
     place of a video, its partial file or its sidecar (never followed); a file
     at a sidecar's name that is not mivid's sidecar of that task, and an existing
-    video of another size (unless `force`). No video is more than `max_bytes`.
+    video of another size (unless `force`). No video is more than `max_bytes`,
+    none arrives slower than `pace` allows nor goes on past its deadline.
     With `sidecars`, each video (saved or skipped) gets its provenance file
     beside it (`mivid.sidecar.write_sidecar`), from the journal's entry of the
     task made at `service` when there is one (`warn` hears when the journal
@@ -235,6 +302,7 @@ def download_tasks(
                 on_progress=on_progress,
                 sleep=sleep,
                 max_bytes=max_bytes or MAX_VIDEO_BYTES,
+                pace=pace or Pace(),
             )
             result = SavedVideo(video.task_id, video.url, video.path, size, video.watermarked)
         if sidecars:
@@ -482,6 +550,7 @@ def download_file(
     attempts: int = ATTEMPTS,
     sleep: Callable[[float], object] = time.sleep,
     max_bytes: int = MAX_VIDEO_BYTES,
+    pace: Pace | None = None,
 ) -> int:
     """Stream `url` to `path` through its partial file; return the size saved.
 
@@ -489,18 +558,25 @@ def download_file(
     `attempts` in all), resuming from the bytes already in the partial file,
     which is named for its source (`part_path`): another video's partial file
     for the same name is removed, never resumed. What is renamed into place is
-    an MP4 (an `ftyp` box first) of at most `max_bytes`.
+    an MP4 (an `ftyp` box first) of at most `max_bytes`. A video that arrives
+    slower than `pace` allows is not tried again (StalledDownloadError), nor one
+    past the pace's deadline (DeadlineError): the partial file is kept for a rerun.
     """
+    pace = pace or Pace()
     part = part_path(path, url, watermarked=watermarked)
     _remove_other_parts(path, keep=part)
     last: MividError | None = None
     for attempt in range(1, attempts + 1):
         try:
-            size = _attempt(http, url, part, path, on_progress, max_bytes)
+            size = _attempt(http, url, part, path, on_progress, max_bytes, pace)
         except _RetryableError as retry:
             last = retry.error
+            pause = min(8.0, 0.5 * 2 ** (attempt - 1))
+            left = pace.left()
+            if pace.over() or (left is not None and attempt < attempts and pause >= left):
+                raise _past_deadline(url, part) from retry
             if attempt < attempts:
-                sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+                sleep(pause)
             continue
         _require_mp4(part, url)
         part.replace(path)  # os.replace: a link in its place is replaced, never its target
@@ -513,6 +589,25 @@ def download_file(
     )
 
 
+def _stalled(url: str, part: Path, pace: Pace) -> StalledDownloadError:
+    kept = _regular_size(part) or 0
+    return StalledDownloadError(
+        f"{printable(public_url(url))}: the video stalled (less than "
+        f"{_kib(pace.min_bytes)} KiB in {pace.window:g} s); stopped with {kept} bytes kept",
+        hint="run the same command again later: it resumes from the bytes kept "
+        f"({part.name}); MIVID_STALL_KIB and MIVID_STALL_SECONDS set the slowest rate accepted",
+    )
+
+
+def _past_deadline(url: str, part: Path) -> DeadlineError:
+    kept = _regular_size(part) or 0
+    return DeadlineError(
+        f"{printable(public_url(url))}: the download was stopped at the deadline "
+        f"with {kept} bytes kept",
+        hint=f"the same command run again resumes from the bytes kept ({part.name})",
+    )
+
+
 def _attempt(
     http: httpx.Client,
     url: str,
@@ -520,13 +615,27 @@ def _attempt(
     path: Path,
     on_progress: Progress | None,
     max_bytes: int,
+    pace: Pace,
 ) -> int:
+    from mivid.client import read_deadline
+
+    if pace.over():
+        raise _past_deadline(url, part)
     offset = _regular_size(part) or 0
     headers = {"Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
+    base = http.timeout
+    quiet = pace.read_timeout()  # the longest a read may hear nothing
+    timeout = httpx.Timeout(
+        connect=min(base.connect or quiet, quiet),
+        read=quiet,
+        write=min(base.write or quiet, quiet),
+        pool=min(base.pool or quiet, quiet),
+    )
+    left = pace.left()
     try:
-        with http.stream("GET", url, headers=headers) as response:
+        with http.stream("GET", url, headers=headers, timeout=timeout) as response:
             shape = _shape(response, url, part, offset)
             if shape is None:  # asked past the end: the partial file holds the whole video
                 return offset
@@ -538,18 +647,25 @@ def _attempt(
                     f"{_mib(max_bytes)} MiB, the most mivid saves; nothing was saved",
                     hint=_CAP_HINT,
                 )
-            done = _stream(
-                response,
-                part,
-                path,
-                on_progress,
-                append=append,
-                offset=offset,
-                total=total,
-                max_bytes=max_bytes,
-                url=url,
-            )
+            # However slowly a server drips, the socket is shut at the deadline.
+            with read_deadline(response, left):
+                done = _stream(
+                    response,
+                    part,
+                    path,
+                    on_progress,
+                    append=append,
+                    offset=offset,
+                    total=total,
+                    max_bytes=max_bytes,
+                    url=url,
+                    pace=pace,
+                )
     except httpx.TransportError as exc:
+        if pace.over():
+            raise _past_deadline(url, part) from exc
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+            raise _stalled(url, part, pace) from exc  # nothing at all for a whole window
         raise _RetryableError(
             ServiceError(f"{url}: the connection broke during the download ({exc})")
         ) from exc
@@ -621,11 +737,17 @@ def _stream(
     total: int | None,
     max_bytes: int,
     url: str,
+    pace: Pace,
 ) -> int:
-    """Write the answer's bytes into the partial file (never past `total` or `max_bytes`)."""
+    """Write the answer's bytes into the partial file (never past `total` or `max_bytes`).
+
+    Stops, keeping what arrived, when a window of `pace` brought too few bytes or
+    its deadline passed.
+    """
     done = offset if append else 0
     if on_progress is not None:
         on_progress(path, done, total)
+    meter = _Meter(pace)
     fd = _open_part(part, append=append)
     with os.fdopen(fd, "wb") as sink:
         for chunk in response.iter_bytes():
@@ -645,6 +767,12 @@ def _stream(
                 on_progress(path, done, total)
             if total is not None and done >= total:
                 break
+            if pace.over():
+                sink.flush()
+                raise _past_deadline(url, part)
+            if not meter.heard(len(chunk)):
+                sink.flush()
+                raise _stalled(url, part, pace)
         sink.flush()
         os.fsync(sink.fileno())
     return done
@@ -738,6 +866,10 @@ def _unlink(path: Path) -> None:
 
 def _mib(size: int) -> str:
     return f"{size / (1 << 20):g}"
+
+
+def _kib(size: int) -> str:
+    return f"{size / (1 << 10):g}"
 
 
 _CAP_HINT = (

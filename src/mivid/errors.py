@@ -17,6 +17,7 @@ stderr and an exit status. Every error class of mivid lives here. The tree::
     ├── ServiceError            exit 5  5000s, network failures, timeouts, unreadable answers
     │   ├── DeadlineError               no whole answer in the time a request may take
     │   ├── CreateOutcomeUnknownError   a create that may have made its task; `recover` settles it
+    │   ├── StalledDownloadError        a video arrived too slowly (its partial file is kept)
     │   ├── DownloadsFailedError        `batch`: finished videos that could not be saved
     │   └── JobsUnfinishedError         `batch`: jobs the network kept from ending (rerun resumes)
     ├── TaskFailedError         exit 1  a task ended `failed`
@@ -284,6 +285,14 @@ class CreateOutcomeUnknownError(ServiceError):
             f"`{hints.command('recover')}` before creating it again",
         )
         self.external_task_id = external_task_id
+
+
+class StalledDownloadError(ServiceError):
+    """A video arrived slower than the slowest rate mivid accepts (16 KiB in 30 s by default).
+
+    Not tried again at once: the partial file is kept, and the same command run later
+    resumes from it.
+    """
 
 
 class DownloadsFailedError(_ManyLinesError, ServiceError):

@@ -91,6 +91,10 @@ OTHER_ENVIRONMENT: dict[str, str] = {
     "MIVID_RETRY_BASE_DELAY": "first delay between tries, in seconds; it doubles (default 0.5)",
     "MIVID_MAX_VIDEO_MB": "the largest video mivid saves, in MiB; a bigger one is refused "
     "(default 2048)",
+    "MIVID_STALL_SECONDS": "a video download that gets less than MIVID_STALL_KIB in this many "
+    "seconds is stopped, its partial file kept for a rerun (default 30)",
+    "MIVID_STALL_KIB": "the least a video download must get in MIVID_STALL_SECONDS, in KiB "
+    "(default 16)",
     "NO_COLOR": "any value but empty turns colour off, as --no-color does (bold and borders stay)",
 }
 
@@ -256,11 +260,14 @@ class Tuning:
     sandbox_task_seconds: float = SANDBOX_DEFAULT_TASK_SECONDS
     #: The most bytes a video may have (None: `mivid.download.MAX_VIDEO_BYTES`).
     max_video_bytes: int | None = None
+    #: The slowest a video may arrive: `stall_bytes` in `stall_seconds` (None: `mivid.download`'s).
+    stall_seconds: float | None = None
+    stall_bytes: int | None = None
 
 
 def read_tuning(environ: Mapping[str, str]) -> Tuning:
-    """MIVID_RETRY_*, MIVID_SANDBOX_TASK_SECONDS and MIVID_MAX_VIDEO_MB, checked (raises
-    InputError naming each)."""
+    """MIVID_RETRY_*, MIVID_SANDBOX_TASK_SECONDS, MIVID_MAX_VIDEO_MB and MIVID_STALL_*,
+    checked (raises InputError naming each)."""
     problems: list[str] = []
     attempts = _env_number(environ, "MIVID_RETRY_ATTEMPTS", 1, 100, problems, whole=True)
     total = _env_number(environ, "MIVID_RETRY_MAX_SECONDS", 0, 3600, problems)
@@ -268,6 +275,10 @@ def read_tuning(environ: Mapping[str, str]) -> Tuning:
     seconds = _env_number(environ, "MIVID_SANDBOX_TASK_SECONDS", 0, 3600, problems, what="a number")
     video_mb = _env_number(
         environ, "MIVID_MAX_VIDEO_MB", 1, 1 << 20, problems, whole=True, what="a whole number"
+    )
+    stall_seconds = _env_number(environ, "MIVID_STALL_SECONDS", 1, 3600, problems)
+    stall_kib = _env_number(
+        environ, "MIVID_STALL_KIB", 1, 1 << 20, problems, whole=True, what="a whole number"
     )
     if problems:
         raise InputError(problems)
@@ -277,6 +288,8 @@ def read_tuning(environ: Mapping[str, str]) -> Tuning:
         retry_base_delay=base,
         sandbox_task_seconds=SANDBOX_DEFAULT_TASK_SECONDS if seconds is None else seconds,
         max_video_bytes=int(video_mb) << 20 if video_mb is not None else None,
+        stall_seconds=stall_seconds,
+        stall_bytes=int(stall_kib) << 10 if stall_kib is not None else None,
     )
 
 

@@ -146,6 +146,7 @@ def batch(
             watermarked=watermarked,
             gallery=gallery,
             max_video_bytes=run.settings.tuning.max_video_bytes,
+            pace=run.pace(),
         )
         if download_dir is not None
         else None

@@ -82,6 +82,7 @@ def download(
                     sleep=run.clock.sleep,
                     max_bytes=run.settings.tuning.max_video_bytes,
                     remind=not run.settings.sandbox,
+                    pace=run.pace(),
                 )
     with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
         sink.extend([video for videos in saved.values() for video in videos])

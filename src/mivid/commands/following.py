@@ -58,6 +58,7 @@ def follow_and_show(
             bars=lambda: download_bars(out, enabled=live),
             max_video_bytes=run.settings.tuning.max_video_bytes,
             remind=not run.settings.sandbox,
+            pace=run.pace(),
         )
         if download_dir is not None
         else None

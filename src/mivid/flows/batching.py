@@ -175,6 +175,7 @@ def run_jobs(
                     service=client.base_url if journal is not None else None,
                     warn=say.warn,
                     max_bytes=saving.max_video_bytes,
+                    pace=saving.pace,
                 )
                 if http is not None and saving is not None
                 else None,

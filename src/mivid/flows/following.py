@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mivid import hints
 from mivid.clock import Clock
-from mivid.download import Progress, SavedVideo
+from mivid.download import Pace, Progress, SavedVideo
 from mivid.endpoints import Endpoint
-from mivid.errors import MividError, StillRunningError, combined
+from mivid.errors import (
+    DeadlineError,
+    MividError,
+    StillRunningError,
+    WaitTimeoutError,
+    combined,
+)
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
 from mivid.flows.saving import record_failures, refresh_gallery, save_videos
@@ -54,6 +60,8 @@ class Saving:
     bars: Callable[[], AbstractContextManager[Progress | None]] = _no_view
     #: The largest video saved (`MIVID_MAX_VIDEO_MB`; None: `mivid.download.MAX_VIDEO_BYTES`).
     max_video_bytes: int | None = None
+    #: The slowest a video may arrive (`MIVID_STALL_*`; None: `mivid.download.Pace`'s defaults).
+    pace: Pace | None = None
     #: Say that the service deletes videos after 30 days (not for the sandbox's).
     remind: bool = True
 
@@ -125,14 +133,21 @@ def follow_tasks(
     """
     routed = RoutedTasks(client, known, warn=say.warn).route(ids)
 
-    def save(tasks: list[dict[str, Any]]) -> dict[str, list[SavedVideo]]:
-        """The succeeded tasks' videos, the failed ones' sidecars, and the gallery."""
+    def save(
+        tasks: list[dict[str, Any]], still: StillRunningError | None = None
+    ) -> dict[str, list[SavedVideo]]:
+        """The succeeded tasks' videos, the failed ones' sidecars, and the gallery.
+
+        `--timeout` holds while downloading too: a video still coming in at the
+        deadline is stopped there (its partial file kept), and the wait times out
+        (WaitTimeoutError, with `still`'s unfinished tasks in its resume command).
+        """
         if saving is None:
             return {}
         done = [task for task in tasks if succeeded(task)]
         saved = {}
         if done:
-            with saving.bars() as on_progress:
+            with saving.bars() as on_progress, _cut_at_deadline(done, still, saving, timeout):
                 saved = save_videos(
                     client,
                     done,
@@ -144,6 +159,7 @@ def follow_tasks(
                     sleep=clock.sleep,
                     max_bytes=saving.max_video_bytes,
                     remind=saving.remind,
+                    pace=replace(saving.pace or Pace(), clock=clock.now, deadline=deadline),
                 )
         record_failures(tasks, saving.directory, say, service=client.base_url)
         if saving.gallery:
@@ -168,7 +184,13 @@ def follow_tasks(
                 errors=errors,
             )
     except StillRunningError as error:
-        save([task for task in error.tasks.values() if task is not None and is_final(task)])
+        try:
+            save(
+                [task for task in error.tasks.values() if task is not None and is_final(task)],
+                still=error,
+            )
+        except WaitTimeoutError as cut:
+            raise (combined([cut, *_named(errors)]) or cut) from error
         resume = resume_command(["wait", *error.pending], saving=saving)
         timed_out = StillRunningError(
             error.message,
@@ -187,6 +209,27 @@ def follow_tasks(
         # `list --local` then knows how they ended.
         remember_sightings(tasks, service=client.base_url, warn=say.warn)
     return Followed(tasks, save(tasks), _named(errors))
+
+
+@contextmanager
+def _cut_at_deadline(
+    done: Sequence[Mapping[str, Any]],
+    still: StillRunningError | None,
+    saving: Saving,
+    timeout: float | None,
+) -> Iterator[None]:
+    """A download stopped at `wait --timeout`'s deadline, said as the wait's own timeout."""
+    try:
+        yield
+    except DeadlineError as cut:
+        ids = [str(task["task_id"]) for task in done] + (still.pending if still else [])
+        resume = resume_command(["wait", *ids], saving=saving)
+        said = f"{still.message}; " if still is not None else ""
+        raise WaitTimeoutError(
+            f"{said}gave up after {timeout or 0:g} s (--timeout) while saving the videos: "
+            f"{cut.message}",
+            hint=f"resume with: {resume} (it resumes from the bytes kept)",
+        ) from cut
 
 
 def _named(errors: Mapping[str, MividError]) -> list[MividError]:

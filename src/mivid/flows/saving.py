@@ -13,6 +13,7 @@ from typing import Any
 from mivid import hints
 from mivid.download import (
     RETENTION_NOTE,
+    Pace,
     Progress,
     SavedVideo,
     download_client,
@@ -39,12 +40,14 @@ def save_videos(
     sleep: Callable[[float], object] | None = None,
     max_bytes: int | None = None,
     remind: bool = True,
+    pace: Pace | None = None,
 ) -> SavedByTask:
     """Download the tasks' videos into `directory`; the saved (or skipped) files per task.
 
     Result URLs need no credentials: a plain client, but over the API client's
     transport, so the sandbox (or a test's emulator) serves its own videos. No
-    video is more than `max_bytes` (default `mivid.download.MAX_VIDEO_BYTES`).
+    video is more than `max_bytes` (default `mivid.download.MAX_VIDEO_BYTES`), none
+    arrives slower than `pace` allows or goes on past its deadline.
     """
 
     options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
@@ -60,6 +63,7 @@ def save_videos(
             service=client.base_url,
             warn=say.warn,
             max_bytes=max_bytes,
+            pace=pace,
             **options,
         )
     # The service deletes its videos after 30 days; the sandbox (`remind=False`) keeps its own.

@@ -41,7 +41,8 @@ a create that times out at a gateway after the task was made.
 
 `drip`, `delay` and `endless` take real time or never end: they are for the
 socket server (the in-process transport plays them too, but a test there
-would sleep). Ready-made patches: `Fault.nan_timestamps`, `Fault.control_chars`,
+would sleep; except a drip on an emulator with a `FakeClock`, which moves that
+clock on between bytes instead). Ready-made patches: `Fault.nan_timestamps`, `Fault.control_chars`,
 `Fault.invalid_video_url`, `Fault.non_finite`.
 """
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 
 from mivid.sandbox.app import Emulator, EmulatorOptions
+from mivid.sandbox.clock import FakeClock
 from mivid.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
@@ -271,10 +272,12 @@ class _Chunks(httpx.SyncByteStream):
         yield from self._chunks
 
 
-def _dripped(body: bytes, interval: float) -> Iterator[bytes]:
+def _dripped(
+    body: bytes, interval: float, pause: Callable[[float], object] = time.sleep
+) -> Iterator[bytes]:
     for index in range(len(body)):
         if index:
-            time.sleep(interval)
+            pause(interval)
         yield body[index : index + 1]
 
 
@@ -284,11 +287,19 @@ class EmulatorTransport(httpx.BaseTransport):
     Faults behave as over the network: drops raise `httpx.RemoteProtocolError`,
     cut bodies raise it while reading, and a delay longer than the request's
     read timeout waits that timeout and raises `httpx.ReadTimeout`. Endless and
-    dripped bodies are streams (a drip really sleeps: use the server for those).
+    dripped bodies are streams. A drip on an emulator with a `FakeClock` moves
+    that clock on between bytes instead of sleeping (a test whose client reads
+    the same clock sees a slow answer at no real cost); on a real clock it
+    really sleeps (and the socket server always does).
     """
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
+
+    def _pause(self) -> Callable[[float], object]:
+        """How a drip waits between bytes: the fake clock moves on, a real one is slept on."""
+        clock = self.emulator.clock
+        return clock.advance if isinstance(clock, FakeClock) else time.sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -328,7 +339,7 @@ class EmulatorTransport(httpx.BaseTransport):
             chunks = (
                 response.stream()
                 if response.stream is not None
-                else _dripped(response.body, response.drip or 0.0)
+                else _dripped(response.body, response.drip or 0.0, self._pause())
             )
             return httpx.Response(
                 response.status, headers=response.headers, stream=_Chunks(chunks), request=request
