@@ -30,6 +30,7 @@ Clock and sleep are injected: tests drive a fake clock and never really sleep.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mivid import hints
 from mivid import problems as rules
 from mivid.budget import Budget, Decision
 from mivid.endpoints import Endpoint
@@ -56,9 +58,11 @@ from mivid.errors import (
     JobsFailedError,
     JobsRefusedError,
     JobsUnfinishedError,
+    JournalError,
     MividError,
     NotFoundError,
 )
+from mivid.plaintext import printable
 from mivid.problems import Problem
 from mivid.units import Kind, kind_of, task_units
 from mivid.vocabulary import (
@@ -829,6 +833,8 @@ class Scheduler:
     sleep: Callable[[float], object] = time.sleep
     on_change: Callable[[JobState], None] | None = None
     on_note: Callable[[str], None] | None = None
+    #: Told what a person must not miss (a paid task the journal could not record).
+    on_warn: Callable[[str], None] | None = None
     #: `--max-units`: what this run's creates may cost (see `mivid.budget`).
     budget: Budget | None = None
     #: Told each task that failed (with `--download`: its failure sidecar is written).
@@ -844,6 +850,8 @@ class Scheduler:
     _slot_wait: float = SLOT_WAIT_FIRST
     _last_refusal: float | None = None
     _held: bool = False  # the budget holds the next create until a task in flight ends
+    #: Tasks the journal could not record (said once each).
+    _unrecorded: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.allowed = self.allowed or self.concurrency
@@ -922,17 +930,17 @@ class Scheduler:
             return False
         if task is not None:
             state.action = RESUME
-            if self.journal is not None:
-                self.journal.record_task(task, service=self.service, external_task_id=external)
+            self._record(task, external)
             self._follow(state, with_external_id(task, external), now)
             self._seen(state, state.task or task)
             return False
         state.action = SEND
         state.state = WAITING
         if self.journal is not None:
-            self.journal.record_failure(
-                external, "the service has no such task", service=self.service, created=False
-            )
+            with contextlib.suppress(JournalError):  # no task: nothing paid to lose
+                self.journal.record_failure(
+                    external, "the service has no such task", service=self.service, created=False
+                )
         return True
 
     def _ended_before(self, state: JobState, now: float) -> bool:
@@ -1066,6 +1074,7 @@ class Scheduler:
         from mivid.submission import submit_create
 
         prepared = state.job.prepare()
+        warned: list[str] = []  # the create's own warnings (its journal could not record it)
         try:
             task: dict[str, Any] = submit_create(
                 self.client,
@@ -1073,18 +1082,20 @@ class Scheduler:
                 journal=self.journal,
                 sandbox=self.sandbox,
                 note=self._note,
-                warn=self._note,
+                warn=warned.append,
             )
         except ExternalIdTakenError as taken:
             if state.job.named_id:
                 raise
             # The id mivid derived from this very job: an earlier run (its journal
             # lost) made this task. Follow it rather than fail the job.
-            if self.journal is not None:
-                self.journal.record_task(
-                    taken.task, service=self.service, external_task_id=taken.external_task_id
-                )
+            self._record(taken.task, taken.external_task_id)
             return with_external_id(taken.task, taken.external_task_id)
+        finally:
+            for text in warned:
+                self._warn(text)
+        if warned:
+            self._unrecorded.add(str(task["task_id"]))  # said: not again at each status
         return task
 
     def _no_slot(self, code: int) -> None:
@@ -1137,8 +1148,8 @@ class Scheduler:
         status = status_of(task)
         state.task = task
         state.poll_failures = 0
-        if self.journal is not None and (status != state.state or state.action == SKIP):
-            self.journal.record_task(task, service=self.service)
+        if status != state.state or state.action == SKIP:
+            self._record(task)
         if status not in FINAL_STATUSES:
             state.state = status or state.state
             assert state.pauses is not None
@@ -1175,6 +1186,30 @@ class Scheduler:
     def _note(self, text: str) -> None:
         if self.on_note is not None:
             self.on_note(text)
+
+    def _warn(self, text: str) -> None:
+        (self.on_warn or self._note)(text)
+
+    def _record(self, task: dict[str, Any], external_task_id: str | None = None) -> None:
+        """Note what the service said of a task in the journal; a journal that cannot
+        write it (a full disk) is a warning naming the task, never the batch's end:
+        the task exists and is paid for, and the batch goes on following it."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.record_task(
+                task, service=self.service, external_task_id=external_task_id
+            )
+        except JournalError as exc:
+            task_id = str(task.get("task_id"))
+            if task_id in self._unrecorded:
+                return
+            self._unrecorded.add(task_id)
+            self._warn(
+                f"the journal could not record task {printable(str(task.get('task_id')))} "
+                f"({exc.reason}): it exists at the service, and this batch goes on following "
+                f"it; `{hints.command('recover')}` settles the journal once it can be written"
+            )
 
 
 def stops_every_job(error: MividError) -> bool:

@@ -164,21 +164,28 @@ class JournalError(InputError):
     """The local journal of creates cannot be read or written (corrupt, foreign, unreadable …).
 
     `create` and `batch` send nothing while they cannot journal (exit 2); the
-    read-only commands go on without it, saying so (`warning`).
+    read-only commands go on without it, saying so (`warning`). `full`: its disk
+    (or `ulimit -f`) is full: the journal is sound, moving it aside would lose it.
+    Once a create was accepted, no JournalError hides its task: the commands say
+    the task's id in a warning and go on.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, *, full: bool = False) -> None:
         import shlex
 
         self.path = path
         self.reason = reason
+        self.full = full
         aside = shlex.quote(path)
-        super().__init__(
-            f"the journal of creates {path} cannot be used: {reason}",
-            hint=f"move it aside and run again (a new one is made): mv {aside} {aside}.broken"
+        hint = (
+            "free some space on its disk (or raise `ulimit -f`) and run again; the journal "
+            "itself is sound: do not move it aside"
+            if full
+            else f"move it aside and run again (a new one is made): mv {aside} {aside}.broken"
             " — or pass --no-journal to send without one (then `mivid recover` cannot settle"
-            " a lost answer)",
+            " a lost answer)"
         )
+        super().__init__(f"the journal of creates {path} cannot be used: {reason}", hint=hint)
 
     @property
     def warning(self) -> str:

@@ -299,7 +299,7 @@ class Journal:
         except (OSError, sqlite3.Error) as exc:
             if connection is not None:
                 connection.close()
-            raise JournalError(str(target), _reason(exc)) from exc
+            raise JournalError(str(target), _reason(exc), full=_full(exc)) from exc
         return cls(connection, target)
 
     @classmethod
@@ -329,7 +329,7 @@ class Journal:
         try:
             return self._db.execute(sql, tuple(params))
         except sqlite3.Error as exc:
-            raise JournalError(str(self.path), _reason(exc)) from exc
+            raise JournalError(str(self.path), _reason(exc), full=_full(exc)) from exc
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         import sqlite3
@@ -337,7 +337,7 @@ class Journal:
         try:
             return self._run(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise JournalError(str(self.path), _reason(exc)) from exc
+            raise JournalError(str(self.path), _reason(exc), full=_full(exc)) from exc
 
     # -- writing -------------------------------------------------------------------
 
@@ -365,7 +365,7 @@ class Journal:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise JournalError(str(self.path), _reason(exc)) from exc
+            raise JournalError(str(self.path), _reason(exc), full=_full(exc)) from exc
         try:
             claim = self._claim(prepared, service=service, sandbox=sandbox, take_over=take_over)
             self._run("COMMIT")
@@ -671,6 +671,21 @@ def _reason(error: BaseException) -> str:
     if text == "file is not a database":
         return "it is not a SQLite file (damaged, or not mivid's journal)"
     return text
+
+
+_SQLITE_FULL = 13  # SQLite's result code (the stubs lack sqlite3.SQLITE_FULL)
+
+
+def _full(error: BaseException) -> bool:
+    """Did SQLite or the file system refuse for want of room (a full disk, `ulimit -f`)?"""
+    import errno
+
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    if getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return True
+    # SQLite says it in these words for SQLITE_FULL (Python 3.10 has no error code).
+    return "database or disk is full" in str(error)
 
 
 def _tables(connection: sqlite3.Connection) -> set[str]:

@@ -144,13 +144,17 @@ def test_a_lost_answer_and_a_refused_resend_stay_unknown_until_recover_finds_the
 # -- 13.8: whatever fails after the service accepted a create, the task is shown ------------
 
 
-def fill_the_journals_disk() -> None:
-    """From now on every change to an entry fails as a full disk would (a new one still goes in)."""
+def fill_the_journals_disk(when: str = "UPDATE") -> None:
+    """From now on every change to an entry fails as a full disk would (a new one still goes in).
+
+    SQLite's own words for SQLITE_FULL, which a full disk and a file over `ulimit -f`
+    (EFBIG) both give; `when="INSERT"`: a new entry cannot go in either.
+    """
     with Journal.open():
         pass  # made with its tables
     connection = sqlite3.connect(journal_path())
     connection.execute(
-        "CREATE TRIGGER full BEFORE UPDATE ON creates "
+        f"CREATE TRIGGER full BEFORE {when} ON creates "
         "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
     )
     connection.commit()
@@ -170,6 +174,60 @@ def test_a_journal_that_fails_after_the_create_never_hides_the_paid_task(
         "(database or disk is full)"
     ) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_goes_on_when_its_journal_cannot_record_the_paid_tasks(
+    mivid: RunMivid, api: EmulatorServer, image: str, sleepless: Sleepless, tmp_path: Path
+) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        "".join(json.dumps({"images": [image], "prompt": p}) + "\n" for p in ("a", "b"))
+    )
+    fill_the_journals_disk()
+    result = mivid("batch", str(jobs), "-d", str(tmp_path / "v"), clock=sleepless)
+    assert result.exit_code == 0, result  # every task succeeded and was saved
+    tasks = api.emulator.tasks()
+    assert len(tasks) == 2
+    for task in tasks:
+        said = (
+            f"warning: task {task['task_id']} was created, but the journal could not record "
+            "it (database or disk is full)"
+        )
+        assert result.stderr.count(said) == 1, result.stderr  # once, not at every status
+        assert f"\t{task['task_id']}\tsucceed\t" in result.stdout
+        assert (tmp_path / "v" / f"{task['task_id']}.mp4").exists()
+    assert "error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_journal_too_full_for_a_new_entry_sends_nothing_and_says_to_free_space(
+    mivid: RunMivid, api: EmulatorServer, image: str, sleepless: Sleepless
+) -> None:
+    fill_the_journals_disk("INSERT")
+    result = mivid("create", image, "--prompt", "waves", clock=sleepless)
+    assert result.exit_code == 2, result
+    assert posts(api) == 0
+    assert "cannot be used: database or disk is full" in result.stderr
+    assert "free some space on its disk (or raise `ulimit -f`)" in result.stderr
+    assert "mv " not in result.stderr  # a sound journal: moving it aside would lose it
+
+
+def test_recover_shows_the_task_it_found_when_the_journal_cannot_record_it(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, image: str, sleepless: Sleepless
+) -> None:
+    emulator = Emulator(access_keys={"test-ak": "test-sk"}, clock=fake_clock, invisible_for=600)
+    serve(emulator)
+    emulator.inject(Fault.drop_after(on="create"))
+    assert mivid("create", image, "--prompt", "waves", clock=sleepless).exit_code == 5
+    fill_the_journals_disk()
+    sleepless.sleep(600)
+    result = mivid("recover", clock=sleepless)
+    assert result.exit_code == 74, result  # a local file could not be written
+    (task,) = emulator.tasks()
+    task_id = task["task_id"]
+    assert f"\tfound\t{task_id}\t" in result.stdout
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert f"(found: task {task_id}): database or disk is full" in line
+    assert "run recover again" in result.stderr
 
 
 def test_create_wait_json_names_the_paid_task_when_what_follows_fails(

@@ -32,7 +32,7 @@ def recover(
     """
     from mivid import hints
     from mivid.errors import InputError, ServiceError
-    from mivid.flows.settling import STILL_UNKNOWN, settle_unknown
+    from mivid.flows.settling import STILL_UNKNOWN, settle_unknown, unrecorded
     from mivid.render.views import SETTLED
 
     if limit < 1:
@@ -46,6 +46,9 @@ def recover(
         out.note(f"nothing to recover: every create sent to {client.base_url} has a known outcome")
     with out.records(SETTLED, form) as sink:
         sink.extend(results)
+    unwritten = unrecorded(results)
+    if unwritten is not None:
+        raise unwritten
     unresolved = [r for r in results if r.outcome == STILL_UNKNOWN]
     if unresolved:
         raise ServiceError(

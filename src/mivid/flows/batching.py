@@ -187,6 +187,7 @@ def run_jobs(
                 sleep=clock.sleep,
                 on_change=on_change,
                 on_note=say.note,
+                on_warn=say.warn,
                 budget=budget,
                 on_failed=(
                     lambda task: record_failures(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from mivid.errors import MividError
+from mivid.errors import JournalError, LocalFileError, MividError
 from mivid.flows import TaskClient
 from mivid.journal import NOT_CREATED, Journal, JournalEntry
 from mivid.plaintext import iso_seconds
@@ -24,6 +24,8 @@ class Settled:
     task_id: str | None
     status: str
     note: str
+    #: Why the journal could not write this down (a full disk); "" when it did.
+    unrecorded: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,21 @@ def settle_unknown(client: TaskClient, *, limit: int) -> list[Settled]:
         return [settle(client, journal, entry) for entry in pending]
 
 
+def unrecorded(results: list[Settled]) -> LocalFileError | None:
+    """The error for what recover found but the journal could not write (a full disk): exit 74,
+    after every result was shown (a found task's id is never hidden)."""
+    missed = [result for result in results if result.unrecorded]
+    if not missed:
+        return None
+    found = [result.task_id for result in missed if result.task_id is not None]
+    tasks = f" (found: task {', '.join(found)})" if found else ""
+    return LocalFileError(
+        f"the journal could not record what recover found for {len(missed)} of "
+        f"{len(results)} creates{tasks}: {missed[0].unrecorded}",
+        hint="free some space (or raise `ulimit -f`) and run recover again: it asks again",
+    )
+
+
 def settle(client: TaskClient, journal: Journal, entry: JournalEntry) -> Settled:
     """Look one unsettled create up by its external id and record what the service says."""
     ident = entry.external_task_id
@@ -53,12 +70,25 @@ def settle(client: TaskClient, journal: Journal, entry: JournalEntry) -> Settled
     except MividError as exc:
         return Settled(ident, entry.created, STILL_UNKNOWN, None, entry.status, exc.message)
     if task is None:
-        journal.record_failure(
-            ident,
-            "the service has no task with this external id",
-            service=client.base_url,
-            created=False,
+        settled = Settled(
+            ident, entry.created, NOT_CREATED, None, NOT_CREATED, "safe to create again"
         )
-        return Settled(ident, entry.created, NOT_CREATED, None, NOT_CREATED, "safe to create again")
-    journal.record_task(task, service=client.base_url, external_task_id=ident)
-    return Settled(ident, entry.created, FOUND, str(task["task_id"]), status_of(task), "")
+        try:
+            journal.record_failure(
+                ident,
+                "the service has no task with this external id",
+                service=client.base_url,
+                created=False,
+            )
+        except JournalError as exc:
+            return replace(settled, unrecorded=exc.reason)
+        return settled
+    found = Settled(ident, entry.created, FOUND, str(task["task_id"]), status_of(task), "")
+    try:
+        journal.record_task(task, service=client.base_url, external_task_id=ident)
+    except JournalError as exc:
+        # The task exists and is paid for: it is shown whatever the journal's disk says.
+        return replace(
+            found, note=f"the journal could not record it ({exc.reason})", unrecorded=exc.reason
+        )
+    return found
