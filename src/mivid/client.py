@@ -722,6 +722,17 @@ class KlingClient:
             http_status=refusal.http_status,
         )
 
+    def made_ago(self, task_id: str, seconds: float) -> None:
+        """The task `task_id` names was created `seconds` ago, by another run (its journal says).
+
+        Like a task this client created: "not found" within `RetryPolicy.visibility_grace`
+        of its create means "not yet" (`mivid create` in one process, `mivid wait ID`
+        in the next, against a service that shows new tasks after a moment).
+        """
+        if 0 <= seconds < self.retry.visibility_grace:
+            made = self.clock() - seconds
+            self._made[task_id] = max(made, self._made.get(task_id, made))
+
     def _not_visible_yet(self, task_id: str, attempt: int) -> float | None:
         """The pause before asking again for a task created moments ago; None: believe it."""
         made = self._made.get(task_id)

@@ -46,6 +46,10 @@ class TaskClient(Protocol):
         """No request goes on past `moment` (of the run's clock) while inside."""
         ...
 
+    def made_ago(self, task_id: str, seconds: float) -> None:
+        """The task was created `seconds` ago (the journal says): "not found" may mean "not yet"."""
+        ...
+
 
 def _ignore(_text: str) -> None:
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from mivid.endpoints import ENDPOINTS, Endpoint
 from mivid.errors import ApiError, JournalError, NotFoundError
 from mivid.flows import TaskClient
-from mivid.journal import Journal
+from mivid.journal import NOT_CREATED, Journal
 from mivid.waiting import LIST_FROM, creation_of, tasks_in_list
 
 
@@ -87,16 +88,23 @@ class RoutedTasks:
         return getattr(self.client, "http", None)
 
     def route(self, task_ids: Iterable[str]) -> RoutedTasks:
-        """Look the ids up in the journal at once (before queries go out from threads)."""
+        """Look the ids up in the journal at once (before queries go out from threads).
+
+        A task the journal heard of moments ago (another run's create) is told to
+        the client: a "not found" for it may mean "not visible yet" (`made_ago`).
+        """
         wanted = [task_id for task_id in task_ids if task_id not in self._endpoints]
         if not wanted:
             return self
         service = getattr(self.client, "base_url", None)
+        now = time.time()  # the journal's times are the machine's wall clock
         try:
             with existing_journal(self.warn or _ignore) as journal:
                 for task_id in wanted:
                     entry = journal.find(task_id, service=service) if journal is not None else None
                     self._endpoints[task_id] = entry.api if entry is not None else None
+                    if entry is not None and entry.status != NOT_CREATED:
+                        self.client.made_ago(task_id, now - max(entry.created, entry.updated))
         except JournalError as exc:  # found damaged while reading: every endpoint is asked
             (self.warn or _ignore)(exc.warning)
         return self
