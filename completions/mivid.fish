@@ -167,6 +167,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l quiet -s q -d 'Print th
 complete -c mivid -n '__mivid_using \'mivid create\'' -l wait -s w -d 'Wait for the task to end (exit 1 if it fails)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Wait, then save the video into this folder (implies --wait)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l watermarked -d 'With --download: save the watermarked copy'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l gallery -d 'With --download: bring DIR/index.html (mivid gallery) up to date at the end'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l timeout -x -d 'With --wait: give up waiting after this many seconds (exit 6)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l max-units -x -d 'Send nothing (exit 4) when a task of this kind (model, mode, duration) cost more than N units the last time the journal saw one'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l from -x -d 'Start from the create of this task (a task id or external id the journal knows): its images, prompt, negative prompt, model and options'

@@ -1,4 +1,4 @@
-"""`wait` and `batch` with `--download DIR --gallery`: the page brought up to date at the end,
+"""`wait`, `batch` and `create --wait` with `--download DIR --gallery`: the page brought up to date at the end,
 failed tasks' sidecars (their reason on a card), `made_from` linking variations.
 
 Everything on the page is made by the real commands against the emulator; the
@@ -154,8 +154,50 @@ def test_a_page_problem_is_a_warning_and_the_wait_still_succeeds(
     assert (videos / f"{task}.mp4").is_file()
 
 
-def test_gallery_needs_download(mivid: RunMivid, work: Path) -> None:
-    for command in (["wait", "123"], ["batch", "jobs.jsonl"]):
+def test_create_wait_gallery_adds_the_new_video_to_the_page(
+    mivid: RunMivid, api: EmulatorServer, work: Path, sleepless: Sleepless
+) -> None:
+    videos = work / "videos"
+    first = created(mivid, "front.png", "--prompt", "dawn")
+    assert mivid("wait", first, "-d", str(videos), clock=sleepless).exit_code == 0
+
+    result = mivid(
+        "create", "front.png", "side.jpg", "--prompt", "the boat sails at dusk",
+        "--wait", "--download", str(videos), "--gallery", "-q", clock=sleepless,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result
+    task = result.stdout.strip()
+    assert f"gallery: {videos / 'index.html'} (2 cards)" in result.stderr
+    shown = {facts(card)["task id"]: card for card in cards(videos)}
+    assert set(shown) == {first, task}
+    assert shown[task].find("video") is not None
+    assert "the boat sails at dusk" in shown[task].text()
+
+
+def test_a_failed_create_wait_gets_its_card_too(
+    mivid: RunMivid, api: EmulatorServer, work: Path, sleepless: Sleepless
+) -> None:
+    videos = work / "videos"
+    result = mivid(
+        "create", "front.png", "--prompt", "a storm [fail]", "--wait", "-d", str(videos),
+        "--gallery", "--json", clock=sleepless,
+    )  # fmt: skip
+    assert result.exit_code == 1, result
+    task = json.loads(result.stdout)["task_id"]
+    (card,) = cards(videos)
+    assert "failed" in card.classes
+    assert facts(card)["task id"] == task
+    assert card.only("span", cls="reason").text().startswith(REASON)
+
+
+def test_gallery_needs_download(mivid: RunMivid, api: EmulatorServer, work: Path) -> None:
+    for command in (
+        ["wait", "123"],
+        ["batch", "jobs.jsonl"],
+        ["create", "front.png", "--prompt", "x", "--wait"],
+    ):
         result = mivid(*command, "--gallery")
         assert result.exit_code == 2, result
         assert "--gallery: only with --download DIR" in result.stderr
+    assert api.emulator.received == []  # nothing was sent

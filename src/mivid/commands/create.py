@@ -174,6 +174,7 @@ def create(
         "Wait, then save the video into this folder (implies --wait)."
     ),
     watermarked: bool = options.watermarked(),
+    gallery: bool = options.gallery(),
     timeout: float | None = options.timeout(
         "With --wait: give up waiting after this many seconds (exit 6)."
     ),
@@ -213,6 +214,7 @@ def create(
     else:
         problems += options.timeout_problems(timeout)
     problems += options.folder_problems(download_dir)  # before anything is sent, not after
+    problems += options.gallery_problems(gallery, download_dir)
     values = {
         "prompt": read_prompt(prompt),
         "negative_prompt": read_prompt(negative_prompt) if negative_prompt != "-" else None,
@@ -251,7 +253,7 @@ def create(
         json_output=json_output,
         quiet=quiet,
         follow=follow,
-        after=_Follow(download_dir=download_dir, watermarked=watermarked, timeout=timeout),
+        after=_Follow(download_dir, watermarked=watermarked, gallery=gallery, timeout=timeout),
         limit=limit,
         use_journal=not no_journal,
     )
@@ -346,13 +348,15 @@ def _prepare(
     return prepared
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class _Follow:
-    """`--wait`, `--download DIR`, `--watermarked`, `--timeout`: what to do after the create."""
+    """`--wait`, `--download DIR`, `--watermarked`, `--gallery`, `--timeout`: what to do after
+    the create."""
 
     download_dir: Path | None
-    watermarked: bool
-    timeout: float | None
+    watermarked: bool = False
+    gallery: bool = False
+    timeout: float | None = None
 
 
 def _send(
@@ -438,6 +442,7 @@ def _wait_after_create(
             timeout=after.timeout,
             download_dir=after.download_dir,
             watermarked=after.watermarked,
+            gallery=after.gallery,
             json_output=json_output,
             quiet=quiet,
             one=True,
