@@ -119,6 +119,9 @@ SEND_FAILURES = 3
 ELSEWHERE_CHECK = 2.0
 
 SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
+#: `--dry-run --max-units N`: a job the budget would keep back, or send only if a task of a
+#: kind never seen leaves room (its cost is learnt in the run).
+OVER_BUDGET, IF_ROOM = NOT_SENT, "send if room"
 
 
 # --- reading -------------------------------------------------------------------------------

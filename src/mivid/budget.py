@@ -19,7 +19,7 @@ is the caller's to report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -81,6 +81,34 @@ class Budget:
         self.deducted += deducted
         if kind is not None:
             self.costs[kind] = deducted
+
+    def foresee(self, kinds: Sequence[Kind]) -> list[Decision]:
+        """What a run would decide for tasks of these kinds, sent in this order (`--dry-run`).
+
+        As if each task cost what the journal last saw a task of its kind cost:
+        SEND while the total fits; STOP for the first that does not and every one
+        after (a run sends nothing more once the next task does not fit); a kind
+        never seen is sent alone to learn its cost, and then the rest is WAIT:
+        whether they fit depends on what that task costs.
+        """
+        used = self.used
+        decided: list[Decision] = []
+        probing = False
+        for kind in kinds:
+            cost = self.costs.get(kind)
+            if decided and decided[-1] is Decision.STOP:
+                decided.append(Decision.STOP)  # nothing more is sent once one does not fit
+            elif probing:
+                decided.append(Decision.WAIT)  # until the probe shows what its kind costs
+            elif cost is None:  # a probe: sent alone, while some of the budget is left
+                probing = used < self.limit
+                decided.append(Decision.SEND if probing else Decision.STOP)
+            elif used + cost <= self.limit:
+                used += cost
+                decided.append(Decision.SEND)
+            else:
+                decided.append(Decision.STOP)
+        return decided
 
     def describe(self) -> str:
         """`4.4 of --max-units 5 used (3.3 deducted, 1.1 estimated in flight)`."""

@@ -289,3 +289,78 @@ def test_only_one_probe_can_pass_the_budget_and_then_nothing_more_is_sent(
         assert budget.deducted < limit + max(PRICES.values())
     else:
         assert budget.deducted <= limit
+
+
+
+@given(
+    jobs=st.lists(st.sampled_from(KINDS), max_size=30),
+    limit=st.decimals(min_value="0.5", max_value="20", places=1),
+    known=st.sets(st.sampled_from(KINDS)),
+)
+def test_the_plan_foresees_what_a_run_decides(
+    jobs: list[Kind], limit: Decimal, known: set[Kind]
+) -> None:
+    """Each task costing what its kind cost before: the plan says what the run decides, up
+    to the first task of a kind never seen; after it, the plan says it waits on that cost."""
+    costs = {kind: PRICES[kind] for kind in known}
+    foreseen = Budget(limit, dict(costs)).foresee(jobs)
+    budget = Budget(limit, dict(costs))
+    for key, kind in enumerate(jobs):
+        if any(jobs[k] not in costs for k in range(key)) and foreseen[key - 1] is not Decision.STOP:
+            assert foreseen[key] is Decision.WAIT  # after a probe: its cost decides
+            continue
+        decision = budget.decide(kind)
+        assert foreseen[key] is decision
+        if decision is Decision.STOP:
+            assert set(foreseen[key:]) == {Decision.STOP}  # nothing after is sent either
+            break
+        budget.sent(key, kind)
+        budget.ended(key, PRICES[kind])
+
+
+def test_dry_run_applies_max_units_to_the_plan_as_the_run_then_does(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path, sleepless: Sleepless
+) -> None:
+    emulator = priced.emulator
+    one_known_std_task(mivid, folder, sleepless)
+    jobs = write_jobs(folder, ["std"] * 6)
+    before = posts(emulator)
+
+    plan = mivid("batch", str(jobs), "--dry-run", "--max-units", "3.5", "--json")
+
+    assert plan.exit_code == 0, plan
+    assert posts(emulator) == before  # a plan sends nothing
+    actions = [row["action"] for row in json.loads(plan.stdout)]
+    assert actions == ["send"] * 3 + ["not sent"] * 3
+    assert (
+        "--max-units 3.5: lines 4, 5, 6 would not be sent; 3 of 6 fit (about 3.3 units)"
+        in plan.stderr
+    )
+    assert "dry run: 6 jobs checked (3 to send, 3 over --max-units); nothing sent" in plan.stderr
+    lines = mivid("batch", str(jobs), "--dry-run", "--max-units", "3.5").stdout.splitlines()
+    assert [line.split("\t")[2] for line in lines] == actions
+
+    run = mivid("batch", str(jobs), "--max-units", "3.5", "--json", clock=sleepless)
+    assert run.exit_code == 4, run  # the run keeps back what the plan said it would
+    assert [row["status"] for row in json.loads(run.stdout)] == ["succeed"] * 3 + ["not sent"] * 3
+
+    roomy = mivid("batch", str(jobs), "--dry-run", "--max-units", "10", "--json")
+    assert [row["action"] for row in json.loads(roomy.stdout)] == ["skip"] * 3 + ["send"] * 3
+    assert "--max-units 10: every job to send fits" in roomy.stderr
+
+
+def test_dry_run_says_which_jobs_wait_on_a_kind_never_seen(
+    mivid: RunMivid, priced: EmulatorServer, folder: Path
+) -> None:
+    jobs = write_jobs(folder, ["pro", "pro", "std"])  # no cost known yet
+
+    plan = mivid("batch", str(jobs), "--dry-run", "--max-units", "5", "--json")
+
+    assert plan.exit_code == 0, plan
+    actions = [row["action"] for row in json.loads(plan.stdout)]
+    assert actions == ["send", "send if room", "send if room"]
+    assert (
+        "--max-units 5: lines 2, 3 would be sent only if line 1 (kling-v1-6 pro 5 s, a kind "
+        "not seen yet: sent first, alone, to learn its cost) leaves room" in plan.stderr
+    )
+    assert posts(priced.emulator) == 0

@@ -138,7 +138,7 @@ def batch(
     for warning in found.warnings:
         out.warn(warning)
     if dry_run:
-        _dry_run(run, found.jobs, json_output=json_output, use_journal=not no_journal)
+        _dry_run(run, found.jobs, json_output=json_output, use_journal=not no_journal, limit=limit)
         return
     saving = (
         Saving(
@@ -188,8 +188,15 @@ class _Again:
 
 
 def _dry_run(
-    run: AppState, jobs: Sequence[Job], *, json_output: bool, use_journal: bool
+    run: AppState,
+    jobs: Sequence[Job],
+    *,
+    json_output: bool,
+    use_journal: bool,
+    limit: Decimal | None = None,
 ) -> None:
+    from mivid.batch import IF_ROOM, OVER_BUDGET
+    from mivid.budget import Budget
     from mivid.connection import service_url
     from mivid.flows import Say
     from mivid.flows.batching import plan_only
@@ -201,13 +208,17 @@ def _dry_run(
         service=service_url(run.settings),
         say=Say(out.note, out.warn),
         use_journal=use_journal,
+        budget=Budget(limit) if limit is not None else None,
     )
     with out.records(JOB_PLAN, out.form(json=json_output)) as sink:
         sink.extend(states)
     counts: dict[str, int] = {}
     for s in states:
         counts[s.action] = counts.get(s.action, 0) + 1
-    summary = ", ".join(f"{count} to {action}" for action, count in counts.items())
+    said = {OVER_BUDGET: "over --max-units", IF_ROOM: "to send if room is left"}
+    summary = ", ".join(
+        f"{count} {said.get(action, 'to ' + action)}" for action, count in counts.items()
+    )
     out.note(f"dry run: {counted(len(states), 'job')} checked ({summary}); nothing sent")
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from mivid.batch import (
+    IF_ROOM,
     LOOKUP,
+    OVER_BUDGET,
     RESUME,
     SEND,
     SKIP,
@@ -24,7 +26,7 @@ from mivid.batch import (
     video_downloader,
     without_concurrency_retries,
 )
-from mivid.budget import Budget, estimate
+from mivid.budget import Budget, Decision, estimate
 from mivid.clock import Clock
 from mivid.download import download_client
 from mivid.errors import AccountError, JournalError
@@ -65,18 +67,68 @@ def read_jobs_file(
 
 
 def plan_only(
-    jobs: Sequence[Job], *, service: str, say: Say = QUIET, use_journal: bool = True
+    jobs: Sequence[Job],
+    *,
+    service: str,
+    say: Say = QUIET,
+    use_journal: bool = True,
+    budget: Budget | None = None,
 ) -> list[JobState]:
     """What a run would do with each job (`--dry-run`): send, skip, resume or look up.
 
     Says (`say.note`) how many tasks it would create and what they should cost.
+    With a `budget` (`--max-units`), the jobs it would keep back are OVER_BUDGET,
+    and those whose sending depends on a cost not known yet IF_ROOM (`Budget.foresee`).
     """
     with open_journal(use=use_journal) as journal:
         states = plan_jobs(jobs, journal, service=service)
         costs = _known_costs(journal, service)
-    for line in before_sending(states, costs):
+    for line in before_sending(states, costs, budget=budget):
         say.note(line)
+    if budget is not None:
+        budget.costs.update(costs)
+        for line in _foreseen(states, budget):
+            say.note(line)
     return states
+
+
+def _foreseen(states: Sequence[JobState], budget: Budget) -> list[str]:
+    """Mark the jobs `budget` would not send (or only maybe); what to tell a person of them."""
+    sending = [state for state in states if state.action == SEND]
+    decisions = budget.foresee([state.job.kind for state in sending])
+    for state, decision in zip(sending, decisions, strict=True):
+        if decision is Decision.STOP:
+            state.action = OVER_BUDGET
+        elif decision is Decision.WAIT:
+            state.action = IF_ROOM
+    limit = f"--max-units {units_text(budget.limit)}"
+    fits = [state for state in sending if state.action == SEND]
+    kept = [state for state in sending if state.action == OVER_BUDGET]
+    maybe = [state for state in sending if state.action == IF_ROOM]
+    said = []
+    if kept:
+        sent = estimate([state.job.kind for state in fits], budget.costs)
+        cost = f" (about {units_text(sent.known)} units)" if fits and not sent.unpriced else ""
+        said.append(
+            f"{limit}: {_lines(kept)} would not be sent; {len(fits)} of {len(sending)} "
+            f"fit{cost}"
+        )
+    if maybe:
+        probe = next(state for state in fits if state.job.kind not in budget.costs)
+        said.append(
+            f"{limit}: {_lines(maybe)} would be sent only if line {probe.line} "
+            f"({probe.job.kind.describe()}, a kind not seen yet: sent first, alone, to learn "
+            "its cost) leaves room"
+        )
+    if not kept and not maybe:
+        said.append(f"{limit}: every job to send fits")
+    return said
+
+
+def _lines(states: Sequence[JobState]) -> str:
+    numbers = [str(state.line) for state in states]
+    shown = ", ".join(numbers[:10]) + (", …" if len(numbers) > 10 else "")
+    return f"line{'' if len(numbers) == 1 else 's'} {shown}"
 
 
 def _known_costs(journal: Journal | None, service: str) -> dict[Kind, Decimal]:
