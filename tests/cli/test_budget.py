@@ -291,7 +291,6 @@ def test_only_one_probe_can_pass_the_budget_and_then_nothing_more_is_sent(
         assert budget.deducted <= limit
 
 
-
 @given(
     jobs=st.lists(st.sampled_from(KINDS), max_size=30),
     limit=st.decimals(min_value="0.5", max_value="20", places=1),

@@ -110,8 +110,7 @@ def _foreseen(states: Sequence[JobState], budget: Budget) -> list[str]:
         sent = estimate([state.job.kind for state in fits], budget.costs)
         cost = f" (about {units_text(sent.known)} units)" if fits and not sent.unpriced else ""
         said.append(
-            f"{limit}: {_lines(kept)} would not be sent; {len(fits)} of {len(sending)} "
-            f"fit{cost}"
+            f"{limit}: {_lines(kept)} would not be sent; {len(fits)} of {len(sending)} fit{cost}"
         )
     if maybe:
         probe = next(state for state in fits if state.job.kind not in budget.costs)
