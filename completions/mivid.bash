@@ -15,7 +15,7 @@ _mivid_subcommands() {
 _mivid_options() {
     case "$1" in
         "mivid") echo "--region --base-url --profile --sandbox --verbose -v --debug --no-color --version --help" ;;
-        "mivid create") echo "--prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --keep-sound --no-keep-sound --mode --duration --aspect-ratio --watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --gallery --timeout --max-units --from --no-journal --help" ;;
+        "mivid create") echo "--prompt -p --negative-prompt -n --model --endpoint --first-frame --end-frame --element --video --video-use --keep-sound --no-keep-sound --mode --duration --aspect-ratio --watermark --no-watermark --callback-url --external-task-id --fit --fit-mode --dry-run --json --quiet -q --wait -w --download -d --watermarked --gallery --timeout --max-units --from --no-journal --help" ;;
         "mivid get") echo "--json --quiet -q --help" ;;
         "mivid list") echo "--page --page-size --all --status --endpoint --json --quiet -q --local --watch -W --interval --help" ;;
         "mivid wait") echo "--interval --timeout --download -d --watermarked --force --gallery --json --quiet -q --help" ;;

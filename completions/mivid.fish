@@ -156,7 +156,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l keep-sound -l no-keep-s
 complete -c mivid -n '__mivid_using \'mivid create\'' -l mode -x -a 'std pro' -d 'std (720p, cheaper) or pro (1080p)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l duration -x -a '3 4 5 6 7 8 9 10' -d 'Video length in seconds: 5 or 10 (Multi-Image to Video), 3 to 10 (Omni-Video'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l aspect-ratio -x -a '16:9 9:16 1:1' -d 'Video width:height: 16:9, 9:16 or 1:1'
-complete -c mivid -n '__mivid_using \'mivid create\'' -l watermark -d 'Also produce a watermarked copy of the video'
+complete -c mivid -n '__mivid_using \'mivid create\'' -l watermark -l no-watermark -d 'Also produce a watermarked copy of the video (--no-watermark: not even when --from\'s create did)'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l callback-url -x -d 'URL the service POSTs the task to on each status change'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l external-task-id -x -d 'Your own id for the task, unique per account'
 complete -c mivid -n '__mivid_using \'mivid create\'' -l fit -d 'Fix local images that break a size rule (over 10 MB, a side under 300 px, width:height beyond 2.5:1) in a copy made in memory'

@@ -146,3 +146,67 @@ def _sha256(path: Path) -> tuple[str | None, str]:
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror or exc})"
     return digest.hexdigest(), ""
+
+
+#: A value `create` carries over (jobs-file name) → the API field that takes it.
+_CARRIED_FIELDS = {
+    "negative_prompt": "negative_prompt",
+    "elements": "element_list",
+    "video": "video_list",
+    "video_use": "video_list",
+    "keep_sound": "video_list",
+}
+#: Carried values checked against the new endpoint's choices: value name → `Endpoint` attribute.
+_CARRIED_CHOICES = {"mode": "modes", "duration": "durations", "aspect_ratio": "aspect_ratios"}
+
+
+def refit(subject: str, values: dict[str, Any], carried: Iterable[str], endpoint: Any) -> list[str]:
+    """Drop from `values` what was carried over from the origin that `endpoint` cannot take.
+
+    `create --from ID --model <a model of the other endpoint>`: the origin's negative
+    prompt (Omni-Video takes none), its elements, reference video and frames
+    (Multi-Image to Video takes none), or a duration, mode or aspect ratio outside
+    the new endpoint's choices (its default is sent instead) would make the create
+    fail with nothing the user typed at fault. Only values carried over are
+    dropped: one the user gave is checked as given. One warning each, naming it.
+    """
+    said: list[str] = []
+    where = f"{endpoint.title} ({endpoint.name})"
+    for name in carried:
+        value = values.get(name)
+        if value in (None, False, [], ""):
+            continue
+        api_field = _CARRIED_FIELDS.get(name)
+        if api_field is not None and api_field not in endpoint.fields:
+            instead = endpoint.instead.get(name)
+            said.append(
+                f"{subject}: its {name} ({_shown(value)}) "
+                f"{'are' if isinstance(value, list) else 'is'} not sent: {where} takes none"
+                + (f"; {instead}" if instead else "")
+            )
+            values[name] = None
+        elif name in (FIRST_FRAME, END_FRAME) and name not in endpoint.image_roles:
+            said.append(
+                f"{subject}: its {name.replace('_', ' ')} ({_shown(value, whole=True)}) is not sent: "
+                f"{where} takes no frames"
+            )
+            values[name] = None
+        elif name in _CARRIED_CHOICES and str(value) not in endpoint.choices(
+            _CARRIED_CHOICES[name]
+        ):
+            choices = ", ".join(endpoint.choices(_CARRIED_CHOICES[name]))
+            said.append(
+                f"{subject}: its {name.replace('_', ' ')} {value} is not one {where} takes "
+                f"({choices}): left to the default"
+            )
+            values[name] = None
+    return said
+
+
+def _shown(value: Any, *, whole: bool = False) -> str:
+    """A carried value on one line; a long text cut (a path is `whole`: it is copied)."""
+    from mivid.plaintext import printable
+
+    text = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    text = printable(text)
+    return text if whole or len(text) <= 60 else text[:59] + "…"

@@ -188,3 +188,95 @@ def test_a_fitted_image_is_proven_by_its_original_and_fitted_again(
     assert again.exit_code == 0, again
     first, second = creates(api)
     assert second.json["image_list"] == first.json["image_list"]  # the same fitted copy
+
+
+def warnings_in(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("warning: ")]
+
+
+def test_from_onto_omni_drops_the_negative_prompt_with_a_warning(
+    mivid: RunMivid, api: EmulatorServer, pictures: list[Path]
+) -> None:
+    origin = first_create(mivid, pictures)  # multi-image: negative prompt, 10 s, 1:1, pro
+    ident = origin["task_id"]
+
+    result = mivid(
+        "create", "--from", ident, "--model", "kling-video-o1",
+        "--prompt", "<<<image_1>>> leaves <<<image_2>>>", "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result
+    assert warnings_in(result.stderr) == [
+        f"warning: --from {ident}: its negative_prompt (blur) is not sent: Omni-Video (omni) "
+        'takes none; write what to avoid into --prompt (e.g. "… no text, no blur")'
+    ]
+    first, second = creates(api)
+    assert second.path == OMNI
+    assert "negative_prompt" not in second.json
+    assert (second.json["duration"], second.json["aspect_ratio"], second.json["mode"]) == (
+        "10",
+        "1:1",
+        "pro",
+    )
+    assert second.json["watermark_info"] == {"enabled": True}
+    assert [entry["image_url"] for entry in second.json["image_list"]] == [
+        entry["image"] for entry in first.json["image_list"]
+    ]
+
+    given = mivid(
+        "create", "--from", ident, "--model", "kling-video-o1", "--negative-prompt", "rain",
+        "--prompt", "<<<image_1>>>", "--dry-run",
+    )  # fmt: skip
+    assert given.exit_code == 2, given  # what the user typed is checked as typed
+    assert "--negative-prompt" in given.stderr
+    assert len(creates(api)) == 2
+
+
+def test_from_onto_multi_image_drops_frames_and_durations_it_cannot_take(
+    mivid: RunMivid, api: EmulatorServer, pictures: list[Path]
+) -> None:
+    framed = mivid(
+        "create", str(pictures[1]), "--first-frame", str(pictures[0]), "--model",
+        "kling-video-o1", "--prompt", "<<<image_1>>> sails away", "--element", "42", "-q",
+    )  # fmt: skip
+    seven = mivid(
+        "create", str(pictures[1]), "--model", "kling-video-o1", "--prompt", "<<<image_1>>>",
+        "--duration", "7", "-q",
+    )  # fmt: skip
+    assert framed.exit_code == seven.exit_code == 0, (framed, seven)
+    where = "Multi-Image to Video (multi-image)"
+
+    result = mivid(
+        "create", "--from", framed.stdout.strip(), "--model", "kling-v1-6", "--dry-run", "--json"
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result
+    subject = f"warning: --from {framed.stdout.strip()}"
+    assert warnings_in(result.stderr) == [
+        f"{subject}: its first frame ({pictures[0]}) is not sent: {where} takes no frames",
+        f"{subject}: its elements (42) are not sent: {where} takes none",
+    ]
+    body = json.loads(result.stdout)
+    assert [entry.get("type") for entry in body["image_list"]] == [None]  # the reference
+    assert "element_list" not in body
+
+    shorter = mivid("create", "--from", seven.stdout.strip(), "--model", "kling-v1-6", "--dry-run",
+                    "--json")  # fmt: skip
+    assert shorter.exit_code == 0, shorter
+    assert warnings_in(shorter.stderr) == [
+        f"warning: --from {seven.stdout.strip()}: its duration 7 is not one {where} takes "
+        "(5, 10): left to the default"
+    ]
+    assert json.loads(shorter.stdout)["duration"] == "5"
+    assert len(creates(api)) == 2  # the two origins; --dry-run sent nothing
+
+
+def test_no_watermark_turns_off_what_from_carries(
+    mivid: RunMivid, api: EmulatorServer, pictures: list[Path]
+) -> None:
+    origin = first_create(mivid, pictures)  # --watermark
+    result = mivid("create", "--from", origin["task_id"], "--no-watermark", "--dry-run", "--json")
+    assert result.exit_code == 0, result
+    assert "watermark_info" not in json.loads(result.stdout)
+    kept = mivid("create", "--from", origin["task_id"], "--dry-run", "--json")
+    assert json.loads(kept.stdout)["watermark_info"] == {"enabled": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -145,8 +146,12 @@ def create(
         help=f"Video width:height: {_either('aspect_ratios')} "
         f"[default: {DEFAULT.default_aspect_ratio}].",
     ),
-    watermark: bool = typer.Option(
-        False, "--watermark", help="Also produce a watermarked copy of the video."
+    watermark: bool | None = typer.Option(
+        None,
+        "--watermark/--no-watermark",
+        help="Also produce a watermarked copy of the video (--no-watermark: not even when "
+        "--from's create did) [default: no].",
+        show_default=False,
     ),
     callback_url: str | None = options.create_field(
         "callback_url", help="URL the service POSTs the task to on each status change."
@@ -233,7 +238,7 @@ def create(
         "video_use": video_use,
         "keep_sound": keep_sound,
     }
-    origin = _origin(from_id, images, values) if from_id is not None else None
+    origin = _origin(from_id, images, values, run.output.warn) if from_id is not None else None
     if origin is not None:
         images, fit_as = images or origin.reference_arguments(), fit_as or origin.fit
     values["prompt"] = values["prompt"] or ""
@@ -259,16 +264,22 @@ def create(
     )
 
 
-def _origin(from_id: str, images: list[str] | None, values: dict[str, Any]) -> Origin:
+def _origin(
+    from_id: str, images: list[str] | None, values: dict[str, Any], warn: Callable[[str], None]
+) -> Origin:
     """`--from ID`: the journal's create, its parts the command line did not name put in `values`.
 
-    Every image still used (the references unless IMAGE arguments were given, each
-    frame unless its option was) must be the file that create sent: InputError if not.
+    What the endpoint of the new create cannot take of what was carried over (the
+    origin's negative prompt into Omni-Video, its frames into Multi-Image to Video)
+    is dropped, with a warning naming each (`mivid.origin.refit`). Every image
+    still used (the references unless IMAGE arguments were given, each frame unless
+    its option was) must be the file that create sent: InputError if not.
     """
     from mivid import hints
     from mivid import problems as rules
+    from mivid.create_request import choose_endpoint
     from mivid.flows.remaking import find_origin
-    from mivid.origin import check_images
+    from mivid.origin import check_images, refit
     from mivid.problems import Problem
     from mivid.vocabulary import END_FRAME, FIRST_FRAME
 
@@ -285,19 +296,29 @@ def _origin(from_id: str, images: list[str] | None, values: dict[str, Any]) -> O
             hint=f"see what it knows: {hints.command('list', '--local')}",
         )
     used = [] if images else origin.references
+    carried = []
     for role in (FIRST_FRAME, END_FRAME):
         frame = origin.frame(role)
         if values.get(role) is None and frame is not None:
             values[role] = frame.argument
-            used.append(frame)
+            carried.append(role)
     if values.get("model_name") is not None and values.get("endpoint") is None:
         values["endpoint"] = None  # another model picks its own endpoint
     else:
         values["endpoint"] = values.get("endpoint") or origin.values.get("endpoint")
     for name, value in origin.values.items():
-        given = values.get(name) is not None and (name != "watermark" or values[name])
-        if name != "endpoint" and not given:  # --watermark has no "off" to give
+        if name != "endpoint" and values.get(name) is None:
             values[name] = value
+            carried.append(name)
+    model = str(values.get("model_name") or "")
+    target, _, _ = choose_endpoint(model, values.get("endpoint"))
+    for warning in refit(subject, values, carried, target):
+        warn(warning)
+    used += [
+        frame
+        for frame in origin.images
+        if frame.role in carried and values.get(frame.role) is not None  # kept, so checked
+    ]
     problems = check_images(subject, used)
     if problems:
         raise InputError(problems, hint="put the files back as they were, or name new ones")
