@@ -116,6 +116,7 @@ def test_the_picker_never_cuts_the_id_or_status_on_an_80_column_terminal(
         assert any(task_id in line for line in menu), screen
     assert any(line.startswith("10 ") for line in menu), screen  # the number is not "…"
     assert all(len(line) <= 80 and line.endswith("…") for line in menu), screen
+    assert all(f"{task_id}  multi-image " in screen for task_id in ids), screen  # compact
 
 
 def test_open_of_a_failed_task_exits_1_like_download(

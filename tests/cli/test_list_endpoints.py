@@ -240,6 +240,10 @@ def test_the_picker_offers_both_endpoints_tasks(
     terminal.expect("q to quit]:", timeout=30)
     menu = terminal.text()
     assert all(task_id in menu for task_id, _, _ in six), menu
+    assert "ENDPOINT" in menu
+    for task_id, endpoint, _ in six:  # each task's endpoint, by its short name
+        (line,) = [line for line in menu.splitlines() if task_id in line]
+        assert f"{task_id}  {endpoint} " in line, menu
     terminal.type("3")  # the third newest: an omni task made by another client
     assert terminal.finish(timeout=30) == 0, terminal.text()
     assert f'"task_id": "{six[2][0]}"' in terminal.text()

@@ -132,12 +132,11 @@ def pick_tasks(
     With `several`, numbers separated by spaces or commas and ranges (`1 3`,
     `2-4`) pick more than one.
     """
-    from mivid.flows.listing import prompts_of
     from mivid.render.menu import ask, task_menu
 
     out = run.output
     tasks = [item.task for item in listed]
-    task_menu(out, tasks, prompts_of(listed))
+    task_menu(out, listed)
     last = len(tasks)
     how = f"1-{last}" + (", several as `1 3` or `2-4`" if several else "")
     question = f"Pick {'tasks' if several else 'a task'} to {action} [{how}; q to quit]: "

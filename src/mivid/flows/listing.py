@@ -423,11 +423,6 @@ def local_record(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-def prompts_of(listed: Iterable[Listed]) -> Mapping[str, str]:
-    """Task id → prompt, for the tasks the journal knows."""
-    return {item.task_id: item.prompt for item in listed if item.entry is not None}
-
-
 def get_each(
     routed: RoutedTasks, ids: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[MividError]]:
