@@ -52,6 +52,11 @@ class Sleepless:
         self.slept.append(seconds)
         self.fake.advance(max(0.0, seconds))
 
+    def wall(self) -> float:
+        """The real date, moved on by every sleep taken here (the built-in sandbox's tasks age
+        through them, and a run without this clock later in the test never goes back in time)."""
+        return time.time() + sum(self.slept)
+
 
 def environment(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """This process's environment with `overrides` (None removes a variable)."""

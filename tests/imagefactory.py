@@ -37,16 +37,34 @@ def picture(size: Size = (640, 480), mode: str = "RGB") -> Image.Image:
     return rgb.convert(mode)
 
 
+#: Encoded files by what made them: the suite makes the same few pictures thousands of
+#: times, and encoding one (a 640×480 PNG: about 25 ms) costs more than writing its bytes.
+_MADE: dict[str, bytes] = {}
+_CACHED_MAX = 2 << 20
+
+
+def _saved(path: Path, kind: str, size: Size, mode: str, kw: dict[str, Any]) -> Path:
+    """`picture(size, mode)` saved as `kind` at `path`: encoded once a process, then copied."""
+    key = repr((kind, size, mode, sorted(kw.items())))
+    data = _MADE.get(key)
+    if data is None:
+        buffer = io.BytesIO()
+        picture(size, mode).save(buffer, kind, **kw)
+        data = buffer.getvalue()
+        if len(data) <= _CACHED_MAX:  # a huge picture is made again rather than kept
+            _MADE[key] = data
+    path.write_bytes(data)
+    return path
+
+
 def make_jpeg(path: Path, size: Size = (640, 480), *, mode: str = "RGB", **kw: Any) -> Path:
     """A JPEG; extra keywords go to Pillow's ``save`` (quality, progressive, exif, …)."""
-    picture(size, mode).save(path, "JPEG", **kw)
-    return path
+    return _saved(path, "JPEG", size, mode, kw)
 
 
 def make_png(path: Path, size: Size = (640, 480), mode: str = "RGB", **kw: Any) -> Path:
     """A PNG in any Pillow mode (RGB, RGBA, L, LA, P, 1, I;16, …)."""
-    picture(size, mode).save(path, "PNG", **kw)
-    return path
+    return _saved(path, "PNG", size, mode, kw)
 
 
 def make_progressive_jpeg(path: Path, size: Size = (640, 480)) -> Path:

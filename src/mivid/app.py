@@ -166,6 +166,7 @@ class AppState:
             on_event=self._log_request if self.verbose else None,
             sleep=self.clock.sleep,
             clock=self.clock.now,
+            wall=self.clock.wall,
         )
         if self.verbose or self.output.stderr_is_tty:
             client.on_retry = self._note_retry

@@ -115,8 +115,9 @@ FINAL_STATES = (*FINAL_STATUSES, REFUSED, NOT_SENT, UNKNOWN, SEND_FAILED)
 POLL_FAILURES = 3
 #: Creates in a row that fail for the network's sake before the rest are not even tried.
 SEND_FAILURES = 3
-#: How often a job another process is sending is looked at again in the journal.
-ELSEWHERE_CHECK = 2.0
+#: How often a job another process is sending is looked at again in the journal (a local
+#: read, no request: often enough that a second run follows the first's task at once).
+ELSEWHERE_CHECK = 0.5
 
 SEND, SKIP, RESUME, LOOKUP = "send", "skip", "resume", "look up"
 #: `--dry-run --max-units N`: a job the budget would keep back, or send only if a task of a

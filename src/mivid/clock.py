@@ -13,18 +13,25 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """Seconds that only go forward (`now`), and a pause (`sleep`)."""
+    """Seconds that only go forward (`now`), a pause (`sleep`), and the date (`wall`)."""
 
     def now(self) -> float: ...
     def sleep(self, seconds: float) -> None: ...
 
+    def wall(self) -> float:
+        """Unix seconds: what the sandbox's tasks are timed by (a test's moves as it sleeps)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SystemClock:
-    """The machine's monotonic clock and a real sleep."""
+    """The machine's monotonic clock, a real sleep, and its wall clock."""
 
     def now(self) -> float:
         return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -70,6 +70,7 @@ def build_emulator(
     video_base_url: str | None = None,
     units_left: float | None = None,
     world: EmulatorWorld | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Any:
     """The emulator with the sandbox's credentials (and its API key with `api_keys`).
 
@@ -90,6 +91,8 @@ def build_emulator(
         options["video_base_url"] = video_base_url
     if units_left is not None:
         options["units_left"] = units_left
+    if clock is not None:
+        options["clock"] = clock  # Unix seconds (default: the machine's wall clock)
     return Emulator(
         access_keys={SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY},
         api_keys={SANDBOX_API_KEY} if api_keys else set(),
@@ -105,14 +108,21 @@ def sandbox_credentials(secrets: Secrets | None = None) -> Credentials:
     return JwtCredentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, secrets=secrets or Secrets())
 
 
-def sandbox_transport(settings: Settings) -> httpx.BaseTransport:
-    """The in-process emulator, its tasks kept in the state folder."""
+def sandbox_transport(
+    settings: Settings, wall: Callable[[], float] | None = None
+) -> httpx.BaseTransport:
+    """The in-process emulator, its tasks kept in the state folder.
+
+    Its time is the run's `wall` clock (Unix seconds; the machine's by default): a
+    test's clock that sleeps without taking time ages the sandbox's tasks too.
+    """
     from mivid.sandbox import EmulatorTransport
 
     emulator = build_emulator(
         task_seconds=settings.tuning.sandbox_task_seconds,
         db_path=sandbox_db_path(),
         video_base_url=SANDBOX_BASE_URL,
+        clock=wall,
     )
     return EmulatorTransport(emulator)
 
@@ -130,11 +140,13 @@ def open_client(
     on_event: Callable[[RequestEvent], None] | None = None,
     sleep: Callable[[float], object] | None = None,
     clock: Callable[[], float] | None = None,
+    wall: Callable[[], float] | None = None,
 ) -> KlingClient:
     """A client for the service the settings name (raises CredentialsError without keys).
 
     `transport` (tests) carries every request instead of the network (not with
-    `--sandbox`, whose emulator is its own); `sleep` and `clock` time the retries.
+    `--sandbox`, whose emulator is its own); `sleep` and `clock` time the retries,
+    `wall` the sandbox's tasks.
     Every credential string, and each token the client mints, goes into `secrets`.
     """
     from mivid.client import KlingClient, RetryPolicy
@@ -148,7 +160,7 @@ def open_client(
     if settings.sandbox:
         # --sandbox means the built-in emulator, whatever transport a test hands in.
         credentials = sandbox_credentials(secrets)
-        transport = sandbox_transport(settings)
+        transport = sandbox_transport(settings, wall)
     else:
         credentials = credentials_from_settings(settings, secrets)
     timing: dict[str, Any] = {}

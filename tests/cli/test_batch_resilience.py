@@ -101,8 +101,11 @@ def test_a_job_an_older_mivid_sent_under_its_path_derived_id_is_not_sent_again(
 
 
 def test_two_batches_of_one_file_at_once_send_each_job_once(serve: Serve, tmp_path: Path) -> None:
-    server = serve(emulator(time.time, processing_after=0, succeed_after=0.5))
-    server.emulator.inject(Fault.delay(0.6, on="create", times=None))  # both runs overlap
+    # No pause for the account's rate limit: both runs ask for it at once.
+    server = serve(
+        emulator(time.time, processing_after=0, succeed_after=0.2, account_rate_limit=None)
+    )
+    server.emulator.inject(Fault.delay(0.25, on="create", times=None))  # both runs overlap
     jobs = jobs_file(tmp_path, count=6)
     env = environment({"MIVID_RETRY_BASE_DELAY": "0.05", "KLING_BASE_URL": server.url})
     command = [
@@ -114,7 +117,7 @@ def test_two_batches_of_one_file_at_once_send_each_job_once(serve: Serve, tmp_pa
         "-c",
         "3",
         "--interval",
-        "0.2",
+        "0.1",
         "--json",
     ]
     runs = [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Sleepless, Terminal
 from imagefactory import make_png
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
@@ -38,7 +38,9 @@ def test_a_batch_into_a_bracketed_folder_with_bracketed_prompts(tmp_path: Path) 
         + "\n"
     )
 
-    status, screen = on_a_terminal(["batch", "mk.jsonl", "-d", "b[/x]"], tmp_path)
+    status, screen = on_a_terminal(
+        ["batch", "mk.jsonl", "-d", "b[/x]", "--interval", "0.1"], tmp_path
+    )
 
     assert status == 1, screen  # one job failed; nothing crashed
     assert "MarkupError" not in screen and "bug in mivid" not in screen
@@ -47,22 +49,26 @@ def test_a_batch_into_a_bracketed_folder_with_bracketed_prompts(tmp_path: Path) 
     assert len(list((tmp_path / "b[/x]").glob("*.mp4"))) == 1
 
 
-def test_panels_and_tables_show_brackets_as_typed(mivid: RunMivid, tmp_path: Path) -> None:
+def test_panels_and_tables_show_brackets_as_typed(
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
+) -> None:
     image = make_png(tmp_path / "i[red].png")
     env = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
     made = mivid(
         "--sandbox", "create", str(image), "-p", "[link=x]see[/link] [fail]",
-        "--external-task-id", "[b]mine[b]", "--wait", "-q", env=env,
+        "--external-task-id", "[b]mine[b]", "--wait", "-q", env=env, clock=sleepless,
     )  # fmt: skip
     assert made.exit_code == 1, made
     task_id = made.stdout.strip()
 
+    screens: dict[str, str] = {}
     for args in (["get", task_id], ["list"], ["list", "--local"], ["wait", task_id]):
         status, screen = on_a_terminal(args, tmp_path)
         assert status in (0, 1), (args, screen)
         assert "[b]mine[b]" in screen or args[0] == "wait", (args, screen)
         assert "Traceback" not in screen and "bug in mivid" not in screen
-    _, panel = on_a_terminal(["get", task_id], tmp_path)
+        screens[args[0]] = screens.get(args[0]) or screen
+    panel = screens["get"]
     assert "[link=x]see[/link] [fail]" in panel
     assert "(the prompt contains [fail])" in panel
     assert str(image) in panel

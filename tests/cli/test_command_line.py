@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Sleepless, Terminal
 from mivid.cli import load_command
 
 
@@ -165,7 +165,7 @@ def sandbox_examples() -> list[str]:
 
 
 def test_every_sandbox_example_in_the_help_works_from_an_empty_folder(
-    mivid: RunMivid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mivid: RunMivid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleepless: Sleepless
 ) -> None:
     """`mivid sandbox examples` first, as the help says; then each example as written."""
     folder = tmp_path / "anywhere"
@@ -185,7 +185,7 @@ def test_every_sandbox_example_in_the_help_works_from_an_empty_folder(
     for example in examples:
         words = shlex.split(example)
         assert words[0] == "mivid" and "|" not in words and ">" not in words, example
-        result = mivid(*words[1:], env=env)
+        result = mivid(*words[1:], env=env, clock=sleepless)  # waits take no real time
         assert result.exit_code == 0, (example, result)
 
 

@@ -53,7 +53,7 @@ def test_a_base_urls_password_never_reaches_a_hint() -> None:
 
 
 def test_downloads_hint_to_wait_works_pasted_with_the_sandbox(
-    mivid: RunMivid, tmp_path: Path
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
 ) -> None:
     """Issue 15.5: the hint was `mivid wait ID --download DIR`, and failed with no credentials."""
     created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q")
@@ -65,7 +65,7 @@ def test_downloads_hint_to_wait_works_pasted_with_the_sandbox(
     assert refused.exit_code == 2, refused
     words = hint_command(refused.stderr, "wait for it first:")
     assert words == ["mivid", "--sandbox", "wait", task_id, "--download", str(videos)]
-    pasted = mivid(*words[1:], env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"})
+    pasted = mivid(*words[1:], env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"}, clock=sleepless)
     assert pasted.exit_code == 0, pasted
     assert (videos / f"{task_id}.mp4").is_file()
 

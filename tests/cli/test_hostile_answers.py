@@ -102,13 +102,13 @@ def test_control_characters_in_an_error_message_are_drawn_visibly(
 
 
 def test_a_task_id_full_of_escapes_in_batch_lines_and_json(
-    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
+    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, sleepless: Sleepless
 ) -> None:
     make_png(tmp_path / "front.png")
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text('{"images": ["front.png"], "prompt": "a cat"}\n', encoding="utf-8")
     api.emulator.inject(Fault.control_chars(on="any", times=None))
-    lines = mivid("batch", str(jobs), "--interval", "0.1")
+    lines = mivid("batch", str(jobs), "--interval", "0.1", clock=sleepless)
     assert lines.exit_code in (0, 1, 4, 5), lines
     assert_harmless(lines.stdout)
     assert_harmless(lines.stderr)
@@ -128,7 +128,7 @@ def test_the_live_status_lines_on_a_terminal_draw_escapes_visibly(
         "KLING_SECRET_KEY": "test-sk",
     }
     terminal = Terminal(
-        ["create", str(image), "--prompt", "a cat", "--wait", "--timeout", "2"], env=env
+        ["create", str(image), "--prompt", "a cat", "--wait", "--timeout", "0"], env=env
     )
     terminal.expect("pwned", timeout=30)
     status = terminal.finish(timeout=30)
@@ -236,11 +236,11 @@ def test_a_dripping_answer_does_not_keep_get_past_its_retry_budget(
     api.emulator.inject(Fault.drip(1.0, on="get", times=None))
     started = time.monotonic()
     result = run_process(
-        "get", task_id, env=served_env(api, MIVID_RETRY_MAX_SECONDS="3"), timeout=60
+        "get", task_id, env=served_env(api, MIVID_RETRY_MAX_SECONDS="1"), timeout=60
     )
     elapsed = time.monotonic() - started
     assert result.exit_code == 5, result
-    assert elapsed < 3 + 6, elapsed  # the budget, and the interpreter's start on a busy machine
+    assert elapsed < 1 + 6, elapsed  # the budget, and the interpreter's start on a busy machine
     assert "no whole answer from" in result.stderr
     assert "in the time a request may take" in result.stderr
     assert result.stderr.count("error: ") == 1
@@ -253,11 +253,12 @@ def test_wait_timeout_is_a_wall_clock_promise_against_a_dripping_server(
     task_id = mivid("create", str(image), "--prompt", "a cat", "-q").stdout.strip()
     api.emulator.inject(Fault.drip(1.0, on="get", times=None))
     started = time.monotonic()
-    result = run_process("wait", task_id, "--timeout", "3", env=served_env(api), timeout=60)
+    # `--timeout 1` still gives the first queries 2 s (FIRST_LOOK_SECONDS): 2 s in all.
+    result = run_process("wait", task_id, "--timeout", "1", env=served_env(api), timeout=60)
     elapsed = time.monotonic() - started
     assert result.exit_code == 6, result
-    assert elapsed < 3 + 6, elapsed
-    assert "gave up waiting after 3 s" in result.stderr
+    assert elapsed < 2 + 6, elapsed
+    assert "gave up waiting after 1 s" in result.stderr
 
 
 def test_in_process_too_the_deadline_holds_between_dripped_bytes(

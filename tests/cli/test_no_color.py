@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Sleepless, Terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 
@@ -31,11 +31,11 @@ def screen(args: list[str], how: str, cwd: Path) -> str:
 
 
 def test_the_variable_and_the_flag_draw_the_same_screen_without_colour(
-    mivid: RunMivid, tmp_path: Path
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
 ) -> None:
     made = mivid(
         "--sandbox", "create", "https://example.com/a.png", "-p", "a [fail]", "--wait", "-q",
-        env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"},
+        env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"}, clock=sleepless,
     )  # fmt: skip
     task_id = made.stdout.strip()
     for args in (["get", task_id], ["list"], ["wait", task_id], ["config", "show"]):

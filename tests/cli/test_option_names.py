@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Sleepless, Terminal
 from mivid.cli import load_command
 
 FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
@@ -40,8 +40,11 @@ def every_command() -> list[tuple[str, ...]]:
     return found
 
 
-def make_task(mivid: RunMivid, *more: str) -> str:
-    created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q", *more)
+def make_task(mivid: RunMivid, *more: str, clock: Sleepless | None = None) -> str:
+    created = mivid(
+        "--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q", *more,
+        env=FAST, clock=clock,
+    )  # fmt: skip
     assert created.exit_code == 0, created
     return created.stdout.strip().splitlines()[0]
 
@@ -64,11 +67,13 @@ def test_quiet_is_q_and_interval_means_one_thing(path: tuple[str, ...]) -> None:
             assert "between" in (option.help or ""), path
 
 
-def test_the_old_spellings_still_work_unlisted(mivid: RunMivid, tmp_path: Path) -> None:
-    task_id = make_task(mivid, "--wait")
+def test_the_old_spellings_still_work_unlisted(
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
+) -> None:
+    task_id = make_task(mivid, "--wait", clock=sleepless)
 
-    saved = mivid("--sandbox", "download", task_id, "-o", str(tmp_path / "old"))
-    again = mivid("--sandbox", "download", task_id, "-d", str(tmp_path / "new"))
+    saved = mivid("--sandbox", "download", task_id, "-o", str(tmp_path / "old"), clock=sleepless)
+    again = mivid("--sandbox", "download", task_id, "-d", str(tmp_path / "new"), clock=sleepless)
     opened = mivid("--sandbox", "open", task_id, "--print", "--dir", str(tmp_path / "old"))
 
     assert saved.exit_code == 0 and again.exit_code == 0, (saved, again)
@@ -98,12 +103,14 @@ def test_interval_has_one_range(mivid: RunMivid, args: list[str]) -> None:
     assert "--interval: 0.05 — must be from 0.1 to 600 seconds" in result.stderr
 
 
-def test_quiet_prints_ids_in_get_wait_and_download(mivid: RunMivid, tmp_path: Path) -> None:
+def test_quiet_prints_ids_in_get_wait_and_download(
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
+) -> None:
     task_id = make_task(mivid, "--external-task-id", "my-cat")
 
-    got = mivid("--sandbox", "get", "my-cat", "-q")
-    waited = mivid("--sandbox", "wait", "my-cat", "-q", env=FAST)
-    saved = mivid("--sandbox", "download", task_id, "-q", "-d", str(tmp_path))
+    got = mivid("--sandbox", "get", "my-cat", "-q", env=FAST)
+    waited = mivid("--sandbox", "wait", "my-cat", "-q", env=FAST, clock=sleepless)
+    saved = mivid("--sandbox", "download", task_id, "-q", "-d", str(tmp_path), clock=sleepless)
 
     assert (got.stdout, waited.stdout, saved.stdout) == (f"{task_id}\n",) * 3, (got, waited, saved)
     assert (tmp_path / f"{task_id}.mp4").is_file()

@@ -12,13 +12,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import RunMivid, environment
+from helpers import RunMivid, Sleepless, environment
 
 FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
 PROSE = ("task id:", "follow it", "saved:", "video:", "reason:", "ok:", "EXTERNAL ID", "TASK ID")
+
+
+@pytest.fixture
+def mivid(mivid: RunMivid, sleepless: Sleepless) -> RunMivid:
+    """Every run of this module on the test's clock: `--wait` takes no real time, and the
+    sandbox's tasks age through its sleeps alike in every run."""
+
+    def run(*args: str, **options: Any) -> Any:
+        options.setdefault("clock", sleepless)
+        return mivid(*args, **options)
+
+    return run
 
 
 def sandbox(mivid: RunMivid, *args: str, input: str | None = None) -> tuple[int, str, str]:
