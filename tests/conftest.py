@@ -72,6 +72,7 @@ def hermetic_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         if name.startswith(("KLING_", "MIVID_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.chdir(Path.cwd())  # restored after the test (an in-process terminal may move it)
 
 
 @pytest.fixture
@@ -144,17 +145,21 @@ class InProcess(httpx.BaseTransport):
 
     def __init__(self, servers: list[EmulatorServer]) -> None:
         self.servers = servers
-        self.network = httpx.HTTPTransport()
+        # Made when first needed: an HTTPTransport loads the CA bundle (tens of ms a test).
+        self.network: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for server in self.servers:
             url = httpx.URL(server.url)
             if (request.url.host, request.url.port) == (url.host, url.port):
                 return EmulatorTransport(server.emulator).handle_request(request)
+        if self.network is None:
+            self.network = httpx.HTTPTransport()
         return self.network.handle_request(request)
 
     def close(self) -> None:
-        self.network.close()
+        if self.network is not None:
+            self.network.close()
 
 
 @pytest.fixture

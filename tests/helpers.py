@@ -182,3 +182,113 @@ class Terminal:
 
     def raw(self) -> str:
         return self.shown.decode(errors="replace")
+
+
+class InProcessTerminal:
+    """mivid run in this process on a pseudo-terminal: what a person sees, with no new interpreter.
+
+    The same interface as `Terminal` (`expect`, `type`, `read`, `finish`, `text`, `raw`):
+    the run's stdout (and stdin, stderr unless told not) is a real terminal, its
+    environment is this process's with TERM, COLUMNS and `env` (rich reads the run's,
+    see `mivid.render.output`), and it talks to a served emulator over the socket, as a
+    process would. What only a process shows (signals, start-up) needs `Terminal`.
+    `cwd` changes this process's folder until `finish` (the `hermetic_environment`
+    fixture restores it after the test, whatever happens).
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: Mapping[str, str | None] | None = None,
+        columns: int = 120,
+        stdin: bool = True,
+        stderr: bool = True,
+        cwd: str | None = None,
+    ) -> None:
+        import io
+        import pty
+        import threading
+
+        from mivid.app import Streams
+        from mivid.cli import run
+
+        environ = environment({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
+        self.master, slave = pty.openpty()
+        self._files = [
+            open(os.dup(slave), "w", encoding="utf-8", buffering=1),  # noqa: SIM115
+            open(os.dup(slave), "w", encoding="utf-8", buffering=1) if stderr else io.StringIO(),  # noqa: SIM115
+            open(os.dup(slave) if stdin else os.open(os.devnull, os.O_RDONLY), encoding="utf-8"),  # noqa: SIM115
+        ]
+        os.close(slave)
+        out, err, given = self._files
+        self.status: int | None = None
+        if cwd is not None:
+            os.chdir(cwd)
+
+        def main() -> None:
+            try:
+                self.status = run(
+                    list(args),
+                    streams=Streams(stdin=given, stdout=out, stderr=err),
+                    environ=environ,
+                )
+            finally:
+                for stream in (out, err):
+                    stream.flush()
+                for stream in self._files:
+                    stream.close()  # the last slave closed: the reader sees the end
+
+        self.thread = threading.Thread(target=main, name="mivid-on-a-pty", daemon=True)
+        self.thread.start()
+        self.shown = b""
+        self.closed = False
+
+    def _pump(self, timeout: float) -> bool:
+        if self.closed:
+            return False
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # every slave is closed: the run is over
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.shown += data
+        return True
+
+    def read(self, seconds: float) -> bytes:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self._pump(max(0.0, deadline - time.monotonic())):
+            pass
+        return self.shown
+
+    def expect(self, text: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.text() and time.monotonic() < deadline:
+            if not self._pump(0.1):
+                break
+        assert text in self.text(), self.text()
+        return self.text()
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r")
+
+    def finish(self, timeout: float = 15) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._pump(0.1):
+            pass
+        self.thread.join(max(0.0, deadline - time.monotonic()))
+        os.close(self.master)
+        assert not self.thread.is_alive(), f"still running after {timeout} s: {self.text()}"
+        assert self.status is not None, self.text()
+        return self.status
+
+    def text(self) -> str:
+        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
+
+    def raw(self) -> str:
+        return self.shown.decode(errors="replace")

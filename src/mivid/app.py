@@ -273,6 +273,7 @@ def global_options(
             stdin=runtime.stdin,
             no_color=no_color or no_color_wanted(runtime.environ),
             secrets=runtime.secrets,
+            environ=runtime.environ,
         ),
     )
 

@@ -11,6 +11,7 @@ the network and a clock that does not really sleep.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -57,8 +58,14 @@ def load_app() -> object:
     return app
 
 
+@functools.lru_cache(maxsize=1)
 def load_command() -> Any:
-    """The click command tree mivid runs: plain coercion, plain help (the scripts read it too)."""
+    """The click command tree mivid runs: plain coercion, plain help (the scripts read it too).
+
+    Built once a process (Typer reads every command's signature and type hints: tens of
+    ms): a process that runs several command lines (the tests, in process) reuses it;
+    click makes a fresh context for each run.
+    """
     import typer.main
 
     from mivid.app import plain_help

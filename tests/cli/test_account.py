@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Serve, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve
 from imagefactory import make_png
 from mivid.client import RateGate
 from mivid.sandbox import Emulator, FakeClock, Fault, ResourcePack
@@ -84,7 +84,7 @@ def test_account_on_a_terminal_shows_a_table_and_the_units_left(
 ) -> None:
     emulator = Emulator(access_keys={"ak": "sk"}, clock=time.time, packs=four_packs(now))
     serve(emulator, keys=("ak", "sk"))
-    terminal = Terminal(["account"], env={"NO_COLOR": "1"}, columns=80)
+    terminal = InProcessTerminal(["account"], env={"NO_COLOR": "1"}, columns=80)
     assert terminal.finish() == 0
     lines = terminal.text().splitlines()
     assert lines[0].split() == ["NAME", "TYPE", "STATUS", "LEFT", "/", "TOTAL", "VALID", "UNTIL"]

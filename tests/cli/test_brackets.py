@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Sleepless
 from imagefactory import make_png
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 
-FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0.05", "NO_COLOR": None}
+FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0", "NO_COLOR": None}
 
 
 def on_a_terminal(args: list[str], cwd: Path, columns: int = 200) -> tuple[int, str]:
-    terminal = Terminal(["--sandbox", *args], columns=columns, env=FAST, cwd=str(cwd))
+    terminal = InProcessTerminal(["--sandbox", *args], columns=columns, env=FAST, cwd=str(cwd))
     status = terminal.finish(timeout=60)
     return status, terminal.text()
 
@@ -53,7 +53,7 @@ def test_panels_and_tables_show_brackets_as_typed(
     mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
 ) -> None:
     image = make_png(tmp_path / "i[red].png")
-    env = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
+    env = {"MIVID_SANDBOX_TASK_SECONDS": "0"}
     made = mivid(
         "--sandbox", "create", str(image), "-p", "[link=x]see[/link] [fail]",
         "--external-task-id", "[b]mine[b]", "--wait", "-q", env=env, clock=sleepless,

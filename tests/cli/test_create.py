@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 from imagefactory import make_jpeg, make_png, make_truncated_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -75,7 +75,7 @@ def test_create_for_people(mivid: RunMivid, env: EmulatorServer, tmp_path: Path)
     # In a pipe: one line (task id, status, external id); how to follow it goes to stderr.
     assert result.stdout == f"{task['task_id']}\tsubmitted\tshot-9\n"
     assert result.stderr == f"follow it: mivid wait {task['task_id']}\n"
-    terminal = Terminal(
+    terminal = InProcessTerminal(
         ["create", str(png), "--prompt", "waves"], stdin=False, env={"NO_COLOR": "1"}
     )
     assert terminal.finish() == 0, terminal.text()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Serve, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve, Sleepless
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
@@ -85,7 +85,7 @@ def test_from_sends_the_same_create_with_only_the_prompt_changed_and_records_whe
     assert second["external_task_id"] not in ("shot-1", "")  # a create of its own
 
     task_id = json.loads(again.stdout)["task_id"]
-    terminal = Terminal(["get", task_id], columns=160, stdin=False, env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["get", task_id], columns=160, stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 0, terminal.text()
     assert re.search(rf"made from\s+{origin['task_id']}\b", terminal.text())  # the panel
     listed = json.loads(mivid("list", "--local", "--json").stdout)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -82,7 +82,7 @@ def test_create_wait_keeps_stdout_to_the_final_result(
 
 def _on_a_terminal(args: list[str], answer: str, columns: int) -> tuple[int, str]:
     """Run mivid on a pseudo-terminal `columns` wide, type `answer`, return (status, screen)."""
-    terminal = Terminal(args, columns=columns)
+    terminal = InProcessTerminal(args, columns=columns)
     if answer:
         terminal.expect("q to quit]:", timeout=20)
         terminal.type(answer)
@@ -205,7 +205,7 @@ def test_get_of_several_ids_separates_the_tasks(
     first, second = shown.stdout.splitlines()  # in a pipe: one line a task, as `list`
     assert first.startswith(f"{ids[0]}\t") and first.split("\t")[6] == "one"
     assert second.startswith(f"{ids[1]}\t") and second.split("\t")[6] == "two"
-    terminal = Terminal(["--sandbox", "get", *ids], stdin=False, env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["--sandbox", "get", *ids], stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 0
     panels = terminal.text().split("╰")
     assert f"task {ids[0]}" in panels[0] and f"task {ids[1]}" in panels[1], panels

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ANSI, RunMivid, Terminal
+from helpers import ANSI, InProcessTerminal, RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -36,7 +36,7 @@ def create(mivid: RunMivid, tmp_path: Path, *extra: str, prompt: str = "a cat") 
 
 def for_a_person(*args: str) -> str:
     """What a person sees of `mivid ARGS` on a 160-column terminal (the panels, tables)."""
-    terminal = Terminal(list(args), columns=160, stdin=False, env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(list(args), columns=160, stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 0, terminal.text()
     return terminal.text()
 
@@ -169,7 +169,7 @@ def test_list_refuses_bad_options_all_at_once_and_sends_nothing(
 
 def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run mivid with stdout on a pseudo-terminal, as a person sees it."""
-    terminal = Terminal(
+    terminal = InProcessTerminal(
         args, env=env, columns=int(env.get("COLUMNS", "120")), stdin=False, stderr=False
     )
     assert terminal.finish(timeout=30) == 0, terminal.raw()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Sleepless, Terminal, environment, run_process
+from helpers import InProcessTerminal, RunMivid, Sleepless, environment, run_process
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.faults import TEXT_FIELDS
@@ -127,7 +127,7 @@ def test_the_live_status_lines_on_a_terminal_draw_escapes_visibly(
         "KLING_ACCESS_KEY": "test-ak",
         "KLING_SECRET_KEY": "test-sk",
     }
-    terminal = Terminal(
+    terminal = InProcessTerminal(
         ["create", str(image), "--prompt", "a cat", "--wait", "--timeout", "0"], env=env
     )
     terminal.expect("pwned", timeout=30)
@@ -148,13 +148,13 @@ def test_markup_in_service_text_is_shown_as_written_on_a_terminal(
         "KLING_ACCESS_KEY": "test-ak",
         "KLING_SECRET_KEY": "test-sk",
     }
-    created = Terminal(["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False)
+    created = InProcessTerminal(["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False)
     assert created.finish() == 0
     task_id = created.text().strip().splitlines()[-1]
     markup = "[/x] [bold]loud[/bold] [link=file:///etc]x[/link]"
     spoil = {"task_status_msg": markup, "task_id": lambda value: f"{value}[/x]"}
     server.emulator.inject(Fault.patch(spoil, on="get", times=None))
-    terminal = Terminal(["get", task_id], env=env, stdin=False)
+    terminal = InProcessTerminal(["get", task_id], env=env, stdin=False)
     assert terminal.finish() == 0, terminal.text()
     assert markup in terminal.text()
     assert f"task {task_id}[/x]" in terminal.text()  # the panel's title

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from helpers import ANSI, RunMivid, Serve, Terminal
+from helpers import ANSI, InProcessTerminal, RunMivid, Serve
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
@@ -216,7 +216,7 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
-    wide = Terminal(["--no-color", "list"], env=env, columns=160, stdin=False, stderr=False)
+    wide = InProcessTerminal(["--no-color", "list"], env=env, columns=160, stdin=False, stderr=False)
     assert wide.finish(timeout=30) == 0, wide.raw()
     lines = [line for line in ANSI.sub("", wide.text()).splitlines() if line.strip()]
     assert "ENDPOINT" in lines[0].split()
@@ -224,7 +224,7 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     for (task_id, endpoint, model), line in zip(six, lines[1:-1], strict=True):
         assert line.startswith(task_id)
         assert (f"{endpoint} · {model}" if model else f" {endpoint} ") in line, line
-    narrow = Terminal(["--no-color", "list"], env=env, columns=80, stdin=False, stderr=False)
+    narrow = InProcessTerminal(["--no-color", "list"], env=env, columns=80, stdin=False, stderr=False)
     assert narrow.finish(timeout=30) == 0, narrow.raw()
     lines = [line for line in narrow.text().splitlines() if line.strip()]
     assert all(len(line) <= 80 for line in lines), lines
@@ -236,7 +236,7 @@ def test_the_picker_offers_both_endpoints_tasks(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
-    terminal = Terminal(["get", "--json"], env=env, columns=120)
+    terminal = InProcessTerminal(["get", "--json"], env=env, columns=120)
     terminal.expect("q to quit]:", timeout=30)
     menu = terminal.text()
     assert all(task_id in menu for task_id, _, _ in six), menu
@@ -253,7 +253,7 @@ def test_watch_draws_both_endpoints_tasks(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
-    terminal = Terminal(["--no-color", "list", "--watch"], env=env, columns=160, stdin=False)
+    terminal = InProcessTerminal(["--no-color", "list", "--watch"], env=env, columns=160, stdin=False)
     assert terminal.finish(timeout=30) == 0, terminal.raw()
     text = ANSI.sub("", terminal.text())
     assert "every task on the list has ended" in text

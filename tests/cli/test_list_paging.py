@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from helpers import ANSI, RunMivid, Serve, Terminal
+from helpers import ANSI, InProcessTerminal, RunMivid, Serve
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
 MULTI = "/v1/videos/multi-image2video"
@@ -138,13 +138,13 @@ def test_a_full_page_on_a_terminal_says_where_the_rest_are(api: EmulatorServer) 
     many_tasks(api, 40)
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": "test-ak", "KLING_SECRET_KEY": "test-sk"}
 
-    terminal = Terminal(["--no-color", "list"], env=env, columns=200)
+    terminal = InProcessTerminal(["--no-color", "list"], env=env, columns=200)
     assert terminal.finish(timeout=30) == 0, terminal.raw()
     text = ANSI.sub("", terminal.text())
     assert "showing 30 tasks, newest first: page 1 of a list that goes on; more: " in text
     assert "mivid list --page 2 · every one: mivid list --all" in text
 
-    last = Terminal(["--no-color", "list", "--page", "2"], env=env, columns=200)
+    last = InProcessTerminal(["--no-color", "list", "--page", "2"], env=env, columns=200)
     assert last.finish(timeout=30) == 0, last.raw()
     assert "showing" not in ANSI.sub("", last.text())  # 9 tasks: the last page
     assert "by the 9 tasks shown" in ANSI.sub("", last.text())
@@ -153,7 +153,7 @@ def test_a_full_page_on_a_terminal_says_where_the_rest_are(api: EmulatorServer) 
 def test_watch_with_no_tasks_says_so(api: EmulatorServer) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": "test-ak", "KLING_SECRET_KEY": "test-sk"}
 
-    terminal = Terminal(["--no-color", "list", "--watch"], env=env, columns=120)
+    terminal = InProcessTerminal(["--no-color", "list", "--watch"], env=env, columns=120)
 
     assert terminal.finish(timeout=30) == 0, terminal.raw()
     text = ANSI.sub("", terminal.text()).strip()

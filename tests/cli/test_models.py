@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 
 
 def test_in_a_pipe_one_line_per_model_with_its_endpoint_and_limits(mivid: RunMivid) -> None:
@@ -54,7 +54,7 @@ def test_quiet_prints_the_names(mivid: RunMivid) -> None:
 
 
 def test_on_a_terminal_a_table_that_fits_80_columns() -> None:
-    terminal = Terminal(["--no-color", "models"], columns=80, stdin=False)
+    terminal = InProcessTerminal(["--no-color", "models"], columns=80, stdin=False)
     assert terminal.finish(timeout=30) == 0, terminal.text()
     lines = [line for line in terminal.text().splitlines() if line.strip()]
     assert lines[0].split()[:2] == ["MODEL", "ENDPOINT"]

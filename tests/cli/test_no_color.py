@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Sleepless
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 
@@ -17,14 +17,16 @@ COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-
 
 
 def screen(args: list[str], how: str, cwd: Path) -> str:
-    env: dict[str, str | None] = {"MIVID_SANDBOX_TASK_SECONDS": "0.05", "NO_COLOR": None}
+    env: dict[str, str | None] = {"MIVID_SANDBOX_TASK_SECONDS": "0", "NO_COLOR": None}
     if how == "variable":
         env["NO_COLOR"] = "1"
     elif how == "empty variable":
         env["NO_COLOR"] = ""
     elif how == "flag":
         args = ["--no-color", *args]
-    terminal = Terminal(["--sandbox", *args], env=env, columns=120, stdin=False, cwd=str(cwd))
+    terminal = InProcessTerminal(
+        ["--sandbox", *args], env=env, columns=120, stdin=False, cwd=str(cwd)
+    )
     terminal.finish(timeout=60)
     # The same task for each run; only the clock moves between them.
     return re.sub(r"\d\d:\d\d:\d\d|\d+s\b", "T", terminal.raw())
@@ -35,7 +37,7 @@ def test_the_variable_and_the_flag_draw_the_same_screen_without_colour(
 ) -> None:
     made = mivid(
         "--sandbox", "create", "https://example.com/a.png", "-p", "a [fail]", "--wait", "-q",
-        env={"MIVID_SANDBOX_TASK_SECONDS": "0.05"}, clock=sleepless,
+        env={"MIVID_SANDBOX_TASK_SECONDS": "0"}, clock=sleepless,
     )  # fmt: skip
     task_id = made.stdout.strip()
     for args in (["get", task_id], ["list"], ["wait", task_id], ["config", "show"]):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Sleepless
 from mivid.cli import load_command
 
 FAST = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
@@ -140,9 +140,9 @@ def test_quiet_and_json_together_are_refused(mivid: RunMivid, args: list[str]) -
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_quiet_silences_the_sandbox_banner_on_a_terminal(tmp_path: Path) -> None:
-    loud = Terminal(["--sandbox", "list"], env={"NO_COLOR": "1"})
+    loud = InProcessTerminal(["--sandbox", "list"], env={"NO_COLOR": "1"})
     loud.finish()
-    quiet = Terminal(["--sandbox", "list", "-q"], env={"NO_COLOR": "1"})
+    quiet = InProcessTerminal(["--sandbox", "list", "-q"], env={"NO_COLOR": "1"})
     quiet.finish()
 
     assert "sandbox: offline emulator" in loud.text()

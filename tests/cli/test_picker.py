@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -39,7 +39,7 @@ def test_get_without_an_id_on_a_terminal_offers_the_recent_tasks(
 ) -> None:
     older = made(mivid, tmp_path, "an old lighthouse")
     newer = made(mivid, tmp_path, "a new bridge\nat night")
-    terminal = Terminal(["get"])
+    terminal = InProcessTerminal(["get"])
     menu = terminal.expect("Pick tasks to get [1-2, several as `1 3` or `2-4`; q to quit]:")
     lines = menu.splitlines()
     first = next(line for line in lines if line.lstrip().startswith("1 "))
@@ -60,7 +60,7 @@ def test_quitting_the_picker_picks_nothing_and_is_no_interruption(
 ) -> None:
     """Issue 15.21: `q` and Ctrl-D printed `interrupted` (exit 130)."""
     made(mivid, tmp_path, "a cat")
-    terminal = Terminal(["wait"])
+    terminal = InProcessTerminal(["wait"])
     terminal.expect("Pick tasks to wait")
     if answer == "\x04":
         import os
@@ -79,7 +79,7 @@ def test_wait_offers_only_unfinished_tasks_and_several_can_be_picked(
     done = made(mivid, tmp_path, "finished one")
     fake_clock.advance(60)
     running = [made(mivid, tmp_path, f"still running {n}") for n in range(3)]
-    terminal = Terminal(["wait", "-q", "--timeout", "0"])
+    terminal = InProcessTerminal(["wait", "-q", "--timeout", "0"])
     menu = terminal.expect("Pick tasks to wait [1-3, several as `1 3` or `2-4`; q to quit]:")
     assert done not in menu and all(task_id in menu for task_id in running)
     terminal.type("1-2")
@@ -115,7 +115,7 @@ def test_open_takes_one_pick_only(
     made(mivid, tmp_path, "one")
     made(mivid, tmp_path, "two")
     fake_clock.advance(60)
-    terminal = Terminal(["open", "--print"])
+    terminal = InProcessTerminal(["open", "--print"])
     terminal.expect("Pick a task to open [1-2; q to quit]:")
     terminal.type("1 2")
     terminal.expect("`1 2`: give one number from 1 to 2")
@@ -126,7 +126,7 @@ def test_open_takes_one_pick_only(
 def test_the_sandbox_banner_is_said_once_around_the_picker(mivid: RunMivid) -> None:
     created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q")
     assert created.exit_code == 0
-    terminal = Terminal(["--sandbox", "get"], env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["--sandbox", "get"], env={"NO_COLOR": "1"})
     terminal.expect("Pick tasks to get")
     terminal.type("1")
     assert terminal.finish() == 0, terminal.text()
@@ -140,7 +140,7 @@ def test_download_offers_only_finished_tasks(
     fake_clock.advance(60)
     running = made(mivid, tmp_path, "still running")
     out = tmp_path / "out"
-    terminal = Terminal(["download", "-d", str(out), "--json"])
+    terminal = InProcessTerminal(["download", "-d", str(out), "--json"])
     menu = terminal.expect("Pick tasks to download [1-1, several as `1 3` or `2-4`; q to quit]:")
     assert done in menu and running not in menu
     terminal.type("1")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer
 
@@ -118,7 +118,7 @@ def test_help_into_head_in_a_shell_pipeline() -> None:
 
 def run_in_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     """Run mivid with stdout and stderr on a pseudo-terminal; everything it wrote."""
-    terminal = Terminal(
+    terminal = InProcessTerminal(
         list(args), env={"NO_COLOR": None, **(env or {})}, columns=100, stdin=False, cwd=str(ROOT)
     )
     terminal.finish(timeout=60)

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from helpers import RunMivid, Serve, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve
 from imagefactory import make_jpeg, make_png
 from mivid import __version__
 from mivid.sandbox import Emulator, EmulatorServer
@@ -189,7 +189,7 @@ def test_get_shows_the_prompt_and_images_of_a_known_task(
     mivid: RunMivid, quick_api: EmulatorServer, images: list[Path]
 ) -> None:
     mine = create_with_mivid(mivid, images)
-    terminal = Terminal(["get", mine], columns=250, stdin=False, env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["get", mine], columns=250, stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 0, terminal.text()
     shown = [" ".join(line.strip("│ ").split()) for line in terminal.text().splitlines()]
     assert "prompt a cat walks to the window" in shown  # the prompt's own lines, as typed

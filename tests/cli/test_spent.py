@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from helpers import RunMivid, Serve, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve, Sleepless
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
@@ -149,7 +149,7 @@ def test_a_person_sees_the_totals_the_tables_and_what_is_apart(
     done = create(mivid, image, "--mode", "pro")
     assert mivid("wait", done["task_id"], clock=sleepless).exit_code == 0
     create(mivid, image)  # still running
-    terminal = Terminal(["spent"], env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["spent"], env={"NO_COLOR": "1"})
     assert terminal.finish() == 0
     screen = terminal.text()
     assert "since " in screen and "(30 days): 1 task, 2.2 units" in screen

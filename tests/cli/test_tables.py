@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Serve, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 
@@ -21,7 +21,7 @@ LONG_PROMPT = "a lighthouse keeper climbs the stairs at dusk while the storm com
 
 
 def on_screen(args: list[str], columns: int) -> list[str]:
-    terminal = Terminal(args, columns=columns, stdin=False, env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(args, columns=columns, stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 0, terminal.text()
     return terminal.text().splitlines()
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import RunMivid, Serve, Sleepless, Terminal
+from helpers import InProcessTerminal, RunMivid, Serve, Sleepless
 from imagefactory import make_png
 from mivid.render.views import TASK_COLUMNS, fit_columns
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
@@ -45,7 +45,7 @@ def test_get_and_list_show_each_deduction_and_a_terminal_the_exact_total(
     assert units == {std: "1.1", pro: "4.4", running: ""}
 
     for columns in (120, 80):
-        terminal = Terminal(["list"], env={"NO_COLOR": "1"}, columns=columns)
+        terminal = InProcessTerminal(["list"], env={"NO_COLOR": "1"}, columns=columns)
         assert terminal.finish() == 0
         lines = terminal.text().splitlines()
         assert "UNITS" in lines[0].split()
@@ -59,7 +59,7 @@ def test_a_list_with_no_deduction_yet_has_no_units_column(
     mivid: RunMivid, priced: EmulatorServer, tmp_path: Path
 ) -> None:
     made(mivid, make_png(tmp_path / "a.png"))
-    terminal = Terminal(["list"], env={"NO_COLOR": "1"})
+    terminal = InProcessTerminal(["list"], env={"NO_COLOR": "1"})
     assert terminal.finish() == 0
     lines = terminal.text().splitlines()
     assert "UNITS" not in lines[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ANSI, RunMivid, Serve, Terminal
+from helpers import ANSI, InProcessTerminal, RunMivid, Serve, Terminal
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
 from polling import PATIENCE, wait_until
@@ -116,7 +116,7 @@ def test_list_watch_on_a_pty_ends_with_the_task(
     mivid: RunMivid, tmp_path: Path, service: EmulatorServer, fake_clock: FakeClock
 ) -> None:
     task_id = emulator_task(mivid, tmp_path)
-    terminal = Terminal(["list", "--watch", "--interval", "0.5"])
+    terminal = InProcessTerminal(["list", "--watch", "--interval", "0.5"])
     wait_until(
         lambda: b"Ctrl-C to stop" in terminal.read(0.1),
         what=lambda: f"a live table: {terminal.raw()}",

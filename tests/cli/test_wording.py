@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import InProcessTerminal, RunMivid
 from imagefactory import make_png, make_truncated_jpeg
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -94,7 +94,7 @@ def test_the_download_bar_never_shows_a_question_mark(mivid: RunMivid, tmp_path:
     made = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "--wait", "-q",
                  env=FAST)  # fmt: skip
     task_id = made.stdout.strip()
-    terminal = Terminal(
+    terminal = InProcessTerminal(
         ["--sandbox", "download", task_id, "-d", str(tmp_path)], env={"NO_COLOR": "1"}
     )
     assert terminal.finish() == 0

@@ -21,7 +21,7 @@ segment the same way and never read text as markup.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -153,6 +153,8 @@ class Output:
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)
     #: Credential strings cut out of everything written (see `mivid.auth.Secrets`).
     secrets: Secrets = field(default_factory=Secrets, repr=False)
+    #: The run's environment, which rich reads too (TERM, COLUMNS …); None: the process's.
+    environ: Mapping[str, str] | None = field(default=None, repr=False)
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
     #: What `warn_once` has said this run.
@@ -167,6 +169,7 @@ class Output:
         stdin: TextIO | None,
         no_color: bool,
         secrets: Secrets | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> Output:
         return cls(
             no_color=no_color,
@@ -174,6 +177,7 @@ class Output:
             stderr=stderr,
             stdin=stdin,
             secrets=secrets if secrets is not None else Secrets(),
+            environ=environ,
         )
 
     def guard(self, text: str, *, keep: str = "") -> str:
@@ -248,6 +252,9 @@ class Output:
             soft_wrap=False,
             emoji=False,
             markup=False,  # text from a user or the service is never read as [markup]
+            # The run's environment, not the process's: the same for a real run, and a run
+            # in a test process sees the terminal its test describes.
+            _environ=self.environ,
         )
         return console
 

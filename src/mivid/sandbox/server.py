@@ -223,7 +223,8 @@ class EmulatorServer:
         self.emulator.video_base_url = self.url
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.02},
+            # How soon `stop` is noticed: tests start and stop a server each.
+            kwargs={"poll_interval": 0.005},
             name="mivid-sandbox",
             daemon=True,
         )
