@@ -87,3 +87,34 @@ def test_json_has_each_jobs_prompt_and_video_url(mivid: RunMivid, tmp_path: Path
             f"http://sandbox.mivid.invalid/sandbox/videos/{job['task_id']}.mp4"
         ]
     assert "1 jobs" not in result.stderr and "3 jobs" in result.stderr
+
+
+def test_the_live_table_uses_the_terminals_height(mivid: RunMivid, tmp_path: Path) -> None:
+    """QA 9: at 120x40 twelve jobs were five rows, "(6 more not shown)" and thirty empty lines."""
+    assert mivid("sandbox", "examples", str(tmp_path)).exit_code == 0
+    jobs = tmp_path / "twelve.jsonl"
+    prompts = [f"shot number {n} of twelve" for n in range(1, 13)]
+    jobs.write_text(
+        "".join(json.dumps({"images": ["lighthouse.jpg"], "prompt": p}) + "\n" for p in prompts)
+    )
+    args = ["--sandbox", "batch", str(jobs), "-c", "2", "--fit", "--interval", "5"]
+    env = {"MIVID_SANDBOX_TASK_SECONDS": "600", "NO_COLOR": "1"}
+    tall = Terminal(args, env={**env, "LINES": "40"}, cwd=str(tmp_path))
+    short = Terminal(args, env={**env, "LINES": "12"}, cwd=str(tmp_path))
+    try:
+        tall.expect("12 jobs: ", timeout=30)
+        short.expect("more not shown", timeout=30)
+    finally:
+        for terminal in (tall, short):
+            os.kill(terminal.process.pid, signal.SIGINT)
+    for terminal in (tall, short):
+        assert terminal.finish(timeout=30) == 130
+    # Every job has its row on a 40-line screen, and nothing says some are missing.
+    seen = tall.text()
+    assert all(prompt in seen for prompt in prompts), seen
+    assert "not shown" not in seen
+    # On 12 lines: the header, eight jobs (the two sent, then the next six), the totals.
+    frame = short.text().rsplit("LINE", 1)[1]
+    rows = [line for line in frame.splitlines() if "shot number" in line]
+    assert [int(row.split()[0]) for row in rows] == list(range(1, 9)), frame
+    assert "(4 more not shown)" in frame

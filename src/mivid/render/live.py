@@ -109,29 +109,49 @@ LIVE_JOB_COLUMNS = (
 )
 
 
+#: Lines of the live batch table's frame that are not job rows: the header, the totals
+#: line (which may fold onto a second one), and the line the cursor rests on.
+JOBS_LINES_BESIDE_ROWS = 4
+
+
 class _JobsView:
-    """Running and recent jobs, one row each, and the totals."""
+    """As many jobs as the terminal has room for, one row each, and the totals.
 
-    RECENT = 5
+    The rows are chosen by what a person follows: the jobs running now, then the ones
+    that ended last (newest first), then the next to be sent; they are shown in the
+    jobs file's order.
+    """
 
-    def __init__(self, clock: Callable[[], float], width: Callable[[], int]) -> None:
+    def __init__(
+        self, clock: Callable[[], float], width: Callable[[], int], height: Callable[[], int]
+    ) -> None:
         self.clock = clock
-        self.width = width  # the terminal's, asked each frame (it may be resized)
+        # The terminal's, asked each frame (it may be resized).
+        self.width = width
+        self.height = height
         self.states: list[JobState] = []
+
+    def shown(self) -> list[JobState]:
+        """The jobs that fit on the screen, in the jobs file's order."""
+        from mivid.batch import FINAL_STATES, WAITING
+
+        room = max(1, self.height() - JOBS_LINES_BESIDE_ROWS)
+        active = [s for s in self.states if s.state not in (*FINAL_STATES, WAITING)]
+        done = sorted((s for s in self.states if s.final), key=lambda s: -(s.finished or 0))
+        waiting = [s for s in self.states if s.state == WAITING]
+        chosen = [*active, *done, *waiting][:room]
+        return sorted(chosen, key=lambda s: s.line)
 
     def __rich__(self) -> RenderableType:
         from rich.console import Group
         from rich.text import Text
 
-        from mivid.batch import FINAL_STATES, WAITING, totals
+        from mivid.batch import totals
 
         now = self.clock()
-        active = [s for s in self.states if s.state not in (*FINAL_STATES, WAITING)]
-        done = sorted((s for s in self.states if s.final), key=lambda s: s.finished or 0)
-        waiting = [s for s in self.states if s.state == WAITING]
-        shown = [*done[-self.RECENT :], *active, *waiting[:3]]
+        shown = self.shown()
         rows = []
-        for job in sorted(shown, key=lambda s: s.line):
+        for job in shown:
             elapsed = ""
             if job.started is not None:
                 elapsed = elapsed_time((job.finished or now) - job.started)
@@ -177,7 +197,7 @@ def jobs_table(out: Output, *, enabled: bool) -> Iterator[JobsLive]:
     if not enabled:
         yield JobsLive(out, None)
         return
-    view = _JobsView(time.monotonic, lambda: out.err().width)
+    view = _JobsView(time.monotonic, lambda: out.err().width, lambda: out.err().height)
     jobs = JobsLive(out, view)
     with _live(out.err(), view, transient=True) as live:
         jobs.live = live
