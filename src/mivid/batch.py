@@ -75,6 +75,7 @@ from mivid.vocabulary import (
     JOB_FIELDS,
     SUCCEED,
     failure_reason,
+    job_words,
     option_and_job_name,
     status_of,
     task_videos,
@@ -315,7 +316,9 @@ class _JobReader:
         if problems:
             return problems
         where = f"{self.shown}:{line}"
-        self.found.warnings.extend(f"{where}: {warning}" for warning in prepared.warnings)
+        self.found.warnings.extend(
+            f"{where}: {job_words(warning)}" for warning in prepared.warnings
+        )
         self.found.notes.extend(f"{where}: {note}" for note in prepared.notes)
         keep = not prepared.notes  # no fitted copy held in memory
         self.found.jobs.append(
@@ -375,16 +378,18 @@ def _image_checks() -> ImageChecks:
 
 
 def _in_job_words(problem: Problem) -> Problem:
-    """A create's problem said of the job's field (`mode:`) instead of `create`'s option.
+    """A create's problem said in the job's words: its field (`mode:`) instead of `create`'s
+    option, and every option its text names as the field (`needs `first_frame` too`).
 
     A frame's image problem (`--first-frame a.png: …`) keeps the file's name.
     """
+    detail = job_words(problem.detail)
     if problem.field is None:
-        return problem
+        return replace(problem, subject=job_words(problem.subject, quoted=False), detail=detail)
     option, job_name = option_and_job_name(problem.field)
     if problem.subject.startswith(f"{option} "):
-        return problem.about(job_name + problem.subject[len(option) :])
-    return problem.about(job_name)
+        return replace(problem, subject=job_name + problem.subject[len(option) :], detail=detail)
+    return replace(problem, subject=job_name, detail=detail)
 
 
 def _said(problem: Problem, reported: set[str]) -> bool:
@@ -1125,7 +1130,6 @@ class Scheduler:
         state.pauses = self.schedule.intervals()
         state.next_poll = now + next(state.pauses)
 
-
     def _query(self, state: JobState) -> dict[str, Any] | MividError:
         """The job's task, or what kept the service from saying (credentials stop everything)."""
         assert state.task_id is not None
@@ -1201,9 +1205,7 @@ class Scheduler:
         if self.journal is None:
             return
         try:
-            self.journal.record_task(
-                task, service=self.service, external_task_id=external_task_id
-            )
+            self.journal.record_task(task, service=self.service, external_task_id=external_task_id)
         except JournalError as exc:
             task_id = str(task.get("task_id"))
             if task_id in self._unrecorded:

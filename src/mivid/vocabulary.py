@@ -13,6 +13,7 @@ Imports nothing heavy: `list --json` and `get --json` use it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -257,6 +258,14 @@ EXTRA_OPTIONS: Mapping[str, str] = {
     "keep_sound": "--keep-sound",
 }
 JOB_EXTRAS = tuple(EXTRA_OPTIONS)
+#: What each of those says in `batch --help` (as `create --help` words its option).
+EXTRA_HELP: Mapping[str, str] = {
+    "first_frame": "the video's first frame, an image path or URL (Omni-Video)",
+    "end_frame": "the video's last frame, with first_frame (Omni-Video)",
+    "endpoint": "where to send a model mivid does not know yet",
+    "video_use": "with video: feature (take its style, camera, motion) or base (edit it)",
+    "keep_sound": "with video: keep its own sound (true) or drop it (false)",
+}
 #: What a jobs file line may hold: its images and every create field under its jobs-file name.
 JOB_FIELDS = ("images", *(spec.in_jobs for spec in CREATE_FIELDS), *JOB_EXTRAS)
 #: The roles an image takes in a create (`image_list[].type`; a reference has none).
@@ -269,3 +278,49 @@ def option_and_job_name(field: str) -> tuple[str, str]:
     if spec is not None:
         return spec.option, spec.in_jobs
     return EXTRA_OPTIONS.get(field, field), field
+
+
+#: `create`'s option for each field a jobs file names, by the option: how a create's
+#: message is said in a jobs file's words (`job_words`).
+_JOB_NAME_OF_OPTION: Mapping[str, str] = {
+    **{spec.option: spec.in_jobs for spec in CREATE_FIELDS},
+    **{option: name for name, option in EXTRA_OPTIONS.items()},
+}
+#: An option as a message names it: the longest run of letters and dashes (`--video-use`,
+#: never `--video` and `-use`).
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*[a-z]")
+
+
+def job_field_help() -> list[tuple[str, str]]:
+    """Each field a jobs file line may hold, and what it is (`create`'s option and its help).
+
+    `batch --help` lists them from here, so a field added to the vocabulary is listed.
+    """
+    described = [("images", "the IMAGE arguments: a list of paths (relative to the file) or URLs")]
+    for spec in CREATE_FIELDS:
+        kind = " (true/false)" if spec.kind == FLAG else ""
+        kind = " (a list of ids)" if spec.kind == ELEMENTS else kind
+        required = " (required)" if spec.required else ""
+        text = spec.help.replace(" (repeatable)", "")  # an option's word, not a field's
+        described.append((spec.in_jobs, f"{spec.option}: {text}{kind}{required}"))
+    for name, option in EXTRA_OPTIONS.items():
+        described.append((name, f"{option}: {EXTRA_HELP.get(name, 'as in create')}"))
+    return described
+
+
+def job_words(text: str, *, quoted: bool = True) -> str:
+    """A create's message said in a jobs file's words: each option as the job's field.
+
+    `needs a first frame too (--first-frame)` → ``needs a first frame too (`first_frame`)``;
+    the image arguments are the job's `images`. `quoted` puts the field names in
+    backticks (in a message's text; a problem's subject names them bare).
+    """
+
+    def field_name(match: re.Match[str]) -> str:
+        name = _JOB_NAME_OF_OPTION.get(match.group(0))
+        if name is None:
+            return match.group(0)  # not a create field's option (a global one, say)
+        return f"`{name}`" if quoted else name
+
+    text = text.replace("the IMAGE arguments", "`images`" if quoted else "images")
+    return _OPTION.sub(field_name, text)

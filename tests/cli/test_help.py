@@ -111,3 +111,19 @@ def test_no_color_help_as_a_real_process_has_no_escape_codes(mivid_process: RunM
     assert result.exit_code == 0, result
     assert ESCAPE not in result.stdout + result.stderr
     assert "Exit status:" in result.stdout
+
+
+def test_batch_help_lists_every_job_field(mivid: RunMivid) -> None:
+    """QA 13: the Omni fields were missing from a hand-kept list; now each field has a line."""
+    from mivid.vocabulary import JOB_FIELDS
+
+    result = mivid("batch", "--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result
+    listed = result.stdout.split("Job fields", 1)[1].split("Examples:", 1)[0]
+    names = [line.split()[0] for line in listed.splitlines() if line.startswith("    ") and
+             not line.startswith("     ")]  # fmt: skip
+    assert names == list(JOB_FIELDS)
+    for name in ("first_frame", "end_frame", "elements", "video", "video_use", "keep_sound"):
+        assert f"  {name} " in listed
+    assert "--first-frame: the video's first frame" in listed
+    assert all(len(line) <= 80 for line in listed.splitlines())

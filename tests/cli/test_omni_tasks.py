@@ -260,12 +260,62 @@ def test_batch_names_a_jobs_own_fields_in_its_problems(
     assert errors == [
         f"error: {jobs}:1: first_frame {small.name}: 100×100 px — each side must be at least "
         "300 px",
-        f"error: {jobs}:2: end_frame: needs a first frame too (--first-frame)",
+        f"error: {jobs}:2: end_frame: needs a first frame too (`first_frame`)",
         f'error: {jobs}:3: keep_sound: must be true or false, not "yes"',
         f"error: {jobs}:3: elements: `b` is not an element id (a whole number from 1)",
         f"error: {jobs}:4: endpoint: `nowhere` is not one of multi-image, omni",
-        f"error: {jobs}:4: video_use: only with --video",
+        f"error: {jobs}:4: video_use: only with `video`",
     ], result.stderr
+    assert api.emulator.received == []
+
+
+def test_a_jobs_file_speaks_of_fields_where_create_speaks_of_options(
+    mivid: RunMivid, api: EmulatorServer, frame: Path, reference: Path, tmp_path: Path
+) -> None:
+    """QA 13: a jobs file has no `--first-frame`; the same rule from create still names flags."""
+    jobs = tmp_path / "jobs.jsonl"
+    omni = {"model_name": "kling-video-o1", "aspect_ratio": "16:9"}
+    lines: list[dict[str, Any]] = [
+        {"images": [reference.name], "end_frame": frame.name, "prompt": "<<<image_1>>>", **omni},
+        {"images": [reference.name], "prompt": "<<<image_1>>>", "negative_prompt": "blur", **omni},
+        {"images": [reference.name], "prompt": "<<<element_2>>>", "keep_sound": True, **omni},
+    ]
+    jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = mivid("batch", str(jobs), "--dry-run")
+    assert result.exit_code == 2, result
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert errors == [
+        f"error: {jobs}:1: end_frame: needs a first frame too (`first_frame`)",
+        f"error: {jobs}:2: negative_prompt: not accepted by Omni-Video: write what to avoid "
+        'into `prompt` (e.g. "… no text, no blur")',
+        f"error: {jobs}:3: keep_sound: only with `video`",
+        f"error: {jobs}:3: prompt: names <<<element_2>>> but 0 elements are given "
+        "(`elements`; numbered from 1)",
+    ], result.stderr
+    assert "--" not in "".join(errors).replace(str(jobs), "")
+    assert api.emulator.received == []
+
+    # A line the jobs file accepts with a warning: the warning names fields too.
+    jobs.write_text(json.dumps({"images": [reference.name], "prompt": "a boat", **omni}) + "\n")
+    warned = mivid("batch", str(jobs), "--dry-run")
+    assert warned.exit_code == 0, warned
+    warning = next(line for line in warned.stderr.splitlines() if line.startswith("warning"))
+    assert warning.startswith(f"warning: {jobs}:1: `prompt` does not name the image"), warning
+
+    # create keeps its own words for the same rules.
+    made = mivid(
+        "create", str(reference), "--end-frame", str(frame), "--prompt", "<<<element_2>>>",
+        "--negative-prompt", "blur", "--keep-sound", "--model", "kling-video-o1",
+        "--aspect-ratio", "16:9",
+    )  # fmt: skip
+    assert made.exit_code == 2, made
+    for line in (
+        "error: --end-frame: needs a first frame too (--first-frame)",
+        "error: --negative-prompt: not accepted by Omni-Video: write what to avoid into --prompt",
+        "error: --keep-sound: only with --video",
+        "(--element; numbered from 1)",
+    ):
+        assert line in made.stderr, made.stderr
     assert api.emulator.received == []
 
 

@@ -21,11 +21,31 @@ if TYPE_CHECKING:
     from mivid.render.live import JobsLive
 
 
+def _job_fields() -> str:
+    """The jobs file's fields for `batch --help`, from the vocabulary (never a copy of it)."""
+    import textwrap
+
+    from mivid.vocabulary import job_field_help
+
+    described = job_field_help()
+    name_width = max(len(name) for name, _ in described) + 2
+    lines = []
+    for name, text in described:
+        # Folded at 78 columns by hand: a `\b` block is kept as written.
+        folded = textwrap.wrap(text, width=76 - name_width) or [""]
+        lines.append(f"  {name:<{name_width}}{folded[0]}")
+        lines += [f"  {'':<{name_width}}{more}" for more in folded[1:]]
+    return "Job fields (create's option for each; see mivid create --help):\n\n\b\n" + "\n".join(
+        lines
+    )
+
+
 @app.command(
     epilog=options.examples(
         "mivid batch jobs.jsonl --download videos/",
         "mivid batch jobs.csv --concurrency 5 --json > report.json",
         "mivid --sandbox batch mivid-examples/jobs.jsonl --dry-run",
+        before=_job_fields(),
         after="The mivid-examples/ folder: mivid sandbox examples. A jobs.jsonl line:\n\n\b\n"
         '  {"images": ["front.jpg", "side.png"], "prompt": "the cat walks", "mode": "pro"}',
     )
@@ -75,12 +95,11 @@ def batch(
     """Send every job of a jobs file, at most N running at once.
 
     Each job is one create: a JSON object per line with "images" (paths
-    relative to the jobs file, or URLs) and "prompt", and optionally
-    negative_prompt, mode, duration, aspect_ratio, model_name, watermark
-    (true/false), callback_url and external_task_id. Blank lines and lines
-    starting with # are skipped. A CSV file has a header row with the same
-    names; its images column separates paths with | (a.png|b.jpg). Fields a
-    job leaves out come from the config (model, mode, duration, aspect ratio).
+    relative to the jobs file, or URLs), "prompt", and any other of the job
+    fields listed below. Blank lines and lines starting with # are skipped. A
+    CSV file has a header row with the same names; its images and elements
+    columns separate values with | (a.png|b.jpg). Fields a job leaves out come
+    from the config (model, mode, duration, aspect ratio).
 
     Every line is checked before anything is sent. Each job gets a stable
     external id from what the line asks and the file's name (never from where
