@@ -1,4 +1,6 @@
-"""mivid in pipes and scripts: data only on stdout, ids with -q, no colour, quiet end on a closed pipe."""
+"""mivid in pipes and scripts: data only on stdout, ids with -q, no colour, quiet end on a closed
+pipe (a query), or the work done all the same (a batch).
+"""
 
 from __future__ import annotations
 
@@ -99,6 +101,70 @@ def test_a_closed_pipe_ends_quietly(args: tuple[str, ...]) -> None:
 
     assert stderr == ""
     assert status == 0
+
+
+def three_jobs(tmp_path: Path) -> Path:
+    image = make_png(tmp_path / "cat.png")
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        "".join(
+            json.dumps({"images": [str(image)], "prompt": f"job {n}"}) + "\n" for n in (1, 2, 3)
+        )
+    )
+    return jobs
+
+
+FAST_SANDBOX = {"MIVID_SANDBOX_TASK_SECONDS": "0.05"}
+
+
+def test_a_batch_whose_reader_goes_away_still_sends_and_saves_every_job(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """`mivid batch jobs.jsonl | head -1`: the jobs were asked for (and some already paid)."""
+    jobs, videos = three_jobs(tmp_path), tmp_path / "videos"
+
+    status, stderr = closed_pipe_run(
+        "--sandbox", "batch", str(jobs), "-c", "1", "-d", str(videos), env=FAST_SANDBOX
+    )
+
+    assert status == 0, stderr
+    (warning,) = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: stdout was closed (its reader went away)")
+    assert f"mivid --sandbox batch {jobs} --concurrency 1 --download {videos}" in warning
+    assert "3 jobs: 3 succeed (3 sent now" in stderr
+    assert len(list(videos.glob("*.mp4"))) == 3
+    again = mivid("--sandbox", "batch", str(jobs), "-c", "1", "-d", str(videos))
+    assert again.exit_code == 0, again
+    assert [line.split("\t")[2] for line in again.stdout.splitlines()] == ["succeed"] * 3
+    assert "(0 sent now, 3 finished before)" in again.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_batch_into_a_full_disk_ends_every_job_then_exits_74(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    jobs = three_jobs(tmp_path)
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "mivid", "--sandbox", "batch", str(jobs), "-c", "1"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **FAST_SANDBOX},
+            timeout=60,
+            check=False,
+        )
+
+    assert completed.returncode == 74, completed.stderr
+    assert "warning: stdout (the results): No space left on device: the rest" in (
+        completed.stderr
+    )
+    assert "3 jobs: 3 succeed (3 sent now" in completed.stderr
+    assert completed.stderr.splitlines()[-2] == (
+        "error: stdout (the results): No space left on device"
+    )
+    local = mivid("--sandbox", "list", "--local")
+    assert sorted(line.split("\t")[1] for line in local.stdout.splitlines()) == ["succeed"] * 3
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")

@@ -249,6 +249,24 @@ def _run(
     saving: Saving | None,
     limit: Decimal | None,
 ) -> None:
+    out = run.output
+    # A reader that goes away (`| head -1`) must not abandon paid tasks or unsent jobs.
+    going_on = (
+        "the batch goes on with every job; once it ends, the same command prints every "
+        f"job's result again, sending nothing twice: {again.command(saving)}"
+    )
+    with out.results_may_be_lost(going_on):
+        _run_jobs(run, jobs, again=again, saving=saving, limit=limit)
+
+
+def _run_jobs(
+    run: AppState,
+    jobs: Sequence[Job],
+    *,
+    again: _Again,
+    saving: Saving | None,
+    limit: Decimal | None,
+) -> None:
     from mivid.batch import SKIP, outcome_error
     from mivid.budget import Budget
     from mivid.download import RETENTION_NOTE

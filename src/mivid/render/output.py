@@ -229,6 +229,38 @@ class Output:
             raise
         sink.close()
 
+    @contextmanager
+    def results_may_be_lost(self, going_on: str) -> Iterator[None]:
+        """Work that goes on after its first results (a batch's jobs): losing stdout on the
+        way must not abandon it (paid tasks unfollowed, jobs never sent).
+
+        A reader that goes away (`| head -1`) or a stdout the machine refuses (a full
+        disk) loses the rest of the results: that is said once on stderr, with
+        `going_on` (what mivid does now, how to see the results again), and the work
+        goes on. After the block, a refused stdout is a LocalFileError (exit 74) when
+        the work itself ended well; a reader that went away is no failure.
+        """
+        results = self.stdout
+        if not isinstance(results, _Results):
+            yield
+            return
+
+        def lost(exc: OSError) -> None:
+            why = (
+                "stdout was closed (its reader went away)"
+                if isinstance(exc, BrokenPipeError)
+                else _refused(exc).message
+            )
+            self.warn(f"{why}: the rest of the results go nowhere; {going_on}")
+
+        results.on_lost = lost
+        try:
+            yield
+        finally:
+            results.on_lost = None
+        if results.lost is not None and not isinstance(results.lost, BrokenPipeError):
+            raise _refused(results.lost)
+
     # -- consoles --------------------------------------------------------------------------
 
     def out(self) -> Console:
@@ -364,32 +396,65 @@ class _Results:
     under a redirect) becomes a LocalFileError naming stdout, instead of an
     OSError that names nothing; a reader that went away (EPIPE) stays as it is
     (`mivid.cli` treats it as no failure). Everything else is the stream's own.
+
+    While `on_lost` is set (`Output.results_may_be_lost`: work goes on after the
+    first results), a write or flush that fails either way loses the results
+    instead: `lost` keeps why, `on_lost` is told once, and every later write goes
+    nowhere (the file descriptor itself onto /dev/null, so that what Python still
+    holds in its buffer cannot fail again at exit).
     """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self.lost: OSError | None = None
+        self.on_lost: Callable[[OSError], None] | None = None
 
     def write(self, text: str) -> int:
+        if self.lost is not None:
+            return len(text)
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            raise
         except OSError as exc:
-            raise _refused(exc) from exc
+            self._failed(exc)
+            return len(text)
 
     def flush(self) -> None:
+        if self.lost is not None:
+            return
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            raise
         except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.on_lost is None:
+            if isinstance(exc, BrokenPipeError):
+                raise exc
             raise _refused(exc) from exc
+        self.lost = exc
+        _to_nowhere(self._stream)
+        self.on_lost(exc)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
-def _refused(exc: OSError) -> Exception:
+def _to_nowhere(stream: TextIO) -> None:
+    """Point the stream's file descriptor at /dev/null (a stream with none is left alone)."""
+    import os
+
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(nowhere, descriptor)
+    finally:
+        os.close(nowhere)
+
+
+def _refused(exc: OSError) -> MividError:
     from mivid.errors import local_file_error
 
     return local_file_error(exc, what="stdout (the results)")
