@@ -170,8 +170,15 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def one_line(text: str) -> str:
-    """A prompt squeezed onto one line for a table cell."""
-    return " ".join(text.split())
+    r"""A text as one table cell shows it: on one line, every character a terminal acts on
+    drawn (`\x1b`).
+
+    Escaped before anything measures or cuts it: a cell's width is what it shows, and a
+    cut never leaves half an escape to grow the line past its column.
+    """
+    if text.isprintable() and "  " not in text:
+        return text.strip()  # the usual cell, at the cost of two scans
+    return visible(" ".join(text.split()))
 
 
 def relative_time(moment: datetime | None, *, now: datetime | None = None) -> str:

@@ -119,3 +119,21 @@ def test_gets_panel_at_80_columns_leaves_the_url_whole_under_it(tasks: list[str]
     video = next(line for line in lines if line.startswith("video: "))
     assert video.startswith("video: http://127.0.0.1:") and video.endswith(".mp4 (5.1 s)")
     assert not any("http" in line for line in lines if "│" in line)  # none in the border
+
+
+def test_a_cell_is_escaped_before_it_is_measured_and_cut(mivid: RunMivid, tmp_path: Path) -> None:
+    """A prompt with a tab, a newline and an escape sequence stays on its row at 80 columns."""
+    image = make_png(tmp_path / "front.png")
+    prompt = "line1\tTAB\nline2 \x1b[31mred [fail] " + "and a long tail to be cut " * 3
+    made = mivid("--sandbox", "create", str(image), "-p", prompt, "-q")
+    assert made.exit_code == 0, made
+    task_id = made.stdout.strip()
+
+    lines = on_screen(["--sandbox", "list"], 80)
+
+    assert all(len(line) <= 80 for line in lines), lines
+    (row,) = [line for line in lines if line.startswith(task_id)]
+    assert "line1 TAB line2 \\x1b[31mred [fai" in row and row.endswith("…"), row
+    assert "\x1b" not in "".join(lines)
+    assert lines[-1].startswith("total: ")  # no piece of the row folded onto a line of its own
+    assert len(lines) == 4, lines  # the sandbox banner, the header, the row, the total

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.plaintext import counted, elapsed_time
+from mivid.plaintext import counted, elapsed_time, one_line
 from mivid.render.output import Output
 from mivid.render.views import (
     STATUS_STYLES,
@@ -75,8 +75,8 @@ class _StatusLines:
             if isinstance(created, (int, float)) and 0 < created / 1000 <= now:
                 since = created / 1000
             table.add_row(
-                Text(task_id, style="bold"),
-                Text(status, style=STATUS_STYLES.get(status, "dim")),
+                Text(one_line(task_id), style="bold"),
+                Text(one_line(status), style=STATUS_STYLES.get(status, "dim")),
                 Text(elapsed_time(now - since), style="dim"),
             )
         return table
@@ -155,7 +155,9 @@ class _JobsView:
             elapsed = ""
             if job.started is not None:
                 elapsed = elapsed_time((job.finished or now) - job.started)
-            rows.append([str(job.line), job.state, job.task_id or "", elapsed, job_prompt(job)])
+            rows.append(
+                [str(job.line), job.state, one_line(job.task_id or ""), elapsed, job_prompt(job)]
+            )
         table = fitted_table(self.width(), LIVE_JOB_COLUMNS, rows, status_column=1)
         counts = totals(self.states)
         footer = " · ".join(f"{count} {name}" for name, count in sorted(counts.items()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mivid.plaintext import from_millis, one_line, relative_time, visible
+from mivid.plaintext import from_millis, one_line, relative_time
 from mivid.render.output import Output
 from mivid.render.views import STATUS_STYLES
 
@@ -29,11 +29,11 @@ def task_menu(out: Output, listed: Sequence[Listed]) -> None:
     rows = []
     for number, item in enumerate(listed, start=1):
         task = item.task
-        status = visible(str(task.get("task_status", "")))
+        status = one_line(str(task.get("task_status", "")))
         endpoint = item.endpoint.name if item.endpoint is not None else "-"
         prompt = one_line(item.prompt)
         age = _age(task.get("created_at"))
-        rows.append((str(number), status, age, visible(item.task_id), endpoint, prompt))
+        rows.append((str(number), status, age, one_line(item.task_id), endpoint, prompt))
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
     # The number, status, age and id are what a person picks by: never cut; the endpoint
     # (compact: its short name) goes before the prompt is cut below PROMPT_ROOM.

@@ -451,14 +451,14 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     cells = [TaskCells.of(item.task) for item in listed]
     rows = [
         [
-            row.task_id,
-            row.status,
+            one_line(row.task_id),
+            one_line(row.status),
             relative_time(row.created) or "-",
-            f"{row.duration}s" if row.duration else "",
+            f"{one_line(row.duration)}s" if row.duration else "",
             row.units,
             endpoint_label(item),
             one_line(item.prompt),
-            row.external_id,
+            one_line(row.external_id),
             VIDEO_MARK if row.url else "",
         ]
         for item, row in zip(listed, cells, strict=True)
@@ -647,11 +647,11 @@ def _journal_table(out: Output, entries: Sequence[JournalEntry]) -> None:
 
     rows = [
         [
-            entry.task_id or "-",
-            entry.status,
+            one_line(entry.task_id or "-"),
+            one_line(entry.status),
             relative_time(datetime.fromtimestamp(entry.created, timezone.utc)) or "-",
-            service_name(entry),
-            entry.external_task_id,
+            one_line(service_name(entry)),
+            one_line(entry.external_task_id),
             one_line(str(entry.request.get("prompt") or "")),
         ]
         for entry in entries
@@ -837,7 +837,7 @@ def _jobs_table(out: Output, states: Sequence[JobState]) -> None:
     rows = []
     for job in states:
         line, task_id, status, detail = job_row(job)
-        rows.append([line, task_id, status, job_prompt(job), one_line(detail)])
+        rows.append([line, one_line(task_id), status, job_prompt(job), one_line(detail)])
     out.out().print(fitted_table(out.out().width, JOB_COLUMNS, rows, status_column=2))
 
 
@@ -853,7 +853,13 @@ PLAN_COLUMNS = (
 
 def _plan_table(out: Output, states: Sequence[JobState]) -> None:
     rows = [
-        [str(job.line), job.action, job.task_id or "-", job.job.external_task_id, job_prompt(job)]
+        [
+            str(job.line),
+            job.action,
+            one_line(job.task_id or "-"),
+            one_line(job.job.external_task_id),
+            job_prompt(job),
+        ]
         for job in states
     ]
     out.out().print(fitted_table(out.out().width, PLAN_COLUMNS, rows))
