@@ -86,7 +86,7 @@ _mivid_option_values() {
         "mivid create --mode")
             _mivid_words "std pro" "$3" ;;
         "mivid list --status")
-            _mivid_words "submitted processing succeed failed" "$3" ;;
+            _mivid_words "submitted processing succeed failed unfinished" "$3" ;;
         "mivid create --download" | "mivid create -d" | "mivid wait --download" | \
         "mivid wait -d" | "mivid download --download" | "mivid download -d" | \
         "mivid batch --download" | "mivid batch -d" | "mivid open --download" | \

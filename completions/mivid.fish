@@ -180,7 +180,7 @@ complete -c mivid -n '__mivid_using \'mivid get\'' -s h -l help -d 'Show the hel
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page -x -d 'Page number, 1 to 1000'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page-size -x -d 'Tasks per page, 1 to 500'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l all -d 'Follow the pages (from --page on) until the last one the service lists'
-complete -c mivid -n '__mivid_using \'mivid list\'' -l status -x -a 'submitted processing succeed failed' -d 'Only tasks with this status: submitted, processing, succeed or failed'
+complete -c mivid -n '__mivid_using \'mivid list\'' -l status -x -a 'submitted processing succeed failed unfinished' -d 'Only tasks with this status: submitted, processing, succeed, failed, or unfinished (not ended yet: submitted, processing or a status mivid does not know)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l endpoint -x -a 'multi-image omni' -d 'Only the tasks of this endpoint'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l json -d 'Print a JSON array of task objects, each with "endpoint" (whose list it came from)'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l quiet -s q -d 'Print task ids only, one a line'

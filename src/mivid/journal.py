@@ -56,7 +56,7 @@ from mivid import __version__
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
 from mivid.errors import JournalError
 from mivid.units import Kind, kind_of, parse_units, task_units, units_text
-from mivid.vocabulary import REFERENCE, external_id_of, status_of
+from mivid.vocabulary import FINAL_STATUSES, REFERENCE, UNFINISHED, external_id_of, status_of
 
 if TYPE_CHECKING:
     import sqlite3
@@ -594,7 +594,10 @@ class Journal:
         if sandbox is not None:
             where.append("sandbox = ?")
             params.append(int(sandbox))
-        if status is not None:
+        if status == UNFINISHED:  # a task that had not ended when this machine last saw it
+            where.append("task_id IS NOT NULL AND status NOT IN (?, ?)")
+            params += list(FINAL_STATUSES)
+        elif status is not None:
             where.append("status = ?")
             params.append(status)
         if endpoint is not None:

@@ -25,7 +25,7 @@ from typing import Any
 from mivid.endpoints import ENDPOINTS, all_choices, known_models
 from mivid.fit import FIT_MODES
 from mivid.settings import KEYS, REGION_HOSTS
-from mivid.vocabulary import STATUSES
+from mivid.vocabulary import STATUS_FILTERS
 
 HEADER = "Generated from mivid's commands (mivid completion SHELL); do not edit."
 
@@ -34,7 +34,7 @@ OPTION_VALUES: dict[str, tuple[str, ...]] = {
     "--mode": all_choices("modes"),
     "--duration": all_choices("durations"),
     "--aspect-ratio": all_choices("aspect_ratios"),
-    "--status": STATUSES,
+    "--status": STATUS_FILTERS,
     "--region": tuple(REGION_HOSTS),
     "--fit-mode": FIT_MODES,
     "--model": known_models(),  # suggestions: a model mivid does not know is sent all the same

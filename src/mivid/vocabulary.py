@@ -47,6 +47,20 @@ def is_final(task: Mapping[str, Any] | None) -> bool:
     return status_of(task) in FINAL_STATUSES
 
 
+#: `list --status unfinished`: every task that has not ended yet (submitted, processing, or
+#: a status mivid does not know): what a script hands on to `mivid wait -`.
+UNFINISHED = "unfinished"
+#: What `list --status` takes: a status, or `unfinished`.
+STATUS_FILTERS = (*STATUSES, UNFINISHED)
+
+
+def has_status(task: Mapping[str, Any] | None, wanted: str) -> bool:
+    """Does the task match `list --status wanted` (a status, or `unfinished`)?"""
+    if wanted == UNFINISHED:
+        return not is_final(task)
+    return status_of(task) == wanted
+
+
 def succeeded(task: Mapping[str, Any] | None) -> bool:
     return status_of(task) == SUCCEED
 

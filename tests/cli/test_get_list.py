@@ -156,6 +156,42 @@ def test_list_json_quiet_status_and_paging(
     assert running.stdout.split() == [failing]
 
 
+def test_status_unfinished_is_every_task_not_ended_ready_for_wait(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path, sleepless: Any
+) -> None:
+    """The README's pipeline: `list --status unfinished --json | jq … | wait -` waits for the
+    tasks still `submitted` too, not only those `processing`."""
+    ended = create(mivid, tmp_path)["task_id"]
+    failed = create(mivid, tmp_path, prompt="[fail] a cat")["task_id"]
+    fake_clock.advance(10)
+    processing = create(mivid, tmp_path)["task_id"]
+    fake_clock.advance(2)
+    submitted = create(mivid, tmp_path)["task_id"]
+
+    listed = mivid("list", "--status", "unfinished", "--json")
+    assert listed.exit_code == 0, listed
+    tasks = json.loads(listed.stdout)
+    assert [(t["task_id"], t["task_status"]) for t in tasks] == [
+        (submitted, "submitted"),
+        (processing, "processing"),
+    ]
+    assert mivid("list", "--status", "processing", "-q").stdout.split() == [processing]
+    assert mivid("list", "--status", "failed", "-q").stdout.split() == [failed]
+    assert ended in mivid("list", "-q").stdout  # the journal learns how each one stands
+    local = mivid("list", "--local", "--status", "unfinished", "-q")
+    assert local.stdout.split() == [submitted, processing], local
+
+    ids = "".join(task["task_id"] + "\n" for task in tasks)
+    waited = mivid("wait", "-", "-q", input=ids, clock=sleepless)
+    assert waited.exit_code == 0, waited
+    assert sorted(waited.stdout.split()) == sorted([submitted, processing])
+    assert ended not in waited.stdout
+    assert mivid("list", "--status", "unfinished", "-q").stdout == ""
+    for shell in ("bash", "zsh", "fish"):  # offered where --status is completed
+        assert "unfinished" in mivid("completion", shell).stdout
+    assert "unfinished (not ended yet" in " ".join(mivid("list", "--help").stdout.split())
+
+
 def test_list_refuses_bad_options_all_at_once_and_sends_nothing(
     mivid: RunMivid, api: EmulatorServer
 ) -> None:

@@ -108,7 +108,7 @@ def read_ids(arguments: list[str]) -> list[str]:
         if sys.stdin is None or is_tty(sys.stdin):
             raise InputError(
                 "ID -: reads task ids from stdin, but stdin is a terminal",
-                hint=f"pipe them in: {hints.command('list', '-q', '--status', 'processing')} | "
+                hint=f"pipe them in: {hints.command('list', '-q', '--status', 'unfinished')} | "
                 f"{hints.command('wait', '-')}",
             )
         from mivid.files import MAX_STDIN_IDS_BYTES, read_stdin

@@ -15,7 +15,7 @@ from mivid.app import AppState, app, state
 from mivid.commands import options
 from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 from mivid.errors import InputError
-from mivid.vocabulary import STATUSES
+from mivid.vocabulary import PROCESSING, STATUS_FILTERS, STATUSES, SUBMITTED, UNFINISHED
 
 if TYPE_CHECKING:
     from mivid.flows import TaskClient
@@ -31,7 +31,7 @@ MAX_PAGE_SIZE = DEFAULT_ENDPOINT.max_page_size
     epilog=options.examples(
         "mivid get 867283741759111202",
         "mivid get my-external-id --json | jq -r '.task_result.videos[0].url'",
-        "mivid list -q --status processing | mivid get - --json",
+        "mivid list -q --status unfinished | mivid get - --json",
     )
 )
 def get(
@@ -93,7 +93,7 @@ def get(
     epilog=options.examples(
         "mivid list",
         "mivid list --all --status failed",
-        "mivid list --status processing --json | jq -r '.[].task_id' | mivid wait - --download out/",
+        "mivid list --status unfinished --json | jq -r '.[].task_id' | mivid wait - -d out/",
         "mivid list --local --json | jq -r '.[] | [.task_id, .local.prompt] | @tsv'",
         "mivid list --watch",
         "mivid list --endpoint omni --all --json",
@@ -118,7 +118,8 @@ def list_tasks(
     status: str | None = typer.Option(
         None,
         "--status",
-        help=f"Only tasks with this status: {', '.join(STATUSES[:-1])} or {STATUSES[-1]}.",
+        help=f"Only tasks with this status: {', '.join(STATUSES)}, or {UNFINISHED} (not "
+        f"ended yet: {SUBMITTED}, {PROCESSING} or a status mivid does not know).",
         metavar="STATUS",
         show_default=False,
     ),
@@ -167,7 +168,7 @@ def list_tasks(
         problems.append(f"--page: {page} — must be from 1 to {MAX_PAGE}")
     if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
         problems.append(f"--page-size: {page_size} — must be from 1 to {MAX_PAGE_SIZE}")
-    allowed = (*STATUSES, *LOCAL_STATUSES) if local else STATUSES
+    allowed = (*STATUS_FILTERS, *LOCAL_STATUSES) if local else STATUS_FILTERS
     if status is not None and status not in allowed:
         problems.append(f"--status: `{status}` is not one of {', '.join(allowed)}")
     if endpoint is not None and endpoint not in ENDPOINTS:

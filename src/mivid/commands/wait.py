@@ -17,7 +17,7 @@ __all__ = ["DEFAULT_FIRST_INTERVAL", "wait"]
     epilog=options.examples(
         "mivid wait 867283741759111202",
         "mivid wait 867283741759111202 867283741759111203 --download videos/ --timeout 900",
-        "mivid list -q --status processing | mivid wait - --download out/",
+        "mivid list -q --status unfinished | mivid wait - --download out/",
     )
 )
 def wait(

@@ -22,7 +22,7 @@ from mivid.flows.journal import RoutedTasks, existing_journal
 from mivid.journal import Journal, JournalEntry
 from mivid.plaintext import iso_seconds, public_url
 from mivid.sidecar import local_info, remember_sightings
-from mivid.vocabulary import status_of
+from mivid.vocabulary import has_status
 
 #: What the journal also says of a create whose task is not (yet) known to exist.
 LOCAL_STATUSES = ("sending", "unknown", "not created")
@@ -192,7 +192,7 @@ def _with_status(
     """The tasks with `status`, until `limit` tasks were read (then `report.searched_out`)."""
     for item in stream:
         report.searched += 1
-        if status_of(item[1]) == status:
+        if has_status(item[1], status):
             yield item
         if limit is not None and report.searched >= limit:
             report.searched_out = True
@@ -297,7 +297,7 @@ def fetch_tasks(
         for item in batch
     ]
     if status is not None:
-        tagged = [(endpoint, task) for endpoint, task in tagged if status_of(task) == status]
+        tagged = [(endpoint, task) for endpoint, task in tagged if has_status(task, status)]
     return listed_with_journal(tagged, service=client.base_url, warn=say.warn)
 
 
