@@ -137,3 +137,23 @@ def test_a_cell_is_escaped_before_it_is_measured_and_cut(mivid: RunMivid, tmp_pa
     assert "\x1b" not in "".join(lines)
     assert lines[-1].startswith("total: ")  # no piece of the row folded onto a line of its own
     assert len(lines) == 4, lines  # the sandbox banner, the header, the row, the total
+
+
+def test_failed_tasks_show_their_reason_and_no_empty_columns(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    image = make_png(tmp_path / "front.png")
+    env = {"MIVID_SANDBOX_TASK_SECONDS": "0"}
+    for prompt in ("[fail] the first", "[fail] the second, with a longer prompt to cut"):
+        made = mivid("--sandbox", "create", str(image), "-p", prompt, "-q", env=env)
+        assert made.exit_code == 0, made
+
+    lines = on_screen(["--sandbox", "list", "--status", "failed"], 80)
+
+    header = lines[1].split()
+    assert header[:4] == ["TASK", "ID", "STATUS", "CREATED"], lines
+    assert "REASON" in header, lines
+    assert not {"LENGTH", "VIDEO", "UNITS"} & set(header), header  # nothing to show there
+    rows = lines[2:4]
+    assert all("failed" in row and "content-safety policy" in row for row in rows), lines
+    assert all(len(line) <= 80 for line in lines), lines

@@ -354,16 +354,19 @@ class Column:
 
 #: `mivid list`'s columns, left to right. On a narrow terminal they give way in `drop`
 #: order: the external id (mostly one mivid made), the length, the video mark, the
-#: endpoint and model; then the prompt is cut; only then do the units and the time go.
+#: endpoint and model; then the prompt is cut, then a failed task's reason; only then do
+#: the units and the time go. A column no row has anything to show in is left out.
 TASK_COLUMNS = (
     Column("TASK ID"),
     Column("STATUS"),
-    Column("CREATED", drop=7),
+    Column("CREATED", drop=8),
     Column("LENGTH", drop=2),
-    Column("UNITS", drop=6),
+    Column("UNITS", drop=7),
     # Endpoint and model (`omni · kling-video-o1`), whole or not at all.
     Column("ENDPOINT", drop=4),
     Column("PROMPT", drop=5, least=12, most=40),
+    # Why a task failed (`task_status_msg`): only failed tasks have one.
+    Column("REASON", drop=6, least=12, most=40),
     Column("EXTERNAL ID", drop=1),
     # Whether there is a video, never a cut URL: the URL is in `get`, `--json` and the pipe.
     Column("VIDEO", drop=3),
@@ -458,16 +461,19 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
             row.units,
             endpoint_label(item),
             one_line(item.prompt),
+            _reason(item.task) if row.status == FAILED else "",
             one_line(row.external_id),
             VIDEO_MARK if row.url else "",
         ]
         for item, row in zip(listed, cells, strict=True)
     ]
+    # A column with nothing in it (no length or video among failed tasks, no reason
+    # among running ones) leaves its room to the others.
+    filled = [any(row[n] for row in rows) for n in range(len(TASK_COLUMNS))]
     wanted = [
         column
-        for column in TASK_COLUMNS
-        if (column.header != "PROMPT" or any(item.entry is not None for item in listed))
-        and (column.header != "UNITS" or any(row[4] for row in rows))
+        for n, column in enumerate(TASK_COLUMNS)
+        if (filled[n] or not column.drop)
         and (column.header != "ENDPOINT" or any(item.endpoint is not None for item in listed))
     ]
     index = [TASK_COLUMNS.index(column) for column in wanted]
@@ -493,9 +499,17 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
                 style = STATUS_STYLES.get(row[n], "")
             elif column.header == "PROMPT":
                 style = "italic"
+            elif column.header == "REASON":
+                style = "red"
             pieces.append((row[n], width, style, column.header == "UNITS"))
         lines.add(pieces)
     return lines
+
+
+def _reason(task: Mapping[str, Any]) -> str:
+    """A failed task's reason for a cell (`-` when the service gave none)."""
+    reason = task.get("task_status_msg")
+    return one_line(reason) if isinstance(reason, str) and reason.strip() else "-"
 
 
 def _width(text: str) -> int:
