@@ -73,7 +73,8 @@ def test_get_by_task_id_and_by_external_id(
 
     shown = for_a_person("get", "my-cat-1")
     video = task["task_result"]["videos"][0]
-    assert f"video: {video['url']} (5.1 s)\n" in shown  # under the panel, whole (15.10)
+    assert f"video: {video['url']}\n" in shown  # under the panel, whole (15.10)
+    assert re.search(r"length\s+5\.1 s", shown)  # in the panel: beside the URL it wrapped alone
     assert re.search(r"units\s+1\b", shown)
     assert not ANSI.search(mivid("get", "my-cat-1").stdout)
 

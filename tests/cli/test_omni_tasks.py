@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from helpers import RunMivid, Serve
+from helpers import InProcessTerminal, RunMivid, Serve
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer, Fault
 
@@ -99,6 +99,33 @@ def test_get_asks_the_endpoint_the_journal_knows(
         assert result.exit_code == 0, result
         assert json.loads(result.stdout)["task_id"] == task_id
     assert gets(api) == [f"{OMNI}/{task_id}", f"{OMNI}/omni-1"]
+
+
+def test_get_shows_what_the_create_asked_and_each_images_role(
+    mivid: RunMivid, api: EmulatorServer, frame: Path, reference: Path
+) -> None:
+    task_id = omni_with_mivid(
+        mivid, frame, reference, "--aspect-ratio", "1:1", "--duration", "10",
+        "--element", "3", "--video", "https://example.com/walk.mp4", "--no-keep-sound",
+    )  # fmt: skip
+
+    terminal = InProcessTerminal(["get", task_id], columns=250, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    shown = [" ".join(line.strip("│ ").split()) for line in terminal.text().splitlines()]
+
+    for row in (
+        "endpoint omni (Omni-Video)",
+        "model kling-video-o1",
+        "mode std",
+        "duration 10 s",
+        "aspect ratio 1:1",
+        "elements 3",
+        "video use feature, original sound: no",
+        "reference video: https://example.com/walk.mp4",
+    ):
+        assert row in shown, (row, shown)
+    assert any(line.startswith(f"image 1 (reference) {reference} (500×400") for line in shown)
+    assert any(line.startswith(f"image 2 (first frame) {frame} (") for line in shown)
 
 
 @pytest.fixture(params=["live", "documented"])

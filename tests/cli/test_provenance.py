@@ -195,8 +195,8 @@ def test_get_shows_the_prompt_and_images_of_a_known_task(
     assert "prompt a cat walks to the window" in shown  # the prompt's own lines, as typed
     assert "then sits — 猫 \\ done" in shown
     assert "negative prompt blur" in shown
-    assert f"image 1 {images[0]} (640×480, sha256 {sha256(images[0])[:12]}…)" in shown
-    assert any(line.startswith(f"image 2 {images[1]} (500×400") for line in shown)
+    assert f"image 1 (reference) {images[0]} (640×480, sha256 {sha256(images[0])[:12]}…)" in shown
+    assert any(line.startswith(f"image 2 (reference) {images[1]} (500×400") for line in shown)
 
 
 def test_a_task_made_elsewhere_gets_what_the_service_knows_and_a_note(

@@ -116,9 +116,11 @@ def test_list_local_names_the_service_when_there_are_several(
 def test_gets_panel_at_80_columns_leaves_the_url_whole_under_it(tasks: list[str]) -> None:
     lines = on_screen(["get", tasks[0]], 80)
 
-    video = next(line for line in lines if line.startswith("video: "))
-    assert video.startswith("video: http://127.0.0.1:") and video.endswith(".mp4 (5.1 s)")
+    at = next(n for n, line in enumerate(lines) if line.startswith("video: "))
+    assert lines[at].startswith("video: http://127.0.0.1:") and lines[at].endswith(".mp4")
+    assert lines[at + 1 :] == [], lines  # nothing of it wrapped onto a line of its own
     assert not any("http" in line for line in lines if "│" in line)  # none in the border
+    assert any(" ".join(line.strip("│ ").split()) == "length 5.1 s" for line in lines), lines
 
 
 def test_a_cell_is_escaped_before_it_is_measured_and_cut(mivid: RunMivid, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from mivid.batch import JobState
     from mivid.download import SavedVideo
-    from mivid.endpoints import ModelInfo
+    from mivid.endpoints import Endpoint, ModelInfo
     from mivid.errors import MividError
     from mivid.flows.account import Looked, ShownPack
     from mivid.flows.listing import Listed
@@ -142,25 +142,33 @@ def created_progress(out: Output, created: Created) -> None:
 
 
 def task_rows(
-    task: Task, *, now: datetime | None = None, local: Mapping[str, Any] | None = None
+    task: Task,
+    *,
+    now: datetime | None = None,
+    entry: JournalEntry | None = None,
+    endpoint: Endpoint | None = None,
 ) -> list[tuple[str, str]]:
-    """The task panel's rows, in order (shared by the terminal and plain views)."""
+    """The task panel's rows, in order: what the service says of the task, where it was
+    found (`endpoint`), and what the journal remembers of its create (`entry`)."""
     rows = [("task id", task.task_id), ("status", task.task_status)]
     if task.task_status_msg:
         rows.append(("reason", task.task_status_msg))
     if task.external_task_id:
         rows.append(("external id", task.external_task_id))
-    if local is not None:
-        rows.extend(_local_rows(local))
+    if endpoint is not None:
+        rows.append(("endpoint", f"{endpoint.name} ({endpoint.title})"))
+    if entry is not None:
+        rows.extend(_request_rows(entry))
     for name, moment in (("created", task.created), ("updated", task.updated)):
         if moment is not None:
             rows.append((name, f"{local_time(moment)} ({relative_time(moment, now=now)})"))
     several = len(task.videos) > 1
     for index, video in enumerate(task.videos, start=1):
         label = f"video {index}" if several else "video"
+        if video.duration:  # in the panel: beside a URL, it would wrap on a line of its own
+            rows.append((f"length {index}" if several else "length", f"{video.duration} s"))
         if video.url:
-            length = f" ({video.duration} s)" if video.duration else ""
-            rows.append((label, f"{video.url}{length}"))
+            rows.append((label, video.url))
         if video.watermark_url:
             rows.append((f"watermarked {index}" if several else "watermarked", video.watermark_url))
     if task.final_unit_deduction:
@@ -168,32 +176,53 @@ def task_rows(
     return rows
 
 
-def _local_rows(local: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The prompt and images the journal remembers, as panel rows."""
+#: How the panel names an image's role (`image 2 (reference)`: `<<<image_2>>>` in a prompt).
+ROLE_WORDS = {"first_frame": "first frame", "end_frame": "end frame", "reference": "reference"}
+
+
+def _request_rows(entry: JournalEntry) -> list[tuple[str, str]]:
+    """What the journal remembers of the create: its settings, prompt, images, elements, video."""
+    request = entry.request
     rows: list[tuple[str, str]] = []
-    if local.get("made_from"):
-        rows.append(("made from", str(local["made_from"])))
-    if local.get("prompt"):
-        rows.append(("prompt", str(local["prompt"])))
-    if local.get("negative_prompt"):
-        rows.append(("negative prompt", str(local["negative_prompt"])))
-    images = local.get("images") or []
-    for index, image in enumerate(images, start=1):
-        label = f"image {index}" if len(images) > 1 else "image"
+    for label, name, unit in (
+        ("model", "model_name", ""),
+        ("mode", "mode", ""),
+        ("duration", "duration", " s"),
+        ("aspect ratio", "aspect_ratio", ""),
+    ):
+        if isinstance(request.get(name), str) and request[name]:
+            rows.append((label, f"{request[name]}{unit}"))
+    if entry.made_from:
+        rows.append(("made from", entry.made_from))
+    for label, name in (("prompt", "prompt"), ("negative prompt", "negative_prompt")):
+        if request.get(name):
+            rows.append((label, str(request[name])))
+    for index, image in enumerate(entry.images, start=1):
+        role = ROLE_WORDS.get(str(image.get("role")))
+        label = f"image {index}" + (f" ({role})" if role else "")
         if "url" in image:
             rows.append((label, str(image["url"])))
             continue
         size = f"{image.get('width')}×{image.get('height')}"
         digest = str(image.get("sha256") or "")[:12]
         rows.append((label, f"{image.get('name')} ({size}, sha256 {digest}…)"))
+    elements = request.get("element_list")
+    if isinstance(elements, list) and elements:
+        ids = [str(item.get("element_id")) for item in elements if isinstance(item, dict)]
+        rows.append(("elements", ", ".join(ids)))
+    videos = request.get("video_list")
+    for video in videos if isinstance(videos, list) else []:
+        if isinstance(video, dict) and video.get("video_url"):
+            use = [str(video.get("refer_type") or "feature")]
+            if video.get("keep_original_sound"):
+                use.append(f"original sound: {video['keep_original_sound']}")
+            rows.append(("video use", ", ".join(use)))
+            rows.append(("reference video", str(video["video_url"])))
     return rows
 
 
 def _detail_rows(listed: Listed) -> list[tuple[str, str]]:
-    from mivid.sidecar import local_info
-
-    local = local_info(listed.entry) if listed.entry is not None else None
-    return task_rows(_typed(listed.task), local=local)
+    return task_rows(_typed(listed.task), entry=listed.entry, endpoint=listed.endpoint)
 
 
 def _detail_panel(out: Output, listed: Listed) -> None:
