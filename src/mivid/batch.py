@@ -682,6 +682,9 @@ class JobState:
     task: dict[str, Any] | None = None
     reason: str | None = None  # the service's task_status_msg, or why the create was refused
     files: list[Path] = field(default_factory=list)
+    #: The URLs an earlier run's sidecars say `files` came from (a job ended before, whose
+    #: videos are proven saved: the service is not asked, so `task` holds none).
+    recorded_urls: list[str] = field(default_factory=list)
     download_error: str | None = None
     started: float | None = None
     finished: float | None = None
@@ -717,7 +720,8 @@ class JobState:
             "download_error": self.download_error,
             "prompt": self.job.fields.get("prompt"),
             # Where the video is at the service (for 30 days), saved or not.
-            "videos": [str(v["url"]) for v in task_videos(self.task or {}) if v.get("url")],
+            "videos": [str(v["url"]) for v in task_videos(self.task or {}) if v.get("url")]
+            or list(self.recorded_urls),
         }
 
 
@@ -811,16 +815,18 @@ def video_downloader(
     return download
 
 
-Saved = Callable[[str], list[Path]]
+#: A succeeded task's videos already saved: each file and the URL it came from (if known).
+Saved = Callable[[str], list[tuple[Path, str | None]]]
 
 
 def saved_videos(directory: Path, *, watermarked: bool = False) -> Saved:
-    """A succeeded task's videos already in `directory`, proven by their sidecars (no request)."""
-    from mivid.sidecar import proven_video
+    """A succeeded task's videos already in `directory`, proven by their sidecars (no request),
+    each with the URL its sidecar says it came from."""
+    from mivid.sidecar import proven_video, recorded_url
 
-    def saved(task_id: str) -> list[Path]:
+    def saved(task_id: str) -> list[tuple[Path, str | None]]:
         video = proven_video(directory, task_id, watermarked=watermarked)
-        return [video] if video is not None else []
+        return [(video, recorded_url(video))] if video is not None else []
 
     return saved
 
@@ -959,9 +965,11 @@ class Scheduler:
         if state.action != SKIP or state.task_id is None:
             return False
         if state.state == SUCCEED and self.saved is not None:
-            state.files = self.saved(state.task_id)
-            if not state.files:
+            found = self.saved(state.task_id)
+            if not found:
                 return False
+            state.files = [path for path, _ in found]
+            state.recorded_urls = [url for _, url in found if url]
         elif state.state != FAILED:
             return False
         else:  # failed: the journal's reason is all there is to say, and no query is made

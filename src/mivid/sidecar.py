@@ -370,6 +370,16 @@ def _is_sha256(value: object) -> bool:
     )
 
 
+def recorded_url(video: Path) -> str | None:
+    """The service URL `video`'s mivid sidecar says it was saved from (None: none recorded).
+
+    A watermarked copy's is its `watermark_url`.
+    """
+    described = _recorded_video(read_sidecar(sidecar_path(video)), video.name)
+    url = described.get("url") if described is not None else None
+    return url if isinstance(url, str) and url else None
+
+
 def proven_video(directory: Path, task_id: str, *, watermarked: bool = False) -> Path | None:
     """The succeeded task's video, already saved in `directory` as mivid saves it; else None.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, Terminal
+from helpers import RunMivid, Sleepless, Terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 
@@ -118,3 +118,26 @@ def test_the_live_table_uses_the_terminals_height(mivid: RunMivid, tmp_path: Pat
     rows = [line for line in frame.splitlines() if "shot number" in line]
     assert [int(row.split()[0]) for row in rows] == list(range(1, 9)), frame
     assert "(4 more not shown)" in frame
+
+
+def test_a_rerun_into_the_same_folder_reports_each_skipped_jobs_videos_and_files(
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
+) -> None:
+    """QA 14: a finished job skipped by a rerun with --download gave `"videos": []`."""
+    jobs = jobs_file(tmp_path, mivid)
+    out = tmp_path / "videos"
+    args = ["--sandbox", "batch", str(jobs), "--json", "--fit", "--download", str(out)]
+    first = mivid(*args, clock=sleepless)
+    assert first.exit_code == 0, first
+    again = mivid(*args, clock=sleepless)
+    assert again.exit_code == 0, again
+    assert "3 videos saved by an earlier run are already there" in again.stderr
+    before, after = json.loads(first.stdout), json.loads(again.stdout)
+    assert [job["action"] for job in after] == ["skip"] * 3
+    for sent, skipped in zip(before, after, strict=True):
+        assert (
+            skipped["videos"]
+            == sent["videos"]
+            == [f"http://sandbox.mivid.invalid/sandbox/videos/{sent['task_id']}.mp4"]
+        )
+        assert skipped["files"] == sent["files"] == [str(out / f"{sent['task_id']}.mp4")]
