@@ -867,6 +867,8 @@ class Scheduler:
     _held: bool = False  # the budget holds the next create until a task in flight ends
     #: Tasks the journal could not record (said once each).
     _unrecorded: set[str] = field(default_factory=set)
+    #: The notes said so far (each is said once a run).
+    _noted: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.allowed = self.allowed or self.concurrency
@@ -1052,7 +1054,8 @@ class Scheduler:
         while self._queue:
             unsent = self._queue.popleft()
             unsent.state = NOT_SENT
-            unsent.reason = f"not sent: over --max-units ({self.budget.describe()})"
+            # The state says "not sent" already: the reason says only why.
+            unsent.reason = f"over budget ({self.budget.describe()})"
             unsent.started = unsent.finished = now
             self._changed(unsent)
         return False
@@ -1200,7 +1203,10 @@ class Scheduler:
             self.on_change(state)
 
     def _note(self, text: str) -> None:
-        if self.on_note is not None:
+        """Say `text` once a run: a note true of several jobs (each 1303 that lowers the
+        number at once to the same) is not repeated for each."""
+        if self.on_note is not None and text not in self._noted:
+            self._noted.add(text)
             self.on_note(text)
 
     def _warn(self, text: str) -> None:

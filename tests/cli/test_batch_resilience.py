@@ -232,3 +232,39 @@ def test_a_create_whose_outcome_stays_unknown_ends_that_job_only(
     assert [row["status"] for row in report(result.stdout)] == ["unknown"] + ["succeed"] * 3
     with Journal.open() as journal:
         assert len(journal.entries(unsettled_only=True)) == 1
+
+
+# -- what a batch says in a pipe: each fact once ---------------------------------------------
+
+
+def test_a_full_service_is_said_once_however_often_it_answers_1303(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path, sleepless: Sleepless
+) -> None:
+    """QA 15: another task held the service's only slot; the 1303 note came once per retry."""
+    server = serve(emulator(fake_clock, concurrency_limit=1, succeed_after=60))
+    jobs = jobs_file(tmp_path, count=3)
+    other = mivid("create", str(tmp_path / "a.png"), "--prompt", "someone else's", clock=sleepless)
+    assert other.exit_code == 0, other
+    result = mivid("batch", str(jobs), "-c", "3", clock=sleepless)
+    assert result.exit_code == 0, result
+    refused = posts(server) - len(server.emulator.tasks())
+    assert refused >= 3, "the batch should have met the other task's slot several times"
+    assert result.stderr.count("code 1303") == 1, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [row[2] for row in rows] == ["succeed"] * 3
+
+
+def test_a_job_kept_back_by_max_units_says_not_sent_once_in_its_pipe_row(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path, sleepless: Sleepless
+) -> None:
+    """QA 15: `3<TAB><TAB>not sent<TAB>not sent: over --max-units …` said it twice."""
+    serve(emulator(fake_clock))
+    jobs = jobs_file(tmp_path, count=3)
+    result = mivid("batch", str(jobs), "--max-units", "0.5", clock=sleepless)
+    assert result.exit_code == 4, result
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    kept = [row for row in rows if row[2] == "not sent"]
+    assert [row[:3] for row in kept] == [["2", "", "not sent"], ["3", "", "not sent"]], rows
+    for row in kept:
+        assert row[3].startswith("over budget (1.1 of --max-units 0.5 used"), row
+        assert "not sent" not in row[3]
