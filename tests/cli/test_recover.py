@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from helpers import InProcessTerminal
 from imagefactory import make_png
 from mivid.journal import NOT_CREATED, SENDING, UNKNOWN, Journal
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
@@ -135,3 +136,42 @@ def test_recover_only_looks_at_the_current_service(
     result = mivid("--sandbox", "recover", "--json")
     assert result.exit_code == 0, result
     assert json.loads(result.stdout) == []
+
+
+def test_recover_table_at_80_columns_keeps_ids_whole_and_says_the_reason_once(
+    mivid: RunMivid, fast_retries: EmulatorServer, image: str
+) -> None:
+    """QA finding 6: the table has list's style and column rules; an id is never split, the
+    long reason (with its URL) is not folded into a 13-line NOTE and then said again."""
+    long_id = "shot-with-a-rather-long-external-id-0001"
+    fast_retries.emulator.inject(Fault.truncated(on="any", times=None))
+    assert mivid("create", image, "-p", "waves", "--external-task-id", long_id).exit_code == 5
+    assert mivid("create", image, "-p", "waves").exit_code == 5
+    terminal = InProcessTerminal(["recover"], columns=80, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 5
+    screen = [line for line in terminal.text().splitlines() if "trying again" not in line]
+    header = screen[0].split()
+    assert header[:2] == ["EXTERNAL", "ID"] and "NOTE" in header
+    rows = screen[1:3]
+    assert any(row.startswith(long_id + " ") for row in rows), screen
+    assert all("still unknown" in row and "see the error below" in row for row in rows)
+    assert all(len(line) <= 80 for line in screen[:3])
+    text = terminal.text()
+    assert text.count("without a complete answer — tried") == 1  # in the error line only
+    assert "could not be checked: the server closed the connection" in text
+
+
+def test_recover_table_shows_a_found_task_id_whole_at_80_columns(
+    mivid: RunMivid, fast_retries: EmulatorServer, image: str
+) -> None:
+    emulator = fast_retries.emulator
+    emulator.inject(Fault.drop_after(on="create"))
+    emulator.inject(Fault.error(5001, on="get", times=None))
+    assert mivid("create", image, "-p", "waves", "--external-task-id", "shot-1").exit_code == 5
+    emulator.clear_faults()
+    (task,) = emulator.tasks()
+    terminal = InProcessTerminal(["recover"], columns=80, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0, terminal.text()
+    header, row = terminal.text().splitlines()[:2]
+    assert header.split() == ["EXTERNAL", "ID", "SENT", "OUTCOME", "TASK", "ID", "STATUS"]
+    assert row.split() == ["shot-1", "just", "now", "found", task["task_id"], task["task_status"]]

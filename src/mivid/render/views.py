@@ -809,16 +809,30 @@ SAVED = RecordView["SavedVideo"](
 
 # -- recover -----------------------------------------------------------------------------------
 
-SETTLED_HEADINGS = ("EXTERNAL ID", "SENT", "OUTCOME", "TASK ID", "STATUS", "NOTE")
+#: `recover`'s columns, with `list`'s rules: an external id or task id is whole or not at
+#: all (it is what a person copies), the note is cut last-but-one, the time and the status
+#: give way first. A still-unknown create's reason is in the error line under the table,
+#: once, whole (a URL cut or folded is useless).
+SETTLED_COLUMNS = (
+    Column("EXTERNAL ID"),
+    Column("SENT", drop=2),
+    Column("OUTCOME"),
+    Column("TASK ID", drop=4),
+    Column("STATUS", drop=1),
+    Column("NOTE", drop=3, least=12, most=60),
+)
+
+#: A still-unknown create's NOTE in the table: its reason is the error line's.
+SEE_BELOW = "see the error below"
 
 
-def _settled_cells(settled: Settled, *, person: bool) -> list[str]:
+def _settled_cells(settled: Settled) -> list[str]:
     from datetime import timezone
 
     moment = datetime.fromtimestamp(settled.created, tz=timezone.utc)
     return [
         settled.external_task_id,
-        local_time(moment) if person else iso_time(moment),
+        iso_time(moment),
         settled.outcome,
         settled.task_id or "-",
         settled.status,
@@ -827,20 +841,35 @@ def _settled_cells(settled: Settled, *, person: bool) -> list[str]:
 
 
 def _settled_table(out: Output, results: Sequence[Settled]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from datetime import timezone
 
-    table = Table(box=None, header_style="bold")
-    for name in SETTLED_HEADINGS:
-        table.add_column(name, overflow="fold")
-    for settled in results:
-        table.add_row(*(Text(cell) for cell in _settled_cells(settled, person=True)))
-    out.out().print(table)
+    from mivid.flows.settling import STILL_UNKNOWN
+
+    rows = [
+        [
+            one_line(settled.external_task_id),
+            relative_time(datetime.fromtimestamp(settled.created, tz=timezone.utc)) or "-",
+            settled.outcome,
+            one_line(settled.task_id or "-"),
+            one_line(settled.status),
+            SEE_BELOW if settled.outcome == STILL_UNKNOWN else one_line(settled.note),
+        ]
+        for settled in results
+    ]
+    # A column no row fills (no note when every create was found) leaves its room.
+    wanted = [
+        (n, column)
+        for n, column in enumerate(SETTLED_COLUMNS)
+        if not column.drop or any(row[n] not in ("", "-") for row in rows)
+    ]
+    columns = [column for _, column in wanted]
+    cells = [[row[n] for n, _ in wanted] for row in rows]
+    out.out().print(fitted_table(out.out().width, columns, cells))
 
 
 SETTLED = RecordView["Settled"](
     json=lambda settled: settled.as_json(),
-    lines=lambda settled: ["\t".join(_settled_cells(settled, person=False))],
+    lines=lambda settled: ["\t".join(tsv_cell(cell) for cell in _settled_cells(settled))],
     table=_settled_table,
 )
 
