@@ -62,7 +62,7 @@ from mivid.errors import (
     MividError,
     NotFoundError,
 )
-from mivid.plaintext import printable
+from mivid.plaintext import counted, printable
 from mivid.problems import Problem
 from mivid.units import Kind, kind_of, task_units
 from mivid.vocabulary import (
@@ -1250,12 +1250,13 @@ def outcome_error(
     *,
     name: str,
     budget: Budget | None = None,
-    resume: str | None = None,
+    resume: Callable[[str], str] | None = None,
 ) -> MividError | None:
     """The error to exit with, naming every job that did not end well; None when all did.
 
-    Jobs the budget kept back (`--max-units`) are told in one line, with `resume`:
-    the command that sends them.
+    Jobs the budget kept back (`--max-units`) are told in one line; the hint says the
+    budget is per run and gives `resume(units)`, the command that sends them with a
+    budget their estimate fits in.
 
     The status is the gravest kind among them: the network's (5: a download not
     saved, a job whose task could not be checked or created), then the budget's
@@ -1300,11 +1301,41 @@ def outcome_error(
             "never a task twice",
         )
     if over:
-        hint = f"send them with another budget: {resume}" if resume else None
+        kept_jobs = [s for s in states if s.state == NOT_SENT]
+        hint = _budget_hint(kept_jobs, budget, resume) if resume else None
         return BudgetError(lines, hint=hint)
     if refused:
         return JobsRefusedError(lines, hint=retry)
     return JobsFailedError(lines, hint=retry)
+
+
+def _budget_hint(
+    kept: Sequence[JobState], budget: Budget | None, resume: Callable[[str], str]
+) -> str:
+    """`--max-units` is a budget per run: the same command would spend as much again. The
+    command to paste gives a budget the jobs left should cost (what the journal and this
+    run saw of their kinds), or `N` when a kind's cost is not known yet."""
+    from mivid.budget import estimate
+    from mivid.units import units_text
+
+    left = estimate([state.job.kind for state in kept], budget.costs if budget else {})
+    jobs = "the job" if len(kept) == 1 else f"the {len(kept)} jobs"
+    per_run = "--max-units is a budget for one run (a rerun may spend as much again)"
+    if left.unpriced:
+        unseen = sum(left.unpriced.values())
+        cost = (
+            f"{jobs} left should cost about {units_text(left.known)} units, plus "
+            f"{counted(unseen, 'task')} of a kind not seen yet"
+            if left.known
+            else f"what {jobs} left {'costs' if len(kept) == 1 else 'cost'} is not known yet "
+            "(a kind not seen yet)"
+        )
+        them = "it" if len(kept) == 1 else "them"
+        return f"{per_run}; {cost}; send {them} with the budget you choose (N): {resume('N')}"
+    return (
+        f"{per_run}; {jobs} left should cost about {units_text(left.known)} units: "
+        f"{resume(units_text(left.known))}"
+    )
 
 
 def _unfinished(state: JobState) -> str:

@@ -117,12 +117,17 @@ def test_max_units_sends_what_fits_then_a_rerun_with_a_larger_budget_sends_only_
         f"error: {jobs}: 3 jobs not sent: the budget would have been passed "
         "(3.3 of --max-units 3.5 used); lines 4, 5, 6"
     ]
+    # QA finding 7: the budget is per run; the hint suggests one the 3 left fit in (3 × 1.1),
+    # not the same 3.5 again.
     resume = (
-        f"mivid batch {jobs} --concurrency 2 --interval 0.5 --max-units 3.5 --download {videos}"
+        f"mivid batch {jobs} --concurrency 2 --interval 0.5 --max-units 3.3 --download {videos}"
     )
-    assert result.stderr.splitlines()[-1] == f"hint: send them with another budget: {resume}"
+    assert result.stderr.splitlines()[-1] == (
+        "hint: --max-units is a budget for one run (a rerun may spend as much again); "
+        f"the 3 jobs left should cost about 3.3 units: {resume}"
+    )
 
-    rerun = mivid("batch", str(jobs), *options, "--max-units", "10", "--json", clock=sleepless)
+    rerun = mivid("batch", str(jobs), *options, "--max-units", "3.3", "--json", clock=sleepless)
 
     assert rerun.exit_code == 0, rerun
     assert posts(emulator) == 1 + 6  # only the three not sent before
@@ -170,6 +175,12 @@ def test_kinds_never_seen_can_pass_the_budget_once_then_nothing_more_goes(
     assert (
         f"error: {jobs}: 1 job not sent: the budget would have been passed (3.3 of --max-units 2 "
         "used: a task of a kind not seen before cost more than was left); line 3" in result.stderr
+    )
+    # Its cost is not known: the hint does not make one up, nor repeat `--max-units 2`.
+    assert result.stderr.splitlines()[-1] == (
+        "hint: --max-units is a budget for one run (a rerun may spend as much again); what "
+        "the job left costs is not known yet (a kind not seen yet); send it with the budget "
+        f"you choose (N): mivid batch {jobs} --max-units N"
     )
 
 

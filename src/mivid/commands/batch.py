@@ -185,8 +185,9 @@ class _Again:
     json_output: bool
     no_journal: bool
 
-    def command(self, saving: Saving | None) -> str:
-        """The command line that runs this batch again, every option as given."""
+    def command(self, saving: Saving | None, *, max_units: str | None = None) -> str:
+        """The command line that runs this batch again, every option as given (`max_units`:
+        another budget in place of this run's)."""
         from mivid.batch import DEFAULT_CONCURRENCY
         from mivid.flows.following import resume_command
 
@@ -197,8 +198,9 @@ class _Again:
             words += ["--fit-mode", self.fit]
         if self.interval != options.DEFAULT_FIRST_INTERVAL:
             words += ["--interval", f"{self.interval:g}"]
-        if self.max_units is not None:
-            words += ["--max-units", self.max_units]
+        units = max_units if max_units is not None else self.max_units
+        if units is not None:
+            words += ["--max-units", units]
         if self.json_output:
             words.append("--json")
         if self.no_journal:
@@ -312,7 +314,10 @@ def _run_jobs(
     if saving is not None and fresh and not run.settings.sandbox:  # the sandbox keeps its own
         out.note(RETENTION_NOTE)
     error = outcome_error(
-        report.states, name=str(again.jobs), budget=budget, resume=again.command(saving)
+        report.states,
+        name=str(again.jobs),
+        budget=budget,
+        resume=lambda units: again.command(saving, max_units=units),
     )
     if error is not None:
         raise error
