@@ -57,6 +57,31 @@ def test_create_wait_json_prints_the_final_task_alone(
     assert result.stderr == ""
 
 
+def test_create_and_wait_json_with_download_name_the_files_saved(
+    mivid: RunMivid, quick_api: EmulatorServer, image: str, tmp_path: Path
+) -> None:
+    """QA 17: `create --json --wait -d DIR` said nothing of the file it saved."""
+    out = tmp_path / "out4"
+    made = mivid("create", image, "--prompt", "a cat", "--wait", "--json", "-d", str(out))
+    assert made.exit_code == 0, made
+    [task] = quick_api.emulator.tasks()
+    saved = out / f"{task['task_id']}.mp4"
+    assert json.loads(made.stdout) == {**task, "files": [str(saved)]}  # as batch --json has it
+    assert saved.read_bytes() == video_bytes(task["task_id"])
+
+    # wait: the same key on each task; a failed one saved nothing.
+    failed = mivid("create", image, "--prompt", "a dog [fail]", "-q").stdout.strip()
+    waited = mivid("wait", task["task_id"], failed, "--json", "-d", str(out))
+    assert waited.exit_code == 1, waited
+    assert [(t["task_id"], t["files"]) for t in json.loads(waited.stdout)] == [
+        (task["task_id"], [str(saved)]),
+        (failed, []),
+    ]
+    # Without --download the task object is the service's alone.
+    plain = mivid("wait", task["task_id"], "--json")
+    assert "files" not in json.loads(plain.stdout)[0]
+
+
 def test_create_wait_quiet_prints_the_id_and_a_failure_exits_1(
     mivid: RunMivid, quick_api: EmulatorServer, image: str
 ) -> None:

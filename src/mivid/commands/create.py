@@ -170,7 +170,9 @@ def create(
         "or crop (the centre) [default: pad]. Implies --fit."
     ),
     dry_run: bool = options.dry_run("Check everything and print the request body; send nothing."),
-    json_output: bool = options.json_output("Print the task object as JSON."),
+    json_output: bool = options.json_output(
+        'Print the task object as JSON; with --wait --download, "files": the paths saved.'
+    ),
     quiet: bool = options.quiet("Print the task id alone."),
     wait: bool = typer.Option(
         False, "--wait", "-w", help="Wait for the task to end (exit 1 if it fails)."

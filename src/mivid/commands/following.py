@@ -82,7 +82,8 @@ def follow_and_show(
         tasks = followed.tasks[:1] if one else followed.tasks
         with out.records(ENDED, form, one=one) as sink:
             for task in tasks:
-                sink.add(Ended(task, saved.get(str(task["task_id"]), [])))
+                files = saved.get(str(task["task_id"]), []) if saving is not None else None
+                sink.add(Ended(task, files))
     problems: list[MividError] = list(followed.errors)
     ended_badly = [task for task in followed.tasks if failed(task)]
     if ended_badly:

@@ -34,7 +34,10 @@ def wait(
     watermarked: bool = options.watermarked(),
     force: bool = options.force(),
     gallery: bool = options.gallery(),
-    json_output: bool = options.json_output("Print the final task objects as a JSON array."),
+    json_output: bool = options.json_output(
+        "Print the final task objects as a JSON array; with --download, each has "
+        '"files": the paths saved.'
+    ),
     quiet: bool = options.quiet("Print the ids of the tasks as they end, one a line."),
 ) -> None:
     """Wait for tasks to end, and optionally save their videos.

@@ -739,10 +739,20 @@ JOURNAL_LIST = RecordView["JournalEntry"](
 
 @dataclass(frozen=True)
 class Ended:
-    """A task at the end of a wait, and the files saved from it."""
+    """A task at the end of a wait, and the files saved from it.
+
+    `saved` is None when nothing was to be saved (no `--download`): its JSON is
+    then the service's object alone; else the object gets `"files"`, the paths
+    saved (as in `batch --json`; `[]` for a task with no video).
+    """
 
     task: dict[str, Any]
-    saved: Sequence[str] = ()
+    saved: Sequence[str] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.saved is None:
+            return self.task
+        return {**self.task, "files": list(self.saved)}
 
 
 def _ended_details(ended: Ended) -> list[str]:
@@ -754,7 +764,7 @@ def _ended_details(ended: Ended) -> list[str]:
             lines.append(f"  video: {video['url']}")
         if video.get("watermark_url"):
             lines.append(f"  watermarked: {video['watermark_url']}")
-    lines += [f"  saved: {path}" for path in ended.saved]
+    lines += [f"  saved: {path}" for path in ended.saved or ()]
     return lines
 
 
@@ -781,12 +791,12 @@ def _ended_line(ended: Ended) -> list[str]:
     task = ended.task
     urls = ",".join(str(video["url"]) for video in task_videos(task) if video.get("url"))
     reason = str(task.get("task_status_msg") or "") if status_of(task) == FAILED else ""
-    cells = [task_id_of(task), status_of(task), urls, ",".join(ended.saved)]
+    cells = [task_id_of(task), status_of(task), urls, ",".join(ended.saved or ())]
     return ["\t".join([*map(tsv_cell, cells), escape_cell(reason)])]
 
 
 ENDED = RecordView[Ended](
-    json=lambda ended: ended.task,
+    json=Ended.as_json,
     lines=_ended_line,
     ident=lambda ended: task_id_of(ended.task),
     person=_ended_person,
