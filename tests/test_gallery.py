@@ -217,10 +217,12 @@ def test_each_card_shows_its_video_images_prompt_and_settings_newest_first(
     # The images in their order and role, as previews made beside the page.
     front, side = sha256(shots.front), sha256(shots.side)
     assert references(oldest) == [
-        (f".mivid-gallery/{front}-240.jpg", "reference front.png"),
-        (f".mivid-gallery/{side}-240.jpg", "reference side.jpg"),
+        (f".mivid-gallery/{front}-240.jpg", "image 1 (reference) front.png"),
+        (f".mivid-gallery/{side}-240.jpg", "image 2 (reference) side.jpg"),
     ]
-    assert references(shown[0]) == [(f".mivid-gallery/{side}-240.jpg", "reference side.jpg")]
+    assert references(shown[0]) == [
+        (f".mivid-gallery/{side}-240.jpg", "image 1 (reference) side.jpg")
+    ]
     assert sorted(p.name for p in (shots.videos / ".mivid-gallery").iterdir()) == sorted(
         [f"{front}-240.jpg", f"{side}-240.jpg"]
     )
@@ -294,8 +296,8 @@ def test_roles_made_from_and_a_failed_task(
 
     variation = next(card for card in shown if facts(card)["task id"] == second["task_id"])
     assert [caption for _, caption in references(variation)] == [
-        "first frame front.png",
-        "end frame side.jpg",
+        "image 1 (first frame) front.png",
+        "image 2 (end frame) side.jpg",
     ]
     link = fact(variation, "made from").only("a")
     assert link.text() == first["task_id"]
@@ -321,9 +323,9 @@ def test_a_fitted_image_shows_the_original_file_and_a_url_image_only_its_name(
     assert result.exit_code == 0, result
     (card,) = cards(shots.videos / "index.html")
     assert references(card) == [
-        (f".mivid-gallery/{sha256(small)}-240.jpg", "reference small.png (fitted)"),
-        (None, "reference cat.png"),
-        (None, "reference odd.png"),
+        (f".mivid-gallery/{sha256(small)}-240.jpg", "image 1 (reference) small.png (fitted)"),
+        (None, "image 2 (reference) cat.png"),
+        (None, "image 3 (reference) odd.png"),
     ]
     assert "image sent as a URL" in card.text()
     assert "s3cr3t" not in (shots.videos / "index.html").read_text()
@@ -464,7 +466,10 @@ def test_missing_and_changed_images_are_named_not_shown(
     assert [i["state"] for i in printed[-1]["images"]] == ["missing", "changed"]
     assert all(i["thumbnail"] is None for card in printed for i in card["images"])
     oldest = cards(shots.videos / "index.html")[-1]
-    assert references(oldest) == [(None, "reference front.png"), (None, "reference side.jpg")]
+    assert references(oldest) == [
+        (None, "image 1 (reference) front.png"),
+        (None, "image 2 (reference) side.jpg"),
+    ]
     assert oldest.text().count("image changed or missing") == 2
     assert not (shots.videos / ".mivid-gallery").exists()  # no preview is in use: none kept
 

@@ -319,12 +319,13 @@ def _images(images: Sequence[CardImage] | None) -> str:
         return '<p class="unknown">reference images unknown (made by another client)</p>'
     if not images:
         return ""
-    items = "\n".join(_image(image) for image in images)
+    items = "\n".join(_image(image, number) for number, image in enumerate(images, start=1))
     return f'<ol class="refs">\n{items}\n</ol>'
 
 
-def _image(image: CardImage) -> str:
-    role = ROLE_LABELS.get(image.role, image.role)
+def _image(image: CardImage, number: int) -> str:
+    # Numbered as the prompt names it (`<<<image_2>>>`: the create's order), then its role.
+    role = f"image {number} ({ROLE_LABELS.get(image.role, image.role)})"
     name = image.name if image.name is not None else url_label(image.url or "")
     caption = f'<span class="role">{text(role)}</span> {text(_last_part(name))}'
     if image.fitted:

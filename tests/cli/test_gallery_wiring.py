@@ -201,3 +201,27 @@ def test_gallery_needs_download(mivid: RunMivid, api: EmulatorServer, work: Path
         assert result.exit_code == 2, result
         assert "--gallery: only with --download DIR" in result.stderr
     assert api.emulator.received == []  # nothing was sent
+
+
+def test_batch_gallery_names_the_page_after_the_final_table(tmp_path: Path) -> None:
+    """QA 20: on a terminal `gallery: out/index.html` came above the table of results."""
+    from helpers import InProcessTerminal
+
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    make_png(folder / "front.png")
+    jobs = folder / "jobs.jsonl"
+    jobs.write_text(
+        "".join(json.dumps({"images": ["front.png"], "prompt": p}) + "\n" for p in ("a", "b"))
+    )
+    terminal = InProcessTerminal(
+        ["--sandbox", "batch", str(jobs), "-d", str(tmp_path / "out"), "--gallery",
+         "--interval", "0.1"],
+        env={"MIVID_SANDBOX_TASK_SECONDS": "0", "NO_COLOR": "1"}, stdin=False,
+    )  # fmt: skip
+    assert terminal.finish(timeout=60) == 0
+    lines = terminal.text().splitlines()
+    header = max(n for n, line in enumerate(lines) if line.startswith("LINE"))
+    gallery = [n for n, line in enumerate(lines) if line.startswith("gallery: ")]
+    assert len(gallery) == 1 and gallery[0] > header, lines
+    assert lines[gallery[0]] == f"gallery: {tmp_path / 'out' / 'index.html'} (2 cards)"

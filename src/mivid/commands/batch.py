@@ -274,6 +274,7 @@ def _run_jobs(
     from mivid.download import RETENTION_NOTE
     from mivid.flows import Say
     from mivid.flows.batching import run_jobs
+    from mivid.flows.saving import refresh_gallery
     from mivid.render import Form
     from mivid.render.live import jobs_table
     from mivid.render.views import JOB_RESULTS
@@ -313,6 +314,8 @@ def _run_jobs(
     fresh = any(s.files and s.action != SKIP for s in report.states)
     if saving is not None and fresh and not run.settings.sandbox:  # the sandbox keeps its own
         out.note(RETENTION_NOTE)
+    if saving is not None and saving.gallery:  # after the results: the page is what to open
+        refresh_gallery(saving.directory, Say(out.note, out.warn))
     error = outcome_error(
         report.states,
         name=str(again.jobs),

@@ -34,7 +34,7 @@ from mivid.flows import QUIET, Say
 from mivid.flows.account import Looked, out_of_units, summary_or_none
 from mivid.flows.following import Saving
 from mivid.flows.journal import existing_journal, open_journal
-from mivid.flows.saving import record_failures, refresh_gallery, skipped_note
+from mivid.flows.saving import record_failures, skipped_note
 from mivid.journal import Journal
 from mivid.units import Kind, units_text
 from mivid.waiting import PollSchedule
@@ -259,6 +259,6 @@ def run_jobs(
         finally:
             if http is not None:
                 http.close()
-    if saving is not None and saving.gallery:
-        refresh_gallery(saving.directory, say)
+    # The gallery (`saving.gallery`) is the caller's to refresh once the results are shown
+    # (`refresh_gallery`): its `gallery: DIR/index.html` line is the last a person reads.
     return states
