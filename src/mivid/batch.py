@@ -1055,7 +1055,7 @@ class Scheduler:
             unsent = self._queue.popleft()
             unsent.state = NOT_SENT
             # The state says "not sent" already: the reason says only why.
-            unsent.reason = f"over budget ({self.budget.describe()})"
+            unsent.reason = f"would pass the budget ({self.budget.describe()})"
             unsent.started = unsent.finished = now
             self._changed(unsent)
         return False

@@ -266,5 +266,5 @@ def test_a_job_kept_back_by_max_units_says_not_sent_once_in_its_pipe_row(
     kept = [row for row in rows if row[2] == "not sent"]
     assert [row[:3] for row in kept] == [["2", "", "not sent"], ["3", "", "not sent"]], rows
     for row in kept:
-        assert row[3].startswith("over budget (1.1 of --max-units 0.5 used"), row
+        assert row[3].startswith("would pass the budget (1.1 of --max-units 0.5 used"), row
         assert "not sent" not in row[3]
