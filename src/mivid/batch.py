@@ -203,6 +203,7 @@ def read_jobs(
     path: Path,
     *,
     defaults: Mapping[str, str | None] | None = None,
+    sources: Mapping[str, str] | None = None,
     fit: str | None = None,
     name: str | None = None,
     settled: Callable[[str], bool] | None = None,
@@ -210,7 +211,9 @@ def read_jobs(
     """Read and check every job of a `.jsonl` or `.csv` file; one InputError for all problems.
 
     `defaults` (settings keys: `model`, `mode`, `duration`, `aspect-ratio`) fills
-    the fields a job leaves out. Image paths are relative to the file's folder.
+    the fields a job leaves out; `sources` says where each was set (`config [work] in
+    path`, `$MIVID_MODE`), so a bad default is blamed on its source, not on the line.
+    Image paths are relative to the file's folder.
     `name` is how problems name the file (default: the path as given).
 
     Each distinct image file is checked once, however many jobs name it. A job
@@ -231,6 +234,7 @@ def read_jobs(
         absolute=str(path.resolve()),
         base_dir=path.resolve().parent,
         defaults={key: value for key, value in (defaults or {}).items() if value},
+        sources=sources or {},
         fit=fit,
         shown=shown,
         settled=settled,
@@ -241,7 +245,9 @@ def read_jobs(
         problems.sort(key=lambda found: found[0])
         raise InputError(
             [problem.about(_job_subject(shown, line, problem)) for line, problem in problems],
-            hint="fix these lines and run the same command again; nothing was sent",
+            hint="fix these lines"
+            + (" or the defaults named" if reader.blamed_default else "")
+            + " and run the same command again; nothing was sent",
         )
     return reader.found
 
@@ -267,6 +273,7 @@ class _JobReader:
     absolute: str
     base_dir: Path
     defaults: Mapping[str, str]
+    sources: Mapping[str, str]
     fit: str | None
     shown: str
     settled: Callable[[str], bool] | None = None
@@ -275,6 +282,8 @@ class _JobReader:
     named_ids: dict[str, int] = field(default_factory=dict)
     legacy_ids: dict[int, str] = field(default_factory=dict)
     checks: ImageChecks = field(default_factory=lambda: _image_checks())
+    #: Was a problem blamed on a default from the settings (the hint then says so)?
+    blamed_default: bool = False
 
     def read(self, line: int, raw: Any) -> list[Problem]:
         """Check one job line; keep the job when it is sound; return its problems."""
@@ -311,7 +320,9 @@ class _JobReader:
             )
         except InputError as exc:
             return problems + [
-                problem for problem in map(_in_job_words, exc.found) if not _said(problem, reported)
+                self._blame_default(problem, fields)
+                for problem in map(_in_job_words, exc.found)
+                if not _said(problem, reported)
             ]
         if problems:
             return problems
@@ -333,6 +344,18 @@ class _JobReader:
             )
         )
         return []
+
+    def _blame_default(self, problem: Problem, fields: Mapping[str, Any]) -> Problem:
+        """A problem with a field the line left out, filled from a setting (`config set
+        duration 7`), names where that default was set: the line has nothing to fix."""
+        spec = next((spec for spec in CREATE_FIELDS if spec.name == problem.field), None)
+        if spec is None or spec.setting is None or fields.get(spec.in_jobs) is not None:
+            return problem
+        source = self.sources.get(spec.setting)
+        if source is None or spec.setting not in self.defaults:
+            return problem
+        self.blamed_default = True
+        return problem.about(f"{problem.subject} (the default from {source})")
 
     def _external_id(self, line: int, fields: dict[str, Any]) -> list[Problem]:
         """Derive the job's external id, or check the one it names is the file's only."""

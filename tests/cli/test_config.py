@@ -301,3 +301,59 @@ def test_check_in_the_sandbox_needs_no_keys(mivid: RunMivid) -> None:
 
     assert result.exit_code == 0, result
     assert result.stdout.split("\t")[:3] == ["ok", "default", "http://sandbox.mivid.invalid"]
+
+
+def test_a_bad_default_from_the_config_file_is_blamed_on_the_file_not_on_a_flag(
+    mivid: RunMivid, config_file: Path, tmp_path: Path
+) -> None:
+    """QA finding 8: `config set duration 7` is a duration some endpoint takes; the default
+    endpoint does not. create and batch name the config file and profile, and nothing is sent."""
+    from imagefactory import make_png
+
+    image = make_png(tmp_path / "a.png")
+    assert mivid("config", "set", "duration", "7").exit_code == 0
+    created = mivid("--sandbox", "create", str(image), "-p", "waves")
+    assert created.exit_code == 2, created
+    where = f"config [default] in {config_file}"
+    assert created.stderr.splitlines() == [
+        f"error: duration (the default from {where}): `7` is not one of 5, 10",
+        "hint: give --duration for this create, or change the default: "
+        "`mivid --sandbox config set duration 5` or `mivid --sandbox config unset duration`",
+    ]
+    assert "--duration:" not in created.stderr
+    # Given as a flag, the flag is named as before.
+    flagged = mivid("--sandbox", "create", str(image), "-p", "waves", "--duration", "7")
+    assert flagged.exit_code == 2
+    assert flagged.stderr.startswith("error: --duration: `7` is not one of 5, 10")
+
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        json.dumps({"images": [str(image)], "prompt": "a"})
+        + "\n"
+        + json.dumps({"images": [str(image)], "prompt": "b", "duration": "7"})
+        + "\n",
+        encoding="utf-8",
+    )
+    batch = mivid("--sandbox", "batch", str(jobs))
+    assert batch.exit_code == 2, batch
+    assert batch.stderr.splitlines() == [
+        f"error: {jobs}:1: duration (the default from {where}): `7` is not one of 5, 10",
+        f"error: {jobs}:2: duration: `7` is not one of 5, 10",  # the line's own field
+        "hint: fix these lines or the defaults named and run the same command again; "
+        "nothing was sent",
+    ]
+
+
+def test_a_bad_default_from_the_environment_names_the_variable(
+    mivid: RunMivid, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imagefactory import make_png
+
+    image = make_png(tmp_path / "a.png")
+    monkeypatch.setenv("MIVID_DURATION", "7")
+    created = mivid("--sandbox", "create", str(image), "-p", "waves")
+    assert created.exit_code == 2, created
+    assert created.stderr.splitlines() == [
+        "error: duration (the default from $MIVID_DURATION): `7` is not one of 5, 10",
+        "hint: give --duration for this create, or change $MIVID_DURATION",
+    ]

@@ -142,13 +142,13 @@ def batch(
         raise InputError(problems)
     again = _Again(jobs, concurrency, fit_as, interval, max_units, json_output, no_journal)
     # Only what the user chose (flag, environment, config): each job's endpoint does the rest.
-    defaults = {
-        name: run.settings.chosen(name) for name in ("model", "mode", "duration", "aspect-ratio")
-    }
+    names = ("model", "mode", "duration", "aspect-ratio")
+    defaults = {name: run.settings.chosen(name) for name in names}
     found = read_jobs_file(
         jobs,
         service=service_url(run.settings),
         defaults=defaults,
+        sources={name: run.settings.values[name].where() for name in names},
         fit=fit_as,
         use_journal=not no_journal,
     )

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from mivid.client import KlingClient
     from mivid.endpoints import Endpoint
     from mivid.origin import Origin
+    from mivid.problems import Problem
     from mivid.render.views import Created
+    from mivid.settings import Settings
     from mivid.submission import PreparedCreate
 
 
@@ -353,9 +355,9 @@ def _prepare(
         found = exc.found
         if not prompt_given:  # already said: "--prompt: required"
             found = [p for p in found if not (p.field == "prompt" and p.rule == rules.EMPTY)]
-        hint = None
+        found, hint = _blame_settings(found, settings, values)
         mendable = {problem.subject for problem in found if problem.rule in rules.SIZE_RULES}
-        if fit_as is None and mendable:
+        if fit_as is None and mendable and hint is None:
             hint = "add --fit to send " + (
                 "a conforming copy of that image (the file stays as it is)"
                 if len(mendable) == 1
@@ -369,6 +371,40 @@ def _prepare(
     for warning in prepared.warnings:
         run.output.warn(warning)
     return prepared
+
+
+def _blame_settings(
+    found: list[Problem], settings: Settings, values: dict[str, Any]
+) -> tuple[list[Problem], str | None]:
+    """A problem with a default the user set (`config set duration 7`, `$MIVID_MODE`) names
+    where it was set, not the flag that was never given; the hint says how to change it."""
+    from mivid import hints
+    from mivid.settings import Source
+    from mivid.vocabulary import CREATE_FIELDS
+
+    setting = {
+        spec.name: (spec, spec.setting)
+        for spec in CREATE_FIELDS
+        if spec.setting and values.get(spec.in_jobs) is None and settings.chosen(spec.setting)
+    }
+    blamed: list[Problem] = []
+    hint = None
+    for problem in found:
+        spec, key = setting.get(problem.field or "", (None, None))
+        if spec is None or key is None:
+            blamed.append(problem)
+            continue
+        resolved = settings.values[key]
+        blamed.append(problem.about(f"{key} (the default from {resolved.where()})"))
+        if hint is None and resolved.source is Source.CONFIG:
+            choices = problem.figures.get("choices") or ()
+            change = hints.command("config", "unset", key)
+            if choices:
+                change = f"{hints.command('config', 'set', key, str(choices[0]))}` or `{change}"
+            hint = f"give {spec.option} for this create, or change the default: `{change}`"
+        elif hint is None and resolved.source is Source.ENVIRONMENT:
+            hint = f"give {spec.option} for this create, or change ${resolved.detail}"
+    return blamed, hint
 
 
 @dataclass(frozen=True)

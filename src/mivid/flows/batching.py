@@ -45,6 +45,7 @@ def read_jobs_file(
     *,
     service: str,
     defaults: Mapping[str, str | None] | None = None,
+    sources: Mapping[str, str] | None = None,
     fit: str | None = None,
     use_journal: bool = True,
 ) -> JobsFile:
@@ -55,15 +56,15 @@ def read_jobs_file(
     anything is sent, unless `use_journal` is False (`--no-journal`).
     """
     if not use_journal:
-        return read_jobs(path, defaults=defaults, fit=fit)
+        return read_jobs(path, defaults=defaults, sources=sources, fit=fit)
     with existing_journal() as journal:
         if journal is None:
-            return read_jobs(path, defaults=defaults, fit=fit)
+            return read_jobs(path, defaults=defaults, sources=sources, fit=fit)
 
         def settled(external_task_id: str) -> bool:
             return is_settled(journal.find(external_task_id, service=service), service=service)
 
-        return read_jobs(path, defaults=defaults, fit=fit, settled=settled)
+        return read_jobs(path, defaults=defaults, sources=sources, fit=fit, settled=settled)
 
 
 def plan_only(
