@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,9 +30,10 @@ from mivid.errors import EXIT_CODE_MEANINGS
 from mivid.settings import KEYS, OTHER_ENVIRONMENT
 
 DESCRIPTION = """\
-mivid sends one to four reference images (JPEG or PNG files, or http(s) URLs) and a
-text prompt to Kling AI's Multi-Image to Video API, waits for the task, and downloads
-the video. It is made for terminals, scripts and CI: results go to standard output
+mivid sends reference images (JPEG or PNG files, or http(s) URLs) and a text prompt to
+Kling AI's video API, waits for the task, and downloads the video: Multi-Image to Video
+(kling-v1-6, one to four images) or Omni-Video (Kling's newer models: up to seven images,
+first and end frames, elements, a reference video). The model picks the endpoint. It is made for terminals, scripts and CI: results go to standard output
 (tables on a terminal, tab-separated lines in a pipe, JSON with --json), progress,
 warnings and errors to standard error, and the exit status says what happened.
 
@@ -110,11 +112,13 @@ def paragraphs(text: str) -> list[str]:
     for block in re.split(r"\n\s*\n", text.strip()):
         if block.startswith("\b"):
             out += [".PP", ".nf", ".RS 4"]
-            out += [line(row.strip()) for row in block[1:].strip("\n").splitlines()]
+            # Relative indents kept: a continued command's next line, a key's second line.
+            rows = textwrap.dedent(block[1:].strip("\n")).splitlines()
+            out += [line(row.rstrip()) for row in rows]
             out += [".RE", ".fi"]
         elif _is_example_block(block):
             out += [".PP", ".nf", ".RS 4"]
-            out += [line(row.strip()) for row in block.splitlines()]
+            out += [line(row.rstrip()) for row in textwrap.dedent(block.strip("\n")).splitlines()]
             out += [".RE", ".fi"]
         else:
             out += [".PP", line(" ".join(block.split()))]
@@ -177,7 +181,8 @@ def man_page(tree: Command) -> str:
         '.\\" Regenerate: python scripts/gen_completions.py && python scripts/gen_man.py',
         f'.TH MIVID 1 "" "mivid {escape(__version__)}" "User Commands"',
         ".SH NAME",
-        "mivid \\- " + escape(tree.summary.rstrip(".").replace("Turn", "turn", 1)),
+        # The first clause: a NAME line is one short line (`man -k` lists it).
+        "mivid \\- " + escape(tree.summary.split(":")[0].rstrip(".").replace("Turn", "turn", 1)),
         ".SH SYNOPSIS",
         ".B mivid",
         "[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGUMENTS\\fR]",

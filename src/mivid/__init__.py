@@ -1,4 +1,4 @@
-"""mivid: Kling AI Multi-Image to Video from the command line.
+"""mivid: Kling AI Multi-Image to Video and Omni-Video from the command line.
 
 Kept import-free on purpose: `mivid --version` reads `__version__` without
 loading Typer, httpx or rich.

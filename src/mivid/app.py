@@ -59,9 +59,24 @@ class Runtime:
     secrets: Secrets = field(default_factory=Secrets)
 
 
+#: The width the root help's tables are wrapped to: click indents an epilog by 2, so its
+#: lines fit an 80-column terminal (a terminal breaking a long line cuts words).
+HELP_WIDTH = 78
+
+
 def _epilog() -> str:
+    import textwrap
+
     codes = "\n".join(
-        f"  {int(code):>3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
+        textwrap.fill(
+            meaning,
+            width=HELP_WIDTH,
+            initial_indent=f"  {int(code):>3}  ",
+            subsequent_indent=" " * 7,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for code, meaning in EXIT_CODE_MEANINGS.items()
     )
     env_names = [key.env for key in KEYS.values()] + list(OTHER_ENVIRONMENT)
     # "\b" keeps click from re-wrapping the table into one paragraph.
@@ -70,9 +85,31 @@ def _epilog() -> str:
         "Environment: " + ", ".join(env_names) + ".\n\n"
         "Try it offline, with no keys and nothing billed (the first command writes two "
         "example images into mivid-examples/):\n\n"
-        "\b\n" + "\n".join(f"  {line}" for line in TRY_IT) + "\n\n"
+        "\b\n" + "\n".join(f"  {line}" for cmd in TRY_IT for line in shell_lines(cmd)) + "\n\n"
         "See `man mivid` or the README for more."
     )
+
+
+def shell_lines(command: str, width: int = HELP_WIDTH - 2) -> list[str]:
+    """A command as lines of at most `width` a shell reads back as one (` \\` ends each but
+    the last; the next is indented), its words and quoted arguments never cut."""
+    import shlex
+
+    words: list[str] = []
+    for word in map(shlex.quote, shlex.split(command)):
+        if words and words[-1].startswith("--") and " " not in words[-1] and word[0] != "-":
+            words[-1] += f" {word}"  # an option stays with its value
+        else:
+            words.append(word)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and len(line) + 1 + len(word) + 2 > width:
+            lines.append(line + " \\")
+            line = "    " + word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line]
 
 
 #: The root help's first steps (also the README's and the man page's).
@@ -83,9 +120,16 @@ TRY_IT = (
 )
 
 
+#: What mivid does, for `mivid --help` and the man page's NAME line.
+SUMMARY = (
+    "Turn reference images and a prompt into a video with Kling AI: Multi-Image to Video "
+    "(one to four images) or Omni-Video (up to seven images, first and end frames, a "
+    "reference video)."
+)
+
 app = typer.Typer(
     name="mivid",
-    help="Turn one to four reference images and a prompt into a video with Kling AI.",
+    help=SUMMARY,
     epilog=_epilog(),
     no_args_is_help=True,
     add_completion=False,
@@ -246,7 +290,7 @@ def global_options(
         False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    """Turn one to four reference images and a prompt into a video with Kling AI."""
+    """Turn reference images and a prompt into a video with Kling AI."""
     runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
     from mivid import hints
     from mivid.settings import sandbox_from_environment

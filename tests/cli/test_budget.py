@@ -211,6 +211,13 @@ def test_create_max_units_refuses_a_kind_known_to_cost_more_before_sending(
         "nothing was sent" in refused.stderr
     )
 
+    # QA finding 10: the same exit 4 (README's table) whatever the output form.
+    for form in (["--json"], ["--wait"], ["-q"], ["--download", str(folder / "out")]):
+        again = mivid("create", image, "--prompt", "again", "--max-units", "1", *form)
+        assert again.exit_code == 4, (form, again)
+        assert again.stdout == ""
+    assert posts(priced.emulator) == 1
+
     fits = mivid("create", image, "--prompt", "again", "--max-units", "1.1", "-q")
     assert fits.exit_code == 0, fits
     unknown = mivid("create", image, "--prompt", "pro", "--mode", "pro", "--max-units", "1", "-q")

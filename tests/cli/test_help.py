@@ -93,7 +93,9 @@ def test_root_help_lists_exit_codes_and_environment(mivid: RunMivid) -> None:
     flat = " ".join(text.split())
 
     for code, meaning in EXIT_CODE_MEANINGS.items():
-        assert re.search(rf"^\s+{int(code)}\s+{re.escape(meaning)}$", text, re.MULTILINE), code
+        # A row may go on, indented, on the next lines (80 columns): its words in order.
+        words = r"\s+".join(map(re.escape, meaning.split()))
+        assert re.search(rf"^\s+{int(code)}\s+{words}$", text, re.MULTILINE), code
     for name in [key.env for key in KEYS.values()] + list(OTHER_ENVIRONMENT):
         assert name in flat
     assert "man mivid" in flat
@@ -127,3 +129,66 @@ def test_batch_help_lists_every_job_field(mivid: RunMivid) -> None:
         assert f"  {name} " in listed
     assert "--first-frame: the video's first frame" in listed
     assert all(len(line) <= 80 for line in listed.splitlines())
+
+
+def _words_whole(lines: list[str]) -> None:
+    """No line passes 80 columns (so the terminal never breaks one inside a word)."""
+    long = [line for line in lines if len(line) > 80]
+    assert not long, long
+
+
+def test_root_help_on_a_real_80_column_terminal_wraps_between_words() -> None:
+    """QA findings 11 and 12: the exit-status rows (84-115 characters) were cut mid-word by
+    the terminal; the summary spoke of one to four images and Multi-Image to Video only."""
+    from helpers import InProcessTerminal
+
+    terminal = InProcessTerminal(["--help"], columns=80, stdin=False, env={"NO_COLOR": "1"})
+    assert terminal.finish() == 0
+    lines = terminal.text().splitlines()
+    _words_whole(lines)
+    flat = " ".join(terminal.text().split())
+    assert "Omni-Video (up to seven images" in flat
+    assert "one to four reference images" not in flat
+    rows = lines[lines.index("  Exit status:") + 2 :]
+    assert rows[:6] == [
+        "      0  success",
+        "      1  a task ended `failed`",
+        "      2  bad usage or bad input; nothing was sent",
+        "      3  credentials or account problem (missing keys, API codes 1000-1103)",
+        "      4  the API refused the request (codes 1200-1304), the task does not exist,",
+        "         or --max-units stopped the creates",
+    ]
+    # The long first step is a command a shell reads back whole: ` \\` ends each part.
+    start = next(n for n, line in enumerate(lines) if "mivid --sandbox create" in line)
+    command = ""
+    for line in lines[start:]:
+        command += line.strip().removesuffix("\\")
+        if not line.endswith("\\"):
+            break
+    assert " ".join(command.split()) == (
+        "mivid --sandbox create mivid-examples/lighthouse.jpg mivid-examples/sailboat.png "
+        "--prompt 'the boat sails past the lighthouse' --wait --download videos/"
+    )
+
+
+def test_config_set_help_key_table_fits_80_columns(mivid_process: RunMivid) -> None:
+    result = mivid_process("config", "set", "--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    _words_whole(lines)
+    keys = lines[lines.index("  Keys:") + 2 :]
+    assert keys[:2] == [
+        "    access-key    access key (with the secret key, signs a JWT) [env:",
+        "                  KLING_ACCESS_KEY]",
+    ]
+    assert "    duration      default duration in seconds (3, 4, 5, 6, 7, 8, 9, 10) [env:" in keys
+
+
+@pytest.mark.parametrize("path", [path for path, _ in command_tree()], ids=" ".join)
+def test_every_help_fits_80_columns(
+    mivid: RunMivid, path: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = mivid(*path, "--help")
+    assert result.exit_code == 0
+    _words_whole(result.stdout.splitlines())

@@ -47,7 +47,7 @@ def _job_fields() -> str:
         "mivid --sandbox batch mivid-examples/jobs.jsonl --dry-run",
         before=_job_fields(),
         after="The mivid-examples/ folder: mivid sandbox examples. A jobs.jsonl line:\n\n\b\n"
-        '  {"images": ["front.jpg", "side.png"], "prompt": "the cat walks", "mode": "pro"}',
+        '  {"images": ["a.jpg", "b.png"], "prompt": "the cat walks", "mode": "pro"}',
     )
 )
 def batch(

@@ -13,7 +13,7 @@ from mivid.errors import InputError
     epilog=options.examples(
         "source <(mivid completion bash)         # this shell only",
         "mivid completion bash > ~/.local/share/bash-completion/completions/mivid",
-        "mivid completion zsh > ~/.zfunc/_mivid   # a folder on $fpath, before compinit",
+        "mivid completion zsh > ~/.zfunc/_mivid   # a folder on $fpath",
         "mivid completion fish > ~/.config/fish/completions/mivid.fish",
         after="pip and pipx installs also put the scripts under the environment's share/ "
         "folder (share/bash-completion/completions, share/zsh/site-functions, "

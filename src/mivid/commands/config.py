@@ -29,7 +29,7 @@ config_app = typer.Typer(
     help="Show and change settings: keys, region, defaults, profiles.",
     no_args_is_help=True,
     epilog=options.examples(
-        "mivid config set access-key -         # asks without echo: keeps keys out of history",
+        "mivid config set access-key -   # asks without echo: no key in history",
         "mivid config set secret-key - < secret.txt",
         "mivid --profile china config set region china",
         "mivid config show",
@@ -42,11 +42,23 @@ KEY_HELP = "One of: " + ", ".join(KEYS) + "."
 
 
 def _key_list() -> str:
+    """The keys, each described in lines that fit 80 columns (a word never cut)."""
+    import textwrap
+
+    from mivid.app import HELP_WIDTH
+
     width = max(len(name) for name in KEYS)
     lines = []
     for key in KEYS.values():
         extra = f" ({', '.join(key.choices)})" if key.choices else ""
-        lines.append(f"  {key.name:<{width}}  {key.help}{extra} [env: {key.env}]")
+        lines += textwrap.wrap(
+            f"{key.help}{extra} [env: {key.env}]",
+            width=HELP_WIDTH,
+            initial_indent=f"  {key.name:<{width}}  ",
+            subsequent_indent=" " * (width + 4),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
     return "\n".join(lines)
 
 
@@ -83,7 +95,7 @@ def read_secret_from_stdin(name: str) -> str:
     epilog=options.examples(
         "mivid config set region china",
         "mivid config set mode pro",
-        "mivid config set secret-key -            # asks without echo, or reads a pipe",
+        "mivid config set secret-key -   # asks without echo, or reads a pipe",
         "pass show kling/sk | mivid config set secret-key -",
         "mivid --profile work config set api-key -",
         before="Keys:\n\n\b\n" + _key_list(),

@@ -54,10 +54,10 @@ def read_prompt(value: str | None) -> str | None:
 @app.command(
     epilog=options.examples(
         "mivid create front.jpg side.png --prompt 'the cat walks to the window'",
-        "mivid create a.png https://example.com/b.jpg --prompt - --mode pro --json < prompt.txt",
+        "mivid create a.png https://example.com/b.jpg --prompt - --json < prompt.txt",
         "mivid --sandbox create mivid-examples/lighthouse.jpg --prompt 'waves' --dry-run",
-        "mivid create a.jpg b.jpg --model kling-video-o1 "
-        "--prompt '<<<image_1>>> walks into <<<image_2>>>'",
+        "mivid create a.jpg b.jpg --model kling-video-o1 \\",
+        "    --prompt '<<<image_1>>> walks into <<<image_2>>>'",
         "mivid create --model kling-v3-omni --first-frame start.png --prompt 'the sun rises'",
         after="The mivid-examples/ folder: mivid sandbox examples. The model picks the endpoint "
         "(mivid models); --endpoint sends a model mivid does not know yet.",

@@ -28,8 +28,18 @@ def examples(*lines: str, before: str = "", after: str = "", title: str = "Examp
     as written (the terminal itself may fold a long line, but pasting it gives
     the command back). `before` and `after` are prose paragraphs around them.
     """
-    block = "\b\n" + "\n".join(f"  {line}" for line in lines)
+    block = "\b\n" + "\n".join(f"  {part}" for line in lines for part in _fitted(line))
     return "\n\n".join(part for part in (before, f"{title}:", block, after) if part)
+
+
+def _fitted(line: str) -> list[str]:
+    """A long plain command as lines that fit 80 columns, continued with ` \\` (a shell reads
+    them back as one); a line with a pipe, a redirection or a comment is left whole."""
+    from mivid.app import HELP_WIDTH, shell_lines
+
+    if len(line) <= HELP_WIDTH - 2 or any(mark in line for mark in "|<>#;&{\\"):
+        return [line]
+    return shell_lines(line)
 
 
 def task_ids(help: str) -> Any:

@@ -97,7 +97,8 @@ def get(
     epilog=options.examples(
         "mivid list",
         "mivid list --all --status failed",
-        "mivid list --status unfinished --json | jq -r '.[].task_id' | mivid wait - -d out/",
+        "mivid list --status unfinished --json | jq -r '.[].task_id' \\",
+        "    | mivid wait - -d out/",
         "mivid list --local --json | jq -r '.[] | [.task_id, .local.prompt] | @tsv'",
         "mivid list --watch",
         "mivid list --endpoint omni --all --json",
