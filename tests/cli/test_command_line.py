@@ -135,12 +135,19 @@ def test_help_names_no_python_types(mivid: RunMivid, path: tuple[str, ...], comm
 
 
 def example_lines(command: Any) -> list[str]:
-    """The lines of a command's epilog that are commands to copy."""
-    return [
-        line.strip()
-        for line in (command.epilog or "").splitlines()
-        if re.match(r"\s+(mivid |pass |KLING_|\"\$EDITOR)", line)
-    ]
+    """The lines of a command's epilog that are commands to copy; a command continued on
+    the next lines (` \\` at the end, to fit 80 columns) is joined back, as a shell does."""
+    found: list[str] = []
+    going_on = False
+    for line in (command.epilog or "").splitlines():
+        if going_on:
+            found[-1] = found[-1].removesuffix("\\").rstrip() + " " + line.strip()
+        elif re.match(r"\s+(mivid |pass |KLING_|\"\$EDITOR)", line):
+            found.append(line.strip())
+        else:
+            continue
+        going_on = line.endswith("\\")
+    return found
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
@@ -152,7 +159,14 @@ def test_help_examples_are_never_broken_across_lines(
 
     text = mivid(*path, "--help", env={"COLUMNS": "60"}).stdout
 
-    shown = [line.strip() for line in text.splitlines()]
+    shown = []
+    going_on = False
+    for line in text.splitlines():
+        if going_on:
+            shown[-1] = shown[-1].removesuffix("\\").rstrip() + " " + line.strip()
+        else:
+            shown.append(line.strip())
+        going_on = line.endswith("\\")
     for example in lines:
         assert example in shown, f"wrapped at 60 columns: {example}\n{text}"
 
