@@ -159,7 +159,7 @@ def test_help_examples_are_never_broken_across_lines(
 
     text = mivid(*path, "--help", env={"COLUMNS": "60"}).stdout
 
-    shown = []
+    shown: list[str] = []
     going_on = False
     for line in text.splitlines():
         if going_on:
