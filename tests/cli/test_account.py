@@ -198,3 +198,28 @@ def test_sandbox_serve_refuses_negative_units(mivid: RunMivid) -> None:
     bad = mivid("sandbox", "serve", "--units", "-1")
     assert bad.exit_code == 2
     assert "--units: -1 — must be" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("columns", "type_shown"), [(120, "decreasing_total"), (90, "total"), (80, None), (60, None)]
+)
+def test_a_narrow_terminal_shortens_then_drops_the_type_before_cutting_the_name(
+    serve: Serve, fake_clock: FakeClock, now: float, columns: int, type_shown: str | None
+) -> None:
+    """QA finding 19: at 80 columns `Sandbox vid…` was cut while `decreasing_total` stayed."""
+    name = "Sandbox video units, yearly"
+    packs = [ResourcePack(name=name, total=1_000_000, remaining=999_998.9, invalid_at=now + DAY)]
+    serve(Emulator(access_keys={"ak": "sk"}, clock=time.time, packs=packs), keys=("ak", "sk"))
+    terminal = InProcessTerminal(["account"], env={"NO_COLOR": "1"}, columns=columns)
+    assert terminal.finish() == 0
+    header, row = terminal.text().splitlines()[:2]
+    assert all(len(line) <= columns for line in terminal.text().splitlines())
+    if columns >= 80:
+        assert row.startswith(name + " "), row  # whole
+    else:
+        assert row.startswith("Sandbox vid… "), row  # cut only once the type is gone
+    if type_shown is None:
+        assert "TYPE" not in header and "total" not in row.split("999998.9")[0]
+    else:
+        assert "TYPE" in header and f" {type_shown} " in row
+    assert "999998.9 / 1000000" in row

@@ -1207,7 +1207,19 @@ SPENT = RecordView["Spending"](
 
 # -- account -----------------------------------------------------------------------------------
 
-ACCOUNT_HEADINGS = ("NAME", "TYPE", "STATUS", "LEFT / TOTAL", "VALID UNTIL")
+#: `account`'s columns. On a narrow terminal the type gives way first (said short, then
+#: left out): a pack's name is what tells one from another, cut only after.
+ACCOUNT_COLUMNS = (
+    Column("NAME", drop=2, least=10),
+    Column("TYPE", drop=1),
+    Column("STATUS"),
+    Column("LEFT / TOTAL"),
+    Column("VALID UNTIL"),
+)
+ACCOUNT_HEADINGS = tuple(column.header for column in ACCOUNT_COLUMNS)
+
+#: The pack types the contract names, said short for a narrow terminal.
+SHORT_PACK_TYPES = {"decreasing_total": "total", "constant_period": "period"}
 
 
 def _pack_line(shown: ShownPack) -> list[str]:
@@ -1242,18 +1254,29 @@ def _packs_table(out: Output, packs: Sequence[ShownPack]) -> None:
         ]
         for shown in packs
     ]
-    widths = [max(len(row[i]) for row in [list(ACCOUNT_HEADINGS), *rows]) for i in range(5)]
-    # Only the name gives way on a narrow terminal (cut with an ellipsis).
-    room = out.out().width - 2 * (len(widths) - 1) - sum(widths[1:])
-    widths[0] = min(widths[0], max(10, room))
+    room = out.out().width
+
+    def natural() -> list[int]:
+        return [
+            _widest([heading, *(row[i] for row in rows)])
+            for i, heading in enumerate(ACCOUNT_HEADINGS)
+        ]
+
+    if sum(natural()) + 2 * (len(ACCOUNT_COLUMNS) - 1) > room:
+        for row in rows:  # `decreasing_total` → `total` before anything gives way
+            row[1] = SHORT_PACK_TYPES.get(row[1], row[1])
+    widths = fit_columns(ACCOUNT_COLUMNS, natural(), room)
     table = _plain_table()
     for heading, width in zip(ACCOUNT_HEADINGS, widths, strict=True):
-        right = heading.startswith("LEFT")
-        table.add_column(heading, justify="right" if right else "left", no_wrap=True, width=width)
+        if width:
+            right = heading.startswith("LEFT")
+            table.add_column(
+                heading, justify="right" if right else "left", no_wrap=True, width=width
+            )
     for shown, row in zip(packs, rows, strict=True):
         cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
         cells[2].stylize("green" if shown.pack.in_force else "dim")
-        table.add_row(*cells)
+        table.add_row(*(cell for cell, width in zip(cells, widths, strict=True) if width))
     out.out().print(table)
     out.out().print(Text(AccountSummary([shown.pack for shown in packs]).line(), style="bold"))
 
