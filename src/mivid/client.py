@@ -247,6 +247,7 @@ class _Answer:
     snippet: str = ""
     past_deadline: bool = False  # stopped (or never sent) because the request's time ran out
     too_large: bool = False  # the body went past MAX_ANSWER_BYTES (and was not read further)
+    code_zero: bool = False  # an envelope with code 0 (success) that holds no `data` at all
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -279,11 +280,8 @@ def require_task_shape(
     data: Any, *, what: str, http_status: int | None = None, request_id: str | None = None
 ) -> dict[str, Any]:
     """Check that `data` looks like a task object: cheap, no pydantic."""
-    if (
-        isinstance(data, dict)
-        and isinstance(data.get("task_id"), (str, int))
-        and not isinstance(data.get("task_id"), bool)
-        and isinstance(data.get("task_status"), str)
+    if isinstance(data, dict) and _usable_task_id(data.get("task_id")) and isinstance(
+        data.get("task_status"), str
     ):
         return data
     status = f" (HTTP {http_status})" if http_status is not None else ""
@@ -294,6 +292,13 @@ def require_task_shape(
         http_status=http_status,
         request_id=request_id,
     )
+
+
+def _usable_task_id(value: Any) -> bool:
+    """A task id a person or a later query can use: a number, or a string not blank."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and bool(value.strip()))
 
 
 @dataclass
@@ -537,6 +542,7 @@ class KlingClient:
         if code == 0:
             answer.kind = "unreadable"
             answer.code = None
+            answer.code_zero = True
         answer.snippet = _snippet(body)  # only a failure quotes the body
         return answer
 
@@ -842,6 +848,8 @@ class KlingClient:
         renewed = False
         attempt = 1
         maybe_created = False
+        # An answer with code 0 (accepted) but no usable task: the task almost surely exists.
+        accepted: _Answer | None = None
         while True:
             answer = self._exchange(
                 "POST",
@@ -852,17 +860,11 @@ class KlingClient:
                 attempt=attempt,
             )
             if answer.kind == "ok":
-                if not _is_task(answer.data):
-                    # "Success" without a task object: it may well exist; ask for it.
-                    answer.kind = "unreadable"
-                else:
-                    task = require_task_shape(
-                        answer.data,
-                        what="the create",
-                        http_status=answer.status,
-                        request_id=answer.request_id,
-                    )
-                    return self._made_now(task, external_task_id)
+                if _is_task(answer.data):
+                    return self._made_now(answer.data, external_task_id)
+                accepted = answer = self._accepted_without_task(answer)
+            elif answer.kind == "unreadable" and answer.code_zero:
+                accepted = answer
             if answer.code in TOKEN_RENEWABLE and not renewed and self.credentials.renew():
                 renewed = True
                 continue
@@ -874,7 +876,8 @@ class KlingClient:
             if ambiguous:
                 maybe_created = True
                 if on_ambiguous is not None:
-                    on_ambiguous(self._failure(answer, url).message)
+                    said = answer is accepted and _accepted_text(answer)
+                    on_ambiguous(said or self._failure(answer, url).message)
             if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
                 if maybe_created:
                     # The first send may have made the task: look (patiently, a task
@@ -882,6 +885,16 @@ class KlingClient:
                     existing = self._look_up(external_task_id, started, endpoint, patient=True)
                     if existing is not None:
                         return self._made_now(existing, external_task_id)
+                if accepted is not None:
+                    # The service said yes: "not found" only means "not visible yet". Saying
+                    # "not created" would let a rerun (with a new external id) pay twice.
+                    raise CreateOutcomeUnknownError(
+                        f"{_accepted_text(accepted)}; no task with external id "
+                        f"`{printable(external_task_id)}` can be found yet, so it may "
+                        "well have been made",
+                        external_task_id=external_task_id,
+                        accepted=True,
+                    )
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:
@@ -890,6 +903,21 @@ class KlingClient:
                 existing = self._look_up(external_task_id, started, endpoint, patient=False)
                 if existing is not None:
                     return self._made_now(existing, external_task_id)
+
+    def _accepted_without_task(self, answer: _Answer) -> _Answer:
+        """A create answered with code 0 whose `data` is no task with a usable id, as unreadable.
+
+        Its snippet quotes what came in `data` (a success carries no snippet of its own).
+        """
+        shown = json.dumps(answer.data, ensure_ascii=False)
+        return replace(
+            answer,
+            kind="unreadable",
+            code=None,
+            code_zero=True,
+            data=None,
+            snippet=self.credentials.secrets.scrub(f'"data": {_snippet(shown.encode())}'),
+        )
 
     def _refused_value(
         self,
@@ -1076,6 +1104,15 @@ _DEADLINES = _Deadlines()
 def _shut(sock: socket.socket) -> None:
     with suppress(OSError):  # closed already: the answer was over
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def _accepted_text(answer: _Answer) -> str:
+    """What a create answered with code 0 but no usable task held (its snippet is scrubbed)."""
+    status = f"HTTP {answer.status}, " if answer.status is not None else ""
+    return (
+        f"the service accepted the create ({status}code 0) but its answer holds no usable "
+        f"task id: {answer.snippet or '(no data)'}"
+    )
 
 
 def _is_task(data: Any) -> bool:

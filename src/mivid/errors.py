@@ -277,12 +277,20 @@ class DeadlineError(ServiceError):
 
 
 class CreateOutcomeUnknownError(ServiceError):
-    """A create failed in a way that may have made the task, and no lookup settled it.
+    """A create failed in a way that may have made the task, and no lookup settled it
+    (`accepted`: the service even said yes, without naming the task).
 
     `mivid recover` settles it later by `external_task_id`.
     """
 
-    def __init__(self, message: str, *, external_task_id: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        external_task_id: str,
+        hint: str | None = None,
+        accepted: bool = False,
+    ) -> None:
         from mivid import hints
 
         super().__init__(
@@ -292,6 +300,8 @@ class CreateOutcomeUnknownError(ServiceError):
             f"`{hints.command('recover')}` before creating it again",
         )
         self.external_task_id = external_task_id
+        #: The service accepted the create (code 0) but named no task: it almost surely exists.
+        self.accepted = accepted
 
 
 class StalledDownloadError(ServiceError):

@@ -67,6 +67,10 @@ if TYPE_CHECKING:
 SENDING = "sending"
 UNKNOWN = "unknown"
 NOT_CREATED = "not created"
+#: How the reason of an `unknown` create the service accepted (code 0) without naming its task
+#: begins: `JournalEntry.accepted`. Its task almost surely exists, so "not found" means "not
+#: visible yet" and never "not created" (`mivid recover` keeps asking).
+ACCEPTED_REASON = "accepted by the service without a task id: "
 FILE_NAME = "journal.sqlite3"
 
 #: The journal's layout, in SQLite's `user_version`. 0: mivid 0.1.0 (no version, no endpoint);
@@ -165,6 +169,15 @@ class JournalEntry:
     def api(self) -> Endpoint:
         """The endpoint description this create went to."""
         return endpoint_named(self.endpoint)
+
+    @property
+    def accepted(self) -> bool:
+        """The service accepted this create (code 0) but its answer named no task."""
+        return (
+            self.task_id is None
+            and self.status == UNKNOWN
+            and (self.error or "").startswith(ACCEPTED_REASON)
+        )
 
     @property
     def unsettled(self) -> bool:
@@ -489,9 +502,13 @@ class Journal:
         *,
         service: str,
         created: bool | None = None,
+        accepted: bool = False,
     ) -> None:
-        """A create that failed: `created=False` when it surely made no task, else unknown."""
+        """A create that failed: `created=False` when it surely made no task, else unknown;
+        `accepted`: the service said yes (code 0) without naming the task (see ACCEPTED_REASON)."""
         status = NOT_CREATED if created is False else UNKNOWN
+        if accepted and created is not False:
+            reason = ACCEPTED_REASON + reason
         self._run(
             "UPDATE creates SET status = ?, error = ?, updated = ? "
             "WHERE external_task_id = ? AND rtrim(service, '/') = ? AND task_id IS NULL",
@@ -509,6 +526,31 @@ class Journal:
             params.append(_same_service(service))
         rows = self._rows(sql + " ORDER BY created DESC LIMIT 1", params)
         return _entry(rows[0]) if rows else None
+
+    def unsettled_twin(self, prepared: PreparedCreate, *, service: str) -> JournalEntry | None:
+        """The newest earlier create of this very request (its external id apart) at `service`
+        whose outcome nobody learned, unless another live process is sending it.
+
+        A rerun of `mivid create` after an unknown outcome sends under that entry's external
+        id instead of a fresh one: the service then refuses a second task (never billed twice).
+        """
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM creates WHERE task_id IS NULL AND status != ? "
+            "AND rtrim(service, '/') = ? AND endpoint = ? ORDER BY created DESC",
+            (NOT_CREATED, _same_service(service), prepared.endpoint.name),
+        )
+        fields, images = request_of(prepared)
+        fields.pop("external_task_id", None)
+        for row in rows:
+            entry = _entry(row)
+            request = {k: v for k, v in entry.request.items() if k != "external_task_id"}
+            if (
+                request == fields
+                and _image_identities(entry.images) == images
+                and not (entry.in_flight() and entry.pid != os.getpid())
+            ):
+                return entry
+        return None
 
     def by_task_ids(
         self, task_ids: Iterable[str], *, service: str | None = None

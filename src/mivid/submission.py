@@ -35,7 +35,7 @@ from mivid.request_body import CreateBody
 from mivid.vocabulary import CREATE_FIELDS, END_FRAME, FIRST_FRAME, with_external_id
 
 if TYPE_CHECKING:
-    from mivid.journal import Journal
+    from mivid.journal import Journal, JournalEntry
 
 
 def _ignore(_text: str) -> None:
@@ -58,6 +58,9 @@ class PreparedCreate:
     made_from: str | None = None
     #: Each image's role in `image_list` order (`first_frame`, `end_frame`; None: a reference).
     roles: tuple[str | None, ...] = ()
+    #: The external id was made up here (the user named none): a journaled earlier create of
+    #: the same request whose outcome is unknown may lend its own instead (`submit_create`).
+    external_id_generated: bool = False
 
     @property
     def endpoint(self) -> Endpoint:
@@ -100,7 +103,8 @@ def prepare_create(
     ``checks`` (one per run), a file checked for an earlier create is not checked again.
     """
     by_name = {spec.name: values.get(spec.in_jobs) for spec in CREATE_FIELDS}
-    if by_name.get("external_task_id") is None:
+    generated = by_name.get("external_task_id") is None
+    if generated:
         by_name["external_task_id"] = new_external_task_id()
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -146,7 +150,14 @@ def prepare_create(
             images.append(image)
     if problems:
         raise InputError(problems)
-    return PreparedCreate(request, images, [*warnings, *input_warnings], notes, roles=roles)
+    return PreparedCreate(
+        request,
+        images,
+        [*warnings, *input_warnings],
+        notes,
+        roles=roles,
+        external_id_generated=generated,
+    )
 
 
 def submit_create(
@@ -165,7 +176,10 @@ def submit_create(
     very request already made its task → that task, nothing sent; its earlier
     outcome is unknown → looked up by its external id first; the external id is
     the journal's for another request → InputError, nothing sent; another mivid
-    process is sending it → InFlightError. The outcome is written after: the
+    process is sending it → InFlightError. A create whose external id was made up
+    here takes the one of an earlier send of this very request whose outcome is
+    unknown (`Journal.unsettled_twin`): a rerun never pays for a second task. A
+    resend's refusal with 1201 leaves the outcome unknown. The outcome is written after: the
     task, "not created" for a refusal that surely made nothing, or "unknown"
     when the task may exist (`mivid recover` settles it). Once the service has
     accepted the create, no journal trouble hides it: `warn` says so.
@@ -173,21 +187,18 @@ def submit_create(
     from mivid.errors import CreateOutcomeUnknownError, ExternalIdTakenError, MividError
 
     service = client.base_url
+    earlier: JournalEntry | None = None  # a send under this external id, outcome unknown
     if journal is not None:
-        known = _claimed(client, prepared, journal, sandbox=sandbox, note=note)
+        prepared = _with_unsettled_id(prepared, journal, service, note)
+        known, earlier = _claimed(client, prepared, journal, sandbox=sandbox, note=note)
         if known is not None:
             return known
-    body = prepared.body
     try:
-        task: dict[str, Any] = client.create_task(
-            body,
-            content_length=body.content_length,
-            external_task_id=prepared.external_task_id,
-            endpoint=prepared.endpoint,
-            on_ambiguous=on_ambiguous,
-        )
+        task = _sent(client, prepared, on_ambiguous=on_ambiguous, earlier=earlier)
     except CreateOutcomeUnknownError as exc:
-        _failed(journal, prepared, service, exc.message, warn, created=None)
+        _failed(
+            journal, prepared, service, exc.message, warn, created=None, accepted=exc.accepted
+        )
         raise
     except ExternalIdTakenError as exc:
         reason = f"the external id was already used by task {exc.task.get('task_id')}"
@@ -212,6 +223,75 @@ def submit_create(
     return task
 
 
+#: The code of a create refused for one of its values (the external id being taken among them).
+_VALUE_REFUSED = 1201
+
+
+def _sent(
+    client: Any,
+    prepared: PreparedCreate,
+    *,
+    on_ambiguous: Callable[[str], None] | None,
+    earlier: JournalEntry | None,
+) -> dict[str, Any]:
+    """The task the create made. `earlier`: a send under this external id whose outcome is
+    unknown, so a task found under it is that send's, and a refusal proves nothing."""
+    from mivid.errors import CreateOutcomeUnknownError, ExternalIdTakenError, MividError
+
+    body = prepared.body
+    try:
+        task: dict[str, Any] = client.create_task(
+            body,
+            content_length=body.content_length,
+            external_task_id=prepared.external_task_id,
+            endpoint=prepared.endpoint,
+            on_ambiguous=on_ambiguous,
+        )
+    except ExternalIdTakenError as taken:
+        if earlier is None:
+            raise
+        return taken.task  # made by the earlier send, visible only now: not paid twice
+    except MividError as exc:
+        if earlier is None or exc.code != _VALUE_REFUSED:
+            raise
+        # Refused as a value (the live "External_task_id … already exists"): the first send
+        # may have made it, not visible yet. Still unknown, never "not created".
+        raise CreateOutcomeUnknownError(
+            f"this create was sent before under external id `{prepared.external_task_id}` "
+            f"(its outcome unknown) and sending it again was refused ({exc.message}); no task "
+            "with that external id can be found yet",
+            external_task_id=prepared.external_task_id,
+            accepted=earlier.accepted,
+        ) from exc
+    return task
+
+
+def _with_unsettled_id(
+    prepared: PreparedCreate, journal: Journal, service: str, note: Callable[[str], None]
+) -> PreparedCreate:
+    """The create under the external id of an earlier send of this very request whose outcome
+    is unknown, when the user named none: a rerun then never pays for a second task."""
+    if not prepared.external_id_generated:
+        return prepared
+    try:
+        twin = journal.unsettled_twin(prepared, service=service)
+    except JournalError:
+        return prepared  # the claim that follows reports the journal's trouble
+    if twin is None:
+        return prepared
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(twin.created))
+    note(
+        f"this very create was sent on {when} and its outcome is unknown: sending it under "
+        f"that send's external id `{twin.external_task_id}`, so it is never made twice "
+        "(give --external-task-id to make another task on purpose)"
+    )
+    return replace(
+        prepared,
+        request=prepared.request.replaced(external_task_id=twin.external_task_id),
+        external_id_generated=False,
+    )
+
+
 def _claimed(
     client: Any,
     prepared: PreparedCreate,
@@ -219,13 +299,15 @@ def _claimed(
     *,
     sandbox: bool,
     note: Callable[[str], None],
-) -> dict[str, Any] | None:
-    """The task this very request already made (nothing to send), or None once claimed to send."""
+) -> tuple[dict[str, Any] | None, JournalEntry | None]:
+    """The task this very request already made (nothing to send), or None once claimed to send;
+    and the earlier send's entry when it is claimed to be sent again after an unknown outcome."""
     from mivid.journal import IN_FLIGHT, KNOWN, LOOK_UP, SEND, TAKEN
 
     service = client.base_url
     external = prepared.external_task_id
     claim = journal.claim(prepared, service=service, sandbox=sandbox)
+    earlier: JournalEntry | None = None
     if claim.action == LOOK_UP:
         # Sent before with an outcome nobody learned: the task may exist. Resending with
         # the same external id would be refused if it does; asking first is cheaper.
@@ -233,18 +315,19 @@ def _claimed(
         if found is not None:
             journal.record_task(found, service=service, external_task_id=external)
             note(f"an earlier send of this create made task {found['task_id']}; nothing sent")
-            return with_external_id(found, external)
+            return with_external_id(found, external), None
+        earlier = claim.entry
         claim = journal.claim(prepared, service=service, sandbox=sandbox, take_over=True)
     entry = claim.entry
     if claim.action == SEND:
-        return None
+        return None, earlier
     assert entry is not None
     if claim.action == KNOWN:
         assert entry.task_id is not None
         task = client.get_task(entry.task_id, endpoint=entry.api)
         journal.record_task(task, service=service, external_task_id=external)
         note(f"this create was sent before and made task {entry.task_id}; nothing sent again")
-        return with_external_id(task, external)
+        return with_external_id(task, external), None
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
     if claim.action == IN_FLIGHT:
         raise InFlightError(
@@ -271,11 +354,14 @@ def _failed(
     warn: Callable[[str], None],
     *,
     created: bool | None,
+    accepted: bool = False,
 ) -> None:
     """Write down how a create failed; the journal's own trouble never hides the create's."""
     if journal is None:
         return
     try:
-        journal.record_failure(prepared.external_task_id, reason, service=service, created=created)
+        journal.record_failure(
+            prepared.external_task_id, reason, service=service, created=created, accepted=accepted
+        )
     except JournalError as exc:
         warn(f"the journal could not record how this create ended ({exc.reason})")

@@ -69,6 +69,17 @@ def settle(client: TaskClient, journal: Journal, entry: JournalEntry) -> Settled
         task = client.find_task(ident, endpoint=entry.api)
     except MividError as exc:
         return Settled(ident, entry.created, STILL_UNKNOWN, None, entry.status, exc.message)
+    if task is None and entry.accepted:
+        # The service said yes to it: not shown yet is no proof it was not made.
+        return Settled(
+            ident,
+            entry.created,
+            STILL_UNKNOWN,
+            None,
+            entry.status,
+            "the service accepted this create but shows no task with this external id yet; "
+            "ask again later",
+        )
     if task is None:
         settled = Settled(
             ident, entry.created, NOT_CREATED, None, NOT_CREATED, "safe to create again"
