@@ -1,8 +1,8 @@
 """The command line's entry point: the one place where errors become messages and exit statuses.
 
 `mivid --version` is answered before Typer is even imported, so scripts that
-probe for mivid pay only for the interpreter. `--debug` re-raises instead of
-printing, to show the traceback.
+probe for mivid pay only for the interpreter. `--debug` shows the traceback
+before the error's own lines; the exit status stays the error's.
 
 `run(args, streams=…, transport=…, clock=…, environ=…)` is the seam tests use:
 the whole command line in this process, with its own streams, the emulator as
@@ -141,7 +141,7 @@ def _run(args: list[str], runtime: Runtime) -> int:
         return result if isinstance(result, int) else 0
     except MividError as error:
         if debug:
-            raise
+            _show_traceback(error, runtime.secrets)
         Output(no_color=plain, secrets=runtime.secrets).error(error)
         return int(error.exit_code)
     except KeyboardInterrupt:
@@ -164,7 +164,7 @@ def _run(args: list[str], runtime: Runtime) -> int:
         if handled is not None:
             return handled
         if debug:
-            raise
+            _show_traceback(error, runtime.secrets)
         environmental = _from_environment(error)
         if environmental is not None:
             Output(no_color=plain, secrets=runtime.secrets).error(environmental)
@@ -176,6 +176,16 @@ def _run(args: list[str], runtime: Runtime) -> int:
             )
         )
         return int(ExitCode.BUG)
+
+
+def _show_traceback(error: BaseException, secrets: Secrets) -> None:
+    """`--debug`: the traceback on stderr, before the error's own lines (and exit status):
+    a script that adds --debug to look closer still reads the same status. No secret in it."""
+    import traceback
+
+    text = "".join(traceback.format_exception(error))
+    sys.stderr.write(secrets.scrub(text))
+    sys.stderr.flush()
 
 
 def _refuse_bytes_that_are_not_utf8(args: Sequence[str]) -> None:
