@@ -146,7 +146,8 @@ def test_recover_table_at_80_columns_keeps_ids_whole_and_says_the_reason_once(
     long_id = "shot-with-a-rather-long-external-id-0001"
     fast_retries.emulator.inject(Fault.truncated(on="any", times=None))
     assert mivid("create", image, "-p", "waves", "--external-task-id", long_id).exit_code == 5
-    assert mivid("create", image, "-p", "waves").exit_code == 5
+    # Another request (the same one again would be sent under the unknown create's id).
+    assert mivid("create", image, "-p", "waves again").exit_code == 5
     terminal = InProcessTerminal(["recover"], columns=80, stdin=False, env={"NO_COLOR": "1"})
     assert terminal.finish() == 5
     screen = [line for line in terminal.text().splitlines() if "trying again" not in line]
