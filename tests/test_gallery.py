@@ -559,7 +559,7 @@ def test_a_folder_that_is_missing_a_file_or_empty_is_refused_in_one_line(
     )
     assert hint.endswith(
         "mivid --sandbox list -q --status succeed | "
-        f"mivid --sandbox download - --output {tmp_path / 'empty'}"
+        f"mivid --sandbox download - --download {tmp_path / 'empty'}/"
     )
     assert list((tmp_path / "empty").iterdir()) == []  # nothing written
 

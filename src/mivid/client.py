@@ -722,11 +722,26 @@ class KlingClient:
         return NotFoundError(
             f"no task `{printable(task_id)}` at {public_url(self.base_url)} "
             f"(code {refusal.code}{': ' + said if said else ''})",
-            hint=HINTS[1203],
+            hint=self._not_found_hint(),
             code=refusal.code,
             request_id=refusal.request_id,
             http_status=refusal.http_status,
         )
+
+    def _not_found_hint(self) -> str:
+        """What to check: the region only when talking to one of Kling's regional hosts."""
+        from urllib.parse import urlsplit
+
+        from mivid.connection import SANDBOX_BASE_URL
+
+        if self.base_url.rstrip("/") == SANDBOX_BASE_URL:
+            return (
+                "check the task id (or external id): the sandbox knows the tasks made with "
+                "--sandbox on this machine"
+            )
+        if (urlsplit(self.base_url).hostname or "").endswith(".klingai.com"):
+            return HINTS[1203]
+        return "check the task id (or external id) and the base URL the task was made at"
 
     def made_ago(self, task_id: str, seconds: float) -> None:
         """The task `task_id` names was created `seconds` ago, by another run (its journal says).

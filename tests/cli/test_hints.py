@@ -112,6 +112,45 @@ def test_galleries_hint_carries_the_sandbox(mivid: RunMivid, tmp_path: Path) -> 
     )
 
 
+def test_galleries_hint_for_a_system_folder_saves_into_a_folder_of_ones_own(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """QA finding 16: `gallery /proc` offered `download - --output /proc` (a hidden alias,
+    a folder no video goes into)."""
+    result = mivid("--sandbox", "gallery", "/proc")
+
+    assert result.exit_code == 2, result
+    assert result.stderr.splitlines()[-1] == (
+        "hint: mivid writes one beside each video it saves: "
+        "mivid --sandbox list -q --status succeed | mivid --sandbox download - --download "
+        "videos/, then mivid --sandbox gallery videos/"
+    )
+    assert "--output" not in result.stderr
+
+
+def test_prompt_from_a_terminal_hint_is_the_same_command_with_the_sandbox() -> None:
+    """QA finding 16: the hint for `--prompt -` typed at a terminal lacked --sandbox."""
+    from helpers import Terminal
+
+    terminal = Terminal(["--sandbox", "create", "a.png", "b.png", "--prompt", "-"], columns=200)
+    assert terminal.finish() == 2
+    said = terminal.text()
+    assert "error: --prompt -: reads the prompt from stdin, but stdin is a terminal" in said
+    assert "hint: pipe it in: echo 'a cat' | mivid --sandbox create a.png b.png --prompt -" in (
+        said
+    )
+
+
+def test_no_such_task_in_the_sandbox_says_nothing_of_regions(mivid: RunMivid) -> None:
+    result = mivid("--sandbox", "get", "123456789")
+
+    assert result.exit_code == 4, result
+    assert result.stderr.splitlines()[-1] == (
+        "hint: check the task id (or external id): the sandbox knows the tasks made with "
+        "--sandbox on this machine"
+    )
+
+
 # -- 16: a wrong base URL is the user's setting -------------------------------------------------
 
 

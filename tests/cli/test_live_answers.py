@@ -112,7 +112,9 @@ def test_an_unknown_id_is_no_such_task_for_every_command(
     first = result.stderr.splitlines()[0]
     assert first.startswith("error: no task `no-such-task` at http://127.0.0.1:"), result
     assert "option named in the message" not in result.stderr
-    assert "region the task was made in" in result.stderr
+    # A base URL of its own (127.0.0.1): the base URL, not a region, is what to check.
+    assert "the base URL the task was made at" in result.stderr
+    assert "region" not in result.stderr
     assert result.stdout == ""
 
 
@@ -284,7 +286,9 @@ def test_a_retired_model_is_refused_with_the_services_sentence_and_a_hint(
         in result.stderr.splitlines()[0]
     )
     hint = result.stderr.splitlines()[1]
-    assert hint.startswith("hint: choose another model with --model NAME (mivid knows kling-v1-6")
+    # QA finding 16: the model refused is not offered again among the choices.
+    assert hint.startswith("hint: choose another model with --model NAME (mivid knows kling-")
+    assert "kling-v1-6" not in hint.split("(mivid knows ")[1].split(")")[0]
     assert "mivid config set model NAME" in hint
     assert server.emulator.tasks() == []
     # The 1201 was checked by one query by the external id, not read as "already exists".

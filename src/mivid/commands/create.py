@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -37,14 +37,18 @@ def _either(kind: str) -> str:
     return f"{', '.join(most)} or {last}" if most else last
 
 
-def read_prompt(value: str | None) -> str | None:
+def read_prompt(value: str | None, images: Sequence[str] = ()) -> str | None:
     """`-` means: read the prompt from stdin (keeps long prompts out of argv)."""
     if value != "-":
         return value
     if sys.stdin is None or is_tty(sys.stdin):
+        from mivid import hints
+
+        # The command as pasted into the same shell: its global options, the images given.
+        again = hints.command("create", *(images or ["img.png"]), "--prompt", "-")
         raise InputError(
             "--prompt -: reads the prompt from stdin, but stdin is a terminal",
-            hint="pipe it in: echo 'a cat' | mivid create img.png --prompt -",
+            hint=f"pipe it in: echo 'a cat' | {again}",
         )
     from mivid.files import MAX_STDIN_TEXT_BYTES, read_stdin
 
@@ -225,7 +229,7 @@ def create(
     problems += options.folder_problems(download_dir)  # before anything is sent, not after
     problems += options.gallery_problems(gallery, download_dir)
     values = {
-        "prompt": read_prompt(prompt),
+        "prompt": read_prompt(prompt, images or ()),
         "negative_prompt": read_prompt(negative_prompt) if negative_prompt != "-" else None,
         "model_name": model,
         "mode": mode,

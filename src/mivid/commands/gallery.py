@@ -61,7 +61,7 @@ def gallery(
             problem = "holds no video sidecars (<video>.json) to show"
         raise InputError(
             f"DIR {shown}: {problem}",
-            hint=f"mivid writes one beside each video it saves: {_saving_hint(directory)}",
+            hint=_saving_hint(directory),
         )
     page = write_gallery(found)
     with run.output.records(GALLERY, run.output.form(json=json_output), one=True) as sink:
@@ -86,9 +86,21 @@ def _open(run: AppState, page: Path) -> None:
 
 
 def _saving_hint(directory: Path) -> str:
-    """A command line that saves the finished tasks' videos (and sidecars) into `directory`."""
+    """How to get sidecars: a command line that saves the finished tasks' videos (and their
+    sidecars) into `directory`, or into `videos/` when `directory` is no place for videos
+    (a system folder such as /proc, one this user cannot write)."""
+    import os
+
     from mivid import hints
 
+    resolved = directory.resolve()
+    odd = resolved.parts[1:2] in (("proc",), ("sys",), ("dev",)) or (
+        resolved.is_dir() and not os.access(resolved, os.W_OK)
+    )
+    target = Path("videos") if odd else directory
     listing = hints.command("list", "-q", "--status", "succeed")
-    saving = hints.command("download", "-", "--output", str(directory))
-    return f"{listing} | {saving}"
+    saving = hints.command("download", "-", "--download", f"{target}/")
+    said = f"mivid writes one beside each video it saves: {listing} | {saving}"
+    if odd:
+        return f"{said}, then {hints.command('gallery', f'{target}/')}"
+    return said

@@ -83,8 +83,9 @@ def model_hint(refused: ApiError, model: str) -> str | None:
     if refused.code not in MODEL_REFUSALS or not model or printable(model) not in refused.message:
         return None
     setting = hints.command("config", "set", "model", "NAME")
+    others = [known for known in known_models() if known != model]  # not the one refused
     return (
-        f"choose another model with --model NAME (mivid knows {', '.join(known_models())}), "
+        f"choose another model with --model NAME (mivid knows {', '.join(others)}), "
         f"or change the default: {setting}"
     )
 
