@@ -27,7 +27,7 @@ from mivid.create_request import (
     reference_video,
 )
 from mivid.endpoints import Endpoint
-from mivid.errors import InFlightError, InputError, JournalError
+from mivid.errors import ApiError, InFlightError, InputError, JournalError
 from mivid.fit import FitRef, fit_image
 from mivid.images import ImageChecks, check_image
 from mivid.problems import Problem
@@ -175,7 +175,7 @@ def submit_create(
     With a `journal`, the create is claimed there first (`Journal.claim`): this
     very request already made its task → that task, nothing sent; its earlier
     outcome is unknown → looked up by its external id first; the external id is
-    the journal's for another request → InputError, nothing sent; another mivid
+    the journal's for another request → ApiError (exit 4), nothing sent; another mivid
     process is sending it → InFlightError. A create whose external id was made up
     here takes the one of an earlier send of this very request whose outcome is
     unknown (`Journal.unsettled_twin`): a rerun never pays for a second task. A
@@ -338,11 +338,12 @@ def _claimed(
         )
     assert claim.action == TAKEN
     what = f"task {entry.task_id}" if entry.task_id else f"a create whose outcome is {entry.status}"
-    raise InputError(
-        f"external id `{external}`: the journal holds it for another request ({what}, "
-        f"{when}); nothing sent",
-        hint=f"give this create its own external id; see that one with: "
-        f"{hints.command('get', external)}",
+    # Exit 4 as when the service refuses a taken external id (issue 12): the id is in use, by a
+    # task (or a create that may have made one) of another request. Still nothing is sent.
+    raise ApiError(
+        f"external id `{external}` is already used by {what} of another request ({when}); "
+        f"nothing sent — see it with: {hints.command('get', external)}",
+        hint="give this create its own external id (--external-task-id)",
     )
 
 
