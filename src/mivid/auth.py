@@ -57,16 +57,31 @@ SHORTEST_SECRET = 6
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
 
 
+#: A secret at least this long is also cut out where only part of it is shown (a copy split by a
+#: space, cut short): any run of `WINDOW` of its characters. Kling's keys are 32 characters.
+WINDOWED_SECRET = 24
+WINDOW = 12
+#: A secret at least this long is also looked for as Base64 (of it, of `Bearer <it>`, inside any
+#: longer Base64): shorter ones would leave too few characters to tell them from chance.
+ENCODED_SECRET = 12
+
+
 class Secrets:
     """The credential strings of a run, to cut out of any text before it is printed.
 
     Values are added as they become known (`add`): the keys when the settings
     are read, each JWT (and its three dot-separated parts) as it is minted.
+    A server may echo one transformed, so each is also cut out in any letter
+    case, URL-encoded, as Base64 (however it sits in a longer Base64 text, so
+    `Bearer <key>` encoded too), and for a long key, any 12 characters of it.
     """
 
     def __init__(self) -> None:
         self._values: set[str] = set()
-        self._ordered: list[str] = []
+        self._forms: set[str] = set()
+        self._checked: set[str] = set()  # the forms but the runs (their blocks stand for them)
+        self._lowered: list[str] = []  # every form in lower case: the quick test before the regex
+        self._pattern: re.Pattern[str] | None = None
         self._revealing = False
 
     @contextmanager
@@ -84,9 +99,28 @@ class Secrets:
             for variant in (value, value.strip()) if value else ():
                 if len(variant) >= SHORTEST_SECRET and variant not in self._values:
                     self._values.add(variant)
+                    self._forms.update(_forms(variant))
+                    self._checked.update(_forms(variant, windows=False))
                     fresh = True
-        if fresh:  # the longest first: a whole token before the parts it holds
-            self._ordered = sorted(self._values, key=len, reverse=True)
+        if fresh:
+            # The longest first: a whole token before the parts it holds, a whole key before
+            # a run of it. One pattern, any letter case (an echo upper-cased is still the key).
+            ordered = sorted(self._forms, key=len, reverse=True)
+            # A lookahead finds every match, overlapping ones too: runs that overlap are cut
+            # out as one (a key split in two leaves no tail of it shown).
+            alternatives = "|".join(map(re.escape, ordered))
+            self._pattern = re.compile(f"(?=({alternatives}))", re.IGNORECASE)
+            # A run of WINDOW characters always holds one of the key's aligned blocks of
+            # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
+            self._lowered = sorted(
+                {form.lower() for form in self._checked}
+                | {
+                    block.lower()
+                    for value in self._values
+                    if len(value) >= WINDOWED_SECRET
+                    for block in _blocks(value, WINDOW // 2)
+                }
+            )
 
     def add_token(self, token: str) -> None:
         """A bearer token, and each part of it when it is a JWT."""
@@ -96,12 +130,57 @@ class Secrets:
         """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
         if self._revealing:
             return text
-        for secret in self._ordered:
-            if secret in text:
-                text = text.replace(secret, f"[{redact(secret)}]")
+        if self._pattern is not None:
+            lowered = text.lower()
+            # Plain substring tests are a hundred times quicker than the pattern on a long text.
+            if any(form in lowered for form in self._lowered):
+                text = _cut(text, self._pattern)
         if "eyJ" in text:
             text = _JWT.sub(lambda match: f"[{redact(match.group())}]", text)
         return text
+
+
+def _cut(text: str, pattern: re.Pattern[str]) -> str:
+    """`text` with every stretch `pattern` matches (overlapping matches merged) redacted."""
+    spans: list[list[int]] = []
+    for match in pattern.finditer(text):
+        start, end = match.start(1), match.end(1)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    pieces: list[str] = []
+    done = 0
+    for start, end in spans:
+        pieces += [text[done:start], f"[{redact(text[start:end])}]"]
+        done = end
+    return "".join(pieces) + text[done:]
+
+
+def _blocks(value: str, size: int) -> list[str]:
+    return [value[start : start + size] for start in range(0, len(value) - size + 1, size)]
+
+
+def _forms(secret: str, *, windows: bool = True) -> set[str]:
+    """The secret as a server may echo it: itself, URL-encoded, as Base64, runs of it."""
+    import base64
+    from urllib.parse import quote
+
+    forms = {secret, quote(secret, safe=""), quote(secret)}
+    if len(secret) >= ENCODED_SECRET:
+        raw = secret.encode()
+        for offset in range(3):
+            # Base64 of the secret behind `offset` other bytes: the characters that depend
+            # only on the secret's own bytes are the same whatever comes before or after.
+            encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
+            first = (offset * 4 + 2) // 3  # the first character free of the bytes before
+            end = ((offset + len(raw)) * 4) // 3  # past the last free of the bytes after
+            core = encoded[first:end]
+            if len(core) >= ENCODED_SECRET:
+                forms.update({core, core.replace("+", "-").replace("/", "_")})
+    if windows and len(secret) >= WINDOWED_SECRET:
+        forms.update(secret[start : start + WINDOW] for start in range(len(secret) - WINDOW + 1))
+    return forms
 
 
 class Credentials(Protocol):

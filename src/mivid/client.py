@@ -503,6 +503,8 @@ class KlingClient:
         answer = self._classify_raw(response, body)
         scrub = self.credentials.secrets.scrub
         answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
+        if answer.request_id is not None:  # quoted in errors and --verbose
+            answer.request_id = scrub(answer.request_id)
         return answer
 
     @staticmethod

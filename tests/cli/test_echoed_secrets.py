@@ -1,0 +1,111 @@
+"""A server that echoes the credential transformed gets none of it printed.
+
+Upper-cased, URL-encoded, split by a space, Base64 of the key or of
+`Bearer <key>` (inside a longer Base64 text too): each is cut out of errors,
+`--json` and `--verbose`, as the plain copy always was.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from urllib.parse import quote
+
+import pytest
+
+from conftest import Serve
+from helpers import RunMivid, Sleepless
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
+
+API_KEY = "sk-SECRETKEY-ABCDEF0123456789"  # 29 characters, like a real console key
+SECRET_KEY = "Sec2ret4Key8Of32Characters0x9Q7w"
+
+
+def echoes(key: str) -> dict[str, str]:
+    """The key as a careless server may write it back, by what was done to it."""
+    return {
+        "upper-cased": key.upper(),
+        "lower-cased": key.lower(),
+        "URL-encoded": quote(key, safe=""),
+        "split": f"{key[:12]} {key[12:]}",
+        "Base64": base64.b64encode(key.encode()).decode(),
+        "Base64 of the header": base64.b64encode(f"Bearer {key}".encode()).decode(),
+        "URL-safe Base64 inside more": base64.urlsafe_b64encode(
+            b"\x01{" + f'"auth": "Bearer {key}"'.encode() + b"}"
+        ).decode(),
+    }
+
+
+def hostile(serve: Serve, fake_clock: FakeClock, message: str) -> EmulatorServer:
+    fake_clock.set(time.time())
+    server = serve(
+        Emulator(access_keys={"test-ak": SECRET_KEY}, api_keys={API_KEY}, clock=fake_clock),
+        keys=("test-ak", SECRET_KEY),
+    )
+    body = {"code": 1200, "message": message, "request_id": message}
+    server.emulator.inject(
+        Fault.raw(
+            400,
+            {"Content-Type": "application/json"},
+            json.dumps(body).encode(),
+            on="any",
+            times=None,
+        )
+    )
+    return server
+
+
+@pytest.mark.parametrize("how", list(echoes(API_KEY)))
+@pytest.mark.parametrize("flags", [(), ("--json",), ("--verbose",), ("--debug",)])
+def test_a_transformed_api_key_in_an_answer_is_never_printed(
+    mivid: RunMivid,
+    serve: Serve,
+    fake_clock: FakeClock,
+    sleepless: Sleepless,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+    flags: tuple[str, ...],
+) -> None:
+    echoed = echoes(API_KEY)[how]
+    server = hostile(serve, fake_clock, f"bad token: {echoed} (sent by you)")
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    monkeypatch.setenv("KLING_API_KEY", API_KEY)
+    result = mivid("get", "867283741759111202", *flags, clock=sleepless)
+    assert result.exit_code == 4, result
+    shown = result.stdout + result.stderr
+    assert "bad token: " in shown and "(sent by you)" in shown  # the message, with a cut
+    assert re.search(r"\[[^]]*…[^]]*\]", shown)  # a redacted stretch
+    assert server.emulator.received[0].headers["authorization"] == f"Bearer {API_KEY}"
+    assert echoed not in shown
+    for part in echoed.split(" "):
+        if len(part) >= 12:  # neither half of a split copy shows whole
+            assert part not in shown
+    for printed in (API_KEY, API_KEY.upper(), API_KEY[12:], API_KEY[:-12]):
+        assert printed.lower() not in shown.lower()
+
+
+@pytest.mark.parametrize("how", ["upper-cased", "URL-encoded", "Base64", "split"])
+def test_a_transformed_secret_key_is_never_printed(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, sleepless: Sleepless, how: str
+) -> None:
+    echoed = echoes(SECRET_KEY)[how]
+    hostile(serve, fake_clock, f"signed with {echoed}?")
+    result = mivid("--verbose", "get", "867283741759111202", clock=sleepless)
+    assert result.exit_code == 4, result
+    assert "signed with " in result.stderr and re.search(r"\[[^]]*…[^]]*\]", result.stderr)
+    assert echoed not in result.stderr
+    assert SECRET_KEY[12:].lower() not in result.stderr.lower()
+
+
+def test_ordinary_words_are_not_cut(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, sleepless: Sleepless
+) -> None:
+    """Only the secret's own characters are cut: the rest of the service's sentence stays."""
+    sentence = "Task not found by id/external id: secret-key SECRETKEY abcdef0123"
+    hostile(serve, fake_clock, sentence)
+    result = mivid("get", "867283741759111202", clock=sleepless)
+    assert result.exit_code == 4, result
+    assert sentence in result.stderr
