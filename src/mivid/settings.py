@@ -161,7 +161,7 @@ _SOURCE_WORDS: dict[Source | None, tuple[str, str, str]] = {
     Source.ENVIRONMENT: ("${detail}", "env:{detail}", "${detail}"),
     Source.CONFIG: ("profile {profile}", "config:{profile}", "config {detail}"),
     Source.DEFAULT: ("default", "default", "default"),
-    None: ("not set", "unset", "default"),
+    None: ("unset", "unset", "default"),
 }
 
 

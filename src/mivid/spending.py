@@ -144,9 +144,19 @@ def parse_since(value: str | None, *, today: date) -> tuple[date | None, list[Pr
             return today - timedelta(days=days - 1), []
         return None, [Problem("--since", rules.OUT_OF_RANGE, f"`{text}` — from 1d to {MAX_DAYS}d")]
     try:
-        return date.fromisoformat(text), []
+        first = date.fromisoformat(text)
     except ValueError:
         pass
+    else:
+        if first > today:  # a period that ends before it starts counts nothing, silently
+            return None, [
+                Problem(
+                    "--since",
+                    rules.OUT_OF_RANGE,
+                    f"`{text}` is after today ({today.isoformat()}) — a day up to today",
+                )
+            ]
+        return first, []
     return None, [
         Problem(
             "--since",

@@ -4,6 +4,7 @@ usage lines, exit statuses that mean the same for every command, sandbox serve's
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -137,7 +138,7 @@ def test_open_of_a_failed_task_exits_1_like_download(
 
 
 def test_config_show_on_a_terminal_names_the_file_on_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The profile and file heading was the table's title, wrapped to the table's narrow width."""
     config_file = tmp_path / "a" / "rather" / "long" / "folder" / "name" / "config.toml"
@@ -145,7 +146,11 @@ def test_config_show_on_a_terminal_names_the_file_on_one_line(
     status, screen = _on_a_terminal(["config", "show"], "", columns=120)
     assert status == 0, screen
     assert f"profile default · {config_file}\n" in screen, screen
-    assert "access-key" in screen and "not set" in screen
+    # The same word as in a pipe (QA finding 18: `not set` on a terminal, `unset` in a pipe).
+    assert re.search(r"access-key\s+-\s+unset", screen), screen
+    assert "not set" not in screen
+    piped = mivid("config", "show")
+    assert "access-key\t\tunset" in piped.stdout
 
 
 def test_create_says_a_missing_prompt_once_and_points_to_fit(

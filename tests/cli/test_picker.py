@@ -61,7 +61,7 @@ def test_quitting_the_picker_picks_nothing_and_is_no_interruption(
     """Issue 15.21: `q` and Ctrl-D printed `interrupted` (exit 130)."""
     made(mivid, tmp_path, "a cat")
     terminal = InProcessTerminal(["wait"])
-    terminal.expect("Pick tasks to wait")
+    terminal.expect("Wait for it? [1 for yes; q to quit]:")  # one task: no range
     if answer == "\x04":
         import os
 
@@ -127,7 +127,7 @@ def test_the_sandbox_banner_is_said_once_around_the_picker(mivid: RunMivid) -> N
     created = mivid("--sandbox", "create", "https://example.com/a.png", "-p", "x", "-q")
     assert created.exit_code == 0
     terminal = InProcessTerminal(["--sandbox", "get"], env={"NO_COLOR": "1"})
-    terminal.expect("Pick tasks to get")
+    terminal.expect("Get it? [1 for yes; q to quit]:")
     terminal.type("1")
     assert terminal.finish() == 0, terminal.text()
     assert terminal.text().count("sandbox: offline emulator") == 1, terminal.text()
@@ -141,10 +141,24 @@ def test_download_offers_only_finished_tasks(
     running = made(mivid, tmp_path, "still running")
     out = tmp_path / "out"
     terminal = InProcessTerminal(["download", "-d", str(out), "--json"])
-    menu = terminal.expect("Pick tasks to download [1-1, several as `1 3` or `2-4`; q to quit]:")
+    # One task to offer: a yes-or-quit question, not `[1-1, several as …]` (QA finding 18).
+    menu = terminal.expect("Download it? [1 for yes; q to quit]:")
     assert done in menu and running not in menu
     terminal.type("1")
     assert terminal.finish() == 0, terminal.text()
     assert (out / f"{done}.mp4").is_file() and (out / f"{done}.json").is_file()
     saved = json.loads(terminal.text()[terminal.text().index("[\n") :])
     assert saved[0]["task_id"] == done
+
+
+def test_wait_without_an_id_and_nothing_unfinished_is_nothing_to_do(
+    mivid: RunMivid, kling_env: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """QA finding 18: as empty stdin is (exit 0, a note), not a usage error (exit 2)."""
+    done = made(mivid, tmp_path, "finished one")
+    fake_clock.advance(600)
+    assert mivid("get", done).stdout.split("\t")[1] == "succeed"
+    terminal = InProcessTerminal(["wait"])
+    assert terminal.finish() == 0, terminal.text()
+    assert "nothing to wait for: there is no unfinished task" in terminal.text()
+    assert "error" not in terminal.text()

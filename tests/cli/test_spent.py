@@ -133,6 +133,8 @@ def test_spent_counts_only_the_sandbox_with_sandbox_and_needs_no_journal(mivid: 
         ("0d", "--since: `0d` — from 1d to 36500d"),
         ("yesterday", "--since: `yesterday` is neither a number of days (7d) nor a date"),
         ("2026-13-01", "--since: `2026-13-01` is neither"),
+        # QA finding 18: a day after today made a period ending before it began (exit 0).
+        ("9999-01-01", "--since: `9999-01-01` is after today ("),
     ],
 )
 def test_a_bad_since_is_exit_2_naming_the_option(mivid: RunMivid, since: str, message: str) -> None:
@@ -156,4 +158,5 @@ def test_a_person_sees_the_totals_the_tables_and_what_is_apart(
     day = datetime.now().date().isoformat()
     assert f"{day}      1    2.2" in screen
     assert "kling-v1-6  multi-image      1    2.2" in screen
-    assert "1 task still running, not counted" in screen
+    # The journal's word (QA finding 18): it may have ended since.
+    assert "1 task last seen running, not counted (mivid list learns how they ended)" in screen

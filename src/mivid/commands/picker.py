@@ -65,9 +65,12 @@ def ids_or_pick(
     if offer is not None:
         tasks = [item for item in tasks if offer.accepts(item.task)]
     tasks = tasks[:MENU_SIZE]
+    if not tasks and offer is not None:
+        # Nothing to wait for (or to download) is nothing to do, as empty stdin is: exit 0.
+        run.output.note(f"nothing to {_verb(command)}: there is no {offer.name} task")
+        return []
     if not tasks:
-        which = f" {offer.name}" if offer is not None else ""
-        raise InputError(f"ID: missing, and there is no{which} task to pick from")
+        raise InputError("ID: missing, and there is no task to pick from")
     picked = pick_tasks(run, tasks, action=command, several=several)
     if not picked:
         run.output.note("nothing picked")
@@ -138,8 +141,11 @@ def pick_tasks(
     tasks = [item.task for item in listed]
     task_menu(out, listed)
     last = len(tasks)
-    how = f"1-{last}" + (", several as `1 3` or `2-4`" if several else "")
-    question = f"Pick {'tasks' if several else 'a task'} to {action} [{how}; q to quit]: "
+    if last == 1:  # one task: nothing to choose between, no range to teach
+        question = f"{_verb(action).capitalize()} it? [1 for yes; q to quit]: "
+    else:
+        how = f"1-{last}" + (", several as `1 3` or `2-4`" if several else "")
+        question = f"Pick {'tasks' if several else 'a task'} to {action} [{how}; q to quit]: "
     for _ in range(ATTEMPTS):
         ask(out, question)
         answer = sys.stdin.readline()
@@ -155,6 +161,11 @@ def pick_tasks(
         wanted = "numbers" if several else "one number"
         ask(out, f"`{answer.strip()}`: give {wanted} from 1 to {last}\n")
     raise InputError(f"ID: no task picked after {ATTEMPTS} tries")
+
+
+def _verb(command: str) -> str:
+    """The command as a verb with its object after it: `wait for it`, `get it`."""
+    return "wait for" if command == "wait" else command
 
 
 def parse_picks(text: str, last: int) -> list[int] | None:

@@ -32,7 +32,7 @@ def spent(
     """Tasks and units per day and per model, from the journal.
 
     Offline: reads only this machine's journal of creates (no keys, no
-    network). A task counts on the day it was created; tasks still running
+    network). A task counts on the day it was created; tasks last seen running
     and creates whose outcome is unknown are counted apart, and finished tasks
     whose deduction mivid has not seen yet are named (`mivid get ID` or `mivid
     list` learns it). In a pipe: `total`, `day` and `model` lines, tab-separated.

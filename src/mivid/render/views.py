@@ -1116,7 +1116,11 @@ def _spent_footer(spending: Spending) -> list[str]:
             "(mivid get ID or mivid list learns it)"
         )
     if spending.running:
-        lines.append(f"{_tasks(spending.running)} still running, not counted")
+        # The journal's word, not the service's: they may have ended since.
+        lines.append(
+            f"{_tasks(spending.running)} last seen running, not counted "
+            "(mivid list learns how they ended)"
+        )
     if spending.unsettled:
         lines.append(
             f"{_tasks(spending.unsettled)} with an unknown outcome, not counted (mivid recover)"
