@@ -45,7 +45,7 @@ from mivid.errors import (
     StalledDownloadError,
     TaskFailedError,
 )
-from mivid.plaintext import printable, public_url
+from mivid.plaintext import printable, public_url, web_url
 from mivid.problems import Problem
 from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_urls
 
@@ -198,6 +198,7 @@ def plan_videos(
     unfinished: list[Problem] = []
     failed: list[str] = []
     missing: list[str] = []
+    not_web: list[str] = []
     for task in tasks:
         task_id = str(task["task_id"])
         status = status_of(task)
@@ -219,6 +220,16 @@ def plan_videos(
             what = "watermarked copy (create it with --watermark)" if watermarked else "video URL"
             missing.append(f"task {task_id} has no {what}")
             continue
+        # A file:, ftp:, data: or relative "URL" is nothing to fetch: said once, before any
+        # request or partial file (it is no failure of the network to try again).
+        odd = [url for url in urls if not web_url(url)]
+        not_web += [
+            f"task {task_id}: the service's video URL `{printable(public_url(url))}` is not an "
+            "http(s) address; nothing was downloaded"
+            for url in odd
+        ]
+        if odd:
+            continue
         for index, url in enumerate(urls, start=1):
             filename = video_file_name(task_id, index, len(urls), watermarked=watermarked)
             planned.append(
@@ -232,6 +243,11 @@ def plan_videos(
         ids = [str(problem.figures["task_id"]) for problem in unfinished]
         resume = hints.command("wait", *ids, "--download", str(directory))
         raise InputError([*unfinished, *missing], hint=f"wait for it first: {resume}")
+    if not_web:
+        raise ServiceError(
+            "; ".join(not_web + missing),
+            hint="the service or a gateway rewrote the answer: check the base URL",
+        )
     if missing:
         raise ServiceError("; ".join(missing))
     return planned
@@ -901,4 +917,51 @@ def download_client(transport: httpx.BaseTransport | None = None) -> httpx.Clien
         timeout=httpx.Timeout(30.0, connect=10.0),
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
+        event_hooks={"response": [refuse_odd_redirect]},
+    )
+
+
+def refuse_odd_redirect(response: httpx.Response) -> None:
+    """A video's server may redirect (a CDN does), but not out of http(s) (`file:`, `ftp:`:
+    nothing to fetch, and no network failure to retry), nor from a public host into this
+    machine or its private network (a service-given URL must not make mivid probe local ports)."""
+    if not response.has_redirect_location:
+        return
+    source = response.request.url
+    try:
+        target = source.join(response.headers["location"])
+    except httpx.InvalidURL:
+        return  # httpx says so itself, as an invalid URL
+    shown = printable(public_url(response.headers["location"]))
+    if target.scheme not in ("http", "https"):
+        raise ServiceError(
+            f"{printable(public_url(str(source)))}: the video's server redirects to `{shown}`, "
+            "which is not an http(s) address; nothing was downloaded",
+            hint="the service or a gateway rewrote the answer: check the base URL",
+        )
+    if _local_host(target.host) and not _local_host(source.host):
+        raise ServiceError(
+            f"{printable(public_url(str(source)))}: the video's server redirects to `{shown}`, "
+            "an address on this machine or its private network; not followed",
+            hint="the service or a gateway rewrote the answer: check the base URL",
+        )
+
+
+def _local_host(host: str) -> bool:
+    """Is `host` this machine or a private network's address (by name or IP literal)?"""
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_reserved
     )

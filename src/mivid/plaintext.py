@@ -121,6 +121,18 @@ def public_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
+def web_url(url: str) -> bool:
+    """An http(s) URL with a host, nothing an opener could take for an option or a command."""
+    if not url or url.startswith("-") or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
 def printable(text: str) -> str:
     """Text from the network for a one-line message: whitespace runs as one space, and `visible`."""
     return visible(" ".join(text.split()))

@@ -22,9 +22,10 @@ from mivid import hints
 from mivid.download import file_stem
 from mivid.errors import InputError, JournalError, ServiceError, TaskFailedError
 from mivid.flows.journal import existing_journal
+from mivid.plaintext import printable, public_url, web_url
 from mivid.settings import has_display
 from mivid.sidecar import read_sidecar
-from mivid.vocabulary import FAILED, failure_reason, status_of, video_urls
+from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_urls
 
 
 def find_video(
@@ -81,15 +82,7 @@ def in_folder(directory: Path, name: str) -> bool:
 
 def openable_url(url: str) -> bool:
     """An http(s) URL with a host, nothing an opener could take for an option or a command."""
-    from urllib.parse import urlsplit
-
-    if not url or url.startswith("-") or any(ch.isspace() or not ch.isprintable() for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return web_url(url)
 
 
 def video_url(task: dict[str, Any], wanted: str) -> str:
@@ -100,13 +93,19 @@ def video_url(task: dict[str, Any], wanted: str) -> str:
             return url
     if urls:
         raise ServiceError(
-            f"task {wanted}: the service's video URL `{urls[0]}` is not an http(s) address; "
+            f"task {wanted}: the service's video URL `{printable(public_url(urls[0]))}` is not "
+            "an http(s) address; "
             "mivid opens only http(s) URLs and files in the folder",
             hint="the service or a gateway rewrote the answer: check the base URL",
         )
     if status_of(task) == FAILED:
         # exit 1, as `download` and `wait` say it
         raise TaskFailedError(f"task {wanted} failed: {failure_reason(task)}; it has no video")
+    if status_of(task) == SUCCEED:  # ended: waiting would not bring a URL
+        raise ServiceError(
+            f"task {wanted} succeeded, but the service's answer holds no video URL",
+            hint="the service or a gateway rewrote the answer: check the base URL",
+        )
     raise InputError(
         f"ID {wanted}: the task is {task.get('task_status')}; it has no video yet",
         hint=f"wait for it: {hints.command('wait', wanted, '--download', '.')}",
