@@ -223,3 +223,14 @@ def test_a_narrow_terminal_shortens_then_drops_the_type_before_cutting_the_name(
     else:
         assert "TYPE" in header and f" {type_shown} " in row
     assert "999998.9 / 1000000" in row
+
+
+def test_sandbox_units_make_a_pack_of_just_those_units(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, now: float
+) -> None:
+    """QA finding 18: `sandbox serve --units 3` showed `3 / 1000000` (as if 999997 were used)."""
+    serve(Emulator(access_keys={"ak": "sk"}, clock=fake_clock, units_left=3), keys=("ak", "sk"))
+    result = mivid("account")
+    assert result.exit_code == 0, result
+    (row,) = [line.split("\t") for line in result.stdout.splitlines()]
+    assert row[2:5] == ["online", "3", "3"]

@@ -129,6 +129,9 @@ def test_list_watch_on_a_pty_ends_with_the_task(
     assert re.search(r"submitted|processing", text)
     assert "succeed" in text
     assert "every task on the list has ended" in text
+    # The last frame keeps list's units total (QA finding 18: it was dropped).
+    last = text[text.rindex(task_id) :]
+    assert re.search(r"total: [\d.]+ units? deducted by the 1 task shown", last), last
     assert b"\x1b[2K" in shown or b"\x1b[1A" in shown  # rich Live moved the cursor back up
 
 

@@ -22,6 +22,7 @@ from mivid.render.views import (
     fitted_table,
     job_prompt,
     task_table_view,
+    units_total_line,
 )
 
 if TYPE_CHECKING:
@@ -295,7 +296,9 @@ def watch_tasks(
         while True:
             running = [item for item in listed if is_running(item)]
             if not running:
-                live.update(task_table_view(out, listed), refresh=True)
+                # The last frame is what `list` prints: every task, then the units total.
+                total = Text(units_total_line(listed), style="dim")
+                live.update(Group(task_table_view(out, listed), total), refresh=True)
                 break
             # The header, a footer of up to two lines, and the line the cursor rests on.
             rows = max(1, out.out().height - WATCH_LINES_BESIDE_ROWS)

@@ -272,7 +272,10 @@ class Emulator:
         self.task_retention = task_retention
         self.account_rate_limit = account_rate_limit
         if units_left is not None:
-            packs = (ResourcePack(total=max(units_left, 1_000_000), remaining=units_left),)
+            # A pack of just those units (`3 / 3`, not `3 / 1000000`, which reads as 999997
+            # used); none left: a used-up pack of the usual size.
+            total = units_left if units_left > 0 else 1_000_000
+            packs = (ResourcePack(total=total, remaining=units_left),)
         self._packs = settle_packs(packs if packs is not None else (ResourcePack(),), clock())
         self.received: list[ReceivedRequest] = []
         self._store = TaskStore(db_path)
