@@ -209,6 +209,13 @@ def submit_create(
         raise
     except BaseException:
         _failed(journal, prepared, service, "interrupted while sending", warn, created=None)
+        external = prepared.external_task_id
+        # Said before "interrupted": the next step must not be a second, paid create.
+        warn(
+            f"the create may have been made (external id `{external}`): see it with "
+            f"{hints.command('get', external)} or settle it with {hints.command('recover')}; "
+            "running the same create again looks it up first"
+        )
         raise
     # The live service's create answer does not echo the external id: link by the one sent.
     task = with_external_id(task, prepared.external_task_id)
