@@ -100,6 +100,9 @@ def run(
             stack.enter_context(redirect_stdout(streams.stdout))
             stack.enter_context(redirect_stderr(streams.stderr))
             stack.enter_context(_stdin(streams.stdin))
+        # Progress, notes and errors are for a person: a stderr that cannot take them (closed,
+        # /dev/full, a reader gone) costs them, never the results, the work or the status.
+        stack.enter_context(redirect_stderr(_Messages(sys.stderr)))
         runtime = Runtime()
         if transport is not None:
             runtime.transport = transport
@@ -176,6 +179,54 @@ def _run(args: list[str], runtime: Runtime) -> int:
             )
         )
         return int(ExitCode.BUG)
+
+
+class _Messages:
+    """stderr, whose failed writes are dropped: the first failure sends the rest nowhere."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream  # None: Python found file descriptor 2 closed at start
+        self.lost = stream is None
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                return int(self._stream.write(text))
+            except (OSError, ValueError):  # ValueError: a stream closed under us
+                self._lose()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._lose()
+
+    def isatty(self) -> bool:
+        if self.lost:
+            return False
+        try:
+            return bool(self._stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    def _lose(self) -> None:
+        self.lost = True
+        try:  # what the stream still buffers must not fail again when Python exits
+            descriptor = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(nowhere, descriptor)
+        finally:
+            os.close(nowhere)
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
 
 
 def _show_traceback(error: BaseException, secrets: Secrets) -> None:
