@@ -34,10 +34,12 @@ gives the typed view.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
 import random
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +47,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import httpcore
 import httpx
 
 from mivid import __version__, hints
@@ -330,7 +333,7 @@ class KlingClient:
     def http(self) -> httpx.Client:
         if self._http is None:
             self._http = httpx.Client(
-                transport=self.transport,
+                transport=self.transport if self.transport is not None else deadline_transport(),
                 timeout=self.timeout,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 follow_redirects=False,
@@ -439,6 +442,22 @@ class KlingClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(content_length)
+        with over_by(remaining):  # the status line and headers too, however they drip
+            answer = self._send_within(method, url, deadline, remaining, params, headers, body)
+        if answer.kind == "transport" and self.clock() >= deadline:
+            answer.past_deadline = True
+        return answer
+
+    def _send_within(
+        self,
+        method: str,
+        url: str,
+        deadline: float,
+        remaining: float,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        body: Iterable[bytes] | None,
+    ) -> _Answer:
         try:
             request = self.http.build_request(
                 method,
@@ -477,8 +496,6 @@ class KlingClient:
                 answer = _Answer("transport", status=response.status_code, error=error)
             finally:
                 response.close()
-        if answer.kind == "transport" and self.clock() >= deadline:
-            answer.past_deadline = True
         return answer
 
     def _read(self, response: httpx.Response, deadline: float) -> bytes:
@@ -1024,6 +1041,111 @@ class KlingClient:
                 )
             self.sleep(pause)
             attempt += 1
+
+
+#: When (time.monotonic()) the request being sent in this context must be over: every socket
+#: operation of it (connecting, the TLS handshake, writing, reading the status line, the
+#: headers and the body) waits at most until then, however slowly a server drips its bytes.
+_OVER_BY: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "mivid_over_by", default=None
+)
+
+
+@contextmanager
+def over_by(seconds: float | None) -> Iterator[None]:
+    """Inside, each socket operation of a request (on a `deadline_transport`) ends `seconds`
+    from now at the latest; None: no such limit."""
+    token = _OVER_BY.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _OVER_BY.reset(token)
+
+
+def _within(timeout: float | None, *, connecting: bool = False) -> float | None:
+    """A socket operation's timeout, cut to what is left of the request's time."""
+    by = _OVER_BY.get()
+    if by is None:
+        return timeout
+    left = by - time.monotonic()
+    if left <= 0:
+        error = httpcore.ConnectTimeout if connecting else httpcore.ReadTimeout
+        raise error("the request's time ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write keeps the request's deadline (`over_by`)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _within(timeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own network, each connection a `_DeadlineStream`."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _within(timeout, connecting=True), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(
+            path, _within(timeout, connecting=True), socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport to the network, its connections keeping `over_by`'s deadline.
+
+    A per-read timeout never expires while a server sends a byte now and then; the
+    body's watchdog (`_Watchdog`) starts only once the headers are in. httpx takes no
+    network backend, so it is set on the pool it made (a test drips headers to prove it).
+    """
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return transport
 
 
 class _TooLargeError(Exception):

@@ -633,7 +633,7 @@ def _attempt(
     max_bytes: int,
     pace: Pace,
 ) -> int:
-    from mivid.client import read_deadline
+    from mivid.client import over_by, read_deadline
 
     if pace.over():
         raise _past_deadline(url, part)
@@ -651,7 +651,8 @@ def _attempt(
     )
     left = pace.left()
     try:
-        with http.stream("GET", url, headers=headers, timeout=timeout) as response:
+        # Until the deadline, even while the headers drip in (`over_by`), then the body's.
+        with over_by(left), http.stream("GET", url, headers=headers, timeout=timeout) as response:
             shape = _shape(response, url, part, offset)
             if shape is None:  # asked past the end: the partial file holds the whole video
                 return offset
@@ -910,10 +911,10 @@ def _content_range_total(value: str | None) -> int | None:
 
 def download_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """A plain client for result URLs: no credentials, redirects followed."""
-    from mivid.client import USER_AGENT
+    from mivid.client import USER_AGENT, deadline_transport
 
     return httpx.Client(
-        transport=transport,
+        transport=transport if transport is not None else deadline_transport(),
         timeout=httpx.Timeout(30.0, connect=10.0),
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
