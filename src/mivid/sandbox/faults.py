@@ -52,7 +52,10 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 FaultKind = Literal[
     "error",
@@ -105,6 +108,26 @@ TEXT_FIELDS = (
 )
 
 
+class Match(TypedDict, total=False):
+    """Which requests a fault strikes, and how often: every factory takes these keywords.
+
+    Left out, each has `Fault`'s default: `on="any"`, `times=1`, no `api`, `task` or `prompt`.
+    """
+
+    on: Endpoint
+    times: int | None
+    api: str | None
+    task: str | None
+    prompt: str | None
+
+
+class AnswerMatch(Match, total=False):
+    """`Match`, and for the answer layer's kinds that replace an answer: `after=True` processes
+    the request first (a create that times out at a gateway after the task was made)."""
+
+    after: bool
+
+
 @dataclass
 class Fault:
     """One injected fault; build it with the class methods, e.g. `Fault.error(5000, on="create")`."""
@@ -149,68 +172,27 @@ class Fault:
         http_status: int | None = None,
         message: str | None = None,
         retry_after: float | None = None,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        after: bool = False,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
+        **match: Unpack[AnswerMatch],
     ) -> Fault:
         """Answer with error `code` (HTTP status from the contract's table unless given)."""
         return cls(
             "error",
-            on=on,
-            times=times,
             code=code,
             http_status=http_status,
             message=message,
             retry_after=retry_after,
-            after=after,
-            api=api,
-            task=task,
-            prompt=prompt,
+            **match,
         )
 
     @classmethod
-    def html(
-        cls,
-        status: int = 502,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        after: bool = False,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
-    ) -> Fault:
+    def html(cls, status: int = 502, **match: Unpack[AnswerMatch]) -> Fault:
         """Answer with an HTML page: a gateway's error page, or with 200 a page where a video was."""
-        return cls(
-            "html",
-            on=on,
-            times=times,
-            http_status=status,
-            after=after,
-            api=api,
-            task=task,
-            prompt=prompt,
-        )
+        return cls("html", http_status=status, **match)
 
     @classmethod
-    def not_json(
-        cls,
-        status: int = 200,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        after: bool = False,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def not_json(cls, status: int = 200, **match: Unpack[AnswerMatch]) -> Fault:
         """Answer with a body that is not JSON."""
-        return cls(
-            "not_json", on=on, times=times, http_status=status, after=after, api=api, task=task
-        )
+        return cls("not_json", http_status=status, **match)
 
     @classmethod
     def raw(
@@ -218,91 +200,38 @@ class Fault:
         status: int,
         headers: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
         body: bytes = b"",
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        after: bool = False,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
+        **match: Unpack[AnswerMatch],
     ) -> Fault:
         """Answer with exactly this status, these headers and these body bytes (nothing added:
         without a Content-Length the connection closes after the body)."""
         pairs = tuple(headers.items()) if isinstance(headers, Mapping) else tuple(headers)
-        return cls(
-            "raw",
-            on=on,
-            times=times,
-            http_status=status,
-            headers=pairs,
-            body=body,
-            after=after,
-            api=api,
-            task=task,
-            prompt=prompt,
-        )
+        return cls("raw", http_status=status, headers=pairs, body=body, **match)
 
     @classmethod
     def redirect(
-        cls,
-        location: str | None = None,
-        status: int = 302,
-        *,
-        on: Endpoint = "any",
-        times: int | None = None,
-        api: str | None = None,
-        task: str | None = None,
+        cls, location: str | None = None, status: int = 302, **match: Unpack[AnswerMatch]
     ) -> Fault:
         """Redirect to `location`; by default to the very same URL, forever: a redirect loop."""
-        return cls(
-            "redirect",
-            on=on,
-            times=times,
-            http_status=status,
-            location=location,
-            api=api,
-            task=task,
-        )
+        # Forever unless told: a loop is the point of a redirect fault.
+        match.setdefault("times", None)
+        return cls("redirect", http_status=status, location=location, **match)
 
     @classmethod
     def echo_authorization(
-        cls,
-        code: int = 1000,
-        http_status: int | None = None,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
+        cls, code: int = 1000, http_status: int | None = None, **match: Unpack[AnswerMatch]
     ) -> Fault:
         """Answer with error `code` whose message (and data) repeat the Authorization header."""
-        return cls(
-            "echo_authorization", on=on, times=times, code=code, http_status=http_status, api=api
-        )
+        return cls("echo_authorization", code=code, http_status=http_status, **match)
 
     @classmethod
-    def endless(
-        cls,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def endless(cls, **match: Unpack[AnswerMatch]) -> Fault:
         """A 200 answer whose body never ends and has no Content-Length (an MP4 on "video")."""
-        return cls("endless", on=on, times=times, api=api, task=task)
+        return cls("endless", **match)
 
     @classmethod
-    def drop_before(
-        cls,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
-    ) -> Fault:
+    def drop_before(cls, **match: Unpack[Match]) -> Fault:
         """Close the connection without answering; nothing is processed."""
-        return cls("drop_before", on=on, times=times, api=api, task=task, prompt=prompt)
+        return cls("drop_before", **match)
 
     # -- the data layer ----------------------------------------------------------
 
@@ -312,11 +241,7 @@ class Fault:
         values: Mapping[str, PatchValue],
         *,
         where: Literal["task", "envelope"] = "task",
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
+        **match: Unpack[Match],
     ) -> Fault:
         """Set fields of each task object in the answer (`where="envelope"`: of the envelope).
 
@@ -325,64 +250,40 @@ class Fault:
         there and returns the new one, and is skipped where the path does not exist.
         Non-finite floats are written as JSON's NaN / Infinity / -Infinity tokens.
         """
-        return cls(
-            "patch",
-            on=on,
-            times=times,
-            values=dict(values),
-            where=where,
-            api=api,
-            task=task,
-            prompt=prompt,
-        )
+        return cls("patch", values=dict(values), where=where, **match)
 
     @classmethod
-    def nan_timestamps(
-        cls, *, on: Endpoint = "any", times: int | None = 1, task: str | None = None
-    ) -> Fault:
+    def nan_timestamps(cls, **match: Unpack[Match]) -> Fault:
         """`created_at` and `updated_at` as NaN."""
-        return cls.patch(
-            {"created_at": math.nan, "updated_at": math.nan}, on=on, times=times, task=task
-        )
+        return cls.patch({"created_at": math.nan, "updated_at": math.nan}, **match)
 
     @classmethod
     def non_finite(
         cls,
         fields: tuple[str, ...] = ("created_at", "updated_at", "final_unit_deduction"),
         value: float = math.inf,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        task: str | None = None,
+        **match: Unpack[Match],
     ) -> Fault:
         """Each of `fields` (dotted paths) set to `value`: NaN, Infinity or -Infinity."""
-        return cls.patch(dict.fromkeys(fields, value), on=on, times=times, task=task)
+        return cls.patch(dict.fromkeys(fields, value), **match)
 
     @classmethod
     def control_chars(
         cls,
         text: str = CONTROL_CHARACTERS,
         fields: tuple[str, ...] = TEXT_FIELDS,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        task: str | None = None,
+        **match: Unpack[Match],
     ) -> Fault:
         """`text` (ESC, OSC, BEL, CR by default) put before each of `fields` that is there."""
 
         def spoil(value: Any) -> Any:
             return f"{text}{value}" if isinstance(value, str) else value
 
-        return cls.patch(dict.fromkeys(fields, spoil), on=on, times=times, task=task)
+        return cls.patch(dict.fromkeys(fields, spoil), **match)
 
     @classmethod
     def invalid_video_url(
-        cls,
-        url: str = "http://[::1/out of brackets.mp4",
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        task: str | None = None,
+        cls, url: str = "http://[::1/out of brackets.mp4", **match: Unpack[Match]
     ) -> Fault:
         """Each video's `url` (and `watermark_url`, where there) replaced by `url`."""
 
@@ -390,75 +291,34 @@ class Fault:
             return url
 
         fields = ("task_result.videos.0.url", "task_result.videos.0.watermark_url")
-        return cls.patch(dict.fromkeys(fields, replace), on=on, times=times, task=task)
+        return cls.patch(dict.fromkeys(fields, replace), **match)
 
     # -- the wire layer ----------------------------------------------------------
 
     @classmethod
-    def drop_after(
-        cls,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        bytes: int | None = None,
-        api: str | None = None,
-        task: str | None = None,
-        prompt: str | None = None,
-    ) -> Fault:
+    def drop_after(cls, *, bytes: int | None = None, **match: Unpack[Match]) -> Fault:
         """Process the request, then close without answering (video: after `bytes` bytes)."""
-        return cls(
-            "drop_after", on=on, times=times, nbytes=bytes, api=api, task=task, prompt=prompt
-        )
+        return cls("drop_after", nbytes=bytes, **match)
 
     @classmethod
-    def truncated(
-        cls,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def truncated(cls, **match: Unpack[Match]) -> Fault:
         """Process, send the headers and part of the body, then close."""
-        return cls("truncated", on=on, times=times, api=api, task=task)
+        return cls("truncated", **match)
 
     @classmethod
-    def delay(
-        cls,
-        seconds: float,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def delay(cls, seconds: float, **match: Unpack[Match]) -> Fault:
         """Process, then answer normally after `seconds`."""
-        return cls("delay", on=on, times=times, seconds=seconds, api=api, task=task)
+        return cls("delay", seconds=seconds, **match)
 
     @classmethod
-    def drip(
-        cls,
-        seconds: float,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def drip(cls, seconds: float, **match: Unpack[Match]) -> Fault:
         """Process, then send the answer's body one byte every `seconds` (real time)."""
-        return cls("drip", on=on, times=times, seconds=seconds, api=api, task=task)
+        return cls("drip", seconds=seconds, **match)
 
     @classmethod
-    def bad_gzip(
-        cls,
-        *,
-        on: Endpoint = "any",
-        times: int | None = 1,
-        api: str | None = None,
-        task: str | None = None,
-    ) -> Fault:
+    def bad_gzip(cls, **match: Unpack[Match]) -> Fault:
         """Process, then send the answer as `Content-Encoding: gzip` over bytes that are not gzip."""
-        return cls("bad_gzip", on=on, times=times, api=api, task=task)
+        return cls("bad_gzip", **match)
 
 
 @dataclass(frozen=True)
