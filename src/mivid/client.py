@@ -251,6 +251,8 @@ class _Answer:
     past_deadline: bool = False  # stopped (or never sent) because the request's time ran out
     too_large: bool = False  # the body went past MAX_ANSWER_BYTES (and was not read further)
     code_zero: bool = False  # an envelope with code 0 (success) that holds no `data` at all
+    #: A redirect's Location (3xx): the request was not handled at this URL, nothing was done.
+    location: str | None = None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -520,6 +522,8 @@ class KlingClient:
         answer = self._classify_raw(response, body)
         scrub = self.credentials.secrets.scrub
         answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
+        if answer.location is not None:
+            answer.location = scrub(answer.location)
         if answer.request_id is not None:  # quoted in errors and --verbose
             answer.request_id = scrub(answer.request_id)
         return answer
@@ -527,6 +531,14 @@ class KlingClient:
     @staticmethod
     def _classify_raw(response: httpx.Response, body: bytes) -> _Answer:
         status = response.status_code
+        if response.has_redirect_location:
+            # Not followed (the key would go wherever the server says), and nothing was done.
+            return _Answer(
+                "unreadable",
+                status=status,
+                snippet=_snippet(body),
+                location=printable(public_url(response.headers["location"])),
+            )
         try:
             # NaN, Infinity and 1e999 are read as null: the answer is data for strict JSON.
             envelope = parse_json(body)
@@ -591,6 +603,8 @@ class KlingClient:
                 request_id=answer.request_id,
                 http_status=answer.status,
             )
+        if answer.location is not None:
+            return self._redirected(answer, url)
         if answer.kind in ("unreadable", "ok"):
             status = f"HTTP {answer.status}" if answer.status is not None else "no status"
             hint = (
@@ -618,6 +632,21 @@ class KlingClient:
             "--verbose shows each request",
         )
 
+    def _redirected(self, answer: _Answer, url: str) -> ServiceError:
+        """A redirect from the API's address: the base URL is not where the API answers."""
+        location = answer.location or ""
+        path = url[len(self.base_url.rstrip("/")) :]
+        # The same request's path at another address: that address is the base URL to use.
+        base = location[: -len(path)] if path and location.endswith(path) else None
+        use = f"use {base} as the base URL" if base else "check the base URL"
+        return ServiceError(
+            f"the server at {public_url(self.base_url)} redirects the request (HTTP "
+            f"{answer.status}) to `{location}`; mivid does not follow it with your key, "
+            "and nothing was done",
+            hint=f"{use} (--base-url or KLING_BASE_URL)",
+            http_status=answer.status,
+        )
+
     def _base_url_hint(self, url: str) -> str:
         """For an address the service does not know: the URL used, and the setting that made it."""
         return (
@@ -629,6 +658,8 @@ class KlingClient:
     def _retryable(self, answer: _Answer) -> bool:
         if answer.kind == "transport":
             return True
+        if answer.location is not None:
+            return False  # asking again at the same address brings the same redirect
         if answer.kind == "unreadable":
             # A gateway's own 429 page is a rate limit too, just not in Kling's words.
             return answer.status is None or answer.status >= 500 or answer.status == 429
@@ -1003,6 +1034,8 @@ class KlingClient:
         """Might the service have created the task despite this answer?"""
         if answer.kind == "transport":
             return not answer.nothing_sent
+        if answer.location is not None:  # redirected: not handled there
+            return False
         if answer.kind in ("unreadable", "ok"):
             return True
         # A code outside the contract's table (a gateway's own envelope, a new
