@@ -1167,6 +1167,7 @@ class Scheduler:
     def _query(self, state: JobState) -> dict[str, Any] | MividError:
         """The job's task, or what kept the service from saying (credentials stop everything)."""
         assert state.task_id is not None
+        self.client.is_task_id(state.task_id)  # an answer naming another task is broken
         try:
             task: dict[str, Any] = self.client.get_task(state.task_id, endpoint=state.job.endpoint)
         except MividError as exc:

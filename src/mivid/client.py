@@ -328,6 +328,8 @@ class KlingClient:
     _account_gate: RateGate | None = field(default=None, repr=False)
     # Task ids and external ids this client created, with when (its clock): see get_task.
     _made: dict[str, float] = field(default_factory=dict, repr=False)
+    # Ids known to be task ids (not external ids): a query for one is answered by that task.
+    _task_ids: set[str] = field(default_factory=set, repr=False)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -731,6 +733,9 @@ class KlingClient:
     ) -> dict[str, Any]:
         """One task by task id or external task id (NotFoundError when there is none).
 
+        An id known to be a task id (this client made it, or `is_task_id`) answered
+        with another task is a broken answer (ServiceError), never taken for it.
+
         A task this client created moments ago may not be visible yet: it is
         asked again (with backoff) until `RetryPolicy.visibility_grace` has passed
         since its create, before "not found" is believed.
@@ -752,12 +757,23 @@ class KlingClient:
                 self.sleep(pause)
                 attempt += 1
                 continue
-            return require_task_shape(
+            task = require_task_shape(
                 answer.data,
                 what=f"the query for task {printable(task_id)}",
                 http_status=answer.status,
                 request_id=answer.request_id,
             )
+            if task_id in self._task_ids and str(task["task_id"]) != task_id:
+                # Filing it under either id would lose the paid task's record (or mix two).
+                raise ServiceError(
+                    f"the service answered the query for task {printable(task_id)} with "
+                    f"another task, {printable(str(task['task_id']))}",
+                    hint="the service or a gateway rewrote the answer: check the base URL; "
+                    "--verbose shows each request",
+                    http_status=answer.status,
+                    request_id=answer.request_id,
+                )
+            return task
 
     def _not_found(self, refusal: ApiError, task_id: str) -> NotFoundError | None:
         """The one place that decides whether a refused task query means "no such task".
@@ -803,6 +819,10 @@ class KlingClient:
         if 0 <= seconds < self.retry.visibility_grace:
             made = self.clock() - seconds
             self._made[task_id] = max(made, self._made.get(task_id, made))
+
+    def is_task_id(self, task_id: str) -> None:
+        """`task_id` is a task's id, not an external id (its journal says): see get_task."""
+        self._task_ids.add(task_id)
 
     def _not_visible_yet(self, task_id: str, attempt: int) -> float | None:
         """The pause before asking again for a task created moments ago; None: believe it."""
@@ -1027,6 +1047,7 @@ class KlingClient:
         now = self.clock()
         self._made[str(task["task_id"])] = now
         self._made[external_task_id] = now
+        self._task_ids.add(str(task["task_id"]))
         return task
 
     @staticmethod

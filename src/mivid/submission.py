@@ -331,6 +331,7 @@ def _claimed(
     assert entry is not None
     if claim.action == KNOWN:
         assert entry.task_id is not None
+        client.is_task_id(entry.task_id)
         task = client.get_task(entry.task_id, endpoint=entry.api)
         journal.record_task(task, service=service, external_task_id=external)
         note(f"this create was sent before and made task {entry.task_id}; nothing sent again")

@@ -50,6 +50,11 @@ class TaskClient(Protocol):
         """The task was created `seconds` ago (the journal says): "not found" may mean "not yet"."""
         ...
 
+    def is_task_id(self, task_id: str) -> None:
+        """`task_id` is a task's id (the journal says), not an external id: an answer to a query
+        for it that names another task is a broken answer."""
+        ...
+
 
 def _ignore(_text: str) -> None:
     return None

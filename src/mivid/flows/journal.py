@@ -105,6 +105,8 @@ class RoutedTasks:
                     self._endpoints[task_id] = entry.api if entry is not None else None
                     if entry is not None and entry.status != NOT_CREATED:
                         self.client.made_ago(task_id, now - max(entry.created, entry.updated))
+                    if entry is not None and entry.task_id == task_id:
+                        self.client.is_task_id(task_id)
         except JournalError as exc:  # found damaged while reading: every endpoint is asked
             (self.warn or _ignore)(exc.warning)
         return self
