@@ -75,6 +75,8 @@ def test_control_characters_in_every_field_reach_no_terminal(
     task_id = finished_task(mivid, api, tmp_path, fake_clock)
     # A spoiled status is no status `wait` knows, so it would wait for ever: spare it there.
     fields = tuple(field for field in TEXT_FIELDS if args[0] != "wait" or field != "task_status")
+    if args[0] != "list":  # a query for a task id answered with another id is refused (exit 5)
+        fields = tuple(field for field in fields if field != "task_id")
     api.emulator.inject(Fault.control_chars(HOSTILE + "\x9b", fields, on="any", times=None))
     result = mivid(*(arg.replace("{id}", task_id) for arg in args))
     assert result.exit_code == 0, result
@@ -119,8 +121,10 @@ def test_the_live_status_lines_on_a_terminal_draw_escapes_visibly(
     server: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     fake_clock.set(time.time())
-    # The queries' answers (the create's is left alone, so the id queried is the real one).
-    server.emulator.inject(Fault.control_chars(on="get", times=None))
+    # The queries' answers (the create's is left alone, so the id queried is the real one;
+    # their task_id too: an answer naming another task is refused).
+    spoiled = tuple(field for field in TEXT_FIELDS if field != "task_id")
+    server.emulator.inject(Fault.control_chars(fields=spoiled, on="get", times=None))
     image = make_png(tmp_path / "front.png")
     env = {
         "KLING_BASE_URL": server.url,
@@ -152,13 +156,17 @@ def test_markup_in_service_text_is_shown_as_written_on_a_terminal(
     assert created.finish() == 0
     task_id = created.text().strip().splitlines()[-1]
     markup = "[/x] [bold]loud[/bold] [link=file:///etc]x[/link]"
-    spoil = {"task_status_msg": markup, "task_id": lambda value: f"{value}[/x]"}
-    server.emulator.inject(Fault.patch(spoil, on="get", times=None))
+    server.emulator.inject(Fault.patch({"task_status_msg": markup}, on="get", times=1))
     terminal = InProcessTerminal(["get", task_id], env=env, stdin=False)
     assert terminal.finish() == 0, terminal.text()
     assert markup in terminal.text()
-    assert f"task {task_id}[/x]" in terminal.text()  # the panel's title
     assert "\x1b]8;" not in terminal.raw()  # no hyperlink was drawn from the text
+    # An id with markup, in the error that refuses an answer naming another task.
+    spoil = {"task_id": lambda value: f"{value}[/x] [bold]"}
+    server.emulator.inject(Fault.patch(spoil, on="get", times=None))
+    refused = InProcessTerminal(["get", task_id], env=env, stdin=False)
+    assert refused.finish() == 5, refused.text()
+    assert f"with another task, {task_id}[/x] [bold]" in refused.text()
 
 
 # -- 13.16: strict JSON, whatever numbers the service sends -----------------------------------
