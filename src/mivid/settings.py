@@ -429,7 +429,35 @@ def resolve_settings(
         settings.values[key.name] = resolved
     if problems:
         raise InputError(problems)
+    plain = None if settings.sandbox else plain_http_warning(settings.values["base-url"])
+    if plain:
+        settings.warnings.append(plain)
     return settings
+
+
+def plain_http_warning(resolved: Resolved) -> str | None:
+    """A warning for an http:// base URL off this machine: the key (or every token signed
+    with it) would cross the network readable by anyone on the way."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from mivid.plaintext import public_url
+
+    url = resolved.value or ""
+    if not url.lower().startswith("http://"):
+        return None
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    if local:
+        return None
+    return (
+        f"{resolved.where()}: base URL `{public_url(url)}` is plain http: the API key or the "
+        f"tokens signed with the secret key go to {host} unencrypted; use https:// unless "
+        "this network is yours"
+    )
 
 
 def _profile_command(profile: str, source: Source) -> str:
