@@ -94,7 +94,64 @@ def run_process(
     )
 
 
-class Terminal:
+class _Screen:
+    """What a pseudo-terminal shows, read from its master side: `Terminal`'s and
+    `InProcessTerminal`'s common part (they differ in what runs on the other side)."""
+
+    master: int
+    shown: bytes
+    closed: bool
+
+    def _alive(self) -> bool:
+        """Whether more can come while nothing is ready to read."""
+        return True
+
+    def _pump(self, timeout: float) -> bool:
+        """Take what the terminal has within `timeout`; False once nothing more can come."""
+        if self.closed:
+            return False
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return self._alive()
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # the terminal closed with the run
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.shown += data
+        return True
+
+    def read(self, seconds: float) -> bytes:
+        """Everything the terminal shows within `seconds` (less when the run ends)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self._pump(max(0.0, deadline - time.monotonic())):
+            pass
+        return self.shown
+
+    def expect(self, text: str, timeout: float = 15) -> str:
+        """Read until `text` is on the screen (no longer); fail the test if it never comes."""
+        deadline = time.monotonic() + timeout
+        while text not in self.text() and time.monotonic() < deadline:
+            if not self._pump(0.1):
+                self._pump(0)
+                break
+        assert text in self.text(), self.text()
+        return self.text()
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r")
+
+    def text(self) -> str:
+        """The screen without escape sequences and carriage returns."""
+        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
+
+    def raw(self) -> str:
+        return self.shown.decode(errors="replace")
+
+
+class Terminal(_Screen):
     """mivid on a pseudo-terminal, as a person runs it.
 
     stdout is always the terminal; stdin is the terminal too unless `stdin=False`
@@ -128,42 +185,8 @@ class Terminal:
         self.shown = b""
         self.closed = False
 
-    def _pump(self, timeout: float) -> bool:
-        """Take what the terminal has within `timeout`; False once nothing more can come."""
-        if self.closed:
-            return False
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return self.process.poll() is None
-        try:
-            data = os.read(self.master, 65536)
-        except OSError:  # the terminal closed with the process
-            data = b""
-        if not data:
-            self.closed = True
-            return False
-        self.shown += data
-        return True
-
-    def read(self, seconds: float) -> bytes:
-        """Everything the terminal shows within `seconds` (less when the process ends)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self._pump(max(0.0, deadline - time.monotonic())):
-            pass
-        return self.shown
-
-    def expect(self, text: str, timeout: float = 15) -> str:
-        """Read until `text` is on the screen (no longer); fail the test if it never comes."""
-        deadline = time.monotonic() + timeout
-        while text not in self.text() and time.monotonic() < deadline:
-            if not self._pump(0.1) and self.process.poll() is not None:
-                self._pump(0)
-                break
-        assert text in self.text(), self.text()
-        return self.text()
-
-    def type(self, line: str) -> None:
-        os.write(self.master, line.encode() + b"\r")
+    def _alive(self) -> bool:
+        return self.process.poll() is None
 
     def finish(self, timeout: float = 15) -> int:
         """Read to the end; the exit status."""
@@ -176,15 +199,8 @@ class Terminal:
             self.process.stderr.close()
         return status
 
-    def text(self) -> str:
-        """The screen without escape sequences and carriage returns."""
-        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
 
-    def raw(self) -> str:
-        return self.shown.decode(errors="replace")
-
-
-class InProcessTerminal:
+class InProcessTerminal(_Screen):
     """mivid run in this process on a pseudo-terminal: what a person sees, with no new interpreter.
 
     The same interface as `Terminal` (`expect`, `type`, `read`, `finish`, `text`, `raw`):
@@ -244,39 +260,6 @@ class InProcessTerminal:
         self.shown = b""
         self.closed = False
 
-    def _pump(self, timeout: float) -> bool:
-        if self.closed:
-            return False
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return True
-        try:
-            data = os.read(self.master, 65536)
-        except OSError:  # every slave is closed: the run is over
-            data = b""
-        if not data:
-            self.closed = True
-            return False
-        self.shown += data
-        return True
-
-    def read(self, seconds: float) -> bytes:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self._pump(max(0.0, deadline - time.monotonic())):
-            pass
-        return self.shown
-
-    def expect(self, text: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.text() and time.monotonic() < deadline:
-            if not self._pump(0.1):
-                break
-        assert text in self.text(), self.text()
-        return self.text()
-
-    def type(self, line: str) -> None:
-        os.write(self.master, line.encode() + b"\r")
-
     def finish(self, timeout: float = 15) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._pump(0.1):
@@ -286,9 +269,3 @@ class InProcessTerminal:
         assert not self.thread.is_alive(), f"still running after {timeout} s: {self.text()}"
         assert self.status is not None, self.text()
         return self.status
-
-    def text(self) -> str:
-        return ANSI.sub("", self.shown.decode(errors="replace")).replace("\r", "")
-
-    def raw(self) -> str:
-        return self.shown.decode(errors="replace")
