@@ -34,7 +34,9 @@ def image(tmp_path: Path) -> Path:
     return make_png(tmp_path / "front.png")
 
 
-def finished_task(mivid: RunMivid, image: Path, fake_clock: FakeClock) -> str:
+@pytest.fixture
+def task_id(mivid: RunMivid, api: EmulatorServer, image: Path, fake_clock: FakeClock) -> str:
+    """A task of `api`'s that has ended, its video ready."""
     made = mivid("create", str(image), "--prompt", "a cat", "-q")
     assert made.exit_code == 0, made
     fake_clock.advance(10)
@@ -54,14 +56,13 @@ def part_files(folder: Path) -> list[Path]:
 
 
 def test_a_dripping_video_stops_download_with_exit_5_and_a_rerun_resumes(
+    task_id: str,
     mivid: RunMivid,
     api: EmulatorServer,
-    image: Path,
     fake_clock: FakeClock,
     sleepless: Sleepless,
     tmp_path: Path,
 ) -> None:
-    task_id = finished_task(mivid, image, fake_clock)
     folder = tmp_path / "videos"
     # One byte every 5 s: every read is prompt, the whole video would take days.
     api.emulator.inject(Fault.drip(5.0, on="video"))
@@ -88,14 +89,13 @@ def test_a_dripping_video_stops_download_with_exit_5_and_a_rerun_resumes(
 
 
 def test_the_slowest_rate_is_tunable_and_checked(
+    task_id: str,
     mivid: RunMivid,
     api: EmulatorServer,
-    image: Path,
     fake_clock: FakeClock,
     sleepless: Sleepless,
     tmp_path: Path,
 ) -> None:
-    task_id = finished_task(mivid, image, fake_clock)
     api.emulator.inject(Fault.drip(1.0, on="video"))
     before = fake_clock()
     env = {"MIVID_STALL_SECONDS": "5", "MIVID_STALL_KIB": "1"}
@@ -111,14 +111,13 @@ def test_the_slowest_rate_is_tunable_and_checked(
 
 
 def test_wait_timeout_holds_while_a_video_drips(
+    task_id: str,
     mivid: RunMivid,
     api: EmulatorServer,
-    image: Path,
     fake_clock: FakeClock,
     sleepless: Sleepless,
     tmp_path: Path,
 ) -> None:
-    task_id = finished_task(mivid, image, fake_clock)
     folder = tmp_path / "videos"
     # A byte a second would pass the 30 s window's test only at its end: the deadline comes first.
     api.emulator.inject(Fault.drip(1.0, on="video"))
@@ -163,9 +162,8 @@ def test_batch_download_of_a_dripping_video_ends_that_job_with_exit_5(
 
 
 def test_over_a_real_socket_a_stalled_video_ends_in_real_time(
-    mivid: RunMivid, api: EmulatorServer, image: Path, fake_clock: FakeClock, tmp_path: Path
+    task_id: str, api: EmulatorServer, tmp_path: Path
 ) -> None:
-    task_id = finished_task(mivid, image, fake_clock)
     api.emulator.inject(Fault.drip(0.3, on="video"))
     env = {
         "KLING_BASE_URL": api.url,
