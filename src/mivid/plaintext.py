@@ -20,17 +20,29 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+#: Format characters that show as nothing (Unicode category Cf): two ids that differ only by
+#: a zero-width space, a word joiner, a BOM or a tag character would look the same. The
+#: zero-width (non-)joiners U+200C and U+200D are left alone: scripts and emoji need them.
+_INVISIBLE = (
+    "\u00ad\u0600-\u0605\u06dd\u070f\u08e2\u180e\u200b\u2060-\u2064\u206a-\u206f"
+    "\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f"
+)
 #: What a terminal may act on instead of showing: C0 controls and DEL, C1 controls (U+009B is
 #: a CSI on its own), the bidirectional overrides and isolates that reorder what is shown
-#: ("Trojan source"), the line and paragraph separators, and lone surrogates (bytes that were
-#: not UTF-8, kept by Python as U+DC80 to U+DCFF, which no stream can encode).
+#: ("Trojan source"), the line and paragraph separators, lone surrogates (bytes that were
+#: not UTF-8, kept by Python as U+DC80 to U+DCFF, which no stream can encode), and the
+#: invisible format characters above.
 _UNSAFE_CLASS = (
     "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+    + _INVISIBLE
 )
 _UNSAFE: dict[str, re.Pattern[str]] = {"": re.compile(f"[{_UNSAFE_CLASS}]")}
 #: The same characters apart from C0 (which JSON escapes itself): inside a JSON string.
 _UNSAFE_IN_JSON = re.compile(
-    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+    + _INVISIBLE
+    + "]"
 )
 
 
@@ -42,6 +54,8 @@ def _drawn(match: re.Match[str]) -> str:
         return f"\\x{code - 0xDC00:02x}"
     if 0xD800 <= code <= 0xDFFF:
         return "\ufffd"
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"
     return f"\\u{code:04x}"
 
 
@@ -64,6 +78,9 @@ def _escaped_in_json(match: re.Match[str]) -> str:
     code = ord(match.group())
     if 0xD800 <= code <= 0xDFFF:
         return "\\ufffd"
+    if code > 0xFFFF:  # JSON spells it as its UTF-16 surrogate pair
+        high, low = divmod(code - 0x10000, 0x400)
+        return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
     return f"\\u{code:04x}"
 
 
