@@ -190,6 +190,11 @@ def part_path(path: Path, url: str, *, watermarked: bool = False) -> Path:
     return path.with_name(f".{path.name}.{hashlib.sha256(source.encode()).hexdigest()[:12]}.part")
 
 
+#: The most videos saved of one task: a task makes one (its watermarked copy apart), and an
+#: answer listing thousands would flood the folder with files.
+MAX_VIDEOS_PER_TASK = 16
+
+
 def plan_videos(
     tasks: Sequence[Mapping[str, Any]], directory: Path, *, watermarked: bool = False
 ) -> list[PlannedVideo]:
@@ -222,6 +227,13 @@ def plan_videos(
             continue
         # A file:, ftp:, data: or relative "URL" is nothing to fetch: said once, before any
         # request or partial file (it is no failure of the network to try again).
+        if len(urls) > MAX_VIDEOS_PER_TASK:
+            not_web.append(
+                f"task {task_id}: the service lists {len(urls)} videos for it (a task makes "
+                f"one, or two with a watermark; mivid saves at most {MAX_VIDEOS_PER_TASK}); "
+                "nothing was downloaded"
+            )
+            continue
         odd = [url for url in urls if not web_url(url)]
         not_web += [
             f"task {task_id}: the service's video URL `{printable(public_url(url))}` is not an "

@@ -133,3 +133,19 @@ def test_private_targets_are_refused_but_a_local_server_may_redirect_locally(
         # From this machine to this machine (a local test server, the sandbox): followed.
         size = download_file(http, "http://127.0.0.1:9/v.mp4", tmp_path / "b.mp4")
     assert size == 28 and (tmp_path / "b.mp4").exists()
+
+
+def test_a_task_listing_thousands_of_videos_floods_nothing(
+    mivid: RunMivid, kling_env: EmulatorServer, finished: str, tmp_path: Path
+) -> None:
+    (task,) = kling_env.emulator.tasks()
+    url = task["task_result"]["videos"][0]["url"]
+    many = [{"id": str(n), "url": f"{url}?n={n}", "duration": "5"} for n in range(3000)]
+    kling_env.emulator.inject(Fault.patch({"task_result.videos": many}, on="get", times=None))
+    out = tmp_path / "out"
+    result = mivid("download", finished, "-d", str(out))
+    assert result.exit_code == 5, result
+    assert "the service lists 3000 videos for it" in result.stderr
+    assert "mivid saves at most 16" in result.stderr
+    assert not out.exists()
+    assert video_requests(kling_env) == 0
