@@ -431,12 +431,32 @@ def parse_jsonl(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]
         if not stripped or stripped.startswith("#"):
             continue
         try:
-            records.append((number, json.loads(stripped)))
+            records.append((number, json.loads(stripped, object_pairs_hook=_unique_keys)))
+        except _TwiceError as twice:
+            # The last one would win silently: a billed job whose text says two things.
+            problems.append((number, f"field `{twice.key}` appears twice"))
         except (ValueError, RecursionError) as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             column = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
             problems.append((number, f"not valid JSON: {reason}{column}"))
     return records, problems
+
+
+class _TwiceError(ValueError):
+    """A JSON object with one key twice (`parse_jsonl`)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _TwiceError(printable(key))
+        found[key] = value
+    return found
 
 
 def _meant(name: str, what: str) -> str:
