@@ -361,7 +361,9 @@ def _local_problems(planned: Sequence[PlannedVideo], *, force: bool) -> list[Pro
     problems: list[Problem] = []
     owners: dict[Path, PlannedVideo] = {}
     for video in planned:
-        first = owners.setdefault(video.path, video)
+        # Compared case-folded: on macOS's and Windows' usual file systems `Ab.mp4` and
+        # `aB.mp4` are one file, and the second would overwrite the first.
+        first = owners.setdefault(video.path.with_name(video.path.name.casefold()), video)
         if first is not video:
             problems.append(
                 Problem(

@@ -12,11 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import Serve
 from helpers import RunMivid
 from imagefactory import make_png
 from mivid.download import download_client, download_file
 from mivid.errors import ServiceError
-from mivid.sandbox import EmulatorServer, FakeClock, Fault
+from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
 VIDEO_PREFIX = "/sandbox/videos/"
 
@@ -149,3 +150,23 @@ def test_a_task_listing_thousands_of_videos_floods_nothing(
     assert "mivid saves at most 16" in result.stderr
     assert not out.exists()
     assert video_requests(kling_env) == 0
+
+
+def test_names_that_differ_only_in_case_are_one_file_somewhere(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    server = serve(
+        Emulator(
+            access_keys={"test-ak": "test-sk"}, clock=fake_clock, task_ids=["task-Ab", "task-aB"]
+        )
+    )
+    image = make_png(tmp_path / "front.png")
+    for _ in range(2):
+        assert mivid("create", str(image), "--prompt", "a cat", "-q").exit_code == 0
+    fake_clock.advance(60)
+    out = tmp_path / "out"
+    result = mivid("download", "task-Ab", "task-aB", "-d", str(out))
+    assert result.exit_code == 2, result
+    assert "would be saved here" in result.stderr
+    assert video_requests(server) == 0
+    assert not out.exists() or list(out.iterdir()) == []
