@@ -6,13 +6,15 @@ the types are here so test modules can name them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,6 +94,35 @@ def run_process(
         completed.stdout.decode(errors="replace"),
         completed.stderr.decode(errors="replace"),
     )
+
+
+@dataclass
+class ServedSandbox:
+    """`mivid sandbox serve` running as a process: its URL, and once stopped what it said."""
+
+    process: subprocess.Popen[str]
+    url: str = ""
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def served_sandbox(*options: str) -> Iterator[ServedSandbox]:
+    """`mivid sandbox serve --port 0 *options` as a person starts it, the URL it prints read
+    from its stdout; stopped with Ctrl-C (SIGINT) when the block ends, its stderr kept."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mivid", "sandbox", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = ServedSandbox(process)
+    try:
+        assert process.stdout is not None
+        served.url = process.stdout.readline().strip()
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, served.stderr = process.communicate(timeout=10)
 
 
 class _Screen:

@@ -8,16 +8,13 @@ answers 1302 to account calls less than a second apart (by its clock).
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import InProcessTerminal, RunMivid, Serve
+from helpers import InProcessTerminal, RunMivid, Serve, served_sandbox
 from imagefactory import make_png
 from mivid.client import RateGate
 from mivid.sandbox import Emulator, FakeClock, Fault, ResourcePack
@@ -172,26 +169,15 @@ def test_a_1102_refusal_ends_with_what_the_packs_hold(
 def test_sandbox_serve_with_no_units_refuses_creates_with_the_summary(
     mivid_process: RunMivid, tmp_path: Path
 ) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mivid", "sandbox", "serve", "--port", "0", "--units", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        env = {"KLING_BASE_URL": url, "KLING_API_KEY": "sandbox-api-key"}
+    with served_sandbox("--units", "0") as sandbox:
+        env = {"KLING_BASE_URL": sandbox.url, "KLING_API_KEY": "sandbox-api-key"}
         image = make_png(tmp_path / "a.png")
         refused = mivid_process("create", str(image), "--prompt", "waves", env=env)
         assert refused.exit_code == 3, refused
         assert refused.stderr.splitlines()[-1].endswith(
             "units left: none — no resource pack is in force (1 used up)"
         )
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=10)
-    assert server.returncode == 0
+    assert sandbox.process.returncode == 0
 
 
 def test_sandbox_serve_refuses_negative_units(mivid: RunMivid) -> None:

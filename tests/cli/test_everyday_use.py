@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import InProcessTerminal, RunMivid
+from helpers import InProcessTerminal, RunMivid, served_sandbox
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
 
 def test_sandbox_serve_prints_its_url_so_port_0_is_usable(mivid_process: RunMivid) -> None:
     """`--port 0` picks a free port: the URL must be on stdout, or nobody can reach it."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mivid", "sandbox", "serve", "--port", "0", "--task-seconds", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
+    with served_sandbox("--task-seconds", "1") as sandbox:
+        url = sandbox.url
         assert url.startswith("http://127.0.0.1:") and not url.endswith(":0"), url
         env = {
             "KLING_BASE_URL": url,
@@ -38,11 +28,8 @@ def test_sandbox_serve_prints_its_url_so_port_0_is_usable(mivid_process: RunMivi
         listed = mivid_process("list", "--json", env=env)
         assert listed.exit_code == 0, listed
         assert json.loads(listed.stdout) == []
-    finally:
-        server.send_signal(signal.SIGINT)
-        _, err = server.communicate(timeout=10)
-    assert server.returncode == 0
-    assert f"export KLING_BASE_URL={url} KLING_ACCESS_KEY=sandbox-access-key" in err
+    assert sandbox.process.returncode == 0
+    assert f"export KLING_BASE_URL={url} KLING_ACCESS_KEY=sandbox-access-key" in sandbox.stderr
 
 
 def test_sandbox_serve_refuses_bad_options_and_a_busy_port(mivid: RunMivid) -> None:

@@ -9,8 +9,6 @@ refuse HEAD, and status spellings. mivid must be right with both.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ import jwt
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, Sleepless
+from helpers import RunMivid, Sleepless, served_sandbox
 from imagefactory import make_jpeg, make_png
 from mivid.journal import NOT_CREATED, Journal
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
@@ -302,40 +300,15 @@ def test_a_retired_model_is_refused_with_the_services_sentence_and_a_hint(
 def test_sandbox_serve_retires_a_model_and_answers_either_way(
     mivid: RunMivid, image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mivid",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--answers",
-            "documented",
-            "--retire-model",
-            "kling-v1-6",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
-        monkeypatch.setenv("KLING_BASE_URL", url)
+    with served_sandbox("--answers", "documented", "--retire-model", "kling-v1-6") as sandbox:
+        assert sandbox.url.startswith("http://127.0.0.1:")
+        monkeypatch.setenv("KLING_BASE_URL", sandbox.url)
         monkeypatch.setenv("KLING_API_KEY", "sandbox-api-key")
         refused = mivid("create", image, "--prompt", "waves")
         assert refused.exit_code == 4, refused
         assert "The model 'kling-v1-6' has been discontinued" in refused.stderr
         missing = mivid("get", "nope")
         assert missing.exit_code == 4 and "(code 1203: " in missing.stderr  # documented form
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def test_sandbox_serve_checks_its_answer_options(mivid: RunMivid) -> None:
