@@ -140,6 +140,16 @@ def kling_env(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Emulat
     return server
 
 
+@pytest.fixture
+def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
+    """`kling_env`, its clock set to this very moment: mivid signs its JWTs with the real time.
+
+    (A module may define its own `api`, an emulator served with other options.)
+    """
+    fake_clock.set(time.time())
+    return kling_env
+
+
 class InProcess(httpx.BaseTransport):
     """Requests to a served emulator's URL go to it in this process; others to the network."""
 

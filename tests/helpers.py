@@ -96,6 +96,11 @@ def run_process(
     )
 
 
+def error_lines(stderr: str) -> list[str]:
+    """The `error: ` lines of a run's stderr, whole."""
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
 @dataclass
 class ServedSandbox:
     """`mivid sandbox serve` running as a process: its URL, and once stopped what it said."""

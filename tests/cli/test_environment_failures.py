@@ -20,19 +20,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, environment
+from helpers import RunMivid, environment, error_lines
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
-
-
-@pytest.fixture
-def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return kling_env
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error: ")]
 
 
 def finished_task(mivid: RunMivid, tmp_path: Path, fake_clock: FakeClock) -> str:

@@ -7,23 +7,14 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from helpers import ANSI, InProcessTerminal, RunMivid
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock
 
 COLLECTION = "/v1/videos/multi-image2video"
-
-
-@pytest.fixture
-def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return kling_env
 
 
 def create(mivid: RunMivid, tmp_path: Path, *extra: str, prompt: str = "a cat") -> dict[str, Any]:

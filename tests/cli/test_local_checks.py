@@ -9,28 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import RunMivid
+from helpers import RunMivid, error_lines
 from imagefactory import make_png
 from mivid.journal import default_path
-from mivid.sandbox import EmulatorServer, FakeClock
-
-
-@pytest.fixture
-def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return kling_env
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error: ")]
-
+from mivid.sandbox import EmulatorServer
 
 # -- 13.21: the base URL, validated in full --------------------------------------------------
 

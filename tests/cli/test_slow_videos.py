@@ -24,12 +24,6 @@ from mivid.sandbox.video import video_bytes
 
 
 @pytest.fixture
-def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return kling_env
-
-
-@pytest.fixture
 def image(tmp_path: Path) -> Path:
     return make_png(tmp_path / "front.png")
 

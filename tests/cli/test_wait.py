@@ -19,12 +19,6 @@ from mivid.sandbox.video import video_bytes
 COLLECTION = "/v1/videos/multi-image2video"
 
 
-@pytest.fixture
-def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return kling_env
-
-
 def new_task(server: EmulatorServer, prompt: str = "a cat") -> str:
     """A task made straight at the emulator (the create command has its own tests)."""
     import httpx
