@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
     from mivid.sandbox import EmulatorServer, FakeClock
 
 #: Terminal escape sequences (colour, cursor moves), to read what a person sees.
@@ -94,6 +98,19 @@ def run_process(
         completed.stdout.decode(errors="replace"),
         completed.stderr.decode(errors="replace"),
     )
+
+
+def install_fake_opener(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A display and an `xdg-open` (in `folder`/bin, first on PATH) that writes what it was
+    given to the file returned. It runs detached from mivid: wait for the file."""
+    bin_dir, record = folder / "bin", folder / "opened.txt"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("DISPLAY", ":0")
+    return record
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from helpers import Result, RunMivid
+from helpers import Result, RunMivid, install_fake_opener
 from htmltree import Element, parse
 from imagefactory import make_jpeg, make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock
@@ -633,18 +633,12 @@ def test_open_hands_the_page_to_the_systems_opener(
     assert no_display.stdout == f"{shots.videos / 'index.html'}\n"
     assert "no display" in no_display.stderr
 
-    bin_dir, record = tmp_path / "bin", tmp_path / "opened"
-    bin_dir.mkdir()
-    opener = bin_dir / "xdg-open"
-    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
-    opener.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setenv("DISPLAY", ":0")
+    record = install_fake_opener(tmp_path, monkeypatch)
     monkeypatch.chdir(shots.videos)
     result = gallery(mivid, "--open")  # DIR defaults to the current folder
     assert result.exit_code == 0, result
     assert result.stdout == "index.html\n"
-    opened = wait_until(lambda: record.exists() and record.read_text(), what=f"{opener} to run")
+    opened = wait_until(lambda: record.exists() and record.read_text(), what="the fake xdg-open to run")
     assert opened == str((shots.videos / "index.html").resolve())
 
 

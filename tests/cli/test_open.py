@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid
+from helpers import RunMivid, install_fake_opener
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from polling import wait_until
@@ -78,13 +78,7 @@ def test_with_a_display_the_system_opener_gets_the_absolute_path(
 ) -> None:
     out = tmp_path / "videos"
     assert mivid("download", finished, "-o", str(out)).exit_code == 0
-    bin_dir, record = tmp_path / "bin", tmp_path / "opened.txt"
-    bin_dir.mkdir()
-    opener = bin_dir / "xdg-open"
-    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
-    opener.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setenv("DISPLAY", ":0")
+    record = install_fake_opener(tmp_path, monkeypatch)
     monkeypatch.chdir(out)
     result = mivid("open", finished)  # --dir defaults to the current folder
     assert result.exit_code == 0, result
@@ -92,7 +86,7 @@ def test_with_a_display_the_system_opener_gets_the_absolute_path(
     assert "opening" in result.stderr
     # The opener runs detached from mivid: its file is written when it gets to it
     # (and `>` makes it empty before printf fills it).
-    opened = wait_until(lambda: record.exists() and record.read_text(), what=f"{opener} to run")
+    opened = wait_until(lambda: record.exists() and record.read_text(), what="the fake xdg-open to run")
     assert opened == str((out / f"{finished}.mp4").resolve())
 
     printed = mivid("open", finished, "--print")
@@ -117,14 +111,7 @@ def test_an_unfinished_task_has_nothing_to_open(
 @pytest.fixture
 def fake_opener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A display and an `xdg-open` that writes what it was given to the returned file."""
-    bin_dir, record = tmp_path / "bin", tmp_path / "opened.txt"
-    bin_dir.mkdir()
-    opener = bin_dir / "xdg-open"
-    opener.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
-    opener.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setenv("DISPLAY", ":0")
-    return record
+    return install_fake_opener(tmp_path, monkeypatch)
 
 
 def test_a_planted_sidecar_pointing_out_of_the_folder_is_not_followed(
