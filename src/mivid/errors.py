@@ -170,22 +170,38 @@ class JournalError(InputError):
     the task's id in a warning and go on.
     """
 
-    def __init__(self, path: str, reason: str, *, full: bool = False) -> None:
+    def __init__(
+        self, path: str, reason: str, *, full: bool = False, cannot_make: bool = False
+    ) -> None:
         import shlex
+        from pathlib import Path
 
         self.path = path
         self.reason = reason
         self.full = full
         aside = shlex.quote(path)
-        hint = (
-            "free some space on its disk (or raise `ulimit -f`) and run again; the journal "
-            "itself is sound: do not move it aside"
-            if full
-            else f"move it aside and run again (a new one is made): mv {aside} {aside}.broken"
-            " — or pass --no-journal to send without one (then `mivid recover` cannot settle"
-            " a lost answer)"
+        without = (
+            "pass --no-journal to send without one (then `mivid recover` cannot settle a lost "
+            "answer)"
         )
-        super().__init__(f"the journal of creates {path} cannot be used: {reason}", hint=hint)
+        if full:
+            hint = (
+                "free some space on its disk (or raise `ulimit -f`) and run again; the journal "
+                "itself is sound: do not move it aside"
+            )
+        elif cannot_make:
+            # There is no journal to move aside: its folder cannot be written.
+            hint = (
+                f"make {shlex.quote(str(Path(path).parent))} writable, or set XDG_STATE_HOME to "
+                f"a folder that is (the journal is made there), or {without}"
+            )
+        else:
+            hint = (
+                f"move it aside and run again (a new one is made): mv {aside} {aside}.broken"
+                f" — or {without}"
+            )
+        what = "made" if cannot_make else "used"
+        super().__init__(f"the journal of creates {path} cannot be {what}: {reason}", hint=hint)
 
     @property
     def warning(self) -> str:

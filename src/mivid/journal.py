@@ -312,7 +312,10 @@ class Journal:
         except (OSError, sqlite3.Error) as exc:
             if connection is not None:
                 connection.close()
-            raise JournalError(str(target), _reason(exc), full=_full(exc)) from exc
+            cannot_make = not target.exists() and not target.is_symlink()
+            raise JournalError(
+                str(target), _reason(exc), full=_full(exc), cannot_make=cannot_make
+            ) from exc
         return cls(connection, target)
 
     @classmethod
