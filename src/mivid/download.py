@@ -44,6 +44,7 @@ from mivid.errors import (
     ServiceError,
     StalledDownloadError,
     TaskFailedError,
+    local_file_error,
 )
 from mivid.plaintext import printable, public_url, web_url
 from mivid.problems import Problem
@@ -599,6 +600,10 @@ def download_file(
     for attempt in range(1, attempts + 1):
         try:
             size = _attempt(http, url, part, path, on_progress, max_bytes, pace)
+        except OSError as exc:  # the disk is full, the file too large for `ulimit -f` …
+            if not _regular_size(part):
+                _unlink(part)  # nothing in it to resume from
+            raise local_file_error(exc, what=str(part)) from exc
         except _RetryableError as retry:
             last = retry.error
             pause = min(8.0, 0.5 * 2 ** (attempt - 1))

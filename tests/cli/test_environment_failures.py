@@ -94,6 +94,8 @@ def test_a_file_too_large_for_the_limit_is_exit_74(
     assert "File too large" in line
     assert "ulimit -f" in completed.stderr  # the hint
     assert not (out / f"{task_id}.mp4").exists()
+    (part,) = out.glob(f".{task_id}.mp4.*.part")  # named: the file that could not grow
+    assert line.startswith(f"error: {part}: ")
 
 
 @pytest.fixture
@@ -131,6 +133,8 @@ def test_a_disk_that_fills_during_a_download_is_exit_74(
     line = assert_one_clean_line(completed.stderr)
     assert "No space left on device" in line
     assert "free some space" in completed.stderr
+    assert line.startswith(f"error: {tiny_folder}/.{task_id}.mp4.")  # the file it was writing
+    assert ".part: No space left on device" in line
 
 
 # -- exit 5: the network or a server misbehaved ------------------------------------------------
