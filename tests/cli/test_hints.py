@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -209,26 +210,16 @@ def test_a_refused_connection_gets_one_quick_retry(
     assert "connection was refused" in result.stderr and url in result.stderr
 
 
-class NoSuchHost(httpx.BaseTransport):
-    """Every request fails as a host name that does not resolve."""
+class Failing(httpx.BaseTransport):
+    """Every request fails with the error `fail` makes of it; `requests` counts them."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail: Callable[[httpx.Request], httpx.TransportError]) -> None:
+        self.fail = fail
         self.requests = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
-
-
-class Flaky(httpx.BaseTransport):
-    """Every request fails as the server not answering in time."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        raise httpx.ReadTimeout("timed out", request=request)
+        raise self.fail(request)
 
 
 def run_with(transport: httpx.BaseTransport, sleepless: Sleepless, *args: str) -> tuple[int, str]:
@@ -248,7 +239,10 @@ def test_a_host_that_does_not_resolve_gets_one_quick_retry(
 ) -> None:
     monkeypatch.setenv("KLING_BASE_URL", "https://api.klingai.invalid")
     monkeypatch.setenv("KLING_API_KEY", "k")
-    transport = NoSuchHost()
+    # A host name that does not resolve.
+    transport = Failing(
+        lambda request: httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+    )
 
     code, stderr = run_with(transport, sleepless, "get", "867283741759111202")
 
@@ -263,7 +257,8 @@ def test_timeouts_keep_their_patient_retries(
 ) -> None:
     monkeypatch.setenv("KLING_BASE_URL", "https://api.example.com")
     monkeypatch.setenv("KLING_API_KEY", "k")
-    transport = Flaky()
+    # The server does not answer in time.
+    transport = Failing(lambda request: httpx.ReadTimeout("timed out", request=request))
 
     code, stderr = run_with(transport, sleepless, "get", "867283741759111202")
 
