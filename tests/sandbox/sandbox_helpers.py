@@ -7,9 +7,15 @@ contract on their own.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import signal
 import ssl
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -17,6 +23,7 @@ import jwt
 from PIL import Image
 
 from mivid.sandbox import Emulator, FakeClock
+from polling import PATIENCE
 
 COLLECTION = "/v1/videos/multi-image2video"
 OMNI = "/v1/videos/omni-video"
@@ -24,6 +31,8 @@ COSTS = "/account/costs"
 # Building an SSL context costs ~30 ms per httpx.Client; the emulator speaks plain
 # http, so every test client shares this one.
 SSL_CONTEXT = ssl.create_default_context()
+#: The folder holding the `mivid` package's source (the sandbox's only way in, in a process).
+SOURCE = Path(__file__).resolve().parents[2] / "src"
 
 
 def image_bytes(width: int = 400, height: int = 300, kind: str = "PNG") -> bytes:
@@ -83,6 +92,13 @@ def omni_body(**fields: Any) -> dict[str, Any]:
     return payload
 
 
+def ok_data(response: httpx.Response) -> dict[str, Any]:
+    """The `data` of an answer that must be a 200."""
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
 class Api:
     """A bare client of the emulator with a fresh token per request."""
 
@@ -104,19 +120,13 @@ class Api:
         return self.client.post(COLLECTION, json=body(**fields), headers=self.headers(credential))
 
     def create_ok(self, **fields: Any) -> dict[str, Any]:
-        response = self.create(**fields)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
+        return ok_data(self.create(**fields))
 
     def get(self, ident: str, credential: str | None = None) -> httpx.Response:
         return self.client.get(f"{COLLECTION}/{ident}", headers=self.headers(credential))
 
     def task(self, ident: str) -> dict[str, Any]:
-        response = self.get(ident)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
+        return ok_data(self.get(ident))
 
     def list(self, credential: str | None = None, **params: Any) -> httpx.Response:
         return self.client.get(COLLECTION, params=params, headers=self.headers(credential))
@@ -125,10 +135,7 @@ class Api:
         return self.client.post(OMNI, json=omni_body(**fields), headers=self.headers(credential))
 
     def create_omni_ok(self, **fields: Any) -> dict[str, Any]:
-        response = self.create_omni(**fields)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
+        return ok_data(self.create_omni(**fields))
 
     def get_omni(self, ident: str) -> httpx.Response:
         return self.client.get(f"{OMNI}/{ident}", headers=self.headers())
@@ -163,3 +170,38 @@ def assert_gateway_refused(response: httpx.Response, code: int, status: int, mes
     exactly `message`."""
     assert response.status_code == status, response.text
     assert response.json() == {"code": code, "message": message, "data": None}
+
+
+@dataclass
+class ServingProcess:
+    """A Python process running the emulator's server: its URL, and once stopped its output."""
+
+    process: subprocess.Popen[str]
+    url: str = ""
+    stdout: str = ""
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def serving_process(script: str) -> Iterator[ServingProcess]:
+    """`python -c script` with nothing but the source on its path (no PATH either), `script`
+    printing the server's URL first; stopped with Ctrl-C (SIGINT) when the block ends
+    normally, killed when it fails."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(SOURCE), "PATH": ""},
+    )
+    served = ServingProcess(process)
+    try:
+        assert process.stdout is not None
+        served.url = process.stdout.readline().strip()
+        yield served
+        process.send_signal(signal.SIGINT)
+        served.stdout, served.stderr = process.communicate(timeout=PATIENCE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

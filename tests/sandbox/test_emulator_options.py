@@ -5,21 +5,15 @@
 from __future__ import annotations
 
 import inspect
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import COLLECTION, SSL_CONTEXT, body, make_token
+from sandbox_helpers import COLLECTION, SSL_CONTEXT, body, make_token, serving_process
 
 from mivid.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Emulator, EmulatorOptions
 from mivid.sandbox import run_server as run_server_function
 from polling import PATIENCE
-
-SANDBOX = Path(__file__).resolve().parents[2] / "src" / "mivid" / "sandbox"
 
 
 def test_every_emulator_option_can_be_given_to_run_server() -> None:
@@ -38,19 +32,9 @@ def test_run_server_makes_its_emulator_from_options() -> None:
         "run_server(port=0, ready=lambda url: print(url, flush=True), answers='live',"
         " units_left=0)\n"
     )
-    src = SANDBOX.parents[1]
-    process = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"PYTHONPATH": str(src), "PATH": ""},
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
+    with serving_process(script) as served:
         token = make_token(time.time, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
-        with httpx.Client(base_url=url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
+        with httpx.Client(base_url=served.url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
             headers = {"Authorization": f"Bearer {token}"}
             missing = client.get(f"{COLLECTION}/nope", headers=headers).json()
             created = client.post(COLLECTION, json=body(), headers=headers).json()
@@ -60,10 +44,4 @@ def test_run_server_makes_its_emulator_from_options() -> None:
             "data": None,
         }
         assert created["code"] == 1102
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=PATIENCE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
+    assert served.process.returncode == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sandbox_helpers import COLLECTION, SSL_CONTEXT, Api, body, make_token
+from sandbox_helpers import COLLECTION, SSL_CONTEXT, Api, body, make_token, serving_process
 
 from mivid.sandbox import Emulator, EmulatorServer, EmulatorTransport, FakeClock, Request
 from polling import PATIENCE
@@ -126,27 +125,11 @@ def test_run_server_serves_until_ctrl_c() -> None:
         "run_server(port=0, ready=lambda url: print(url, flush=True))\n"
         "print('stopped', flush=True)\n"
     )
-    src = Path(__file__).resolve().parents[2] / "src"
-    process = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"PYTHONPATH": str(src), "PATH": ""},
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
+    with serving_process(script) as served:
         # A fresh process answers its first request slowly on a busy machine.
-        with httpx.Client(base_url=url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
+        with httpx.Client(base_url=served.url, timeout=PATIENCE, verify=SSL_CONTEXT) as client:
             answer = client.get(COLLECTION, headers={"Authorization": "Bearer x"}).json()
         assert answer["code"] == 1002
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=PATIENCE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
-    assert stdout == "stopped\n"
-    assert stderr == ""  # quiet: no request log, no traceback
+    assert served.process.returncode == 0
+    assert served.stdout == "stopped\n"
+    assert served.stderr == ""  # quiet: no request log, no traceback
