@@ -14,32 +14,23 @@ URL, an empty prompt). `mivid list --all` is measured against this script
 
 import argparse
 import json
-import os
 import sys
-import time
 from datetime import datetime, timezone
 
 import httpx
-import jwt
+from floor_auth import bearer, collection
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--page-size", type=int, default=30)
 parser.add_argument("--lines", action="store_true")
 args = parser.parse_args()
 
-now = int(time.time())
-token = jwt.encode(
-    {"iss": os.environ["KLING_ACCESS_KEY"], "exp": now + 1800, "nbf": now - 5},
-    os.environ["KLING_SECRET_KEY"],
-    algorithm="HS256",
-    headers={"typ": "JWT"},
-)
-url = os.environ["KLING_BASE_URL"].rstrip("/") + "/v1/videos/multi-image2video"
+url = collection()
 out = sys.stdout
 first = True
 if not args.lines:
     out.write("[")
-with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+with httpx.Client(headers=bearer(), timeout=30) as http:
     for page in range(1, 1001):
         response = http.get(url, params={"pageNum": page, "pageSize": args.page_size})
         envelope = response.json()

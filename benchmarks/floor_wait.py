@@ -12,24 +12,16 @@ same number of tasks is measured against this script (benchmarks/scale.py).
 Reads KLING_BASE_URL, KLING_ACCESS_KEY, KLING_SECRET_KEY.
 """
 
-import os
 import sys
 import time
 
 import httpx
-import jwt
+from floor_auth import bearer, collection
 
-now = int(time.time())
-token = jwt.encode(
-    {"iss": os.environ["KLING_ACCESS_KEY"], "exp": now + 1800, "nbf": now - 5},
-    os.environ["KLING_SECRET_KEY"],
-    algorithm="HS256",
-    headers={"typ": "JWT"},
-)
-url = os.environ["KLING_BASE_URL"].rstrip("/") + "/v1/videos/multi-image2video/"
+url = collection() + "/"
 pending = sys.argv[1:]
 pause = 1.0
-with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+with httpx.Client(headers=bearer(), timeout=30) as http:
     while pending:
         started = time.monotonic()
         running = []
