@@ -52,6 +52,16 @@ class BenchmarkError(Exception):
     """A run that could not be measured (the command failed)."""
 
 
+def wait_or_kill(process: subprocess.Popen[bytes], timeout: float, what: str) -> None:
+    """Wait for a measured child; past `timeout`, kill it and fail the benchmark naming `what`."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise BenchmarkError(f"{what} took more than {timeout:.0f} s") from None
+
+
 def run_child(
     argv: Sequence[str], env: dict[str, str], *, memory: bool = False, timeout: float = 180
 ) -> Child:
@@ -67,12 +77,7 @@ def run_child(
             process = subprocess.Popen(
                 list(argv), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
             )
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                raise BenchmarkError(f"{argv[-1]} took more than {timeout:.0f} s") from None
+            wait_or_kill(process, timeout, argv[-1])
             seconds = time.perf_counter() - started
             finished_at = time.time()
             peak = int((rss.read() or "0").split()[0]) if memory else 0
@@ -131,12 +136,7 @@ def run_measured(
             finally:
                 os.close(slave)
             reader.start()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise BenchmarkError(f"{' '.join(argv[-3:])} took more than {timeout:.0f} s") from None
+        wait_or_kill(process, timeout, " ".join(argv[-3:]))
         finished_at = time.time()
         if reader is not None:
             reader.join(timeout=30)
