@@ -239,7 +239,14 @@ def local_time(moment: datetime | None) -> str:
 
 
 def elapsed_time(seconds: float) -> str:
-    """'7s', '2m05s' — how long a task has been running, for live views."""
+    """'7s', '2m05s', '3h07m', '246d05h' — how long a task has been running, for live views
+    (a task made months ago is not shown in minutes)."""
     seconds = int(max(0, seconds))
     minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
