@@ -370,8 +370,16 @@ def _safe_console() -> Callable[..., Console]:
     control segments (cursor moves of a live view) and its styles as they
     are. Markup is off in `Output._console`.
     """
+    from rich import control
     from rich.console import Console
     from rich.segment import Segment
+
+    # rich deletes BEL, BS, VT, FF and CR from every Text before any guard sees it, so an
+    # id holding one would be shown as another id (what is copied from a panel is not the
+    # id). Drawn as `visible` draws them instead, as in a pipe. (rich passes this table to
+    # str.translate; it is read at each call, so it is changed in place, once.)
+    table: dict[int, str | None] = control._CONTROL_STRIP_TRANSLATE  # type: ignore[assignment]
+    table.update({code: f"\\x{code:02x}" for code in table})
 
     class SafeConsole(Console):
         def __init__(self, guard: Callable[..., str], **options: Any) -> None:
