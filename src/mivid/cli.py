@@ -212,16 +212,10 @@ class _Messages:
             return False
 
     def _lose(self) -> None:
+        from mivid.render.output import to_nowhere
+
         self.lost = True
-        try:  # what the stream still buffers must not fail again when Python exits
-            descriptor = self._stream.fileno()
-        except (AttributeError, OSError, ValueError):
-            return
-        nowhere = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(nowhere, descriptor)
-        finally:
-            os.close(nowhere)
+        to_nowhere(self._stream)  # what it still buffers must not fail again when Python exits
 
     def __getattr__(self, name: str) -> Any:
         if self._stream is None:

@@ -440,14 +440,14 @@ class _Results:
                 raise exc
             raise _refused(exc) from exc
         self.lost = exc
-        _to_nowhere(self._stream)
+        to_nowhere(self._stream)
         self.on_lost(exc)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
-def _to_nowhere(stream: TextIO) -> None:
+def to_nowhere(stream: TextIO) -> None:
     """Point the stream's file descriptor at /dev/null (a stream with none is left alone)."""
     import os
 
