@@ -155,6 +155,19 @@ class _Screen:
     shown: bytes
     closed: bool
 
+    def _open(
+        self, env: Mapping[str, str | None] | None, columns: int
+    ) -> tuple[dict[str, str], int]:
+        """Open the terminal: the run's environment (a `columns`-wide xterm, `env` over this
+        process's) and the slave side, for the run to have (and the caller to close)."""
+        import pty
+
+        self.master, slave = pty.openpty()
+        self.shown = b""
+        self.closed = False
+        environ = environment({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
+        return environ, slave
+
     def _alive(self) -> bool:
         """Whether more can come while nothing is ready to read."""
         return True
@@ -222,10 +235,7 @@ class Terminal(_Screen):
         stderr: bool = True,
         cwd: str | None = None,
     ) -> None:
-        import pty
-
-        environ = environment({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
-        self.master, slave = pty.openpty()
+        environ, slave = self._open(env, columns)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mivid", *args],
             env=environ,
@@ -235,8 +245,6 @@ class Terminal(_Screen):
             stderr=slave if stderr else subprocess.PIPE,
         )
         os.close(slave)
-        self.shown = b""
-        self.closed = False
 
     def _alive(self) -> bool:
         return self.process.poll() is None
@@ -276,14 +284,12 @@ class InProcessTerminal(_Screen):
         cwd: str | None = None,
     ) -> None:
         import io
-        import pty
         import threading
 
         from mivid.app import Streams
         from mivid.cli import run
 
-        environ = environment({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
-        self.master, slave = pty.openpty()
+        environ, slave = self._open(env, columns)
         self._files = [
             open(os.dup(slave), "w", encoding="utf-8", buffering=1),  # noqa: SIM115
             open(os.dup(slave), "w", encoding="utf-8", buffering=1) if stderr else io.StringIO(),  # noqa: SIM115
@@ -310,8 +316,6 @@ class InProcessTerminal(_Screen):
 
         self.thread = threading.Thread(target=main, name="mivid-on-a-pty", daemon=True)
         self.thread.start()
-        self.shown = b""
-        self.closed = False
 
     def finish(self, timeout: float = 15) -> int:
         deadline = time.monotonic() + timeout
