@@ -80,6 +80,7 @@ class Secrets:
         self._values: set[str] = set()
         self._forms: set[str] = set()
         self._checked: set[str] = set()  # the forms but the runs (their blocks stand for them)
+        self._windowed: set[str] = set()  # the values whose runs are cut out too
         self._lowered: list[str] = []  # every form in lower case: the quick test before the regex
         self._pattern: re.Pattern[str] | None = None
         self._revealing = False
@@ -93,14 +94,21 @@ class Secrets:
         finally:
             self._revealing = False
 
-    def add(self, *values: str | None) -> None:
+    def add(self, *values: str | None, derived: bool = True) -> None:
+        """Values to cut out; `derived`: their transformed copies too (a key's, not a JWT's:
+        a JWT is minted afresh every half hour, and its shape gives any copy away)."""
         fresh = False
         for value in values:
             for variant in (value, value.strip()) if value else ():
                 if len(variant) >= SHORTEST_SECRET and variant not in self._values:
                     self._values.add(variant)
-                    self._forms.update(_forms(variant))
-                    self._checked.update(_forms(variant, windows=False))
+                    if derived:
+                        self._forms.update(_forms(variant))
+                        self._checked.update(_forms(variant, windows=False))
+                        self._windowed.add(variant)
+                    else:
+                        self._forms.add(variant)
+                        self._checked.add(variant)
                     fresh = True
         if fresh:
             # The longest first: a whole token before the parts it holds, a whole key before
@@ -116,7 +124,7 @@ class Secrets:
                 {form.lower() for form in self._checked}
                 | {
                     block.lower()
-                    for value in self._values
+                    for value in self._windowed
                     if len(value) >= WINDOWED_SECRET
                     for block in _blocks(value, WINDOW // 2)
                 }
@@ -124,7 +132,11 @@ class Secrets:
 
     def add_token(self, token: str) -> None:
         """A bearer token, and each part of it when it is a JWT."""
-        self.add(token, *token.split("."))
+        parts = token.split(".")
+        if len(parts) == 3:  # a JWT: whole, and each part
+            self.add(token, *parts, derived=False)
+        else:  # a static key: in every form a server may echo it
+            self.add(token)
 
     def scrub(self, text: str) -> str:
         """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
