@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, environment, error_lines
+from helpers import RunMivid, environment, error_lines, run_process
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
@@ -121,15 +121,8 @@ def test_a_disk_that_fills_during_a_download_is_exit_74(
 ) -> None:
     task_id = finished_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(Fault.endless(on="video", times=None))  # an MP4 that never ends
-    completed = subprocess.run(
-        [sys.executable, "-m", "mivid", "download", task_id, "-d", str(tiny_folder)],
-        capture_output=True,
-        text=True,
-        env=served(api),
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 74, completed.stderr
+    completed = run_process("download", task_id, "-d", str(tiny_folder), env=served(api))
+    assert completed.exit_code == 74, completed.stderr
     line = assert_one_clean_line(completed.stderr)
     assert "No space left on device" in line
     assert "free some space" in completed.stderr
