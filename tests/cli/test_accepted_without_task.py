@@ -45,6 +45,13 @@ def accepted_body(data: object) -> bytes:
     return json.dumps(envelope).encode()
 
 
+def accepted(data: object) -> Fault:
+    """The create is processed (the task made, and billed); its 200 answer carries `data`."""
+    return Fault.raw(
+        200, {"Content-Type": "application/json"}, accepted_body(data), on="create", after=True
+    )
+
+
 def slow_to_show(serve: Serve, fake_clock: FakeClock, seconds: float) -> EmulatorServer:
     fake_clock.set(time.time())  # mivid signs its JWTs with the real time
     return serve(
@@ -76,15 +83,8 @@ def test_an_accepted_create_without_a_task_id_stays_unknown_and_points_to_recove
     answer: str,
 ) -> None:
     server = slow_to_show(serve, fake_clock, 600)
-    server.emulator.inject(
-        Fault.raw(
-            200,
-            {"Content-Type": "application/json"},
-            accepted_body(ANSWERS[answer]),
-            on="create",
-            after=True,  # the task is made (and billed), the answer says nothing usable
-        )
-    )
+    # The task is made (and billed), the answer says nothing usable.
+    server.emulator.inject(accepted(ANSWERS[answer]))
     image = make_png(tmp_path / "front.png")
     result = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
     assert result.exit_code == 5, result
@@ -126,11 +126,7 @@ def test_a_plain_rerun_reuses_the_unknown_external_id_and_is_never_billed_twice(
     tmp_path: Path,
 ) -> None:
     server = slow_to_show(serve, fake_clock, 600)
-    server.emulator.inject(
-        Fault.raw(
-            200, {"Content-Type": "application/json"}, accepted_body({}), on="create", after=True
-        )
-    )
+    server.emulator.inject(accepted({}))
     image = make_png(tmp_path / "front.png")
     first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
     assert first.exit_code == 5, first
@@ -173,11 +169,7 @@ def test_a_rerun_that_finds_the_earlier_task_returns_it(
     tmp_path: Path,
 ) -> None:
     server = slow_to_show(serve, fake_clock, 30)
-    server.emulator.inject(
-        Fault.raw(
-            200, {"Content-Type": "application/json"}, accepted_body(None), on="create", after=True
-        )
-    )
+    server.emulator.inject(accepted(None))
     image = make_png(tmp_path / "front.png")
     first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
     assert first.exit_code == 5, first
@@ -197,11 +189,7 @@ def test_another_request_or_a_named_id_is_sent_as_its_own_task(
     tmp_path: Path,
 ) -> None:
     server = slow_to_show(serve, fake_clock, 0)
-    server.emulator.inject(
-        Fault.raw(
-            200, {"Content-Type": "application/json"}, accepted_body({}), on="create", after=True
-        )
-    )
+    server.emulator.inject(accepted({}))
     server.emulator.inject(Fault.error(1201, on="get", times=None))  # never found
     image = make_png(tmp_path / "front.png")
     first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
