@@ -980,6 +980,15 @@ class KlingClient:
                         external_task_id=external_task_id,
                         accepted=True,
                     )
+                if maybe_created:
+                    # Not found within the grace is no proof: a slow service may show it
+                    # later. Unknown, so recover asks again and a rerun reuses the id.
+                    raise CreateOutcomeUnknownError(
+                        f"{self._failure(answer, url).message}; a send of this create may "
+                        f"have made the task, and no task with external id "
+                        f"`{printable(external_task_id)}` can be found yet",
+                        external_task_id=external_task_id,
+                    )
                 raise self._failure(answer, url)
             attempt += 1
             if ambiguous:

@@ -210,3 +210,28 @@ def test_another_request_or_a_named_id_is_sent_as_its_own_task(
     sent = [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
     assert len({r.json["external_task_id"] for r in sent}) == 3
     assert len(server.emulator.tasks()) == 3
+
+
+def test_a_lost_answer_whose_task_shows_late_stays_unknown_and_a_rerun_pays_once(
+    mivid: RunMivid,
+    serve: Serve,
+    fake_clock: FakeClock,
+    sleepless: Sleepless,
+    tmp_path: Path,
+) -> None:
+    """A 5000 after the task was made, the task shown only after the lookups gave up: not
+    found yet is no proof, so the create stays unknown and the same create again is sent
+    under the same external id (refused as a duplicate: one task)."""
+    server = slow_to_show(serve, fake_clock, 600)
+    server.emulator.inject(Fault.error(5000, on="create", after=True, times=None))
+    image = make_png(tmp_path / "front.png")
+    first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    assert first.exit_code == 5, first
+    assert "mivid recover" in first.stderr
+    (entry,) = journal_entries()
+    assert entry.status == UNKNOWN
+    again = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    assert again.exit_code == 5, again
+    sent = [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
+    assert {r.json["external_task_id"] for r in sent} == {entry.external_task_id}
+    assert len(server.emulator.tasks()) == 1
