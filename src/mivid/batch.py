@@ -974,8 +974,10 @@ class Scheduler:
             self._changed(state)
         kept = sum(len(s.files) for s in self.states if s.action == SKIP and s.finished == now)
         if kept:
+            were = "is" if kept == 1 else "are"
             self._note(
-                f"{kept} videos saved by an earlier run are already there, not downloaded again"
+                f"{counted(kept, 'video')} saved by an earlier run {were} already there, "
+                "not downloaded again"
             )
 
     def _look_up(self, state: JobState, now: float) -> bool:

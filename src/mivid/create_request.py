@@ -29,6 +29,7 @@ from mivid.endpoints import (
     endpoint_for_model,
     known_endpoint,
 )
+from mivid.plaintext import counted
 from mivid.problems import Problem
 from mivid.vocabulary import (
     CHOICE,
@@ -414,7 +415,8 @@ def _count_problems(endpoint: Endpoint, inputs: Inputs) -> list[Problem]:
             Problem(
                 "--element",
                 rules.IMAGE_COUNT,
-                f"{inputs.images} images and {inputs.elements} elements make {total} — "
+                f"{counted(inputs.images, 'image')} and {counted(inputs.elements, 'element')} "
+                f"make {total} — "
                 f"at most {references} are allowed{with_video}",
                 {"count": total, "limit": references},
                 field="element_list",

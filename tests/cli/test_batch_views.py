@@ -120,6 +120,21 @@ def test_the_live_table_uses_the_terminals_height(mivid: RunMivid, tmp_path: Pat
     assert "(4 more not shown)" in frame
 
 
+def test_one_video_kept_from_an_earlier_run_is_said_in_the_singular(
+    mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
+) -> None:
+    assert mivid("sandbox", "examples", str(tmp_path)).exit_code == 0
+    jobs = tmp_path / "one.jsonl"
+    jobs.write_text(json.dumps({"images": ["lighthouse.jpg"], "prompt": PROMPTS[0]}) + "\n")
+    args = ["--sandbox", "batch", str(jobs), "--fit", "--download", str(tmp_path / "videos")]
+    assert mivid(*args, clock=sleepless).exit_code == 0
+    again = mivid(*args, clock=sleepless)
+    assert again.exit_code == 0, again
+    assert "1 video saved by an earlier run is already there, not downloaded again" in (
+        again.stderr
+    ), again.stderr
+
+
 def test_a_rerun_into_the_same_folder_reports_each_skipped_jobs_videos_and_files(
     mivid: RunMivid, tmp_path: Path, sleepless: Sleepless
 ) -> None:

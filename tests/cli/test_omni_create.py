@@ -289,6 +289,14 @@ RULES: list[tuple[list[str], str]] = [
         ["P0-2", "--element", "1", "--element", "2", "--video", VIDEO],
         "--element: 3 images and 2 elements make 5 — at most 4 are allowed with a reference video",
     ),
+    (
+        ["P0", *[w for n in range(1, 8) for w in ("--element", str(n))]],
+        "--element: 1 image and 7 elements make 8 — at most 7 are allowed",
+    ),
+    (
+        ["P0-6", "--element", "1"],
+        "--element: 7 images and 1 element make 8 — at most 7 are allowed",
+    ),
     (["P0", "--element", "x7"], "--element: `x7` is not an element id (a whole number from 1)"),
     (["P0", "--element", "0"], "--element: `0` is not an element id (a whole number from 1)"),
     # frames
