@@ -75,6 +75,7 @@ from mivid.vocabulary import (
     JOB_FIELDS,
     SUCCEED,
     failure_reason,
+    job_field_of_option,
     job_words,
     option_and_job_name,
     status_of,
@@ -460,9 +461,17 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _meant(name: str, what: str) -> str:
-    """`did you mean `duration`?` for a misspelt field, else the fields there are."""
+    """`did you mean `duration`?` for a misspelt field, else the fields there are.
+
+    A field named as `create`'s option is (`model`, `element`) is taken to mean the field
+    that option sets, ahead of one merely spelt alike (`model` is not `mode`).
+    """
     import difflib
 
+    named = job_field_of_option(name)
+    if named is not None and named[1] != name:
+        option, meant = named
+        return f"did you mean `{meant}` (create's {option})?"
     close = difflib.get_close_matches(name, JOB_FIELDS, n=1, cutoff=0.7)
     if close:
         return f"did you mean `{close[0]}`?"

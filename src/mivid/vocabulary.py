@@ -300,6 +300,18 @@ _JOB_NAME_OF_OPTION: Mapping[str, str] = {
     **{spec.option: spec.in_jobs for spec in CREATE_FIELDS},
     **{option: name for name, option in EXTRA_OPTIONS.items()},
 }
+
+
+def job_field_of_option(word: str) -> tuple[str, str] | None:
+    """`create`'s option named `word` and the jobs-file field it sets, if any one is.
+
+    `model` or `--model` → (`--model`, `model_name`).
+    """
+    option = "--" + word.lstrip("-").replace("_", "-").lower()
+    field = _JOB_NAME_OF_OPTION.get(option)
+    return None if field is None else (option, field)
+
+
 #: An option as a message names it: the longest run of letters and dashes (`--video-use`,
 #: never `--video` and `-use`).
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*[a-z]")

@@ -53,6 +53,29 @@ def test_a_misspelt_field_gets_a_did_you_mean(mivid: RunMivid, tmp_path: Path) -
     assert "unknown column `promt` — did you mean `prompt`?" in csv.stderr
 
 
+def test_a_field_named_as_creates_option_suggests_the_field_that_option_sets(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """`model` is `create`'s --model (`model_name`), not a misspelt `mode`."""
+    make_png(tmp_path / "a.png")
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"images": ["a.png"], "prompt": "x", "model": "kling-v2-1", "element": [1]}\n')
+    table = tmp_path / "jobs.csv"
+    table.write_text("images,prompt,model\na.png,x,kling-v2-1\n")
+
+    result = mivid("--sandbox", "batch", str(jobs), "--dry-run")
+    csv = mivid("--sandbox", "batch", str(table), "--dry-run")
+
+    assert result.exit_code == 2, result
+    assert "unknown field `model` — did you mean `model_name` (create's --model)?" in result.stderr
+    assert "unknown field `element` — did you mean `elements` (create's --element)?" in (
+        result.stderr
+    )
+    assert "mode`?" not in result.stderr
+    assert csv.exit_code == 2, csv
+    assert "unknown column `model` — did you mean `model_name` (create's --model)?" in csv.stderr
+
+
 # -- 24: counts in the right number ----------------------------------------------------------------
 
 
