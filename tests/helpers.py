@@ -100,6 +100,65 @@ def run_process(
     )
 
 
+def mivid_popen(*args: str, env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """`python -m mivid ARGS` started as a process with its stdout and stderr piped as text,
+    for a test that must signal it (Ctrl-C) while it runs. Use it as a context manager."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mivid", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def kling_variables(server: EmulatorServer) -> dict[str, str]:
+    """The variables that point mivid at `server` with the emulator's test keys."""
+    return {
+        "KLING_BASE_URL": server.url,
+        "KLING_ACCESS_KEY": "test-ak",
+        "KLING_SECRET_KEY": "test-sk",
+    }
+
+
+def created_on_terminal(env: Mapping[str, str], folder: Path) -> str:
+    """`mivid create` of a fresh PNG in `folder`, run on a terminal with `env`: the task id
+    it printed (it must exit 0)."""
+    from imagefactory import make_png
+
+    image = make_png(folder / "front.png")
+    made = InProcessTerminal(
+        ["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False
+    )
+    assert made.finish() == 0
+    return made.text().strip().splitlines()[-1]
+
+
+def slow_to_show(
+    serve: Serve,
+    fake_clock: FakeClock,
+    seconds: float,
+    *,
+    processing_after: float = 1.0,
+    succeed_after: float = 6.0,
+) -> EmulatorServer:
+    """A live-answering emulator on `fake_clock` whose new tasks stay "not found" for `seconds`
+    (as the live service's may); the timings default to the Emulator's own."""
+    from mivid.sandbox import Emulator
+
+    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
+    return serve(
+        Emulator(
+            access_keys={"test-ak": "test-sk"},
+            clock=fake_clock,
+            answers="live",
+            processing_after=processing_after,
+            succeed_after=succeed_after,
+            invisible_for=seconds,
+        )
+    )
+
+
 def install_fake_opener(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A display and an `xdg-open` (in `folder`/bin, first on PATH) that writes what it was
     given to the file returned. It runs detached from mivid: wait for the file."""

@@ -12,8 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import InProcessTerminal
-from imagefactory import make_png
+from helpers import InProcessTerminal, created_on_terminal, kling_variables
 from mivid.plaintext import elapsed_time
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 
@@ -24,17 +23,8 @@ def test_wait_on_an_old_task_says_days(
     server: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     fake_clock.set(time.time())
-    env = {
-        "KLING_BASE_URL": server.url,
-        "KLING_ACCESS_KEY": "test-ak",
-        "KLING_SECRET_KEY": "test-sk",
-    }
-    image = make_png(tmp_path / "front.png")
-    made = InProcessTerminal(
-        ["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False
-    )
-    assert made.finish() == 0
-    task_id = made.text().strip().splitlines()[-1]
+    env = kling_variables(server)
+    task_id = created_on_terminal(env, tmp_path)
     old = int((time.time() - 246 * DAY - 5 * 3600) * 1000)
     server.emulator.inject(Fault.patch({"created_at": old}, on="get", times=None))
     terminal = InProcessTerminal(["wait", task_id, "--timeout", "0"], env=env, stdin=False)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from helpers import RunMivid, environment
+from helpers import RunMivid, environment, kling_variables, mivid_popen
 from imagefactory import make_png
 from mivid.journal import UNKNOWN, Journal
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
@@ -35,20 +33,8 @@ def test_ctrl_c_during_the_create_says_it_may_exist_and_a_rerun_finds_it(
     kling_env.emulator.inject(Fault.delay(5, on="create"))  # made at once, answered late
     image = make_png(tmp_path / "front.png")
     args = ["create", str(image), "--prompt", "hi"]
-    env = environment(
-        {
-            "KLING_BASE_URL": kling_env.url,
-            "KLING_ACCESS_KEY": "test-ak",
-            "KLING_SECRET_KEY": "test-sk",
-        }
-    )
-    with subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as process:
+    env = environment(kling_variables(kling_env))
+    with mivid_popen(*args, env=env) as process:
         try:
             wait_until(lambda: posts(kling_env) == 1, timeout=60)
             process.send_signal(signal.SIGINT)

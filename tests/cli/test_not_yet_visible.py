@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 
+import helpers
 from conftest import Serve
 from helpers import RunMivid, Sleepless
 from imagefactory import make_png
-from mivid.sandbox import Emulator, EmulatorServer, FakeClock
+from mivid.sandbox import EmulatorServer, FakeClock
 
 
 def gets(server: EmulatorServer) -> int:
@@ -29,17 +29,7 @@ def gets(server: EmulatorServer) -> int:
 
 
 def slow_to_show(serve: Serve, fake_clock: FakeClock, seconds: float) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return serve(
-        Emulator(
-            access_keys={"test-ak": "test-sk"},
-            clock=fake_clock,
-            answers="live",
-            processing_after=1,
-            succeed_after=3,
-            invisible_for=seconds,
-        )
-    )
+    return helpers.slow_to_show(serve, fake_clock, seconds, processing_after=1, succeed_after=3)
 
 
 def created(mivid: RunMivid, tmp_path: Path, sleepless: Sleepless) -> tuple[str, str]:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Serve
-from helpers import InProcessTerminal
-from imagefactory import make_png
+from helpers import InProcessTerminal, created_on_terminal, kling_variables
 from mivid.sandbox import Emulator, FakeClock
 
 BASE = "867283741759111202"
@@ -34,16 +33,8 @@ def test_control_characters_in_an_id_are_drawn_on_a_terminal(
             succeed_after=0,
         )
     )
-    env = {
-        "KLING_BASE_URL": server.url,
-        "KLING_ACCESS_KEY": "test-ak",
-        "KLING_SECRET_KEY": "test-sk",
-    }
-    image = make_png(tmp_path / "front.png")
-    made = InProcessTerminal(
-        ["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False
-    )
-    assert made.finish() == 0
+    env = kling_variables(server)
+    created_on_terminal(env, tmp_path)
     terminal = InProcessTerminal([command, task_id], env=env, stdin=False)
     assert terminal.finish(timeout=30) == 0, terminal.text()
     drawn = f"{BASE}\\x1b]0;PWNED\\x07\\x08\\x0b\\x0c\\x0dx"

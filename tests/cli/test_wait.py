@@ -12,7 +12,7 @@ from typing import IO
 
 import pytest
 
-from helpers import RunMivid, Serve, Sleepless
+from helpers import RunMivid, Serve, Sleepless, mivid_popen
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 from mivid.sandbox.video import video_bytes
 
@@ -174,13 +174,7 @@ def test_ctrl_c_exits_130_at_once_with_the_resume_hint(tmp_path: Path) -> None:
     # however long a loaded machine takes to start Python. --interval 12 makes the
     # next poll 12 s away, so a quick exit means the pause was cut short.
     args = ["--sandbox", "--verbose", "wait", task_id, "-d", "out", "--interval", "12"]
-    with subprocess.Popen(
-        [sys.executable, "-m", "mivid", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as process:
+    with mivid_popen(*args, env=env) as process:
         assert process.stderr is not None and process.stdout is not None
         lines: list[str] = []
         polled = threading.Event()
