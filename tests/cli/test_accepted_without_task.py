@@ -11,16 +11,17 @@ so the service refuses a second task instead of billing it.
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import Serve
-from helpers import RunMivid, Sleepless
+import helpers
+from helpers import Result, RunMivid, Serve, Sleepless
 from imagefactory import make_png
 from mivid.journal import UNKNOWN, Journal, JournalEntry
-from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
+from mivid.sandbox import EmulatorServer, FakeClock, Fault
+from mivid.sandbox.received import ReceivedRequest
 
 COLLECTION = "/v1/videos/multi-image2video"
 
@@ -52,20 +53,13 @@ def accepted(data: object) -> Fault:
     )
 
 
-def slow_to_show(serve: Serve, fake_clock: FakeClock, seconds: float) -> EmulatorServer:
-    fake_clock.set(time.time())  # mivid signs its JWTs with the real time
-    return serve(
-        Emulator(
-            access_keys={"test-ak": "test-sk"},
-            clock=fake_clock,
-            answers="live",
-            invisible_for=seconds,
-        )
-    )
+def sent(server: EmulatorServer) -> list[ReceivedRequest]:
+    """The creates the emulator received, in order."""
+    return [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
 
 
 def creates(server: EmulatorServer) -> int:
-    return sum(1 for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION)
+    return len(sent(server))
 
 
 def journal_entries() -> list[JournalEntry]:
@@ -73,20 +67,44 @@ def journal_entries() -> list[JournalEntry]:
         return journal.entries()
 
 
+@dataclass
+class Runs:
+    """Runs of `mivid` on the sleepless clock against an emulator slow to show new tasks."""
+
+    mivid: RunMivid
+    serve: Serve
+    fake_clock: FakeClock
+    sleepless: Sleepless
+    image: Path
+
+    def slow_to_show(self, seconds: float) -> EmulatorServer:
+        return helpers.slow_to_show(self.serve, self.fake_clock, seconds)
+
+    def create(self, *options: str, prompt: str = "hello") -> Result:
+        """`mivid create IMAGE --prompt PROMPT OPTIONS`."""
+        return self.mivid(
+            "create", str(self.image), "--prompt", prompt, *options, clock=self.sleepless
+        )
+
+    def __call__(self, *args: str) -> Result:
+        return self.mivid(*args, clock=self.sleepless)
+
+
+@pytest.fixture
+def runs(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, sleepless: Sleepless, tmp_path: Path
+) -> Runs:
+    return Runs(mivid, serve, fake_clock, sleepless, make_png(tmp_path / "front.png"))
+
+
 @pytest.mark.parametrize("answer", list(ANSWERS))
 def test_an_accepted_create_without_a_task_id_stays_unknown_and_points_to_recover(
-    mivid: RunMivid,
-    serve: Serve,
-    fake_clock: FakeClock,
-    sleepless: Sleepless,
-    tmp_path: Path,
-    answer: str,
+    runs: Runs, answer: str
 ) -> None:
-    server = slow_to_show(serve, fake_clock, 600)
+    server = runs.slow_to_show(600)
     # The task is made (and billed), the answer says nothing usable.
     server.emulator.inject(accepted(ANSWERS[answer]))
-    image = make_png(tmp_path / "front.png")
-    result = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    result = runs.create()
     assert result.exit_code == 5, result
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -104,12 +122,12 @@ def test_an_accepted_create_without_a_task_id_stays_unknown_and_points_to_recove
     assert len(server.emulator.tasks()) == 1
 
     # Following the hint: recover keeps looking by the external id, and finds it once visible.
-    pending = mivid("recover", "--json", clock=sleepless)
+    pending = runs("recover", "--json")
     (settled,) = json.loads(pending.stdout)
     assert settled["outcome"] == "still unknown", pending
     assert "accepted this create" in settled["note"]
-    fake_clock.advance(600)
-    settled = mivid("recover", "--json", clock=sleepless)
+    runs.fake_clock.advance(600)
+    settled = runs("recover", "--json")
     assert settled.exit_code == 0, settled
     (task,) = server.emulator.tasks()
     assert task["task_id"] in settled.stdout
@@ -118,42 +136,34 @@ def test_an_accepted_create_without_a_task_id_stays_unknown_and_points_to_recove
     assert creates(server) == 1
 
 
-def test_a_plain_rerun_reuses_the_unknown_external_id_and_is_never_billed_twice(
-    mivid: RunMivid,
-    serve: Serve,
-    fake_clock: FakeClock,
-    sleepless: Sleepless,
-    tmp_path: Path,
-) -> None:
-    server = slow_to_show(serve, fake_clock, 600)
+def test_a_plain_rerun_reuses_the_unknown_external_id_and_is_never_billed_twice(runs: Runs) -> None:
+    server = runs.slow_to_show(600)
     server.emulator.inject(accepted({}))
-    image = make_png(tmp_path / "front.png")
-    first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    first = runs.create()
     assert first.exit_code == 5, first
     (entry,) = journal_entries()
     external = entry.external_task_id
 
     # The same create again, as a person would after such an error: the service already has
     # a task under that id (still invisible), so it refuses the resend and bills nothing.
-    again = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    again = runs.create()
     assert again.exit_code == 5, again
     assert f"under that send's external id `{external}`" in again.stderr
     assert f"mivid get {external}" in again.stderr
     assert "try again later" not in again.stderr
-    sent = [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
-    assert len(sent) == 2
-    assert {r.json["external_task_id"] for r in sent} == {external}
+    assert creates(server) == 2
+    assert {r.json["external_task_id"] for r in sent(server)} == {external}
     assert len(server.emulator.tasks()) == 1
     (entry,) = journal_entries()
     assert entry.status == UNKNOWN and entry.external_task_id == external
     assert entry.accepted  # so recover, asked too soon, still does not say "not created"
-    early = mivid("recover", "--json", clock=sleepless)
+    early = runs("recover", "--json")
     (settled,) = json.loads(early.stdout)
     assert settled["outcome"] == "still unknown", early
 
     # Once the task shows, a third run finds it and sends nothing.
-    fake_clock.advance(600)
-    third = mivid("create", str(image), "--prompt", "hello", "--json", clock=sleepless)
+    runs.fake_clock.advance(600)
+    third = runs.create("--json")
     assert third.exit_code == 0, third
     (task,) = server.emulator.tasks()
     assert json.loads(third.stdout)["task_id"] == task["task_id"]
@@ -161,77 +171,47 @@ def test_a_plain_rerun_reuses_the_unknown_external_id_and_is_never_billed_twice(
     assert creates(server) == 2
 
 
-def test_a_rerun_that_finds_the_earlier_task_returns_it(
-    mivid: RunMivid,
-    serve: Serve,
-    fake_clock: FakeClock,
-    sleepless: Sleepless,
-    tmp_path: Path,
-) -> None:
-    server = slow_to_show(serve, fake_clock, 30)
+def test_a_rerun_that_finds_the_earlier_task_returns_it(runs: Runs) -> None:
+    server = runs.slow_to_show(30)
     server.emulator.inject(accepted(None))
-    image = make_png(tmp_path / "front.png")
-    first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    first = runs.create()
     assert first.exit_code == 5, first
-    fake_clock.advance(60)
-    again = mivid("create", str(image), "--prompt", "hello", "--quiet", clock=sleepless)
+    runs.fake_clock.advance(60)
+    again = runs.create("--quiet")
     assert again.exit_code == 0, again
     (task,) = server.emulator.tasks()
     assert again.stdout == f"{task['task_id']}\n"
     assert creates(server) == 1
 
 
-def test_another_request_or_a_named_id_is_sent_as_its_own_task(
-    mivid: RunMivid,
-    serve: Serve,
-    fake_clock: FakeClock,
-    sleepless: Sleepless,
-    tmp_path: Path,
-) -> None:
-    server = slow_to_show(serve, fake_clock, 0)
+def test_another_request_or_a_named_id_is_sent_as_its_own_task(runs: Runs) -> None:
+    server = runs.slow_to_show(0)
     server.emulator.inject(accepted({}))
     server.emulator.inject(Fault.error(1201, on="get", times=None))  # never found
-    image = make_png(tmp_path / "front.png")
-    first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    first = runs.create()
     assert first.exit_code == 5, first
-    other = mivid("create", str(image), "--prompt", "another", "--quiet", clock=sleepless)
+    other = runs.create("--quiet", prompt="another")
     assert other.exit_code == 0, other
-    named = mivid(
-        "create",
-        str(image),
-        "--prompt",
-        "hello",
-        "--external-task-id",
-        "mine-1",
-        "--quiet",
-        clock=sleepless,
-    )
+    named = runs.create("--external-task-id", "mine-1", "--quiet")
     assert named.exit_code == 0, named
-    sent = [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
-    assert len({r.json["external_task_id"] for r in sent}) == 3
+    assert len({r.json["external_task_id"] for r in sent(server)}) == 3
     assert len(server.emulator.tasks()) == 3
 
 
 def test_a_lost_answer_whose_task_shows_late_stays_unknown_and_a_rerun_pays_once(
-    mivid: RunMivid,
-    serve: Serve,
-    fake_clock: FakeClock,
-    sleepless: Sleepless,
-    tmp_path: Path,
+    runs: Runs,
 ) -> None:
     """A 5000 after the task was made, the task shown only after the lookups gave up: not
     found yet is no proof, so the create stays unknown and the same create again is sent
     under the same external id (refused as a duplicate: one task)."""
-    server = slow_to_show(serve, fake_clock, 600)
+    server = runs.slow_to_show(600)
     server.emulator.inject(Fault.error(5000, on="create", after=True, times=None))
-    image = make_png(tmp_path / "front.png")
-    first = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    first = runs.create()
     assert first.exit_code == 5, first
     assert "mivid recover" in first.stderr
     (entry,) = journal_entries()
     assert entry.status == UNKNOWN
-    again = mivid("create", str(image), "--prompt", "hello", clock=sleepless)
+    again = runs.create()
     assert again.exit_code == 5, again
-    sent = [r for r in server.emulator.received if r.method == "POST" and r.path == COLLECTION]
-    assert {r.json["external_task_id"] for r in sent} == {entry.external_task_id}
+    assert {r.json["external_task_id"] for r in sent(server)} == {entry.external_task_id}
     assert len(server.emulator.tasks()) == 1
