@@ -174,7 +174,7 @@ complete -c mivid -n '__mivid_using \'mivid create\'' -l from -x -d 'Start from 
 complete -c mivid -n '__mivid_using \'mivid create\'' -l no-journal -d 'Send even though the local journal of creates cannot be used: nothing is written down, so `mivid recover` cannot settle a lost answer'
 complete -c mivid -n '__mivid_using \'mivid create\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid create\'' -k -a '(__mivid_images)'
-complete -c mivid -n '__mivid_using \'mivid get\'' -l json -d 'Print the task object as JSON (an array when several ids or `-` are given)'
+complete -c mivid -n '__mivid_using \'mivid get\'' -l json -d 'Print the task object as JSON (an array when several ids or `-` are given), with "endpoint" and, for a task the local journal knows, "local" (as `list --json`)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -l quiet -s q -d 'Print the task ids alone (an external id\'s task id)'
 complete -c mivid -n '__mivid_using \'mivid get\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid list\'' -l page -x -d 'Page number, 1 to 1000'

@@ -59,7 +59,10 @@ def test_get_by_task_id_and_by_external_id(
     by_external = mivid("get", "my-cat-1", "--json")
     assert by_external.exit_code == 0, by_external
     task = json.loads(by_external.stdout)
-    assert task == api.emulator.tasks()[0]
+    # The service's object as it came, plus what `list --json` adds (see the test below).
+    assert {k: v for k, v in task.items() if k not in ("endpoint", "local")} == (
+        api.emulator.tasks()[0]
+    )
     assert task["task_status"] == "succeed"
 
     shown = for_a_person("get", "my-cat-1")
@@ -68,6 +71,41 @@ def test_get_by_task_id_and_by_external_id(
     assert re.search(r"length\s+5\.1 s", shown)  # in the panel: beside the URL it wrapped alone
     assert re.search(r"units\s+1\b", shown)
     assert not ANSI.search(mivid("get", "my-cat-1").stdout)
+
+
+def test_get_json_carries_endpoint_and_local_as_list_json_does(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    first = create(mivid, tmp_path, prompt="a cat on a wall")["task_id"]
+    again = mivid("create", "--from", first, "--prompt", "a cat on a roof", "--json")
+    assert again.exit_code == 0, again
+    second = json.loads(again.stdout)["task_id"]
+    fake_clock.advance(10)
+
+    listed = mivid("list", "--json")
+    got = mivid("get", first, second, "--json")
+    one = mivid("get", second, "--json")
+
+    assert listed.exit_code == got.exit_code == one.exit_code == 0, (listed, got, one)
+    by_id = {task["task_id"]: task for task in json.loads(listed.stdout)}
+    tasks = json.loads(got.stdout)
+    assert [task["task_id"] for task in tasks] == [first, second]
+    for task in tasks:
+        assert task["endpoint"] == by_id[task["task_id"]]["endpoint"] == "multi-image"
+        assert task["local"] == by_id[task["task_id"]]["local"]
+    assert tasks[0]["local"]["prompt"] == "a cat on a wall"
+    assert tasks[0]["local"]["made_from"] is None
+    assert tasks[1]["local"]["made_from"] == first
+    assert json.loads(one.stdout) == tasks[1]
+    # A task the journal does not know gets "endpoint" and no "local", as in `list --json`.
+    unknown = create(mivid, tmp_path, "--no-journal")["task_id"]
+    theirs = mivid("get", unknown, "--json")
+    assert theirs.exit_code == 0, theirs
+    assert json.loads(theirs.stdout)["endpoint"] == "multi-image"
+    assert "local" not in json.loads(theirs.stdout)
+    # The pipe line, as before: `list`'s line, with the endpoint in its 9th cell.
+    line = mivid("get", second).stdout.rstrip("\n").split("\t")
+    assert line[0] == second and line[8] == "multi-image"
 
 
 def test_get_shows_the_reason_a_task_failed(

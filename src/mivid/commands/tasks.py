@@ -41,7 +41,8 @@ def get(
         "Without one, a terminal offers a menu of recent tasks."
     ),
     json_output: bool = options.json_output(
-        "Print the task object as JSON (an array when several ids or `-` are given)."
+        'Print the task object as JSON (an array when several ids or `-` are given), with '
+        '"endpoint" and, for a task the local journal knows, "local" (as `list --json`).'
     ),
     quiet: bool = options.quiet("Print the task ids alone (an external id's task id)."),
 ) -> None:
@@ -74,17 +75,15 @@ def get(
         )
     single = not ids or (len(ids) == 1 and ids[0] != "-")
     form = run.output.form(json=json_output, quiet=quiet)
-    # The JSON is the service's objects as they came; people also see what the journal knows.
-    if json_output:
-        listed = [Listed(item.task) for item in found]
-    else:  # with the journal's entry, and the endpoint each was found on (as `list` says)
-        known = with_journal(
-            [item.task for item in found], service=client.base_url, warn=run.output.warn_once
-        )
-        listed = [
-            Listed(item.task, entry.entry, item.endpoint)
-            for item, entry in zip(found, known, strict=True)
-        ]
+    # Each with the journal's entry and the endpoint it was found on, as `list` has them: the
+    # JSON is the service's object plus `"endpoint"` and `"local"`, as `list --json` writes it.
+    known = with_journal(
+        [item.task for item in found], service=client.base_url, warn=run.output.warn_once
+    )
+    listed = [
+        Listed(item.task, entry.entry, item.endpoint)
+        for item, entry in zip(found, known, strict=True)
+    ]
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
         sink.extend(listed)
     failure = combined(errors)  # each id that failed, on its own line; the worst exit status

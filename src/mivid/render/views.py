@@ -251,7 +251,7 @@ def _detail_panel(out: Output, listed: Listed) -> None:
 
 
 TASK_DETAIL = RecordView["Listed"](
-    json=lambda listed: listed.task,
+    json=lambda listed: listed.as_json(),  # as `list --json` writes the task
     # In a pipe, the line `list` writes for the task: one shape for both.
     lines=lambda listed: _task_line(listed),
     ident=lambda listed: listed.task_id,
