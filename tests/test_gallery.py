@@ -638,7 +638,9 @@ def test_open_hands_the_page_to_the_systems_opener(
     result = gallery(mivid, "--open")  # DIR defaults to the current folder
     assert result.exit_code == 0, result
     assert result.stdout == "index.html\n"
-    opened = wait_until(lambda: record.exists() and record.read_text(), what="the fake xdg-open to run")
+    opened = wait_until(
+        lambda: record.exists() and record.read_text(), what="the fake xdg-open to run"
+    )
     assert opened == str((shots.videos / "index.html").resolve())
 
 

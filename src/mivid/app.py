@@ -285,7 +285,11 @@ def global_options(
         help="Log each HTTP request to stderr (keys redacted).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour (as NO_COLOR does); bold, borders and progress stay on a terminal."),
+    no_color: bool = typer.Option(
+        False,
+        "--no-color",
+        help="No colour (as NO_COLOR does); bold, borders and progress stay on a terminal.",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
     ),

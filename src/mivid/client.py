@@ -285,8 +285,10 @@ def require_task_shape(
     data: Any, *, what: str, http_status: int | None = None, request_id: str | None = None
 ) -> dict[str, Any]:
     """Check that `data` looks like a task object: cheap, no pydantic."""
-    if isinstance(data, dict) and _usable_task_id(data.get("task_id")) and isinstance(
-        data.get("task_status"), str
+    if (
+        isinstance(data, dict)
+        and _usable_task_id(data.get("task_id"))
+        and isinstance(data.get("task_status"), str)
     ):
         return data
     status = f" (HTTP {http_status})" if http_status is not None else ""

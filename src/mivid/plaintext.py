@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from datetime import datetime, timezone
+from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +39,8 @@ _UNSAFE_CLASS = (
     "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
     + _INVISIBLE
 )
-_UNSAFE: dict[str, re.Pattern[str]] = {"": re.compile(f"[{_UNSAFE_CLASS}]")}
+_UNSAFE: dict[str, re.Pattern[str]] = {}
+_UNSAFE_ASCII: dict[str, re.Pattern[str]] = {}
 #: The same characters apart from C0 (which JSON escapes itself): inside a JSON string.
 _UNSAFE_IN_JSON = re.compile(
     "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
@@ -67,10 +70,23 @@ def visible(text: str, *, keep: str = "") -> str:
     names control characters to leave as they are (a tab between the cells of a
     line, the newlines rich draws between rows).
     """
+    if text.isascii():
+        # In ASCII only C0 and DEL can be unsafe, and a plain class of those (no lookahead)
+        # is searched many times quicker than the whole class: a 30,000-line list is 4 MB.
+        ascii_unsafe = _UNSAFE_ASCII.get(keep)
+        if ascii_unsafe is None:
+            unsafe = "".join(
+                f"\\x{code:02x}" for code in [*range(0x20), 0x7F] if chr(code) not in keep
+            )
+            ascii_unsafe = _UNSAFE_ASCII[keep] = re.compile(f"[{unsafe}]")
+        if ascii_unsafe.search(text) is None:
+            return text
     pattern = _UNSAFE.get(keep)
     if pattern is None:
         kept = "".join(f"\\x{ord(char):02x}" for char in keep)
-        pattern = _UNSAFE[keep] = re.compile(f"(?![{kept}])[{_UNSAFE_CLASS}]")
+        pattern = _UNSAFE[keep] = re.compile(
+            f"(?![{kept}])[{_UNSAFE_CLASS}]" if kept else f"[{_UNSAFE_CLASS}]"
+        )
     return pattern.sub(_drawn, text)
 
 
@@ -95,18 +111,86 @@ def finite(value: Any) -> Any:
     return value
 
 
-def json_text(value: Any, *, indent: int | None = 2) -> str:
+def json_text(value: Any, *, indent: int | None = 2, margin: str = "") -> str:
     """`value` as strict JSON text (RFC 8259), safe on a terminal.
 
     NaN and Infinity, which `json.dumps` would write though no JSON parser reads
     them, become null; characters a terminal acts on are escaped (`\\u009b`)
-    even where JSON allows them raw; a lone surrogate becomes U+FFFD.
+    even where JSON allows them raw; a lone surrogate becomes U+FFFD. Every line
+    after the first starts with `margin` (an element of an array being streamed).
+    The text is byte for byte what `json.dumps(value, ensure_ascii=False, indent=2)`
+    writes (indented further by `margin`).
     """
-    try:
-        text = json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
-    except ValueError:  # a non-finite float somewhere: rare, so only then walk the value
-        text = json.dumps(finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
+    text = _quickly_indented(value, "\n" + margin) if indent == 2 else None
+    if text is None:
+        try:
+            text = json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
+        except ValueError:  # a non-finite float somewhere: rare, so only then walk the value
+            text = json.dumps(finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
+        if margin:
+            text = text.replace("\n", "\n" + margin)
+    if text.isascii() and "\x7f" not in text:  # nothing to escape: skip the slower search
+        return text
     return _UNSAFE_IN_JSON.sub(_escaped_in_json, text)
+
+
+class _NotParsedJsonError(Exception):
+    """A value `_indented` leaves to `json.dumps`: of a type parsed JSON never holds."""
+
+
+def _quickly_indented(value: Any, pad: str) -> str | None:
+    """`_indented`, or None for what only `json.dumps` writes (a tuple, a key not a string,
+    a nesting deeper than this recursion goes)."""
+    try:
+        return _indented(value, pad)
+    except (_NotParsedJsonError, RecursionError):
+        return None
+
+
+def _indented(value: Any, pad: str) -> str:
+    """`json.dumps(value, ensure_ascii=False, indent=2)` for what parsed JSON holds, with
+    lines joined by `pad` (a newline and the indentation so far).
+
+    The standard library indents in pure Python, a generator per container: a list of
+    30,000 tasks spent most of its time there. This writes each container with one join
+    and leaves each string to the C escaper; any other type raises `_NotParsedJsonError`.
+    """
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = pad + "  "
+        parts = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotParsedJsonError
+            parts.append(f"{inner}{encode_basestring(key)}: {_scalar(item, inner)}")
+        return "{" + ",".join(parts) + pad + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = pad + "  "
+        return "[" + ",".join([inner + _scalar(item, inner) for item in value]) + pad + "]"
+    return _scalar(value, pad)
+
+
+def _scalar(value: Any, pad: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is float:
+        return float.__repr__(value) if math.isfinite(value) else "null"
+    if kind is dict or kind is list:
+        return _indented(value, pad)
+    raise _NotParsedJsonError
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -178,9 +262,17 @@ def from_millis(value: Any) -> datetime | None:
 
 
 def iso_millis(value: Any) -> str | None:
-    """The contract's Unix milliseconds as ISO 8601 UTC, or None."""
+    """The contract's Unix milliseconds as ISO 8601 UTC, or None (as `from_millis` reads them)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if 0 < value < _YEAR_10000_MS:  # the common case, without a datetime (a list has 30,000)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value // 1000))
     moment = from_millis(value)
     return iso_time(moment) if moment is not None else None
+
+
+#: The first millisecond datetime cannot hold, where ISO 8601's four-digit years end.
+_YEAR_10000_MS = 253_402_300_800_000
 
 
 def escape_cell(text: str) -> str:

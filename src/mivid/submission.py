@@ -196,9 +196,7 @@ def submit_create(
     try:
         task = _sent(client, prepared, on_ambiguous=on_ambiguous, earlier=earlier)
     except CreateOutcomeUnknownError as exc:
-        _failed(
-            journal, prepared, service, exc.message, warn, created=None, accepted=exc.accepted
-        )
+        _failed(journal, prepared, service, exc.message, warn, created=None, accepted=exc.accepted)
         raise
     except ExternalIdTakenError as exc:
         reason = f"the external id was already used by task {exc.task.get('task_id')}"

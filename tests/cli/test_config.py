@@ -196,7 +196,10 @@ def test_bad_keys_values_and_profile_names_are_refused_before_writing(
     cases = [
         (("config", "set", "colour", "blue"), "unknown key `colour`"),
         (("config", "set", "mode", "fast"), "mode: `fast` is not one of std, pro"),
-        (("config", "set", "duration", "11"), "duration: `11` is not one of 3, 4, 5, 6, 7, 8, 9, 10"),
+        (
+            ("config", "set", "duration", "11"),
+            "duration: `11` is not one of 3, 4, 5, 6, 7, 8, 9, 10",
+        ),
         (("config", "set", "base-url", "api.example.com"), "must start with http:// or https://"),
         (("--profile", "a b", "config", "set", "mode", "pro"), "profile name `a b`"),
         (("config", "get", "colour"), "unknown key `colour`"),

@@ -152,7 +152,9 @@ def test_markup_in_service_text_is_shown_as_written_on_a_terminal(
         "KLING_ACCESS_KEY": "test-ak",
         "KLING_SECRET_KEY": "test-sk",
     }
-    created = InProcessTerminal(["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False)
+    created = InProcessTerminal(
+        ["create", str(image), "--prompt", "a cat", "-q"], env=env, stdin=False
+    )
     assert created.finish() == 0
     task_id = created.text().strip().splitlines()[-1]
     markup = "[/x] [bold]loud[/bold] [link=file:///etc]x[/link]"

@@ -216,7 +216,9 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
-    wide = InProcessTerminal(["--no-color", "list"], env=env, columns=160, stdin=False, stderr=False)
+    wide = InProcessTerminal(
+        ["--no-color", "list"], env=env, columns=160, stdin=False, stderr=False
+    )
     assert wide.finish(timeout=30) == 0, wide.raw()
     lines = [line for line in ANSI.sub("", wide.text()).splitlines() if line.strip()]
     assert "ENDPOINT" in lines[0].split()
@@ -224,7 +226,9 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     for (task_id, endpoint, model), line in zip(six, lines[1:-1], strict=True):
         assert line.startswith(task_id)
         assert (f"{endpoint} · {model}" if model else f" {endpoint} ") in line, line
-    narrow = InProcessTerminal(["--no-color", "list"], env=env, columns=80, stdin=False, stderr=False)
+    narrow = InProcessTerminal(
+        ["--no-color", "list"], env=env, columns=80, stdin=False, stderr=False
+    )
     assert narrow.finish(timeout=30) == 0, narrow.raw()
     lines = [line for line in narrow.text().splitlines() if line.strip()]
     assert all(len(line) <= 80 for line in lines), lines
@@ -253,7 +257,9 @@ def test_watch_draws_both_endpoints_tasks(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
-    terminal = InProcessTerminal(["--no-color", "list", "--watch"], env=env, columns=160, stdin=False)
+    terminal = InProcessTerminal(
+        ["--no-color", "list", "--watch"], env=env, columns=160, stdin=False
+    )
     assert terminal.finish(timeout=30) == 0, terminal.raw()
     text = ANSI.sub("", terminal.text())
     assert "every task on the list has ended" in text

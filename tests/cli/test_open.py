@@ -86,7 +86,9 @@ def test_with_a_display_the_system_opener_gets_the_absolute_path(
     assert "opening" in result.stderr
     # The opener runs detached from mivid: its file is written when it gets to it
     # (and `>` makes it empty before printf fills it).
-    opened = wait_until(lambda: record.exists() and record.read_text(), what="the fake xdg-open to run")
+    opened = wait_until(
+        lambda: record.exists() and record.read_text(), what="the fake xdg-open to run"
+    )
     assert opened == str((out / f"{finished}.mp4").resolve())
 
     printed = mivid("open", finished, "--print")

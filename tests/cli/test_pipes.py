@@ -156,9 +156,7 @@ def test_a_batch_into_a_full_disk_ends_every_job_then_exits_74(
         )
 
     assert completed.returncode == 74, completed.stderr
-    assert "warning: stdout (the results): No space left on device: the rest" in (
-        completed.stderr
-    )
+    assert "warning: stdout (the results): No space left on device: the rest" in (completed.stderr)
     assert "3 jobs: 3 succeed (3 sent now" in completed.stderr
     assert completed.stderr.splitlines()[-2] == (
         "error: stdout (the results): No space left on device"

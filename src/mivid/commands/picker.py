@@ -126,9 +126,7 @@ def read_ids(arguments: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def pick_tasks(
-    run: AppState, listed: Sequence[Listed], *, action: str, several: bool
-) -> list[str]:
+def pick_tasks(run: AppState, listed: Sequence[Listed], *, action: str, several: bool) -> list[str]:
     """Show the menu of `listed` tasks on stderr; the ids of those picked (none: `q`, Ctrl-D,
     Enter).
 

@@ -41,7 +41,7 @@ def get(
         "Without one, a terminal offers a menu of recent tasks."
     ),
     json_output: bool = options.json_output(
-        'Print the task object as JSON (an array when several ids or `-` are given), with '
+        "Print the task object as JSON (an array when several ids or `-` are given), with "
         '"endpoint" and, for a task the local journal knows, "local" (as `list --json`).'
     ),
     quiet: bool = options.quiet("Print the task ids alone (an external id's task id)."),

@@ -118,6 +118,15 @@ class RecordSink(Generic[T]):
             records = list(records)
             self.count += len(records)
             self.out.lines([text for record in records for text in self.view.lines(record)])
+        elif self.form is Form.JSON and not self.one:
+            # A page of elements scrubbed and written at once, as `_json` writes each.
+            pieces = []
+            for record in records:
+                pieces.append("[\n  " if self.count == 0 else ",\n  ")
+                pieces.append(json_text(self.view.json(record), margin="  "))
+                self.count += 1
+            if pieces:
+                self.out.stdout.write(self.out.secrets.scrub("".join(pieces)))
         else:
             for record in records:
                 self.add(record)
@@ -125,12 +134,12 @@ class RecordSink(Generic[T]):
             self.out.stdout.flush()
 
     def _json(self, record: T, *, first: bool) -> None:
-        text = self.out.secrets.scrub(json_text(self.view.json(record)))
         if self.one:
-            self.out.stdout.write(text + "\n")
+            self.out.stdout.write(self.out.secrets.scrub(json_text(self.view.json(record))) + "\n")
             return
         # Byte for byte what json.dumps(all, indent=2) writes, one element at a time.
-        self.out.stdout.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+        text = json_text(self.view.json(record), margin="  ")
+        self.out.stdout.write(self.out.secrets.scrub(("[\n  " if first else ",\n  ") + text))
 
     def close(self) -> None:
         if self.form is Form.JSON and not self.one:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from mivid.plaintext import (
     escape_cell,
     from_millis,
+    iso_millis,
     iso_seconds,
     iso_time,
     local_time,
@@ -339,15 +340,31 @@ def _task_line(listed: Listed) -> list[str]:
     The free texts are escaped (`\\t`, `\\n`, `\\\\`), so a line is always one line of
     eleven cells.
     """
-    row = TaskCells.of(listed.task)
+    # TaskCells' cells, read without building one: this runs for each of 30,000 tasks.
+    task = listed.task
+    videos = task_videos(task)
+    first = videos[0] if videos else {}
+    url = first.get("url")
+    status = status_of(task)
+    cells = (
+        task_id_of(task),
+        status,
+        iso_millis(task.get("created_at")) or "",
+        _text(first.get("duration")),
+        external_id_of(task) or "",
+        url if isinstance(url, str) else "",
+    )
+    row = "\t".join(cells)
+    if row.count("\t") != len(cells) - 1 or "\n" in row:  # a cell holding a tab or newline
+        row = "\t".join(map(tsv_cell, cells))
     endpoint = listed.endpoint.name if listed.endpoint is not None else ""
-    reason = listed.task.get("task_status_msg") if row.status == FAILED else None
+    reason = task.get("task_status_msg") if status == FAILED else None
     return [
         "\t".join(
             (
-                *map(tsv_cell, row.tsv()),
+                row,
                 escape_cell(listed.prompt),
-                row.units,
+                _units(task.get("final_unit_deduction")),
                 tsv_cell(endpoint),
                 tsv_cell(listed.model),
                 escape_cell(reason) if isinstance(reason, str) else "",
