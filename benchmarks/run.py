@@ -5,8 +5,8 @@
     python benchmarks/run.py --only startup,big
     python benchmarks/run.py --scale           # and at scale (issue 16, scale.py): about 5 min
     python benchmarks/run.py --only rerun      # one scale group: list, limit, table, local,
-                                               # rerun, dry-run, wait, sandbox-memory,
-                                               # sandbox-latency
+                                               # rerun, dry-run, batch-schedule, wait,
+                                               # sandbox-memory, sandbox-latency
 
 Run it with the interpreter of the environment mivid is installed in (the
 baselines use the same one). It builds its own inputs in a temporary folder

@@ -9,6 +9,9 @@ Run through run.py (`--scale` for every group, `--only GROUP` for one):
     local    `list --local` on journals of 30 / 1k / 10k / 50k entries
     batch    rerun of a finished 1000-job file vs a finished 1-job file (time, requests);
              `--dry-run` of 100 jobs sharing one 9.7 MB PNG vs 1 job
+    batch-schedule
+             `batch` of 10 / 100 / 300 jobs of 2 s tasks, 50 at once, against the ideal
+             schedule (waves × task time + one poll interval): whole-process wall
     wait     `wait` on 500 tasks against floor_wait.py: just made (mivid reads them on
              the list's first page: whole-process CPU), and buried under 30k newer
              tasks (each queried on its own: CPU per status query)
@@ -67,6 +70,7 @@ GROUPS = (
     "local",
     "rerun",
     "dry-run",
+    "batch-schedule",
     "wait",
     "sandbox-memory",
     "sandbox-latency",
@@ -82,6 +86,13 @@ TABLE_TASKS = 10_000
 JOURNAL_SIZES = (30, 1_000, 10_000, 50_000)
 BATCH_JOBS = 1000
 DRY_RUN_JOBS = 100
+SCHEDULE_JOBS = (10, 100, 300)
+#: Tasks this long: on batch's default schedule (queries 1 s, 2.2 s, 3.64 s … after a create)
+#: a task is seen ended 0.2 s late, 10 % of it, the middle of the 0–20 % its ×1.2 pauses allow.
+SCHEDULE_TASK_SECONDS = 2.0
+#: `batch --concurrency` at its most, and the emulator's running-task limit alike.
+SCHEDULE_CONCURRENCY = 50
+SCHEDULE_TARGET = 1.13
 WAIT_TASKS = 500
 WAIT_TASK_SECONDS = 5.0
 SANDBOX_CREATES = 100
@@ -800,6 +811,162 @@ def _requests(counts: dict[str, int]) -> str:
     return ", ".join(parts) if parts else "none"
 
 
+# -- batch's schedule ----------------------------------------------------------------------
+
+
+def seen_ended_after(task_seconds: float) -> float:
+    """When batch's default schedule first asks about a task after its create: the first
+    query at or past `task_seconds` (the queries go out at the sums of its pauses)."""
+    try:
+        from mivid.commands.options import DEFAULT_FIRST_INTERVAL
+        from mivid.waiting import PollSchedule
+    except ImportError as exc:
+        raise BenchmarkError(f"cannot read batch's polling schedule: {exc}") from exc
+
+    elapsed = 0.0
+    for pause in PollSchedule(first=DEFAULT_FIRST_INTERVAL).intervals():
+        elapsed += pause
+        if elapsed >= task_seconds:
+            return elapsed
+    raise AssertionError("unreachable: the schedule never ends")
+
+
+def first_interval() -> float:
+    try:
+        from mivid.commands.options import DEFAULT_FIRST_INTERVAL
+    except ImportError as exc:
+        raise BenchmarkError(f"cannot read batch's polling schedule: {exc}") from exc
+    return float(DEFAULT_FIRST_INTERVAL)
+
+
+def measure_batch_schedule(ctx: ScaleContext) -> list[Figure]:
+    """`batch` of 10 / 100 / 300 jobs as a user runs it (no --download), beside the ideal.
+
+    The emulator's tasks last `SCHEDULE_TASK_SECONDS` and it allows as many running at once
+    as batch's --concurrency: C = 50 either way, so the ideal is ceil(N / C) waves of
+    one task's time, plus one first poll interval (the earliest a polling client can see
+    the last wave end is one query after it; the same allowance covers start-up).
+    """
+    folder = ctx.folder / "schedule"
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = _batch_images(folder, random.Random(61))
+    kinds = len(photos)
+    task, limit = SCHEDULE_TASK_SECONDS, SCHEDULE_CONCURRENCY
+    server_argv = emulator_argv(
+        "--task-seconds",
+        f"{task:g}",
+        "--processing-seconds",
+        f"{task / 4:g}",
+        "--concurrency-limit",
+        str(limit),
+    )
+    counts: dict[int, list[dict[str, int]]] = {}
+    with serve(server_argv, ctx.environment("schedule", "")) as server:
+        env = ctx.environment("schedule", server.url)
+        made = [0]
+
+        def batch(count: int) -> Callable[[], Child]:
+            def run() -> Child:
+                # A file of its own each run: its jobs' external ids are new, so all are sent.
+                made[0] += 1
+                jobs = _jobs_file(
+                    folder / f"jobs-{count}-{made[0]}.jsonl",
+                    count,
+                    lambda i: [photos[i % kinds]],
+                    f"run {made[0]}: the tide comes in, take",
+                )
+                argv = [*ctx.mivid, "batch", str(jobs), "--concurrency", str(limit)]
+                bench_call(server.url, "reset")
+                child = run_measured(argv, env).check(f"mivid batch of {count} jobs")
+                asked = bench_call(server.url, "counts")
+                _check_batch_output(child, count, asked)
+                counts.setdefault(count, []).append(asked)
+                return child
+
+            return run
+
+        # Warm (bytecode, page cache) with a dry run: it reads and checks, sends nothing.
+        warm = _jobs_file(folder / "warm.jsonl", 2, lambda i: [photos[i]], "warm")
+        run_measured([*ctx.mivid, "batch", str(warm), "--dry-run"], env).check("batch --dry-run")
+        print(
+            f"  batch: {', '.join(map(str, SCHEDULE_JOBS))} jobs of {task:g} s tasks, "
+            f"{limit} at once …",
+            file=sys.stderr,
+        )
+        measured = ctx.repeat(
+            {str(count): batch(count) for count in SCHEDULE_JOBS}, most=2, least=2, budget=0
+        )
+    seen = seen_ended_after(task)
+    allowance = first_interval()
+    rows, ratios = [], {}
+    for count in SCHEDULE_JOBS:
+        children = measured[str(count)]
+        wall = median([c.seconds for c in children])
+        waves = -(-count // limit)
+        ideal = waves * task + allowance
+        ratios[count] = wall / ideal
+        rows.append(
+            [
+                str(count),
+                str(waves),
+                seconds(wall),
+                seconds(median([c.cpu for c in children])),
+                seconds(ideal),
+                f"{wall / ideal:.2f}×",
+                seconds(waves * seen),
+                seconds(wall - waves * seen),
+                _requests(counts[count][-1]),
+            ]
+        )
+    ctx.table(
+        f"batch --concurrency {limit} (emulator limit {limit}), tasks of {task:g} s, no "
+        f"--download (medians): whole-process wall vs the ideal, waves × {task:g} s + one "
+        f"first poll interval ({allowance:g} s); “seen ended” is waves × {seen:.2f} s, when "
+        f"batch's schedule first asks after a task's end; “rest” is the wall beyond it "
+        "(start-up, checks, creates)",
+        [
+            "jobs",
+            "waves",
+            "mivid wall",
+            "cpu",
+            "ideal",
+            "ratio",
+            "seen ended",
+            "rest",
+            "requests",
+        ],
+        rows,
+    )
+    worst = max(ratios, key=lambda count: ratios[count])
+    wall = median([c.seconds for c in measured[str(worst)]])
+    waves = -(-worst // limit)
+    return [
+        ctx.figure(
+            f"batch: {worst} jobs against the ideal schedule",
+            seconds(wall),
+            f"{seconds(waves * task + allowance)} ideal ({waves} × {task:g} s + {allowance:g} s)",
+            ratios[worst],
+            f"within {round((SCHEDULE_TARGET - 1) * 100)} % of ideal",
+            ratios[worst] <= SCHEDULE_TARGET,
+            note="the worst size; "
+            + ", ".join(f"{count} jobs {ratios[count]:.2f}×" for count in SCHEDULE_JOBS)
+            + f"; tasks seen ended {seen - task:.2f} s late on batch's default schedule",
+        )
+    ]
+
+
+def _check_batch_output(child: Child, count: int, asked: dict[str, int]) -> None:
+    """One `LINE TASK STATUS …` line per job, every task succeeded, each job created once."""
+    lines = child.stdout.decode(errors="replace").splitlines()
+    statuses = {line.split("\t")[2] if line.count("\t") >= 2 else line for line in lines}
+    if len(lines) != count or statuses != {"succeed"}:
+        raise BenchmarkError(
+            f"mivid batch of {count} jobs printed {len(lines)} lines, statuses {sorted(statuses)}"
+        )
+    if asked.get("create") != count:
+        raise BenchmarkError(f"mivid batch of {count} jobs made {asked.get('create')} creates")
+
+
 # -- wait --------------------------------------------------------------------------------
 
 
@@ -1095,6 +1262,7 @@ MEASURES: dict[str, Callable[[ScaleContext], list[Figure]]] = {
     "local": measure_local,
     "rerun": measure_rerun,
     "dry-run": measure_dry_run,
+    "batch-schedule": measure_batch_schedule,
     "wait": measure_wait,
     "sandbox-memory": measure_sandbox_memory,
     "sandbox-latency": measure_sandbox_latency,
@@ -1108,6 +1276,7 @@ FALLBACK = {
     "local": ("list --local: 50k-entry journal", "≤ 50 ms more"),
     "rerun": ("batch: rerun of a finished 1000-job file", "≤ 0.5 s more, 0 requests"),
     "dry-run": ("batch --dry-run: 100 jobs sharing one PNG", "≤ 0.5 s more"),
+    "batch-schedule": ("batch: 300 jobs against the ideal schedule", "within 13 % of ideal"),
     "wait": ("wait on 500 tasks: CPU per status query", "≤ 1.3×"),
     "sandbox-memory": ("sandbox serve: memory after 100 creates", "≤ +50 MiB"),
     "sandbox-latency": ("sandbox: GET latency, 100k stored tasks", "flat (≤ 1.3×)"),
