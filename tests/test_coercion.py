@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer import BadParameter
 
+from mivid.cli import load_command
 from mivid.coercion import use_plain_coercion
 
 
@@ -108,15 +109,44 @@ def test_a_changed_typer_internal_leaves_typers_own_coercion(
     monkeypatch.setattr(importlib.import_module(module), name, value)
     # The hook itself says it stood back (nothing half-installed) …
     assert use_plain_coercion(make_command({})) is False
-    # … and commands still parse and coerce their options.
-    image = make_png(tmp_path / "a.png")
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = run(
-        ["--sandbox", "create", str(image), "--prompt", "waves", "--duration", "10", "--dry-run"],
-        streams=Streams(io.StringIO(), stdout, stderr),
-    )
-    assert code == 0, stderr.getvalue()
-    assert json.loads(stdout.getvalue())["duration"] == "10"
-    refused = run(["list", "--page", "abc"], streams=Streams(io.StringIO(), stdout, stderr))
-    assert refused == 2
-    assert "--page" in stderr.getvalue()
+    # … and commands still parse and coerce their options, on a command tree built now, with
+    # the changed internal (the process's tree, built by earlier tests, has the hook in it).
+    load_command.cache_clear()
+    try:
+        image = make_png(tmp_path / "a.png")
+        stdout, stderr = io.StringIO(), io.StringIO()
+        code = run(
+            ["--sandbox", "create", str(image), "-p", "waves", "--duration", "10", "--dry-run"],
+            streams=Streams(io.StringIO(), stdout, stderr),
+        )
+        assert code == 0, stderr.getvalue()
+        assert json.loads(stdout.getvalue())["duration"] == "10"
+        refused = run(["list", "--page", "abc"], streams=Streams(io.StringIO(), stdout, stderr))
+        assert refused == 2
+        assert "--page" in stderr.getvalue()
+        # Those runs went through Typer's own coercion: the tree they ran holds no plain coercer.
+        assert load_command.cache_info().misses == 1
+        assert not [param for param in params_of(load_command()) if plainly_coerced(param)]
+    finally:
+        load_command.cache_clear()  # the next test builds a tree with Typer as it is
+
+
+def params_of(command: Any) -> list[Any]:
+    """Every parameter of `command` and its subcommands."""
+    found = list(getattr(command, "params", ()))
+    for sub in getattr(command, "commands", {}).values():
+        found += params_of(sub)
+    return found
+
+
+def plainly_coerced(param: Any) -> bool:
+    return type(getattr(param, "_runtime_param", None)).__name__ == "PlainRuntimeParam"
+
+
+def test_the_command_tree_mivid_runs_has_the_plain_coercers() -> None:
+    """The check above means something: on this Typer, mivid's tree is built with the hook."""
+    load_command.cache_clear()
+    try:
+        assert [param for param in params_of(load_command()) if plainly_coerced(param)]
+    finally:
+        load_command.cache_clear()
