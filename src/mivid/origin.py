@@ -23,17 +23,27 @@ from typing import Any
 
 from mivid import problems as rules
 from mivid.problems import Problem
-from mivid.vocabulary import END_FRAME, FIRST_FRAME, REFERENCE
+from mivid.vocabulary import (
+    CHOICE,
+    CREATE_FIELDS,
+    ELEMENTS,
+    END_FRAME,
+    FIRST_FRAME,
+    FLAG,
+    IDENTIFIER,
+    REFERENCE,
+    VIDEO,
+)
 
-#: The create fields carried over as they are, by their jobs-file (and API) names.
-CARRIED = (
-    "prompt",
-    "negative_prompt",
-    "model_name",
-    "mode",
-    "duration",
-    "aspect_ratio",
-    "callback_url",
+#: The kinds of create field whose body value is not what the user gave: `origin_of` turns
+#: each back by hand (a flag's `{"enabled": true}`, the element ids' objects, the reference
+#: video's entry, which also holds `video_use` and `keep_sound`).
+_BY_HAND = (FLAG, ELEMENTS, VIDEO)
+#: The create fields carried over as they are: every field of `CREATE_FIELDS` but those
+#: turned back by hand and the external id (a new create is a create of its own, with an
+#: id of its own). A new field of a kind the body takes as given is carried with no change here.
+CARRIED = tuple(
+    spec for spec in CREATE_FIELDS if spec.kind not in _BY_HAND and spec.kind != IDENTIFIER
 )
 
 
@@ -76,10 +86,12 @@ class Origin:
 def origin_of(entry: Any) -> Origin:
     """The create a `mivid.journal.JournalEntry` recorded, as values and images."""
     request: Mapping[str, Any] = entry.request
-    values: dict[str, Any] = {name: request.get(name) for name in CARRIED}
+    values: dict[str, Any] = {spec.in_jobs: request.get(spec.name) for spec in CARRIED}
+    # The kinds in _BY_HAND, one by one: FLAG …
     watermark = request.get("watermark_info")
     values["watermark"] = bool(isinstance(watermark, dict) and watermark.get("enabled"))
-    values["endpoint"] = entry.endpoint
+    values["endpoint"] = entry.endpoint  # not a body field: the journal's column
+    # … ELEMENTS …
     elements = request.get("element_list")
     if isinstance(elements, list):
         values["elements"] = [
@@ -87,6 +99,7 @@ def origin_of(entry: Any) -> Origin:
             for item in elements
             if isinstance(item, dict) and "element_id" in item
         ] or None
+    # … and VIDEO: one entry holding the URL, its use and whether to keep its sound.
     videos = request.get("video_list")
     if isinstance(videos, list) and videos and isinstance(videos[0], dict):
         video = videos[0]
@@ -148,16 +161,18 @@ def _sha256(path: Path) -> tuple[str | None, str]:
     return digest.hexdigest(), ""
 
 
-#: A value `create` carries over (jobs-file name) → the API field that takes it.
+#: A value `create` carries over (jobs-file name) → the API field that takes it: each create
+#: field's, and the reference video's parts, which travel in its `video_list` entry.
 _CARRIED_FIELDS = {
-    "negative_prompt": "negative_prompt",
-    "elements": "element_list",
-    "video": "video_list",
+    **{spec.in_jobs: spec.name for spec in CREATE_FIELDS},
     "video_use": "video_list",
     "keep_sound": "video_list",
 }
 #: Carried values checked against the new endpoint's choices: value name → `Endpoint` attribute.
-_CARRIED_CHOICES = {"mode": "modes", "duration": "durations", "aspect_ratio": "aspect_ratios"}
+#: (Not the model: a model of another endpoint picks that endpoint.)
+_CARRIED_CHOICES = {
+    spec.in_jobs: spec.choices for spec in CREATE_FIELDS if spec.kind == CHOICE and spec.choices
+}
 
 
 def refit(subject: str, values: dict[str, Any], carried: Iterable[str], endpoint: Any) -> list[str]:
