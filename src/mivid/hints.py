@@ -14,9 +14,11 @@ asks `command(...)` for the line, quoted for a POSIX shell:
     command("wait", "8672", "--download", "my videos")
     → "mivid --sandbox wait 8672 --download 'my videos'"
 
-`cli.run` opens a `scope` around each run so one run's options never leak into
-the next (tests run many in one process). A module value rather than a
-context variable: a batch's worker threads build resume lines too.
+What is in force is the run's, not the process's: a context variable, which
+`cli.run` scopes to each run (`scope`), so two runs in one process — one after
+the other, or side by side in two threads (tests run the CLI in process) —
+never see each other's options. A run's worker threads (`mivid.waiting`) run
+in a copy of its context, so the resume lines they build carry its options too.
 """
 
 from __future__ import annotations
@@ -24,20 +26,22 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from mivid.plaintext import public_url
 
-_in_force: tuple[str, ...] = ()
+#: The global options in force for the run in this context, as words.
+_IN_FORCE: ContextVar[tuple[str, ...]] = ContextVar("mivid_hints_in_force", default=())
 
 
 def command(*words: str) -> str:
     """`mivid`, the global options in force, then `words`: one line a shell reads back as words."""
-    return shlex.join(["mivid", *_in_force, *words])
+    return shlex.join(["mivid", *_IN_FORCE.get(), *words])
 
 
 def global_words() -> tuple[str, ...]:
     """The global options in force, as words (`--sandbox`, `--profile`, `work` …)."""
-    return _in_force
+    return _IN_FORCE.get()
 
 
 def global_options(
@@ -61,18 +65,15 @@ def global_options(
 
 
 def use(words: Sequence[str]) -> None:
-    """Say which global options are in force for this run (the app does, once)."""
-    global _in_force
-    _in_force = tuple(words)
+    """Say which global options are in force for this run (the app does, once, in its `scope`)."""
+    _IN_FORCE.set(tuple(words))
 
 
 @contextmanager
-def scope() -> Iterator[None]:
-    """A run's own options in force: what `use` says inside is forgotten on leaving."""
-    global _in_force
-    saved = _in_force
-    _in_force = ()
+def scope(words: Sequence[str] = ()) -> Iterator[None]:
+    """A run's own options in force (`words` until `use` says others); forgotten on leaving."""
+    token = _IN_FORCE.set(tuple(words))
     try:
         yield
     finally:
-        _in_force = saved
+        _IN_FORCE.reset(token)

@@ -25,6 +25,7 @@ Clock and sleep are injected: tests drive a fake clock and never really sleep.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -280,7 +281,11 @@ class SideBySide:
             self.executor = ThreadPoolExecutor(
                 max_workers=MAX_PARALLEL_QUERIES, thread_name_prefix=self.name
             )
-        futures: list[Future[R]] = [self.executor.submit(call, item) for item in items]
+        # Each call in a copy of the run's context (as asyncio.to_thread does): what the run
+        # holds there (the global options its hints carry, `mivid.hints`) holds in the threads.
+        futures: list[Future[R]] = [
+            self.executor.submit(contextvars.copy_context().run, call, item) for item in items
+        ]
         return [future.result() for future in futures]
 
     def close(self) -> None:

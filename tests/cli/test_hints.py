@@ -48,6 +48,49 @@ def test_a_hint_command_reads_back_as_the_words_it_was_made_of(
     assert shlex.split(line) == ["mivid", *in_force, *words]
 
 
+def test_two_runs_side_by_side_in_one_process_each_hint_their_own_options() -> None:
+    """What is in force is the run's: two runs at once in two threads (tests run the CLI in
+    process) never see each other's options, and nothing is left in force after either."""
+    import threading
+
+    both_set, both_seen = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    seen: dict[str, str] = {}
+
+    def a_run(name: str, words: tuple[str, ...]) -> None:
+        with hints.scope():
+            hints.use(words)
+            both_set.wait()  # the other run has said its own options by now
+            seen[name] = hints.command("get", "8672")
+            both_seen.wait()  # and neither leaves its run before the other has looked
+
+    runs = [
+        threading.Thread(target=a_run, args=("sandbox", ("--sandbox",))),
+        threading.Thread(target=a_run, args=("work", ("--profile", "work"))),
+    ]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert seen == {"sandbox": "mivid --sandbox get 8672", "work": "mivid --profile work get 8672"}
+    assert hints.command("get", "8672") == "mivid get 8672"
+
+
+def test_a_runs_worker_threads_hint_its_options() -> None:
+    """Queries that go out side by side (`mivid.waiting.SideBySide`) build their hints with
+    the options of the run that sent them."""
+    from itertools import count
+
+    from mivid.waiting import SideBySide
+
+    ticks = count(step=10)  # every answer takes 10 s: the rest go side by side at once
+    calls = SideBySide(lambda: float(next(ticks)), name="test-hints")
+    with hints.scope(("--sandbox",)):
+        lines = calls.map(lambda ident: hints.command("get", ident), ["1", "2", "3", "4"])
+    calls.close()
+    assert calls.executor is not None  # some went out on the workers
+    assert lines == [f"mivid --sandbox get {ident}" for ident in "1234"]
+
+
 def test_a_base_urls_password_never_reaches_a_hint() -> None:
     words = hints.global_options(base_url="https://me:s3cret@gw.example.com/kling")
     assert words == ("--base-url", "https://gw.example.com/kling")
