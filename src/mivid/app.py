@@ -239,8 +239,7 @@ def state(ctx: typer.Context, *, quiet: bool = False) -> AppState:
     if not isinstance(obj, AppState):  # a command invoked without the root callback
         obj = AppState(runtime=obj if isinstance(obj, Runtime) else Runtime())
         ctx.find_root().obj = obj
-    if quiet:
-        obj.output.quiet = True
+    obj.output.quiet = obj.output.quiet or quiet  # the Output's policy, for the rest of the run
     return obj
 
 

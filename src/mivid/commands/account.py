@@ -28,16 +28,11 @@ def account(
     most once a second. In a pipe: NAME, TYPE, STATUS, REMAINING, TOTAL,
     VALID-UNTIL (ISO 8601, UTC) and the pack's id, tab-separated.
     """
-    from mivid.account import in_force_first
     from mivid.flows.account import account_packs
-    from mivid.render import Form
-    from mivid.render.views import ACCOUNT
+    from mivid.render.views import account_packs_shown
 
     run = state(ctx)
     form = run.output.form(json=json_output)
     with run.client() as client:
         packs = account_packs(client)
-    if form is not Form.JSON:  # --json: the service's list as it came
-        packs = sorted(packs, key=lambda shown: in_force_first(shown.pack))
-    with run.output.records(ACCOUNT, form) as sink:
-        sink.extend(packs)
+    account_packs_shown(run.output, packs, form)

@@ -17,8 +17,7 @@ from mivid.plaintext import counted
 if TYPE_CHECKING:
     from mivid.batch import Job, JobState
     from mivid.flows.following import Saving
-    from mivid.render import RecordSink
-    from mivid.render.live import JobsLive
+    from mivid.render import Form
 
 
 def _job_fields() -> str:
@@ -157,7 +156,8 @@ def batch(
     for warning in found.warnings:
         out.warn(warning)
     if dry_run:
-        _dry_run(run, found.jobs, json_output=json_output, use_journal=not no_journal, limit=limit)
+        form = out.form(json=json_output)
+        _dry_run(run, found.jobs, form=form, use_journal=not no_journal, limit=limit)
         return
     saving = (
         Saving(
@@ -212,7 +212,7 @@ def _dry_run(
     run: AppState,
     jobs: Sequence[Job],
     *,
-    json_output: bool,
+    form: Form,
     use_journal: bool,
     limit: Decimal | None = None,
 ) -> None:
@@ -231,7 +231,7 @@ def _dry_run(
         use_journal=use_journal,
         budget=Budget(limit) if limit is not None else None,
     )
-    with out.records(JOB_PLAN, out.form(json=json_output)) as sink:
+    with out.records(JOB_PLAN, form) as sink:
         sink.extend(states)
     counts: dict[str, int] = {}
     for s in states:
@@ -275,19 +275,16 @@ def _run_jobs(
     from mivid.flows import Say
     from mivid.flows.batching import run_jobs
     from mivid.flows.saving import refresh_gallery
-    from mivid.render import Form
-    from mivid.render.live import jobs_table
+    from mivid.render.live import JobReport, job_results_form, jobs_table
     from mivid.render.views import JOB_RESULTS
 
     out = run.output
-    json_output = again.json_output
     budget = Budget(limit) if limit is not None else None
-    live_view = out.shows_progress(quiet=json_output)
-    form = out.form(json=json_output)
-    if form is Form.TABLE and not live_view:
-        form = Form.LINES  # without the live view, a terminal gets each job's line as it ends
+    form = out.form(json=again.json_output)
+    live_view = out.shows_progress(form)
+    form = job_results_form(form, live=live_view)
     with out.records(JOB_RESULTS, form) as results, jobs_table(out, enabled=live_view) as live:
-        report = _Report(results, streaming=form is Form.LINES, live=live)
+        report = JobReport(results, live)
         try:
             with run.client() as client:
                 run_jobs(
@@ -305,9 +302,8 @@ def _run_jobs(
                     use_journal=not again.no_journal,
                 )
         except KeyboardInterrupt:
-            _stopped(
-                run, report.states, again.command(saving), results=results if json_output else None
-            )
+            report.stopped()
+            _stopped(run, report.states, again.command(saving))
             raise
         report.finish()
     _summary(run, report.states)
@@ -326,42 +322,12 @@ def _run_jobs(
         raise error
 
 
-class _Report:
-    """The jobs' results as the batch runs: a line as each job ends (in a pipe), or all at the end."""
-
-    def __init__(self, results: RecordSink[JobState], *, streaming: bool, live: JobsLive) -> None:
-        self.results = results
-        self.streaming = streaming
-        self.live = live
-        self.states: list[JobState] = []
-        self.printed: set[int] = set()
-
-    def planned(self, found: list[JobState]) -> None:
-        self.states.extend(found)
-        self.live.plan(found)
-
-    def changed(self, job: JobState) -> None:
-        if self.streaming and job.final and not job.polling and job.line not in self.printed:
-            self.printed.add(job.line)
-            self.results.add(job)
-            self.results.out.stdout.flush()
-
-    def finish(self) -> None:
-        """JSON and the table come when every job has ended."""
-        if not self.streaming:
-            self.results.extend(self.states)
-
-
 def _stopped(
     run: AppState,
     states: Sequence[JobState],
     resume: str,
-    *,
-    results: RecordSink[JobState] | None,
 ) -> None:
-    """After Ctrl-C: the JSON report so far, what was done, and the command that resumes."""
-    if results is not None:
-        results.extend(states)
+    """After Ctrl-C (the results so far written): what was done, and the command that resumes."""
     sent = sum(1 for s in states if s.sent)
     done = sum(1 for s in states if s.final)
     run.output.note(

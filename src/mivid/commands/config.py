@@ -173,17 +173,15 @@ def get(
             f"(it is set, {redact(resolved.value or '')}, from {resolved.describe()})",
             hint=f"add --reveal to print it: {hints.command('config', 'get', key, '--reveal')}",
         )
-    from mivid.render import Form
     from mivid.render.views import SETTING_VALUE
 
     form = run.output.form(json=json_output)
     if key == "base-url" and resolved.value is None:
         # Not set: the region's URL is the one in use, and that is what a script asks for.
         resolved = _base_url_in_use(run.settings)
-        if form is not Form.JSON:
-            run.output.note(f"base-url is not set: {resolved.detail}'s URL is in use")
-    elif resolved.value is None and form is not Form.JSON:
-        run.output.note(f"{key} is not set")
+        run.output.note_unless_json(form, f"base-url is not set: {resolved.detail}'s URL is in use")
+    elif resolved.value is None:
+        run.output.note_unless_json(form, f"{key} is not set")
     with run.output.secrets.revealed(), run.output.records(SETTING_VALUE, form, one=True) as sink:
         sink.add(resolved)  # a secret only with --reveal (refused above otherwise)
 
@@ -230,32 +228,10 @@ def show(
     Secrets are masked. A table on a terminal; KEY<TAB>VALUE<TAB>SOURCE lines
     in a pipe.
     """
-    from mivid.render import Form
-    from mivid.render.views import SETTINGS, config_table, setting_json
+    from mivid.render.views import settings_shown
 
     run = state(ctx)
-    settings = run.settings
-    out = run.output
-    form = out.form(json=json_output)
-    if form is Form.JSON:  # one object about the profile, not a list of settings
-        out.json(
-            {
-                "profile": settings.profile,
-                "config_file": str(settings.config_file),
-                "sandbox": settings.sandbox,
-                "settings": {
-                    name: setting_json(resolved, mask=True)
-                    for name, resolved in settings.values.items()
-                },
-            }
-        )
-    elif form is Form.TABLE:
-        config_table(out, settings)
-        if settings.sandbox:
-            out.note("sandbox: the credentials above are not used; the emulator has its own")
-    else:
-        with out.records(SETTINGS, form) as sink:
-            sink.extend(list(settings.values.values()))
+    settings_shown(run.output, run.settings, run.output.form(json=json_output))
 
 
 @config_app.command(
@@ -295,19 +271,18 @@ def check(
     they are used up or expired (`mivid account` shows each pack).
     """
     from mivid.errors import MividError
-    from mivid.render.views import CHECKED, failed_check_json
+    from mivid.render.views import CHECKED, FAILED_CHECK, FailedCheck
 
     run = state(ctx)
     settings = run.settings
+    form = run.output.form(json=json_output)
     try:
         verdict = _checked(run, settings)
     except MividError as error:
-        if json_output:  # a script reading --json gets the verdict either way (exit 3 or 5)
-            from mivid.connection import service_url
-
-            run.output.json(failed_check_json(settings, service_url(settings), error))
+        with run.output.records(FAILED_CHECK, form, one=True) as sink:
+            sink.add(FailedCheck(settings, error))
         raise
-    with run.output.records(CHECKED, run.output.form(json=json_output), one=True) as sink:
+    with run.output.records(CHECKED, form, one=True) as sink:
         sink.add(verdict)
 
 

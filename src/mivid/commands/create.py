@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mivid.endpoints import Endpoint
     from mivid.origin import Origin
     from mivid.problems import Problem
+    from mivid.render import Form
     from mivid.render.views import Created
     from mivid.settings import Settings
     from mivid.submission import PreparedCreate
@@ -213,6 +214,7 @@ def create(
     end frames, elements, a reference video; no --negative-prompt).
     """
     run = state(ctx, quiet=quiet)
+    form = run.output.form(json=json_output, quiet=quiet)
     problems = options.form_problems(json_output=json_output, quiet=quiet)
     if prompt is None and from_id is None:
         problems.append("--prompt: required — what the video should show")
@@ -256,15 +258,15 @@ def create(
     if origin is not None:
         prepared = replace(prepared, made_from=origin.ident)
     if dry_run:
-        body = prepared.body
-        run.output.json(body.preview(shorten_images=not json_output))
-        run.output.note(f"dry run: nothing sent (the body is {body.content_length} bytes)")
+        from mivid.render.views import dry_run_body
+
+        dry_run_body(run.output, prepared.body, form)
+        run.output.note(f"dry run: nothing sent (the body is {prepared.body.content_length} bytes)")
         return
     _send(
         run,
         prepared,
-        json_output=json_output,
-        quiet=quiet,
+        form=form,
         follow=follow,
         after=_Follow(download_dir, watermarked=watermarked, gallery=gallery, timeout=timeout),
         limit=limit,
@@ -426,8 +428,7 @@ def _send(
     run: AppState,
     prepared: PreparedCreate,
     *,
-    json_output: bool,
-    quiet: bool,
+    form: Form,
     follow: bool,
     after: _Follow,
     limit: Decimal | None = None,
@@ -436,7 +437,6 @@ def _send(
     """Send the create (not over `limit`, `--max-units`); show the task, or follow it to its end."""
     from mivid.flows import Say
     from mivid.flows.creating import create_task
-    from mivid.render import Form
     from mivid.render.views import CREATED, Created
 
     out = run.output
@@ -459,16 +459,12 @@ def _send(
                 client,
                 created,
                 after,
-                json_output=json_output,
-                quiet=quiet,
+                form=form,
                 endpoint=prepared.endpoint,
             )
             return
-    form = out.form(json=json_output, quiet=quiet)
     with out.records(CREATED, form, one=True) as sink:
         sink.add(created)
-    if form is Form.LINES:  # on a terminal the panel says it; in a pipe, stderr
-        out.note(f"follow it: {created.follow}")
 
 
 def _follow_command(task: dict[str, Any]) -> str:
@@ -483,20 +479,15 @@ def _wait_after_create(
     created: Created,
     after: _Follow,
     *,
-    json_output: bool,
-    quiet: bool,
+    form: Form,
     endpoint: Endpoint,
 ) -> None:
     """`create --wait`: show the new task, follow it to its end, save its video."""
     from mivid.commands.following import follow_and_show
-    from mivid.render.views import created_progress
+    from mivid.render.views import created_before_following, created_unfollowed
 
     out = run.output
-    if quiet:
-        out.line(str(created.task["task_id"]))
-    elif not json_output:
-        # Progress, on stderr: stdout's one result is the wait's summary below.
-        created_progress(out, created)
+    was_the_result = created_before_following(out, created, form)
     try:
         follow_and_show(
             run,
@@ -506,13 +497,11 @@ def _wait_after_create(
             download_dir=after.download_dir,
             watermarked=after.watermarked,
             gallery=after.gallery,
-            json_output=json_output,
-            quiet=quiet,
+            form=form,
             one=True,
-            summary=not quiet,  # with -q the id was the result, printed at the start
+            summary=not was_the_result,
             known={str(created.task["task_id"]): endpoint},
         )
     except BaseException:
-        if json_output:  # nothing has named the task yet: whatever failed, it was paid for
-            out.note(f"task {created.task['task_id']} was created; follow it: {created.follow}")
+        created_unfollowed(out, created, form)  # whatever failed, it was paid for
         raise

@@ -60,17 +60,17 @@ def download(
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
     out = run.output
+    form = out.form(json=json_output, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="download", offer=finished_tasks())
-    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
-        if json_output:
-            out.json([])
+    if not wanted:  # nothing to do (said on stderr)
+        out.nothing(form)
         return
     with run.client() as client:
         found, errors = get_each(RoutedTasks(client, warn=out.warn_once).route(wanted), wanted)
         tasks, not_ready = savable(found, folder, watermarked=watermarked)
         saved: dict[str, list[SavedVideo]] = {}
         if tasks:  # nothing to save: no folder made, no bar drawn
-            with download_bars(out, enabled=out.shows_progress(quiet=json_output)) as progress:
+            with download_bars(out, enabled=out.shows_progress(form)) as progress:
                 saved = save_videos(
                     client,
                     tasks,
@@ -84,7 +84,7 @@ def download(
                     remind=not run.settings.sandbox,
                     pace=run.pace(),
                 )
-    with out.records(SAVED, out.form(json=json_output, quiet=quiet)) as sink:
+    with out.records(SAVED, form) as sink:
         sink.extend([video for videos in saved.values() for video in videos])
     failure = combined([*errors, *not_ready])  # each id on its own line; the worst exit status
     if failure is not None:

@@ -13,6 +13,7 @@ from mivid.app import AppState
 from mivid.commands.options import DEFAULT_FIRST_INTERVAL
 from mivid.endpoints import Endpoint
 from mivid.flows import Say, TaskClient
+from mivid.render import Form
 
 
 def follow_and_show(
@@ -26,15 +27,14 @@ def follow_and_show(
     watermarked: bool = False,
     force: bool = False,
     gallery: bool = False,
-    json_output: bool = False,
-    quiet: bool = False,
+    form: Form,
     one: bool = False,
     summary: bool = True,
     known: Mapping[str, Endpoint] | None = None,
 ) -> None:
     """Wait for `ids` (live lines on a terminal), save the videos, show how each ended.
 
-    `one`: the JSON result is the one task's object, not an array (`create --wait`);
+    `form`: how the summary is written (`Output.form`); `one`: the JSON result is the one task's object, not an array (`create --wait`);
     `summary`: False when the id was the result, printed before (`create -q --wait`);
     `known`: where some tasks were made (`create --wait`), see `follow_tasks`;
     `gallery`: with `download_dir`, bring its index.html up to date at the end.
@@ -48,7 +48,7 @@ def follow_and_show(
     from mivid.vocabulary import failed
 
     out = run.output
-    live = out.shows_progress(quiet=json_output)
+    live = out.shows_progress(form)
     saving = (
         Saving(
             download_dir,
@@ -77,7 +77,6 @@ def follow_and_show(
     saved = {
         task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()
     }
-    form = out.form(json=json_output, quiet=quiet)
     if summary:
         tasks = followed.tasks[:1] if one else followed.tasks
         with out.records(ENDED, form, one=one) as sink:

@@ -42,8 +42,10 @@ def recover(
     with run.client() as client:
         results = settle_unknown(client, limit=limit)
     form = out.form(json=json_output)
-    if not results and not json_output:
-        out.note(f"nothing to recover: every create sent to {client.base_url} has a known outcome")
+    if not results:
+        why = f"nothing to recover: every create sent to {client.base_url} has a known outcome"
+        out.nothing(form, why)
+        return
     with out.records(SETTLED, form) as sink:
         sink.extend(results)
     unwritten = unrecorded(results)

@@ -20,6 +20,7 @@ from mivid.vocabulary import PROCESSING, STATUS_FILTERS, STATUSES, SUBMITTED, UN
 if TYPE_CHECKING:
     from mivid.flows import TaskClient
     from mivid.flows.listing import Listed, ListReport
+    from mivid.render import Form
 
 WATCH_INTERVAL = 3.0
 PAGE_SIZE = 30
@@ -64,17 +65,16 @@ def get(
     if problems:
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
+    form = run.output.form(json=json_output, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="get")
-    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
-        if json_output:
-            run.output.json([])
+    if not wanted:  # nothing to do (said on stderr)
+        run.output.nothing(form)
         return
     with run.client() as client:
         found, errors = found_each(
             RoutedTasks(client, warn=run.output.warn_once).route(wanted), wanted
         )
     single = not ids or (len(ids) == 1 and ids[0] != "-")
-    form = run.output.form(json=json_output, quiet=quiet)
     # Each with the journal's entry and the endpoint it was found on, as `list` has them: the
     # JSON is the service's object plus `"endpoint"` and `"local"`, as `list --json` writes it.
     known = with_journal(
@@ -261,7 +261,6 @@ def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: boo
     """The service's list, written page by page as each arrives (a table waits for all)."""
     from mivid.flows import Say
     from mivid.flows.listing import ListReport, listed
-    from mivid.render import Form
     from mivid.render.views import TASK_LIST
 
     form = run.output.form(json=json_output, quiet=quiet)
@@ -279,10 +278,10 @@ def _list_service(run: AppState, pages: _Pages, *, json_output: bool, quiet: boo
             say=Say(run.output.note, run.output.warn_once),
         ):
             sink.extend(page)
-    _say_after(run, pages, report, for_person=form is Form.TABLE)
+    _say_after(run, pages, report, form)
 
 
-def _say_after(run: AppState, pages: _Pages, report: ListReport, *, for_person: bool) -> None:
+def _say_after(run: AppState, pages: _Pages, report: ListReport, form: Form) -> None:
     """What the list did not show, on stderr: the service's page limit and a status search
     cut short (in every form: a script must know), and on a terminal, after a full page,
     how to see more (as gh's "Showing 30 of …")."""
@@ -306,12 +305,13 @@ def _say_after(run: AppState, pages: _Pages, report: ListReport, *, for_person: 
             f"{pages.status} ({report.shown} found); to search them all: "
             f"{pages.command(all_pages=True, page_size=False)}"
         )
-    if for_person and report.full and not pages.all_pages:
+    if report.full and not pages.all_pages:
         # The table's last line counts the tasks shown; a full page says where the rest are.
-        out.note(
+        out.note_for_table(
+            form,
             f"showing {report.shown:,} tasks, newest first: page {pages.page} of a list that goes "
             f"on; more: {pages.command(page=pages.page + 1)} · every one: "
-            f"{pages.command(all_pages=True, page_size=False)}"
+            f"{pages.command(all_pages=True, page_size=False)}",
         )
 
 
@@ -364,13 +364,13 @@ def _list_local(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool)
         status=pages.status,
         endpoint=pages.endpoint,
     )
-    if found.elsewhere and not json_output:
+    form = run.output.form(json=json_output, quiet=quiet)
+    if found.elsewhere:
         # Not "the journal holds no creates yet": it does, made the other way.
         where = "against the service" if sandbox else "in the sandbox"
         other = "mivid list --local" if sandbox else "mivid --sandbox list --local"
-        run.output.note(
-            f"no creates here; the journal holds {found.elsewhere} made {where}: {other}"
-        )
+        why = f"no creates here; the journal holds {found.elsewhere} made {where}: {other}"
+        run.output.nothing(form, why)
         return
-    with run.output.records(JOURNAL_LIST, run.output.form(json=json_output, quiet=quiet)) as sink:
+    with run.output.records(JOURNAL_LIST, form) as sink:
         sink.extend(found.entries)

@@ -57,10 +57,10 @@ def wait(
     if problems:
         raise InputError(problems)
     run = state(ctx, quiet=quiet)
+    form = run.output.form(json=json_output, quiet=quiet)
     wanted = ids_or_pick(run, ids, command="wait", offer=unfinished_tasks())
-    if not wanted:  # nothing to do (said on stderr); a script reading JSON gets an empty array
-        if json_output:
-            run.output.json([])
+    if not wanted:  # nothing to do (said on stderr)
+        run.output.nothing(form)
         return
     with run.client() as client:
         follow_and_show(
@@ -73,6 +73,5 @@ def wait(
             watermarked=watermarked,
             force=force,
             gallery=gallery,
-            json_output=json_output,
-            quiet=quiet,
+            form=form,
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mivid.plaintext import counted, elapsed_time, one_line
-from mivid.render.output import Output
+from mivid.render.output import Form, Output, RecordSink
 from mivid.render.views import (
     STATUS_STYLES,
     Column,
@@ -208,6 +208,44 @@ def jobs_table(out: Output, *, enabled: bool) -> Iterator[JobsLive]:
             yield jobs
         finally:
             jobs.live = None
+
+
+def job_results_form(form: Form, *, live: bool) -> Form:
+    """The form of a batch's results: on a terminal a table at the end only while the live
+    view shows the jobs meanwhile; without it, each job's line as the job ends."""
+    return Form.LINES if form is Form.TABLE and not live else form
+
+
+class JobReport:
+    """A batch's results as it runs: in a pipe a job's line as the job ends; JSON and the
+    table (in the jobs file's order) once every job has ended."""
+
+    def __init__(self, results: RecordSink[JobState], live: JobsLive) -> None:
+        self.results = results
+        self.streaming = results.form is Form.LINES
+        self.live = live
+        self.states: list[JobState] = []
+        self.printed: set[int] = set()
+
+    def planned(self, found: list[JobState]) -> None:
+        self.states.extend(found)
+        self.live.plan(found)
+
+    def changed(self, job: JobState) -> None:
+        if self.streaming and job.final and not job.polling and job.line not in self.printed:
+            self.printed.add(job.line)
+            self.results.add(job)
+            self.results.out.stdout.flush()
+
+    def finish(self) -> None:
+        if not self.streaming:
+            self.results.extend(self.states)
+
+    def stopped(self) -> None:
+        """Ctrl-C: JSON gets the jobs as they are (stdout stays one document a script reads);
+        the lines so far were written, and the live view showed a person where each stood."""
+        if self.results.form is Form.JSON:
+            self.results.extend(self.states)
 
 
 # -- downloads: a bar per file -----------------------------------------------------------------

@@ -67,7 +67,9 @@ class RecordView(Generic[T]):
     as it comes; with neither, the pipe's lines are shown. `between` is written
     between two records a person sees, and `empty` is said on stderr, on a
     terminal, when there is no record. In a pipe there is nothing but the
-    records' lines: no heading, no blank line, no prose.
+    records' lines: no heading, no blank line, no prose; what a person's view
+    shows of a record that is no result (the command that follows a task) is
+    `aside`, said on stderr after its lines.
     """
 
     json: Callable[[T], Any]
@@ -77,6 +79,7 @@ class RecordView(Generic[T]):
     person: Callable[[Output, T], None] | None = None
     between: str | None = None
     empty: str | None = None
+    aside: Callable[[T], str] | None = None
 
 
 @dataclass
@@ -110,10 +113,18 @@ class RecordSink(Generic[T]):
                 return
             for text in self.view.lines(record):
                 self.out.line(text)
+            if self.form is Form.LINES and self.view.aside is not None:
+                self.out.stdout.flush()  # the result first, then what a person would see
+                self.out.note(self.view.aside(record))
 
     def extend(self, records: Iterator[T] | Sequence[T]) -> None:
         """Several records (a page of them), on their way to a reader when it returns."""
-        if self.form is Form.LINES and self.view.between is None and self.count:
+        if (
+            self.form is Form.LINES
+            and self.view.between is None
+            and self.view.aside is None
+            and self.count
+        ):
             # A page of lines written and guarded at once (30,000 lines: 1,000 writes).
             records = list(records)
             self.count += len(records)
@@ -210,9 +221,11 @@ class Output:
         """A person is there to answer a question: stdin and stderr are terminals."""
         return is_tty(self.stdin) and is_tty(self.stderr)
 
-    def shows_progress(self, *, quiet: bool = False) -> bool:
-        """Live views and progress bars: only for a person watching stderr, not with --json or -q."""
-        return self.stderr_is_tty and not quiet and not self.quiet
+    def shows_progress(self, form: Form | None = None) -> bool:
+        """Live views and progress bars: only for a person watching stderr, not with -q, nor
+        when the results are `form` JSON or ids (a script is reading)."""
+        scripted = form is Form.JSON or form is Form.IDS
+        return self.stderr_is_tty and not scripted and not self.quiet
 
     # -- the form of results -------------------------------------------------------------
 
@@ -223,6 +236,26 @@ class Output:
         if quiet:
             return Form.IDS
         return Form.TABLE if self.stdout_is_tty else Form.LINES
+
+    def note_unless_json(self, form: Form, text: str) -> None:
+        """A note on stderr about results read as text (`base-url is not set`); none with
+        --json, whose one document says it (a script reading it has no use for prose)."""
+        if form is not Form.JSON:
+            self.note(text)
+
+    def note_for_table(self, form: Form, text: str) -> None:
+        """A note on stderr for a person reading a table (how to see more); no other form."""
+        if form is Form.TABLE:
+            self.note(text)
+
+    def nothing(self, form: Form, why: str | None = None) -> None:
+        """No records at all (nothing picked, nothing to do): JSON still gets its document,
+        an empty array, so a script reading it reads one either way; any other form writes
+        nothing on stdout, and `why` (if any) goes to stderr."""
+        if form is Form.JSON:
+            self.json([])
+        elif why is not None:
+            self.note(why)
 
     @contextmanager
     def records(

@@ -25,7 +25,7 @@ from mivid.plaintext import (
     relative_time,
     tsv_cell,
 )
-from mivid.render.output import Output, RecordView
+from mivid.render.output import Form, Output, RecordView
 from mivid.vocabulary import (
     FAILED,
     SUCCEED,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from mivid.gallery import Gallery
     from mivid.journal import JournalEntry
     from mivid.models import Task
+    from mivid.request_body import CreateBody
     from mivid.settings import Resolved, Settings
     from mivid.spending import Spending
 
@@ -127,16 +128,43 @@ CREATED = RecordView[Created](
     lines=_created_line,
     ident=lambda created: task_id_of(created.task),
     person=_created_person,
+    aside=lambda created: f"follow it: {created.follow}",  # on a terminal the panel says it
 )
 
 
-def created_progress(out: Output, created: Created) -> None:
-    """The created task on stderr, as progress (`create --wait`: stdout gets the summary)."""
+def created_before_following(out: Output, created: Created, form: Form) -> bool:
+    """The task `create --wait` made, before following it; True when that was its result.
+
+    With -q its id is the result, on stdout at once (a script has it before the wait
+    ends, and no summary follows); with --json nothing (the one document is the task
+    as it ended); otherwise the task on stderr, as progress (stdout's one result is
+    the summary at the end).
+    """
+    if form is Form.IDS:
+        with out.records(CREATED, form, one=True) as sink:
+            sink.add(created)
+        return True
+    if form is Form.JSON:
+        return False
     if out.stderr_is_tty:
         out.err().print(_created_panel(created.rows(follow=False)))
     else:
         for name, value in created.rows(follow=False):
             out.note(f"{name}: {value}")
+    return False
+
+
+def created_unfollowed(out: Output, created: Created, form: Form) -> None:
+    """Following the task `create --wait` made failed: it was paid for, so if nothing has
+    named it yet (--json: its one document never came), name it on stderr."""
+    if form is Form.JSON:
+        out.note(f"task {created.task['task_id']} was created; follow it: {created.follow}")
+
+
+def dry_run_body(out: Output, body: CreateBody, form: Form) -> None:
+    """`create --dry-run`: the body that would be sent, as JSON in every form; each image's
+    base64 shortened for a person, whole with --json (what would really be sent)."""
+    out.json(body.preview(shorten_images=form is not Form.JSON))
 
 
 # -- get ---------------------------------------------------------------------------------------
@@ -1100,10 +1128,51 @@ CHECKED = RecordView[Checked](
 )
 
 
+class FailedCheck(NamedTuple):
+    """A `config check` that failed: the settings it tried, and why not."""
+
+    settings: Settings
+    error: MividError
+
+    def as_json(self) -> dict[str, Any]:
+        from mivid.connection import service_url
+
+        return failed_check_json(self.settings, service_url(self.settings), self.error)
+
+
+#: A failed check: a script reading --json gets the verdict either way (exit 3 or 5); a
+#: person, and a pipe, have the error on stderr and nothing on stdout.
+FAILED_CHECK = RecordView[FailedCheck](json=FailedCheck.as_json, lines=lambda _failed: ())
+
+
 SETTINGS = RecordView["Resolved"](
     json=lambda resolved: setting_json(resolved, mask=True),
     lines=lambda resolved: [f"{resolved.key}\t{shown_value(resolved)}\t{resolved.token()}"],
 )
+
+
+def settings_shown(out: Output, settings: Settings, form: Form) -> None:
+    """`config show`: a table on a terminal, a line a setting in a pipe; with --json one
+    object about the profile, not a list of settings."""
+    if form is Form.JSON:
+        out.json(
+            {
+                "profile": settings.profile,
+                "config_file": str(settings.config_file),
+                "sandbox": settings.sandbox,
+                "settings": {
+                    name: setting_json(resolved, mask=True)
+                    for name, resolved in settings.values.items()
+                },
+            }
+        )
+    elif form is Form.TABLE:
+        config_table(out, settings)
+        if settings.sandbox:
+            out.note("sandbox: the credentials above are not used; the emulator has its own")
+    else:
+        with out.records(SETTINGS, form) as sink:
+            sink.extend(list(settings.values.values()))
 
 
 # -- gallery -----------------------------------------------------------------------------------
@@ -1309,6 +1378,16 @@ ACCOUNT = RecordView["ShownPack"](
     table=_packs_table,
     empty="the account has no resource pack",
 )
+
+
+def account_packs_shown(out: Output, packs: Sequence[ShownPack], form: Form) -> None:
+    """`mivid account`: the packs in force first for people and pipes; --json as they came."""
+    from mivid.account import in_force_first
+
+    if form is not Form.JSON:
+        packs = sorted(packs, key=lambda shown: in_force_first(shown.pack))
+    with out.records(ACCOUNT, form) as sink:
+        sink.extend(packs)
 
 
 # -- models ------------------------------------------------------------------------------------
