@@ -4,6 +4,9 @@ sandbox     imports nothing of mivid outside mivid.sandbox (it is written from t
 core        imports no typer, no rich and no command (everything but the CLI layer and render)
 commands    no command module imports another (shared helpers: options, picker, following)
 rich        imported by the rendering layer (mivid.render) alone
+forms       the CLI layer never decides a result's form (`Form.JSON`, `if json_output`):
+            `Output.form` picks it and the rendering layer acts on it, so a new form
+            is one change in mivid.render
 """
 
 from __future__ import annotations
@@ -100,6 +103,55 @@ def test_no_command_imports_another() -> None:
 def test_only_the_rendering_layer_imports_rich() -> None:
     others = [n for n in MODULES if not within(n, RENDER_LAYER)]
     assert not violations(others, lambda _name, m: within(m, ("rich",)))
+
+
+#: Functions of the CLI layer that read --json/-q to refuse a usage, not to pick a form.
+USAGE_CHECKS = {"form_problems", "_watch_problems"}
+FORM_FLAGS = {"json_output", "quiet"}
+
+
+def form_decisions(path: Path) -> list[str]:
+    """Where a module of the CLI layer names a form or tests --json/-q itself."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            function = node.name
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "Form"  # Form.JSON, Form.TABLE …: a choice made here
+        ):
+            found.append(f"{function}:{node.lineno} Form.{node.attr}")
+        if isinstance(node, ast.If | ast.IfExp | ast.While) and function not in USAGE_CHECKS:
+            tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            found.extend(f"{function}:{node.lineno} tests {name}" for name in tested & FORM_FLAGS)
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(ast.parse(path.read_text(), str(path)), "<module>")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((SRC / "commands").glob("*.py")), SRC / "app.py", SRC / "cli.py"],
+    ids=lambda path: path.name,
+)
+def test_the_cli_layer_leaves_the_form_of_results_to_render(path: Path) -> None:
+    assert not form_decisions(path)
+
+
+def test_the_form_rule_sees_a_decision(tmp_path: Path) -> None:
+    """The rule above is not vacuous: it finds both kinds of decision."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def show(out, json_output):\n"
+        "    if json_output:\n"
+        "        out.json([])\n"
+        "    return Form.TABLE\n"
+    )
+    assert form_decisions(sample) == ["show:2 tests json_output", "show:4 Form.TABLE"]
 
 
 def test_settings_is_the_only_reader_of_the_environment() -> None:
