@@ -212,9 +212,11 @@ def test_list_local_filters_by_endpoint(
     assert api.emulator.received == []
 
 
-def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
+def test_the_table_names_each_tasks_endpoint_and_model_and_at_80_columns_its_endpoint(
     api: EmulatorServer, six: list[tuple[str, str, str]]
 ) -> None:
+    """Wide, each row says `omni · kling-video-o1`; at 80 columns the model gives way and the
+    endpoint's name stays (`omni`, `multi-image`), the prompt taking the rest."""
     env = {"KLING_BASE_URL": api.url, "KLING_ACCESS_KEY": AK, "KLING_SECRET_KEY": SK}
     wide = InProcessTerminal(
         ["--no-color", "list"], env=env, columns=160, stdin=False, stderr=False
@@ -232,8 +234,22 @@ def test_the_table_names_each_tasks_endpoint_and_model_and_fits_80_columns(
     assert narrow.finish(timeout=30) == 0, narrow.raw()
     lines = [line for line in narrow.text().splitlines() if line.strip()]
     assert all(len(line) <= 80 for line in lines), lines
+    assert {"ENDPOINT", "PROMPT"} <= set(lines[0].split()), lines
     rows = lines[1:-1]
-    assert all(task_id in line for (task_id, _, _), line in zip(six, rows, strict=True))
+    for (task_id, endpoint, model), line in zip(six, rows, strict=True):
+        assert line.startswith(task_id), lines
+        assert f"  {endpoint}  " in line and "·" not in line, lines  # never `omni · kl…`
+        assert not model or "<<<image_1>>>" in line, lines  # the prompt the journal knows
+    # Narrower still, nothing breaks: the rows stay whole lines, each its task and endpoint.
+    narrower = InProcessTerminal(
+        ["--no-color", "list"], env=env, columns=60, stdin=False, stderr=False
+    )
+    assert narrower.finish(timeout=30) == 0, narrower.raw()
+    lines = [line for line in narrower.text().splitlines() if line.strip()]
+    assert all(len(line) <= 60 for line in lines), lines
+    assert "ENDPOINT" in lines[0].split(), lines
+    for (task_id, endpoint, _), line in zip(six, lines[1:], strict=False):
+        assert line.startswith(task_id) and f"  {endpoint}  " in line, lines
 
 
 def test_the_picker_offers_both_endpoints_tasks(

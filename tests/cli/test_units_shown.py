@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,19 @@ def test_columns_give_way_in_their_order_dropping_before_cutting(
     never = [i for i, column in enumerate(TASK_COLUMNS) if not column.drop]
     if sum(natural[i] for i in never) + 2 * (len(never) - 1) <= room:
         assert sum(fitted[i] for i in shown) + 2 * (len(shown) - 1) <= room
+
+
+@given(widths, st.integers(min_value=1, max_value=20), st.integers(min_value=20, max_value=300))
+def test_a_short_column_is_whole_its_short_form_or_out_never_cut(
+    natural: list[int], short: int, room: int
+) -> None:
+    """Issue 14: ENDPOINT gives way to its short form (`omni`) before the prompt is cut, and
+    is never drawn at a width between the two (a cut `omni · kl…`)."""
+    at = next(i for i, column in enumerate(TASK_COLUMNS) if column.short)
+    columns = list(TASK_COLUMNS)
+    columns[at] = replace(columns[at], least=short)
+    fitted = fit_columns(columns, natural, room)
+    assert fitted[at] in (0, natural[at], min(natural[at], short))
+    prompt = next(i for i, column in enumerate(columns) if column.header == "PROMPT")
+    if 0 < fitted[prompt] < min(natural[prompt], columns[prompt].most or natural[prompt]):
+        assert fitted[at] in (0, min(natural[at], short))  # the prompt is cut only after

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -417,27 +417,33 @@ class Column:
     useful; 0: never). A column gives way by being left out — or, when it may be
     cut (`least`: the narrowest it is cut to, with an ellipsis), by being cut as
     far as needed first. `most`: the widest a cut column is drawn (a prompt runs to
-    2500 characters). A new column only declares these (see `fit_columns`).
+    2500 characters). `short`: rather than cut with an ellipsis, the column is
+    drawn in its cells' short form, `least` wide (set by the view from its rows: a
+    short column without a `least` is only ever left out). A new column only
+    declares these (see `fit_columns`).
     """
 
     header: str
     drop: int = 0
     least: int | None = None
     most: int | None = None
+    short: bool = False
 
 
 #: `mivid list`'s columns, left to right. On a narrow terminal they give way in `drop`
-#: order: the external id (mostly one mivid made), the length, the video mark, the
-#: endpoint and model; then the prompt is cut, then a failed task's reason; only then do
-#: the units and the time go. A column no row has anything to show in is left out.
+#: order: the external id (mostly one mivid made), the length, the video mark; the
+#: endpoint loses its model (`omni`, not `omni · kling-video-o1`); then the prompt is
+#: cut, then a failed task's reason; only then do the units and the time go. A column no
+#: row has anything to show in is left out.
 TASK_COLUMNS = (
     Column("TASK ID"),
     Column("STATUS"),
     Column("CREATED", drop=8),
     Column("LENGTH", drop=2),
     Column("UNITS", drop=7),
-    # Endpoint and model (`omni · kling-video-o1`), whole or not at all.
-    Column("ENDPOINT", drop=4),
+    # Endpoint and model (`omni · kling-video-o1`), or the endpoint alone (`omni`): at 80
+    # columns a user with tasks on both endpoints can still tell them apart.
+    Column("ENDPOINT", drop=4, short=True),
     Column("PROMPT", drop=5, least=12, most=40),
     # Why a task failed (`task_status_msg`): only failed tasks have one.
     Column("REASON", drop=6, least=12, most=40),
@@ -454,7 +460,8 @@ def fit_columns(columns: Sequence[Column], widths: list[int], room: int) -> list
     """Each column's width within `room` (2 spaces between columns); 0 for one left out.
 
     Columns give way in `drop` order: each in turn is left out or, if it may be
-    cut, cut as far as needed (down to its `least`), so a useful column is cut only
+    cut, cut as far as needed (down to its `least`; a `short` column straight to
+    its `least`, its short form), so a useful column is cut only
     once every less useful one is gone. If the table is still too wide, the cut
     columns are left out too, in the same order. Columns that never give way keep
     their width.
@@ -475,6 +482,8 @@ def fit_columns(columns: Sequence[Column], widths: list[int], room: int) -> list
         least = columns[i].least
         if least is None:
             shown.discard(i)
+        elif columns[i].short:
+            fitted[i] = min(fitted[i], least)
         else:
             fitted[i] = max(min(fitted[i], least), fitted[i] - over)
     for i in order:
@@ -555,7 +564,15 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     natural = [
         _widest([column.header, *(row[n] for row in rows)]) for n, column in enumerate(wanted)
     ]
+    at = next((n for n, column in enumerate(wanted) if column.header == "ENDPOINT"), None)
+    if at is not None:
+        # The endpoint's short form: its name alone, as wide as the widest one shown.
+        names = [endpoint_label(item, 0) for item in listed]
+        wanted[at] = replace(wanted[at], least=_widest([wanted[at].header, *names]))
     widths = fit_columns(wanted, natural, out.out().width)
+    if at is not None and widths[at] < natural[at]:
+        for row, name in zip(rows, names, strict=True):
+            row[at] = name
     shown = [
         (n, column, width)
         for n, (column, width) in enumerate(zip(wanted, widths, strict=True))
