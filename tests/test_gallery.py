@@ -252,7 +252,7 @@ def test_json_prints_what_the_page_shows(
         "made_from", "source", "video", "images", "group",
     }  # fmt: skip
     assert first["prompt"] == HOSTILE
-    assert first["video"] == {"file": three[0]["video"]["file"], "state": "ok"}
+    assert first["video"] == {"file": three[0]["video"]["file"], "state": "ok", "poster": None}
     assert [(i["role"], i["name"], i["state"]) for i in first["images"]] == [
         ("reference", "shots/front.png", "ok"),
         ("reference", "shots/side.jpg", "ok"),
@@ -305,6 +305,36 @@ def test_roles_made_from_and_a_failed_task(
     assert target is not None and target.startswith("#")
     origin = root.where(lambda element: element.attrs.get("id") == target[1:])
     assert len(origin) == 1 and facts(origin[0])["task id"] == first["task_id"]
+
+
+def test_a_first_frame_is_the_videos_poster_and_a_reference_image_never_is(
+    mivid: RunMivid, api: EmulatorServer, three: list[dict[str, Any]], shots: Shots
+) -> None:
+    """Issue 18's "first frame as the poster": an Omni video told to start from an image gets
+    that image's preview as its poster; a reference image is not the video's first frame, so
+    the others get none (the browser draws the video's own first frame)."""
+    omni = make_video(
+        mivid, api, ["shots/side.jpg"], "<<<image_1>>> sails on", shots.videos,
+        "--model", "kling-video-o1", "--first-frame", "shots/front.png",
+    )  # fmt: skip
+    assert gallery(mivid, str(shots.videos)).exit_code == 0
+    shown = cards(shots.videos / "index.html")
+    assert facts(shown[0])["task id"] == omni["task_id"]  # the newest
+    started = shown[0]
+    preview = f".mivid-gallery/{sha256(shots.front)}-240.jpg"
+    assert (preview, "image 2 (first frame) front.png") in references(started)
+    assert started.only("video").attrs["poster"] == preview
+    assert (shots.videos / preview).is_file()
+    assert all("poster" not in card.only("video").attrs for card in shown[1:])  # references only
+    printed = json.loads(gallery(mivid, str(shots.videos), "--json").stdout)
+    assert [card["video"]["poster"] for card in printed] == [preview, None, None, None]
+
+    # The first frame edited since: not the image the video started from, so no poster.
+    make_png(shots.front, (700, 500))
+    assert gallery(mivid, str(shots.videos)).exit_code == 0
+    started = cards(shots.videos / "index.html")[0]
+    assert "poster" not in started.only("video").attrs
+    assert not (shots.videos / preview).exists()  # a preview no card uses is removed
 
 
 def test_a_fitted_image_shows_the_original_file_and_a_url_image_only_its_name(

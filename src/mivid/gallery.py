@@ -61,6 +61,7 @@ from urllib.parse import urlsplit
 
 from mivid.errors import InputError
 from mivid.gallery_images import (
+    OK,
     UNKNOWN,
     URL,
     ImageFinder,
@@ -152,6 +153,19 @@ class Card:
         return self.video is None
 
     @property
+    def poster(self) -> str | None:
+        """The video's poster: the preview of the image the task was told to start from
+        (an Omni `--first-frame`), when that image is here unchanged; else None.
+
+        Only a first frame: a reference image is not the video's first frame, and mivid
+        has no video decoder to take one from the video itself. Without a poster the
+        browser draws the video's own first frame (`preload="metadata"`)."""
+        for image in self.images or ():
+            if image.role == "first_frame" and image.state == OK and image.thumbnail:
+                return image.thumbnail
+        return None
+
+    @property
     def anchor(self) -> str:
         """The card's element id in the page."""
         return "card-" + hashlib.sha256(self.sidecar.encode("utf-8", "replace")).hexdigest()[:12]
@@ -174,7 +188,9 @@ class Card:
             "created_at": self.created_at,
             "made_from": self.made_from,
             "source": self.source,
-            "video": None if self.video is None else self.video.to_dict(),
+            "video": None
+            if self.video is None
+            else {**self.video.to_dict(), "poster": self.poster},
             "images": None if self.images is None else [i.to_dict() for i in self.images],
             "group": self.group,
         }

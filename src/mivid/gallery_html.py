@@ -298,6 +298,8 @@ def _media(card: Card) -> str:
         return f'<div class="novideo">video file missing: {text(card.video.file)}</div>'
     aspect = ASPECT_CLASSES.get(card.aspect_ratio or "", "")
     extra = f' class="{aspect}"' if aspect else ""
+    if card.poster is not None:  # a preview in the hidden folder: a name mivid made
+        extra += f' poster="{attr(href(card.poster))}"'
     return f'<video controls preload="metadata" src="{attr(href(card.video.file))}"{extra}></video>'
 
 
