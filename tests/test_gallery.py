@@ -746,3 +746,63 @@ def test_chromium_runs_the_filter_and_the_grouping(
     assert shown[0].text() == "1 of 3 shown"
     controls = root.where(lambda element: element.attrs.get("id") == "controls")
     assert "hidden" not in controls[0].attrs  # shown once the script runs
+
+
+#: Each video's place on the page, whether it has a frame to show (readyState ≥
+#: HAVE_CURRENT_DATA) and its poster, in the page's current order.
+VIDEOS = """Array.from(document.querySelectorAll("video")).map(function (video) {
+  var box = video.getBoundingClientRect();
+  return {src: video.getAttribute("src"), poster: video.getAttribute("poster"),
+          ready: video.readyState >= 2, x: box.left + window.scrollX, y: box.top + window.scrollY,
+          width: box.width, height: box.height};
+})"""
+
+
+@needs_chromium
+def test_every_video_shows_a_frame_or_its_poster_in_every_order(
+    mivid: RunMivid, api: EmulatorServer, three: list[dict[str, Any]], shots: Shots, tmp_path: Path
+) -> None:
+    """Issue 18: the page drawn in Chromium and sorted as a user sorts it (the select, its change
+    event); each video, once it says it has a frame, is a picture, never a black box."""
+    from PIL import ImageStat
+
+    from browser import Browser
+
+    make_video(
+        mivid, api, ["shots/side.jpg"], "<<<image_1>>> sails on", shots.videos,
+        "--model", "kling-video-o1", "--first-frame", "shots/front.png",
+    )  # fmt: skip
+    assert gallery(mivid, str(shots.videos)).exit_code == 0
+    assert CHROMIUM is not None
+    with Browser(CHROMIUM, tmp_path / "profile", width=1200, height=900) as browser:
+        browser.open((shots.videos / "index.html").as_uri())
+        wait_until(lambda: browser.evaluate("document.readyState") == "complete", timeout=30)
+
+        def framed() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = browser.evaluate(VIDEOS)
+            return found if all(video["ready"] for video in found) else []
+
+        seen: dict[str, list[str]] = {}
+        for order in ("newest", "oldest", "group", "newest"):
+            browser.evaluate(
+                f'var order = document.getElementById("order"); order.value = "{order}";'
+                'order.dispatchEvent(new Event("change"));'
+            )
+            videos = wait_until(
+                framed, timeout=30, what=lambda: f"every video's frame: {browser.evaluate(VIDEOS)}"
+            )
+            assert len(videos) == 4
+            seen[order] = [video["src"] for video in videos]
+            for n in range(len(videos)):
+                # Scrolled into view, where a user looks at it.
+                browser.evaluate(f'document.querySelectorAll("video")[{n}].scrollIntoView()')
+                video = browser.evaluate(VIDEOS)[n]
+                picture = browser.picture(
+                    video["x"], video["y"], video["width"], video["height"] * 0.6
+                )  # the top of the box: the controls drawn over its foot are never black
+                darkest = ImageStat.Stat(picture.convert("L")).extrema[0][1]
+                assert darkest > 40, f"{order}: {video['src']} is drawn as a black box"
+            posters = [video["poster"] for video in videos if video["poster"]]
+            assert posters == [f".mivid-gallery/{sha256(shots.front)}-240.jpg"]
+        assert seen["oldest"] == list(reversed(seen["newest"]))
+        assert sorted(seen["group"]) == sorted(seen["newest"])
