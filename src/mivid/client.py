@@ -916,13 +916,14 @@ class KlingClient:
         content_length: int,
         external_task_id: str,
         endpoint: Endpoint = DEFAULT_ENDPOINT,
-        on_ambiguous: Callable[[str], None] | None = None,
+        on_ambiguous: Callable[[str, str], None] | None = None,
     ) -> dict[str, Any]:
         """Send a create and return the task object; never leaves two tasks behind.
 
         `body` must be re-iterable (it is sent again after a safe failure) and
         carry `external_task_id`. `on_ambiguous` hears about each failure after
-        which the task may exist, before it is looked up.
+        which the task may exist, before it is looked up: what failed, and the
+        external id it is looked up by.
 
         Raises `ExternalIdTakenError` when the service already had a task with
         this external id before this call (nothing created), and
@@ -964,7 +965,7 @@ class KlingClient:
                 maybe_created = True
                 if on_ambiguous is not None:
                     said = answer is accepted and _accepted_text(answer)
-                    on_ambiguous(said or self._failure(answer, url).message)
+                    on_ambiguous(said or self._failure(answer, url).message, external_task_id)
             if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
                 if maybe_created:
                     # The first send may have made the task: look (patiently, a task

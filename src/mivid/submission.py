@@ -164,7 +164,7 @@ def submit_create(
     client: Any,
     prepared: PreparedCreate,
     *,
-    on_ambiguous: Callable[[str], None] | None = None,
+    on_ambiguous: Callable[[str, str], None] | None = None,
     journal: Journal | None = None,
     sandbox: bool = False,
     note: Callable[[str], None] = _ignore,
@@ -236,7 +236,7 @@ def _sent(
     client: Any,
     prepared: PreparedCreate,
     *,
-    on_ambiguous: Callable[[str], None] | None,
+    on_ambiguous: Callable[[str, str], None] | None,
     earlier: JournalEntry | None,
 ) -> dict[str, Any]:
     """The task the create made. `earlier`: a send under this external id whose outcome is

@@ -11,6 +11,7 @@ so the service refuses a second task instead of billing it.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +134,35 @@ def test_an_accepted_create_without_a_task_id_stays_unknown_and_points_to_recove
     assert task["task_id"] in settled.stdout
     (entry,) = journal_entries()
     assert entry.task_id == task["task_id"]
+    assert creates(server) == 1
+
+
+def test_the_warning_gives_the_command_to_look_that_works_pasted(
+    runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warning said "…looking the task up by its external id before trying again": no
+    command, and nothing is tried again after an accepted create. It now ends with the
+    command to look yourself, carrying the global options in force (here --base-url)."""
+    server = runs.slow_to_show(600)
+    server.emulator.inject(accepted({}))
+    monkeypatch.delenv("KLING_BASE_URL")  # the service only as a flag, lost if not carried
+    result = runs("--base-url", server.url, "create", str(runs.image), "--prompt", "hello")
+    assert result.exit_code == 5, result
+    (entry,) = journal_entries()
+    external = entry.external_task_id
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    look = f"mivid --base-url {server.url} get {external}"
+    assert warning.endswith(
+        f"looking the task up by its external id before anything is sent again "
+        f"(to look yourself: {look})"
+    ), warning
+    runs.fake_clock.advance(600)  # the task shows now
+    words = shlex.split(warning.split("to look yourself: ", 1)[1].removesuffix(")"))
+    assert words[0] == "mivid"
+    pasted = runs(*words[1:])
+    assert pasted.exit_code == 0, pasted
+    (task,) = server.emulator.tasks()
+    assert task["task_id"] in pasted.stdout
     assert creates(server) == 1
 
 

@@ -435,6 +435,7 @@ def _send(
     use_journal: bool = True,
 ) -> None:
     """Send the create (not over `limit`, `--max-units`); show the task, or follow it to its end."""
+    from mivid import hints
     from mivid.flows import Say
     from mivid.flows.creating import create_task
     from mivid.render.views import CREATED, Created
@@ -446,8 +447,9 @@ def _send(
             prepared,
             sandbox=run.settings.sandbox,
             say=Say(out.note, out.warn),
-            on_ambiguous=lambda why: out.warn(
-                f"{why}; looking the task up by its external id before trying again"
+            on_ambiguous=lambda why, external: out.warn(
+                f"{why}; looking the task up by its external id before anything is sent "
+                f"again (to look yourself: {hints.command('get', external)})"
             ),
             max_units=limit,
             use_journal=use_journal,

@@ -34,7 +34,7 @@ def create_task(
     *,
     sandbox: bool = False,
     say: Say = QUIET,
-    on_ambiguous: Callable[[str], None] | None = None,
+    on_ambiguous: Callable[[str, str], None] | None = None,
     max_units: Decimal | None = None,
     use_journal: bool = True,
 ) -> dict[str, Any]:
