@@ -139,7 +139,7 @@ complete -c mivid -n '__mivid_using \'mivid\'' -l base-url -x -d 'API base URL, 
 complete -c mivid -n '__mivid_using \'mivid\'' -l profile -x -d 'Config file profile to use'
 complete -c mivid -n '__mivid_using \'mivid\'' -l sandbox -d 'Use the built-in offline emulator: no keys, no network, nothing billed'
 complete -c mivid -n '__mivid_using \'mivid\'' -l verbose -s v -d 'Log each HTTP request to stderr (keys redacted)'
-complete -c mivid -n '__mivid_using \'mivid\'' -l debug -d 'Show a traceback on errors'
+complete -c mivid -n '__mivid_using \'mivid\'' -l debug -d 'On an error, print its traceback to stderr too (keys redacted)'
 complete -c mivid -n '__mivid_using \'mivid\'' -l no-color -d 'No colour (as NO_COLOR does)'
 complete -c mivid -n '__mivid_using \'mivid\'' -l version -d 'Show the version and exit'
 complete -c mivid -n '__mivid_using \'mivid\'' -s h -l help -d 'Show the help'

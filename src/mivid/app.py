@@ -283,7 +283,12 @@ def global_options(
         "-v",
         help="Log each HTTP request to stderr (keys redacted).",
     ),
-    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="On an error, print its traceback to stderr too (keys redacted); "
+        "the exit status stays the same.",
+    ),
     no_color: bool = typer.Option(
         False,
         "--no-color",

@@ -69,3 +69,16 @@ def test_debug_in_a_real_process_exits_with_the_error_s_status(
     assert result.stderr.rstrip().splitlines()[-2].startswith("error: the API refused")
     assert result.stderr.rstrip().splitlines()[-1].startswith("hint: check the key")
     assert TEST_API_KEY not in result.stderr
+
+
+def test_the_help_says_what_debug_does_now(mivid: RunMivid) -> None:
+    """It said "Show a traceback on errors.": since the status stays the error's, it says so."""
+    result = mivid("--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result
+    lines = result.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.strip().startswith("--debug"))
+    said = " ".join(" ".join(lines[at : at + 2]).split()).removeprefix("--debug ")
+    assert said == (
+        "On an error, print its traceback to stderr too (keys redacted); "
+        "the exit status stays the same."
+    ), lines[at : at + 3]
