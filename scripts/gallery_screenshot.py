@@ -10,6 +10,10 @@ project's folder so the images are named as the README's quick start names
 them: three creates with different prompts, `mivid gallery`, then headless
 Chromium (`chromium` on PATH; Debian: `apt-get install chromium`) takes the
 screenshot. Nothing is sent anywhere; the temporary folder is removed.
+
+The picture is taken once every video has a frame to show (the suite's
+DevTools-pipe driver, tests/browser.py): `chromium --screenshot` takes it at the
+load event, before the frames are decoded, and may show black boxes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = (1200, 900)
@@ -58,29 +66,31 @@ def main() -> int:
             mivid(env, "--sandbox", "create", *arguments, "--wait", "--download", str(videos))
         mivid(env, "gallery", str(videos))
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--user-data-dir={Path(scratch) / 'profile'}",
-                f"--screenshot={args.output.resolve()}",
-                f"--window-size={WINDOW[0]},{WINDOW[1]}",
-                (videos / "index.html").as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
+        picture(browser, Path(scratch) / "profile", (videos / "index.html").as_uri()).save(
+            args.output
         )
     shrink(args.output)
     print(args.output)
     return 0
+
+
+def picture(executable: str, profile: Path, url: str) -> Image.Image:
+    """The page at WINDOW, once it has loaded and every video has a frame (or 30 s passed)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser import Browser
+
+    with Browser(executable, profile, width=WINDOW[0], height=WINDOW[1]) as page:
+        page.open(url)
+        ready = (
+            'document.readyState === "complete" && Array.prototype.every.call('
+            'document.querySelectorAll("video"), function (v) { return v.readyState >= 2; })'
+        )
+        deadline = time.monotonic() + 30
+        while not page.evaluate(ready):
+            if time.monotonic() > deadline:
+                raise SystemExit("error: the page's videos showed no frame within 30 s")
+            time.sleep(0.1)
+        return page.picture(0, 0, *WINDOW)
 
 
 def mivid(env: dict[str, str], *args: str) -> None:
