@@ -583,6 +583,13 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
         for mode, extra in (("lines", []), ("json", ["--json"])):
             argv = [*ctx.mivid, "list", "--local", *extra]
             runs[f"{size} {mode}"] = functools.partial(run_measured, argv, env)
+        # Every entry (written as read, not held) and the period's sums: work grows with N,
+        # memory must not.
+        for mode, argv in (
+            ("all", [*ctx.mivid, "list", "--local", "--all", "--json"]),
+            ("spent", [*ctx.mivid, "spent", "--since", "365d", "--json"]),
+        ):
+            runs[f"{size} {mode}"] = functools.partial(run_measured, argv, env)
     runs[f"{JOURNAL_SIZES[0]} lines"]()  # warm (bytecode, page cache) on the short journal
     measured = ctx.repeat(runs, most=5, least=3, budget=8, quick=2)
     stats: dict[str, tuple[float, float]] = {}
@@ -592,6 +599,14 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
         lines = children[-1].stdout.count(b"\n")
         if name.endswith("lines") and lines != 30:
             raise BenchmarkError(f"list --local printed {lines} lines ({name}), not a page of 30")
+        size = int(name.split()[0])
+        if name.endswith("all") and len(json.loads(children[-1].stdout)) != size:
+            raise BenchmarkError(f"list --local --all did not list all {size} entries")
+        if name.endswith("spent"):
+            sums = json.loads(children[-1].stdout)
+            # The template's own create had not ended when it was journaled: running.
+            if sums["tasks"] + sums["running"] + sums["unsettled"] != size:
+                raise BenchmarkError(f"spent did not count all {size} entries: {sums}")
         stats[name] = (
             median([c.seconds for c in children]),
             median([c.peak_rss for c in children]),
@@ -606,13 +621,30 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
             seconds(stats[f"{size} json"][0]),
             megabytes(stats[f"{size} json"][1]),
             f"{steps[index - 1] * 1000:.1f} ms" if index else "",
+            seconds(stats[f"{size} all"][0]),
+            megabytes(stats[f"{size} all"][1]),
+            seconds(stats[f"{size} spent"][0]),
+            megabytes(stats[f"{size} spent"][1]),
         ]
         for index, size in enumerate(sizes)
     ]
     ctx.table(
-        "list --local, a page of 30 from journals of growing size (medians; last column: "
-        "pipe wall per 1000 more entries — an indexed query with a limit costs ~0)",
-        ["entries", "pipe wall", "peak", "--json wall", "peak", "per 1k more"],
+        "list --local, a page of 30 from journals of growing size (medians; 'per 1k more': "
+        "pipe wall per 1000 more entries — an indexed query with a limit costs ~0); then "
+        "every entry (`list --local --all --json`) and a year's sums (`spent --since 365d "
+        "--json`), whose time grows with the entries and whose memory must not",
+        [
+            "entries",
+            "pipe wall",
+            "peak",
+            "--json wall",
+            "peak",
+            "per 1k more",
+            "--all wall",
+            "peak",
+            "spent wall",
+            "peak",
+        ],
         rows,
     )
     small, large = JOURNAL_SIZES[0], JOURNAL_SIZES[-1]
@@ -629,6 +661,19 @@ def measure_local(ctx: ScaleContext) -> list[Figure]:
                 big[0] - little[0] <= 0.050,
                 note=f"{seconds(big[0] - little[0])} more; peak {megabytes(big[1])} vs "
                 f"{megabytes(little[1])}",
+            )
+        )
+    for mode, label in (("all", "list --local --all --json"), ("spent", "spent --json")):
+        big, little = stats[f"{large} {mode}"], stats[f"{sizes[1]} {mode}"]
+        figures.append(
+            ctx.figure(
+                f"{label}: peak memory {sizes[1] // 1000}k → {large // 1000}k entries",
+                f"+{megabytes(big[1] - little[1])} (to {megabytes(big[1])})",
+                f"{megabytes(little[1])} ({sizes[1]:,} entries)",
+                None,
+                f"flat (≤ +{megabytes(FLAT_MEMORY)})",
+                big[1] - little[1] <= FLAT_MEMORY,
+                note=f"wall {seconds(little[0])} → {seconds(big[0])}",
             )
         )
     return figures

@@ -356,21 +356,21 @@ def _list_local(run: AppState, pages: _Pages, *, json_output: bool, quiet: bool)
     from mivid.render.views import JOURNAL_LIST
 
     sandbox = run.settings.sandbox
-    found = local_list(
+    with local_list(
         sandbox=sandbox,
         page=pages.page,
         page_size=pages.page_size,
         all_pages=pages.all_pages,
         status=pages.status,
         endpoint=pages.endpoint,
-    )
-    form = run.output.form(json=json_output, quiet=quiet)
-    if found.elsewhere:
-        # Not "the journal holds no creates yet": it does, made the other way.
-        where = "against the service" if sandbox else "in the sandbox"
-        other = "mivid list --local" if sandbox else "mivid --sandbox list --local"
-        why = f"no creates here; the journal holds {found.elsewhere} made {where}: {other}"
-        run.output.nothing(form, why)
-        return
-    with run.output.records(JOURNAL_LIST, form) as sink:
-        sink.extend(found.entries)
+    ) as found:
+        form = run.output.form(json=json_output, quiet=quiet)
+        if found.elsewhere:
+            # Not "the journal holds no creates yet": it does, made the other way.
+            where = "against the service" if sandbox else "in the sandbox"
+            other = "mivid list --local" if sandbox else "mivid --sandbox list --local"
+            why = f"no creates here; the journal holds {found.elsewhere} made {where}: {other}"
+            run.output.nothing(form, why)
+            return
+        with run.output.records(JOURNAL_LIST, form) as sink:
+            sink.stream(found.entries)

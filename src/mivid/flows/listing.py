@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
@@ -367,13 +368,15 @@ def listed(
 
 @dataclass(frozen=True)
 class LocalList:
-    """`list --local`: the entries to show, and (only when the journal holds no create made
-    the same way, sandbox or not) how many it holds made the other way."""
+    """`list --local`: the entries to show, read as they are wanted while the journal is
+    open, and (only when the journal holds no create made the same way, sandbox or not) how
+    many it holds made the other way."""
 
-    entries: list[JournalEntry]
+    entries: Iterator[JournalEntry]
     elsewhere: int = 0
 
 
+@contextmanager
 def local_list(
     *,
     sandbox: bool,
@@ -382,26 +385,29 @@ def local_list(
     all_pages: bool = False,
     status: str | None = None,
     endpoint: Endpoint | None = None,
-) -> LocalList:
+) -> Iterator[LocalList]:
     """The journal's creates made the same way (sandbox or not), newest first; no network.
 
-    One indexed query with the page's limit: a page costs the same from a
-    journal of 50,000 creates as from one of 30.
+    One indexed query with the page's limit: a page costs the same from a journal of
+    50,000 creates as from one of 30, and `--all` streams them (memory flat in N).
     """
     with existing_journal() as journal:
         if journal is None:
-            return LocalList([])
-        entries = journal.entries(
+            yield LocalList(iter(()))
+            return
+        entries = journal.each_entry(
             sandbox=sandbox,
             status=status,
             endpoint=endpoint.name if endpoint is not None else None,
             offset=(page - 1) * page_size,
             limit=None if all_pages else page_size,
         )
-        elsewhere = 0
-        if not entries and not journal.count(sandbox=sandbox):
-            elsewhere = journal.count(sandbox=not sandbox)
-    return LocalList(entries, elsewhere)
+        first = next(entries, None)
+        if first is None:
+            elsewhere = 0 if journal.count(sandbox=sandbox) else journal.count(sandbox=not sandbox)
+            yield LocalList(iter(()), elsewhere)
+            return
+        yield LocalList(chain([first], entries))
 
 
 def local_record(entry: JournalEntry) -> dict[str, Any]:

@@ -12,5 +12,7 @@ def spent(*, sandbox: bool, since: date, today: date) -> Spending:
     """The journal's creates made the same way (sandbox or not) from local day `since` to `today`."""
     start = datetime.combine(since, datetime.min.time()).timestamp()
     with existing_journal() as journal:
-        entries = journal.entries(since=start, sandbox=sandbox) if journal is not None else []
-    return summarise(entries, since=since, until=today)
+        if journal is None:
+            return summarise([], since=since, until=today)
+        # Streamed: a year of creates is added up without holding them all.
+        return summarise(journal.each_entry(since=start, sandbox=sandbox), since=since, until=today)

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar, cast
 
 from mivid.auth import Secrets
@@ -143,6 +144,13 @@ class RecordSink(Generic[T]):
                 self.add(record)
         if self.form is not Form.TABLE:
             self.out.stdout.flush()
+
+    def stream(self, records: Iterable[T], *, at_once: int = 500) -> None:
+        """Records from a long stream (a journal's 50,000 creates), `at_once` at a time: what is
+        written is not held (a table still collects every row to size its columns)."""
+        iterator = iter(records)
+        while chunk := list(islice(iterator, at_once)):
+            self.extend(chunk)
 
     def _json(self, record: T, *, first: bool) -> None:
         if self.one:
