@@ -83,6 +83,7 @@ class Secrets:
         self._windowed: set[str] = set()  # the values whose runs are cut out too
         self._lowered: list[str] = []  # every form in lower case: the quick test before the regex
         self._pattern: re.Pattern[str] | None = None
+        self._longest = 0  # the longest form: how far from a needle a match can reach
         self._revealing = False
 
     @contextmanager
@@ -118,6 +119,7 @@ class Secrets:
             # out as one (a key split in two leaves no tail of it shown).
             alternatives = "|".join(map(re.escape, ordered))
             self._pattern = re.compile(f"(?=({alternatives}))", re.IGNORECASE)
+            self._longest = len(ordered[0])
             # A run of WINDOW characters always holds one of the key's aligned blocks of
             # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
             self._lowered = sorted(
@@ -146,17 +148,24 @@ class Secrets:
             lowered = text.lower()
             # Plain substring tests are a hundred times quicker than the pattern on a long text.
             if any(form in lowered for form in self._lowered):
-                text = _cut(text, self._pattern)
+                text = _cut(
+                    text, self._pattern, _regions(self._lowered, text, lowered, self._longest)
+                )
         if "eyJ" in text:
             text = _JWT.sub(lambda match: f"[{redact(match.group())}]", text)
         return text
 
 
-def _cut(text: str, pattern: re.Pattern[str]) -> str:
-    """`text` with every stretch `pattern` matches (overlapping matches merged) redacted."""
+def _cut(text: str, pattern: re.Pattern[str], regions: list[tuple[int, int]]) -> str:
+    """`text` with every stretch `pattern` matches in `regions` (overlapping matches merged)
+    redacted."""
+    found = sorted(
+        (match.start(1), match.end(1))
+        for low, high in regions
+        for match in pattern.finditer(text, low, high)
+    )
     spans: list[list[int]] = []
-    for match in pattern.finditer(text):
-        start, end = match.start(1), match.end(1)
+    for start, end in found:
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
         else:
@@ -167,6 +176,32 @@ def _cut(text: str, pattern: re.Pattern[str]) -> str:
         pieces += [text[done:start], f"[{redact(text[start:end])}]"]
         done = end
     return "".join(pieces) + text[done:]
+
+
+def _regions(needles: list[str], text: str, lowered: str, reach: int) -> list[tuple[int, int]]:
+    """Where in `text` a secret's form can be: within `reach` of a needle found in `lowered`.
+
+    Every form holds one of the needles (itself, or for a long key one of its blocks), so
+    the pattern needs to run only there: a page of 500 tasks in which a key's block of 6
+    happens to occur (`sandbo` of a key named sandbox-…, beside `"sandbox": false`) is
+    searched around those 500 places, not along its 700,000 characters.
+    """
+    if len(lowered) != len(text):  # a character whose lower case is longer: search it all
+        return [(0, len(text))]
+    hits: list[tuple[int, int]] = []
+    for needle in needles:
+        start = lowered.find(needle)
+        while start != -1:
+            hits.append((max(0, start - reach), start + len(needle) + reach))
+            start = lowered.find(needle, start + 1)
+    hits.sort()
+    merged: list[tuple[int, int]] = []
+    for low, high in hits:
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _blocks(value: str, size: int) -> list[str]:

@@ -1,0 +1,71 @@
+"""Secrets are cut out by searching only around where a piece of one occurs, and that finds
+exactly what a search of the whole text finds: every form of every secret, in any case,
+however the pieces of it are scattered through a long text."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mivid import auth
+from mivid.auth import Secrets
+
+_KEY_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-_ABC"
+#: Short ones, and ones long enough that any 12 characters of them are cut out too.
+secrets_ = st.text(alphabet=_KEY_CHARACTERS, min_size=6, max_size=16) | st.text(
+    alphabet=_KEY_CHARACTERS, min_size=24, max_size=40
+)
+
+
+@st.composite
+def texts_around(draw: st.DrawFn) -> tuple[list[str], str]:
+    """Some secrets, and a text made of their pieces, forms and other characters."""
+    values = draw(st.lists(secrets_, min_size=1, max_size=3))
+    pieces = []
+    for _ in range(draw(st.integers(0, 12))):
+        value = draw(st.sampled_from(values))
+        start = draw(st.integers(0, len(value)))
+        end = draw(st.integers(start, len(value)))
+        piece = draw(
+            st.sampled_from(
+                [
+                    value,
+                    value.upper(),
+                    value[start:end],
+                    value[start:end].upper(),
+                    f"{value[start:end]} {value[end:]}",  # a copy split by a space
+                    quote(value, safe=""),
+                    base64.b64encode(value.encode()).decode(),
+                    base64.b64encode(f"Bearer {value}".encode()).decode(),
+                    draw(st.text(max_size=30)),
+                    '"sandbox": false, ',
+                    "İ",  # lower-cases to two characters
+                ]
+            )
+        )
+        pieces.append(piece)
+    return values, "".join(pieces)
+
+
+@given(texts_around(), st.booleans())
+def test_searching_near_the_pieces_finds_what_searching_everywhere_finds(
+    case: tuple[list[str], str], as_token: bool
+) -> None:
+    values, text = case
+    secrets = Secrets()
+    for value in values:
+        if as_token:
+            secrets.add_token(value)
+        else:
+            secrets.add(value)
+    assert secrets._pattern is not None
+    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))])
+    lowered = text.lower()
+    if any(form in lowered for form in secrets._lowered):
+        assert secrets.scrub(text) == everywhere
+    for value in values:
+        if len(value) >= 12:
+            assert value not in secrets.scrub(text)
