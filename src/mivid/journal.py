@@ -50,7 +50,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from mivid import __version__
 from mivid.endpoints import DEFAULT_ENDPOINT, Endpoint, endpoint_named
@@ -61,6 +61,8 @@ from mivid.vocabulary import FINAL_STATUSES, REFERENCE, UNFINISHED, external_id_
 if TYPE_CHECKING:
     import sqlite3
     from decimal import Decimal
+
+    from typing_extensions import Unpack
 
     from mivid.submission import PreparedCreate
 
@@ -197,6 +199,19 @@ class JournalEntry:
         except PermissionError:
             return True
         return True
+
+
+class EntryFilters(TypedDict, total=False):
+    """Which creates `Journal.entries` and `Journal.each_entry` read (see `each_entry`)."""
+
+    unsettled_only: bool
+    service: str | None
+    sandbox: bool | None
+    status: str | None
+    since: float | None
+    endpoint: str | None
+    offset: int
+    limit: int | None
 
 
 def default_path() -> Path:
@@ -578,35 +593,13 @@ class Journal:
                     found[entry.task_id] = entry
         return found
 
-    def entries(
-        self,
-        *,
-        unsettled_only: bool = False,
-        service: str | None = None,
-        sandbox: bool | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        endpoint: str | None = None,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> list[JournalEntry]:
+    def entries(self, **filters: Unpack[EntryFilters]) -> list[JournalEntry]:
         """Creates, newest first; filtered, skipped and limited in SQL (only those rows decoded).
 
         `since` (Unix seconds): only those made at or after it; `endpoint`: only those
         sent to that endpoint (`mivid.endpoints`' name).
         """
-        return list(
-            self.each_entry(
-                unsettled_only=unsettled_only,
-                service=service,
-                sandbox=sandbox,
-                status=status,
-                since=since,
-                endpoint=endpoint,
-                offset=offset,
-                limit=limit,
-            )
-        )
+        return list(self.each_entry(**filters))
 
     def each_entry(
         self,
