@@ -216,8 +216,8 @@ class AppState:
             client.on_retry = self._note_retry
         return client
 
-    def _note_retry(self, wait: float, attempt: int, reason: str) -> None:
-        self.output.note(f"{reason}; trying again in {wait:.1f} s (attempt {attempt})")
+    def _note_retry(self, wait: float, attempt: int, reason: str, then: str) -> None:
+        self.output.note(f"{reason}; {then} in {wait:.1f} s (attempt {attempt})")
 
     def _log_request(self, event: RequestEvent) -> None:
         status = event.status if event.status is not None else "no answer"

@@ -318,9 +318,10 @@ class KlingClient:
     )
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     on_event: Callable[[RequestEvent], None] | None = None
-    # Told (seconds to wait, attempt number, reason) before each retry, so a
-    # person is not left staring at a silent terminal.
-    on_retry: Callable[[float, int, str], None] | None = None
+    # Told (seconds to wait, attempt number, reason, what happens then: "trying again",
+    # "looking again") before each retry, so a person is not left staring at a silent
+    # terminal, nor left to fear that a create is paid twice.
+    on_retry: Callable[[float, int, str, str], None] | None = None
     sleep: Callable[[float], object] = time.sleep
     clock: Callable[[], float] = time.monotonic
     rnd: Callable[[], float] = random.random
@@ -701,7 +702,9 @@ class KlingClient:
                 raise self._failure(answer, url)
             attempt += 1
 
-    def _may_retry(self, attempt: int, started: float, answer: _Answer) -> bool:
+    def _may_retry(
+        self, attempt: int, started: float, answer: _Answer, then: str = "trying again"
+    ) -> bool:
         """Sleep before the next attempt, or return False when the budget is spent.
 
         A host name that does not resolve, or a connection refused, gets one quick
@@ -720,7 +723,7 @@ class KlingClient:
         if self.deadline is not None and self.clock() + wait >= self.deadline:
             return False
         if self.on_retry is not None:
-            self.on_retry(wait, attempt + 1, _retry_reason(answer))
+            self.on_retry(wait, attempt + 1, _retry_reason(answer), then)
         self.sleep(wait)
         return True
 
@@ -835,7 +838,9 @@ class KlingClient:
         if self.clock() + pause - made > self.retry.visibility_grace:
             return None
         if self.on_retry is not None:
-            self.on_retry(pause, attempt + 1, f"task {printable(task_id)} is not visible yet")
+            self.on_retry(
+                pause, attempt + 1, f"task {printable(task_id)} is not visible yet", "looking again"
+            )
         return pause
 
     def find_task(
@@ -966,7 +971,10 @@ class KlingClient:
                 if on_ambiguous is not None:
                     said = answer is accepted and _accepted_text(answer)
                     on_ambiguous(said or self._failure(answer, url).message, external_task_id)
-            if not self._retryable(answer) or not self._may_retry(attempt, started, answer):
+            # After a send that may have made the task, the next step is a look-up: the
+            # create goes out again (same external id) only when no task was made.
+            then = "looking the task up by its external id" if ambiguous else "trying again"
+            if not self._retryable(answer) or not self._may_retry(attempt, started, answer, then):
                 if maybe_created:
                     # The first send may have made the task: look (patiently, a task
                     # just made may not show at once) before saying none was made.
@@ -1104,6 +1112,7 @@ class KlingClient:
                     pause,
                     attempt + 1,
                     f"no task with external id {printable(external_task_id)} yet",
+                    "looking again",
                 )
             self.sleep(pause)
             attempt += 1

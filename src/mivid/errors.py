@@ -78,7 +78,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.WAIT_TIMEOUT: "`wait` timed out while the task still runs (it goes on at the service)",
     ExitCode.BUG: "a bug in mivid (please report it with the output of --debug)",
     ExitCode.LOCAL_FILES: "a local file could not be written or read (disk full, file too "
-    "large, read-only folder, stdout closed)",
+    "large, read-only folder, stdout unwritable; a reader that stops early is no error)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 

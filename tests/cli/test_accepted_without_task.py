@@ -245,3 +245,22 @@ def test_a_lost_answer_whose_task_shows_late_stays_unknown_and_a_rerun_pays_once
     assert again.exit_code == 5, again
     assert {r.json["external_task_id"] for r in sent(server)} == {entry.external_task_id}
     assert len(server.emulator.tasks()) == 1
+
+
+def test_the_pause_after_a_send_that_may_have_made_the_task_says_a_look_up_follows(
+    runs: Runs,
+) -> None:
+    """A newcomer read "…; trying again in 0.3 s" right after "looking the task up … before
+    anything is sent again" as the paid create going out twice: the pause now says what
+    follows it, a look-up (and the look-ups' own pauses say "looking again")."""
+    server = runs.slow_to_show(0)
+    server.emulator.inject(Fault.drop_after(on="create"))  # made, and the answer lost
+    result = runs("-v", "create", str(runs.image), "--prompt", "hello", "-q")
+    assert result.exit_code == 0, result
+    pauses = [line for line in result.stderr.splitlines() if " s (attempt " in line]
+    assert pauses, result.stderr
+    assert "looking the task up by its external id in " in pauses[0], pauses
+    assert not any("trying again in" in line for line in pauses), pauses
+    (task,) = server.emulator.tasks()
+    assert result.stdout.strip() == task["task_id"]
+    assert creates(server) == 1

@@ -159,4 +159,4 @@ def test_a_person_sees_the_totals_the_tables_and_what_is_apart(
     assert f"{day}      1    2.2" in screen
     assert "kling-v1-6  multi-image      1    2.2" in screen
     # The journal's word (QA finding 18): it may have ended since.
-    assert "1 task last seen running, not counted (mivid list learns how they ended)" in screen
+    assert "1 task last seen running, not counted (mivid list learns how it ended)" in screen

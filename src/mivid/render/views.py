@@ -1212,21 +1212,24 @@ GALLERY = RecordView["Gallery"](json=_gallery_json, lines=_gallery_lines)
 
 def _spent_footer(spending: Spending) -> list[str]:
     """What is counted apart, for a person."""
+    from mivid import hints
+
+    listing = hints.command("list")  # a command that works pasted: the global options in force
     lines = []
     if spending.without_deduction:
         lines.append(
             f"{_tasks(spending.without_deduction)} ended without a known deduction yet "
-            "(mivid get ID or mivid list learns it)"
+            f"({hints.command('get', 'ID')} or {listing} learns it)"
         )
     if spending.running:
         # The journal's word, not the service's: they may have ended since.
         lines.append(
-            f"{_tasks(spending.running)} last seen running, not counted "
-            "(mivid list learns how they ended)"
+            f"{_tasks(spending.running)} last seen running, not counted ({listing} learns how "
+            f"{'it' if spending.running == 1 else 'they'} ended)"
         )
     if spending.unsettled:
         lines.append(
-            f"{_tasks(spending.unsettled)} with an unknown outcome, not counted (mivid recover)"
+            f"{_tasks(spending.unsettled)} with an unknown outcome, not counted ({hints.command('recover')})"
         )
     return lines
 
