@@ -161,3 +161,27 @@ def test_failed_tasks_show_their_reason_and_no_empty_columns(
     rows = lines[2:4]
     assert all("failed" in row and "content-safety" in row for row in rows), lines
     assert all(len(line) <= 80 for line in lines), lines
+
+
+def test_one_failed_task_among_many_does_not_cut_every_prompt_to_a_stub(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """A newcomer saw every row's prompt cut to 12 characters at 100 columns because one task
+    on the page had failed (its REASON column took the room): the reason gives way first."""
+    image = make_png(tmp_path / "front.png")
+    env = {"MIVID_SANDBOX_TASK_SECONDS": "0"}
+    prompts = ["[fail] a lighthouse at dusk, waves breaking on the rocks"] + [
+        f"shot {n}: a lighthouse at dusk, waves breaking on the rocks" for n in range(3)
+    ]
+    for prompt in prompts:
+        made = mivid("--sandbox", "create", str(image), "-p", prompt, "-q", env=env)
+        assert made.exit_code == 0, made
+
+    lines = on_screen(["--sandbox", "list"], 100)
+
+    header = lines[1]
+    assert "PROMPT" in header and "REASON" in header, lines
+    assert header.index("REASON") - header.index("PROMPT") - 2 >= 25, lines
+    assert any("shot 2: a lighthouse at" in line for line in lines), lines
+    assert any("content-saf" in line for line in lines), lines  # the reason, cut
+    assert all(len(line) <= 100 for line in lines), lines

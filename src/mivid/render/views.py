@@ -432,9 +432,10 @@ class Column:
 
 #: `mivid list`'s columns, left to right. On a narrow terminal they give way in `drop`
 #: order: the external id (mostly one mivid made), the length, the video mark; the
-#: endpoint loses its model (`omni`, not `omni · kling-video-o1`); then the prompt is
-#: cut, then a failed task's reason; only then do the units and the time go. A column no
-#: row has anything to show in is left out.
+#: endpoint loses its model (`omni`, not `omni · kling-video-o1`); then a failed task's
+#: reason is cut, then the prompt (every row has one; one failed task on the page must not
+#: cut them all to a stub; when most tasks shown failed, the prompt is cut first); only
+#: then do the units and the time go. A column no row has anything to show in is left out.
 TASK_COLUMNS = (
     Column("TASK ID"),
     Column("STATUS"),
@@ -444,9 +445,9 @@ TASK_COLUMNS = (
     # Endpoint and model (`omni · kling-video-o1`), or the endpoint alone (`omni`): at 80
     # columns a user with tasks on both endpoints can still tell them apart.
     Column("ENDPOINT", drop=4, short=True),
-    Column("PROMPT", drop=5, least=12, most=40),
+    Column("PROMPT", drop=6, least=12, most=40),
     # Why a task failed (`task_status_msg`): only failed tasks have one.
-    Column("REASON", drop=6, least=12, most=40),
+    Column("REASON", drop=5, least=12, most=40),
     Column("EXTERNAL ID", drop=1),
     # Whether there is a video, never a cut URL: the URL is in `get`, `--json` and the pipe.
     Column("VIDEO", drop=3),
@@ -564,6 +565,16 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     natural = [
         _widest([column.header, *(row[n] for row in rows)]) for n, column in enumerate(wanted)
     ]
+    failed = sum(1 for row in cells if row.status == FAILED)
+    if 2 * failed >= len(cells):
+        # Mostly failed tasks (`list --status failed`): why each failed is what the reader
+        # came for, so the prompt gives way before the reason.
+        wanted = [
+            replace(column, drop=column.drop + (-1 if column.header == "PROMPT" else 1))
+            if column.header in ("PROMPT", "REASON")
+            else column
+            for column in wanted
+        ]
     at = next((n for n, column in enumerate(wanted) if column.header == "ENDPOINT"), None)
     if at is not None:
         # The endpoint's short form: its name alone, as wide as the widest one shown.
