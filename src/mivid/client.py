@@ -276,6 +276,21 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, seconds)
 
 
+def _scrubbed(body: bytes, scrub: Callable[[str], str]) -> bytes:
+    """The answer's body with any credential it echoes cut out, before anything reads it.
+
+    What the service sends travels on into sidecars, the journal and the gallery page,
+    where the output's own redaction never reaches: a key echoed in a task's message or
+    URL is cut out here, at the door. (A body that is not UTF-8 is left to be refused.)
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    cleaned = scrub(text)
+    return body if cleaned is text else cleaned.encode("utf-8")
+
+
 def _snippet(body: bytes, limit: int = 120) -> str:
     text = printable(body[:limit].decode("utf-8", errors="replace"))
     return (text or "(empty body)") + ("…" if len(body) > limit else "")
@@ -524,8 +539,8 @@ class KlingClient:
 
     def _classify(self, response: httpx.Response, body: bytes) -> _Answer:
         """The answer, its texts scrubbed of any credential a server may echo back."""
-        answer = self._classify_raw(response, body)
         scrub = self.credentials.secrets.scrub
+        answer = self._classify_raw(response, _scrubbed(body, scrub))
         answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
         if answer.location is not None:
             answer.location = scrub(answer.location)

@@ -29,7 +29,7 @@ from mivid.endpoints import (
     endpoint_for_model,
     known_endpoint,
 )
-from mivid.plaintext import counted
+from mivid.plaintext import counted, visible
 from mivid.problems import Problem
 from mivid.vocabulary import (
     CHOICE,
@@ -135,13 +135,19 @@ class _Checker:
             self.add(spec, rules.NOT_A_URL, f"`{value}` must be an http:// or https:// URL")
         elif spec.kind == VIDEO:
             self.video(spec, value)
-        elif spec.kind == IDENTIFIER and any(
-            ch.isspace() or ord(ch) < 32 or ch == "/" for ch in str(value)
+        elif spec.kind == IDENTIFIER and (
+            str(value).startswith("-")
+            or any(ch.isspace() or ch == "/" or visible(ch) != ch for ch in str(value))
         ):
             # It travels in a URL path when the task is looked up, where gateways
-            # refuse an encoded `/`: such a task could never be found again.
+            # refuse an encoded `/`: such a task could never be found again. It is also a
+            # word of the commands mivid suggests (`mivid get ID`): one starting with `-`
+            # would be read as an option, and one holding a character mivid shows escaped
+            # (invisible, bidirectional, control) would be pasted as another id.
             self.add(
-                spec, rules.BAD_CHARACTERS, "must not contain `/`, spaces or control characters"
+                spec,
+                rules.BAD_CHARACTERS,
+                "must not start with `-`, nor contain `/`, spaces, control or invisible characters",
             )
 
     def video(self, spec: CreateField, value: Mapping[str, Any]) -> None:

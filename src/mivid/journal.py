@@ -47,7 +47,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -612,7 +612,7 @@ class Journal:
         endpoint: str | None = None,
         offset: int = 0,
         limit: int | None = None,
-    ) -> Iterator[JournalEntry]:
+    ) -> Generator[JournalEntry, None, None]:
         """`entries`, read and decoded a few hundred rows at a time, while the journal is open:
         `list --local --all` and `spent` on 50,000 creates never hold them all."""
         import sqlite3
@@ -744,7 +744,15 @@ def _json(text: Any, kind: type[Any]) -> Any:
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) else 0.0
+    """A time column (Unix seconds); 0 for one no clock could have written (not a number, not
+    finite, before 1970 or after 9999: a damaged row is read, never a crash)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return float(value) if 0 <= value < _YEAR_10000 else 0.0
+
+
+#: The first second `datetime` cannot hold (and ISO 8601's four-digit years end at).
+_YEAR_10000 = 253_402_300_800
 
 
 def _reason(error: BaseException) -> str:

@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -109,3 +110,34 @@ def test_ordinary_words_are_not_cut(
     result = mivid("get", "867283741759111202", clock=sleepless)
     assert result.exit_code == 4, result
     assert sentence in result.stderr
+
+
+def test_a_key_echoed_in_a_task_reaches_no_sidecar_and_no_gallery(
+    mivid: RunMivid, serve: Serve, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """The output was redacted, but the sidecar `download` wrote kept the task's texts as
+    the service sent them, and `gallery` (which reads no keys) copied them into its page and
+    its --json: what the service echoes is cut out as it arrives."""
+    from imagefactory import make_png
+
+    fake_clock.set(time.time())
+    server = serve(
+        Emulator(access_keys={"test-ak": SECRET_KEY}, clock=fake_clock),
+        keys=("test-ak", SECRET_KEY),
+    )
+    made = mivid("create", str(make_png(tmp_path / "a.png")), "--prompt", "waves", "-q")
+    assert made.exit_code == 0, made
+    task_id = made.stdout.strip()
+    fake_clock.advance(600)
+    echoed = f"policy {SECRET_KEY} and {SECRET_KEY.upper()} and {quote(SECRET_KEY, safe='')}"
+    server.emulator.inject(Fault.patch({"task_status_msg": echoed}, on="any", times=None))
+    folder = tmp_path / "videos"
+    saved = mivid("download", task_id, "--download", str(folder))
+    assert saved.exit_code == 0, saved
+    shown = mivid("gallery", str(folder), "--json")
+    assert shown.exit_code == 0, shown
+    written = [path.read_text() for path in folder.iterdir() if path.suffix in (".json", ".html")]
+    assert written, list(folder.iterdir())
+    for text in [*written, saved.stdout, saved.stderr, shown.stdout]:
+        for form in (SECRET_KEY, SECRET_KEY.upper(), quote(SECRET_KEY, safe=""), SECRET_KEY[4:20]):
+            assert form not in text

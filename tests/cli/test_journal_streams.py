@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid
+from helpers import RunMivid, environment, mivid_popen
 from imagefactory import make_png
 from mivid.journal import default_path
 from mivid.sandbox import EmulatorServer, FakeClock
@@ -73,3 +73,30 @@ def test_spent_adds_up_every_entry(mivid: RunMivid, big_journal: list[str]) -> N
     # they copy was still running when the journal last heard of it.
     assert (report["tasks"], report["running"]) == (COPIES, 1), report
     assert sum(day["tasks"] for day in report["days"]) == COPIES
+
+
+def test_a_reader_that_stops_early_leaves_no_traceback(big_journal: list[str]) -> None:
+    """The stream's cursor is closed before the journal is (it was closed later, by the
+    garbage collector, on a closed database: "Exception ignored … each_entry")."""
+    for args in (["list", "--local", "--all"], ["list", "--local", "--all", "--json"]):
+        with mivid_popen(*args, env=environment()) as process:
+            assert process.stdout is not None and process.stderr is not None
+            first = process.stdout.readline()
+            process.stdout.close()
+            stderr = process.stderr.read()
+            assert process.wait(timeout=60) == 0, stderr
+        assert first.strip(), stderr
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+@pytest.mark.parametrize("created", [1e308, -1e308, 9e15])
+def test_a_time_no_clock_could_write_is_read_as_a_damaged_row(
+    mivid: RunMivid, big_journal: list[str], created: float
+) -> None:
+    with sqlite3.connect(default_path()) as connection:
+        connection.execute(
+            "UPDATE creates SET created = ? WHERE task_id = ?", (created, big_journal[5])
+        )
+    for args in (("list", "--local"), ("list", "--local", "--json"), ("spent", "--json")):
+        result = mivid(*args)
+        assert result.exit_code == 0, result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
@@ -402,12 +402,15 @@ def local_list(
             offset=(page - 1) * page_size,
             limit=None if all_pages else page_size,
         )
-        first = next(entries, None)
-        if first is None:
-            elsewhere = 0 if journal.count(sandbox=sandbox) else journal.count(sandbox=not sandbox)
-            yield LocalList(iter(()), elsewhere)
-            return
-        yield LocalList(chain([first], entries))
+        # Closed before the journal is, however the reading ends (a reader gone, Ctrl-C):
+        # left to the garbage collector, its cursor would be closed on a closed database.
+        with closing(entries):
+            first = next(entries, None)
+            if first is None:
+                empty = not journal.count(sandbox=sandbox)
+                yield LocalList(iter(()), journal.count(sandbox=not sandbox) if empty else 0)
+                return
+            yield LocalList(chain([first], entries))
 
 
 def local_record(entry: JournalEntry) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import date, datetime
 
 from mivid.flows.journal import existing_journal
@@ -14,5 +15,7 @@ def spent(*, sandbox: bool, since: date, today: date) -> Spending:
     with existing_journal() as journal:
         if journal is None:
             return summarise([], since=since, until=today)
-        # Streamed: a year of creates is added up without holding them all.
-        return summarise(journal.each_entry(since=start, sandbox=sandbox), since=since, until=today)
+        # Streamed: a year of creates is added up without holding them all (and the stream
+        # closed before the journal is, however the adding up ends).
+        with closing(journal.each_entry(since=start, sandbox=sandbox)) as entries:
+            return summarise(entries, since=since, until=today)
