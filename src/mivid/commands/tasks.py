@@ -142,7 +142,8 @@ def list_tasks(
         False,
         "--local",
         help="List the creates this machine's journal remembers, offline (no keys needed); "
-        "each status is the one last seen from this machine.",
+        "each status is the one last seen from this machine. In a pipe: task id, status, "
+        "created, external id, service, prompt, endpoint, model.",
     ),
     watch: bool = typer.Option(
         False,

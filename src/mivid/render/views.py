@@ -731,7 +731,14 @@ def _journal_line(entry: JournalEntry) -> list[str]:
         public_url(entry.service),
     ]
     prompt = str(entry.request.get("prompt") or "")
-    return ["\t".join([*map(tsv_cell, fields), escape_cell(prompt)])]
+    model = str(entry.request.get("model_name") or "")
+    # The endpoint and model come after the prompt: the first six cells stay where scripts
+    # written for earlier releases read them.
+    return [
+        "\t".join(
+            [*map(tsv_cell, fields), escape_cell(prompt), tsv_cell(entry.endpoint), tsv_cell(model)]
+        )
+    ]
 
 
 #: `mivid list --local`'s columns. LAST SEEN: the status when this machine last asked
