@@ -54,7 +54,14 @@ def redact(secret: str) -> str:
 #: Shorter strings are not cut out of text: they would garble words, and guard nothing real.
 SHORTEST_SECRET = 6
 #: A JWT (base64url JSON header and claims, and a signature): whoever minted it, never printed.
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
+#: What is cut out is what `eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`
+#: matches, found without that regex: it retries from every `eyJ` to the end of the run, so
+#: `eyJ` repeated took quadratic time (510 KB of a service's message: five minutes). See
+#: `_jwt_spans`.
+_JWT_RUN = re.compile(r"[A-Za-z0-9_.-]+")
+#: The shortest header or claims part ("eyJ" and 8 more), and signature.
+_JWT_PART = 11
+_JWT_SIGNATURE = 16
 
 
 #: A secret at least this long is also cut out where only part of it is shown (a copy split by a
@@ -74,6 +81,7 @@ class Secrets:
     A server may echo one transformed, so each is also cut out in any letter
     case, URL-encoded, as Base64 (however it sits in a longer Base64 text, so
     `Bearer <key>` encoded too), and for a long key, any 12 characters of it.
+    A JWT is cut out plain and as Base64 (of it, of `Bearer <it>`, of its signature).
     """
 
     def __init__(self) -> None:
@@ -95,9 +103,11 @@ class Secrets:
         finally:
             self._revealing = False
 
-    def add(self, *values: str | None, derived: bool = True) -> None:
-        """Values to cut out; `derived`: their transformed copies too (a key's, not a JWT's:
-        a JWT is minted afresh every half hour, and its shape gives any copy away)."""
+    def add(self, *values: str | None, derived: bool = True, encoded: bool = False) -> None:
+        """Values to cut out; `derived`: their transformed copies too (a key's: in any case,
+        URL-encoded, as Base64, runs of it); else `encoded`: as Base64 too (a JWT's and its
+        parts': its shape gives a plain copy away but not an encoded one, and its runs are
+        left alone, as a JWT is minted afresh every half hour and its header is in every one)."""
         fresh = False
         for value in values:
             for variant in (value, value.strip()) if value else ():
@@ -108,8 +118,9 @@ class Secrets:
                         self._checked.update(_forms(variant, windows=False))
                         self._windowed.add(variant)
                     else:
-                        self._forms.add(variant)
-                        self._checked.add(variant)
+                        own = _forms(variant, windows=False) if encoded else {variant}
+                        self._forms.update(own)
+                        self._checked.update(own)
                     fresh = True
         if fresh:
             # The longest first: a whole token before the parts it holds, a whole key before
@@ -136,7 +147,11 @@ class Secrets:
         """A bearer token, and each part of it when it is a JWT."""
         parts = token.split(".")
         if len(parts) == 3:  # a JWT: whole, and each part
-            self.add(token, *parts, derived=False)
+            # As Base64 too, the token (so `Bearer <token>` too: `_forms` finds it inside any
+            # longer Base64 text) and its signature; the header is in every JWT, and the
+            # claims hold only the access key, cut out in every form already.
+            self.add(token, parts[2], derived=False, encoded=True)
+            self.add(parts[0], parts[1], derived=False)
         else:  # a static key: in every form a server may echo it
             self.add(token)
 
@@ -152,8 +167,58 @@ class Secrets:
                     text, self._pattern, _regions(self._lowered, text, lowered, self._longest)
                 )
         if "eyJ" in text:
-            text = _JWT.sub(lambda match: f"[{redact(match.group())}]", text)
+            text = _redacted(text, _jwt_spans(text))
         return text
+
+
+def _jwt_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds something shaped like a JWT: the stretches, leftmost first and not
+    overlapping, that `re.sub` with the regex in `_JWT_RUN`'s comment would replace.
+
+    Each part of that shape is a run of `[A-Za-z0-9_-]`, so a match lies in one run of those
+    characters and dots, and spans three consecutive dot-separated segments a.b.c of it: the
+    tail of `a` from its first `eyJ` (the leftmost start), all of `b` (it follows a dot, so it
+    starts with `eyJ`), all of `c` (the last part is greedy and stops only at a dot or the
+    run's end). After a match the search resumes past `c`, so the next can begin only in the
+    segment after it. Each segment is looked at a bounded number of times: linear.
+    """
+    spans: list[tuple[int, int]] = []
+    for run in _JWT_RUN.finditer(text):
+        word = run.group()
+        if "eyJ" not in word or word.count(".") < 2:
+            continue
+        segments = word.split(".")
+        starts = [run.start()]
+        for segment in segments[:-1]:
+            starts.append(starts[-1] + len(segment) + 1)
+        index = 0
+        while index + 2 < len(segments):
+            first, claims, signature = segments[index : index + 3]
+            begin = first.find("eyJ")
+            if (
+                begin != -1
+                and len(first) - begin >= _JWT_PART
+                and claims.startswith("eyJ")
+                and len(claims) >= _JWT_PART
+                and len(signature) >= _JWT_SIGNATURE
+            ):
+                spans.append((starts[index] + begin, starts[index + 2] + len(signature)))
+                index += 3
+            else:
+                index += 1
+    return spans
+
+
+def _redacted(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each of `spans` (in order, not overlapping) redacted."""
+    if not spans:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start, end in spans:
+        pieces += [text[done:start], f"[{redact(text[start:end])}]"]
+        done = end
+    return "".join(pieces) + text[done:]
 
 
 def _cut(text: str, pattern: re.Pattern[str], regions: list[tuple[int, int]]) -> str:
@@ -170,12 +235,7 @@ def _cut(text: str, pattern: re.Pattern[str], regions: list[tuple[int, int]]) ->
             spans[-1][1] = max(spans[-1][1], end)
         else:
             spans.append([start, end])
-    pieces: list[str] = []
-    done = 0
-    for start, end in spans:
-        pieces += [text[done:start], f"[{redact(text[start:end])}]"]
-        done = end
-    return "".join(pieces) + text[done:]
+    return _redacted(text, [(start, end) for start, end in spans])
 
 
 def _regions(needles: list[str], text: str, lowered: str, reach: int) -> list[tuple[int, int]]:

@@ -2,7 +2,8 @@
 
 Upper-cased, URL-encoded, split by a space, Base64 of the key or of
 `Bearer <key>` (inside a longer Base64 text too): each is cut out of errors,
-`--json` and `--verbose`, as the plain copy always was.
+`--json` and `--verbose`, as the plain copy always was. So is the JWT mivid
+signs from an access and secret key, echoed as Base64.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -141,3 +145,84 @@ def test_a_key_echoed_in_a_task_reaches_no_sidecar_and_no_gallery(
     for text in [*written, saved.stdout, saved.stderr, shown.stdout]:
         for form in (SECRET_KEY, SECRET_KEY.upper(), quote(SECRET_KEY, safe=""), SECRET_KEY[4:20]):
             assert form not in text
+
+
+# -- a server that echoes the JWT as Base64 ---------------------------------------------------
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+#: The Authorization header (`Bearer <JWT>`) as a careless server may write it back.
+JWT_ECHOES: dict[str, Callable[[str], str]] = {
+    "Base64 of the token": lambda header: b64(header.removeprefix("Bearer ")),
+    "Base64 of the signature": lambda header: b64(header.split(".")[2]),
+    "Base64 of the header": b64,
+    "URL-safe Base64 inside more": lambda header: base64.urlsafe_b64encode(
+        b"\x01{" + f'"auth": "{header}"'.encode() + b"}"
+    ).decode(),
+}
+
+
+@pytest.fixture
+def base64_echo(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A service refusing every request (1201) with its Authorization header encoded as
+    `seen["how"]` says; `seen["header"]`, `seen["echoed"]`: the last header and its echo."""
+    seen: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            header = self.headers.get("Authorization", "")
+            seen["header"] = header
+            seen["echoed"] = JWT_ECHOES[seen["how"]](header)
+            message = f"bad token: {seen['echoed']} (sent by you)"
+            body = json.dumps({"code": 1201, "message": message, "request_id": "r-1"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    monkeypatch.setenv("KLING_BASE_URL", f"http://127.0.0.1:{httpd.server_port}")
+    monkeypatch.setenv("KLING_ACCESS_KEY", "test-ak")
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+    yield seen
+    httpd.shutdown()
+    thread.join()
+    httpd.server_close()
+
+
+def decoded_stretches(text: str) -> Iterator[bytes]:
+    """Every stretch of Base64 characters in `text`, decoded from each of its 4 alignments."""
+    for run in re.findall(r"[A-Za-z0-9+/_-]{4,}", text):
+        standard = run.replace("-", "+").replace("_", "/")
+        for start in range(4):
+            usable = standard[start:]
+            yield base64.b64decode(usable[: len(usable) // 4 * 4])
+
+
+@pytest.mark.parametrize("how", list(JWT_ECHOES))
+@pytest.mark.parametrize("flags", [(), ("--json",), ("--verbose",)])
+def test_a_jwt_echoed_as_base64_is_never_printed(
+    mivid: RunMivid, base64_echo: dict[str, str], how: str, flags: tuple[str, ...]
+) -> None:
+    base64_echo["how"] = how
+    result = mivid("get", "867283741759111202", *flags)
+    assert result.exit_code == 4, result
+    token = base64_echo["header"].removeprefix("Bearer ")
+    _header, _claims, signature = token.split(".")  # a JWT was sent
+    shown = result.stdout + result.stderr
+    assert "bad token: " in shown and "(sent by you)" in shown  # the message, with a cut
+    assert re.search(r"\[[^]]*…[^]]*\]", shown)  # a redacted stretch
+    assert base64_echo["echoed"] not in shown
+    # Nothing printed decodes to the token or its signature, however it is aligned.
+    for decoded in decoded_stretches(shown):
+        assert signature.encode() not in decoded
+        assert signature[:20].encode() not in decoded
