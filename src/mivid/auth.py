@@ -133,7 +133,7 @@ class Secrets:
             self._longest = len(ordered[0])
             # A run of WINDOW characters always holds one of the key's aligned blocks of
             # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
-            self._lowered = sorted(
+            self._lowered = _fewest(
                 {form.lower() for form in self._checked}
                 | {
                     block.lower()
@@ -262,6 +262,20 @@ def _regions(needles: list[str], text: str, lowered: str, reach: int) -> list[tu
         else:
             merged.append((low, high))
     return merged
+
+
+def _fewest(needles: set[str]) -> list[str]:
+    """The needles that hold no other: where a longer one occurs, a shorter one it holds does
+    too, so the quick test (and the regions around each hit) find the same with fewer scans.
+
+    Every answer of the service is scanned once per needle: a key's whole forms hold its
+    blocks, the whole JWT its parts, so about half the scans are saved on every page.
+    """
+    return sorted(
+        needle
+        for needle in needles
+        if not any(other != needle and other in needle for other in needles)
+    )
 
 
 def _blocks(value: str, size: int) -> list[str]:
