@@ -382,23 +382,20 @@ def _task_line(listed: Listed) -> list[str]:
         external_id_of(task) or "",
         url if isinstance(url, str) else "",
     )
-    row = "\t".join(cells)
-    if row.count("\t") != len(cells) - 1 or "\n" in row:  # a cell holding a tab or newline
-        row = "\t".join(map(tsv_cell, cells))
-    endpoint = listed.endpoint.name if listed.endpoint is not None else ""
+    prompt, model = listed.prompt, listed.model
     reason = task.get("task_status_msg") if status == FAILED else None
-    return [
-        "\t".join(
-            (
-                row,
-                escape_cell(listed.prompt),
-                _units(task.get("final_unit_deduction")),
-                tsv_cell(endpoint),
-                tsv_cell(listed.model),
-                escape_cell(reason) if isinstance(reason, str) else "",
-            )
-        )
-    ]
+    tail = (
+        escape_cell(prompt) if prompt else "",
+        _units(task.get("final_unit_deduction")),
+        listed.endpoint.name if listed.endpoint is not None else "",
+        model,
+        escape_cell(reason) if isinstance(reason, str) else "",
+    )
+    line = "\t".join(cells + tail)
+    if line.count("\t") != len(cells) + len(tail) - 1 or "\n" in line:
+        # A cell holding a tab or a newline (the escaped ones hold neither): made a space.
+        line = "\t".join((*map(tsv_cell, cells), *tail[:3], tsv_cell(model), tail[4]))
+    return [line]
 
 
 def endpoint_label(listed: Listed, width: int | None = None) -> str:
