@@ -13,9 +13,11 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -385,3 +387,18 @@ class InProcessTerminal(_Screen):
         assert not self.thread.is_alive(), f"still running after {timeout} s: {self.text()}"
         assert self.status is not None, self.text()
         return self.status
+
+
+@contextlib.contextmanager
+def handler_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A hand-written service (`handler`) on 127.0.0.1, a free port; its base URL. For an
+    answer the emulator never gives (a test's hostile or odd service)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join()
+        httpd.server_close()

@@ -7,16 +7,15 @@ Every test here failed before the fix it names in its docstring.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid
+from helpers import RunMivid, handler_server
 from imagefactory import make_png
 from mivid.journal import UNKNOWN, Journal
 from mivid.sandbox import Emulator, EmulatorServer, Fault
@@ -157,15 +156,10 @@ def odd_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    monkeypatch.setenv("KLING_BASE_URL", f"http://127.0.0.1:{httpd.server_port}")
-    monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
-    yield answer
-    httpd.shutdown()
-    thread.join()
-    httpd.server_close()
+    with handler_server(Handler) as url:
+        monkeypatch.setenv("KLING_BASE_URL", url)
+        monkeypatch.setenv("KLING_API_KEY", TEST_API_KEY)
+        yield answer
 
 
 ODD_TASK = {

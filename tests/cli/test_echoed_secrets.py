@@ -11,17 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, Sleepless
+from helpers import RunMivid, Sleepless, handler_server
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
 API_KEY = "sk-SECRETKEY-ABCDEF0123456789"  # 29 characters, like a real console key
@@ -187,16 +186,11 @@ def base64_echo(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    monkeypatch.setenv("KLING_BASE_URL", f"http://127.0.0.1:{httpd.server_port}")
-    monkeypatch.setenv("KLING_ACCESS_KEY", "test-ak")
-    monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
-    yield seen
-    httpd.shutdown()
-    thread.join()
-    httpd.server_close()
+    with handler_server(Handler) as url:
+        monkeypatch.setenv("KLING_BASE_URL", url)
+        monkeypatch.setenv("KLING_ACCESS_KEY", "test-ak")
+        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+        yield seen
 
 
 def decoded_stretches(text: str) -> Iterator[bytes]:
