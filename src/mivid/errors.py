@@ -203,6 +203,13 @@ class JournalError(InputError):
         what = "made" if cannot_make else "used"
         super().__init__(f"the journal of creates {path} cannot be {what}: {reason}", hint=hint)
 
+    def for_reading(self) -> JournalError:
+        """The error as a command that only reads the journal says it: its hint without
+        `--no-journal` (which only says how to send without one)."""
+        if self.full or self.hint is None or " — or " not in self.hint:
+            return self
+        return self.with_context(hint=self.hint.split(" — or ", 1)[0])
+
     @property
     def warning(self) -> str:
         """What a command that only reads says before going on without the journal."""

@@ -355,10 +355,13 @@ def test_the_read_only_commands_go_on_without_a_journal_that_cannot_be_used(
         result = mivid(*args, clock=sleepless)
         assert result.exit_code == 0, (args, result)
         assert result.stderr.count(warning) == 1, (args, result)
-    for args in (("list", "--local"), ("recover",)):
+    for args in (("list", "--local"), ("recover",), ("spent",)):
         result = mivid(*args, clock=sleepless)
         assert result.exit_code == 2, (args, result)
         assert f"the journal of creates {path} cannot be used" in result.stderr
+        assert "mv " in result.stderr, (args, result)  # move it aside
+        # Nothing is sent here: how to send without a journal is no help.
+        assert "--no-journal" not in result.stderr, (args, result)
 
 
 def test_a_row_of_bad_json_is_read_as_empty_and_stops_nothing(

@@ -55,6 +55,18 @@ def existing_journal(warn: Callable[[str], None] | None = None) -> Iterator[Jour
         yield journal
 
 
+@contextmanager
+def journal_to_read() -> Iterator[Journal | None]:
+    """`existing_journal` for a command whose whole answer is the journal's (`list --local`,
+    `spent`): what it cannot read stops it (exit 2), hinting how to move the file aside and
+    not `--no-journal`, which only says how to send without one (nothing is sent here)."""
+    try:
+        with existing_journal() as journal:
+            yield journal
+    except JournalError as exc:  # at opening, or a page found damaged deep in it
+        raise exc.for_reading() from exc
+
+
 class RoutedTasks:
     """A client's task queries, each sent to the endpoint the task was made on.
 

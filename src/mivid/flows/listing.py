@@ -19,7 +19,7 @@ from typing import Any
 from mivid.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 from mivid.errors import ApiError, CredentialsError, MividError
 from mivid.flows import QUIET, Say, TaskClient
-from mivid.flows.journal import RoutedTasks, existing_journal
+from mivid.flows.journal import RoutedTasks, existing_journal, journal_to_read
 from mivid.journal import Journal, JournalEntry
 from mivid.plaintext import iso_seconds, public_url
 from mivid.sidecar import local_info, remember_sightings
@@ -391,7 +391,7 @@ def local_list(
     One indexed query with the page's limit: a page costs the same from a journal of
     50,000 creates as from one of 30, and `--all` streams them (memory flat in N).
     """
-    with existing_journal() as journal:
+    with journal_to_read() as journal:
         if journal is None:
             yield LocalList(iter(()))
             return

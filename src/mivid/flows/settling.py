@@ -40,9 +40,12 @@ class Settled:
 
 def settle_unknown(client: TaskClient, *, limit: int) -> list[Settled]:
     """Settle the newest `limit` unsettled creates sent to this client's service."""
-    with Journal.open() as journal:
-        pending = journal.entries(unsettled_only=True, service=client.base_url, limit=limit)
-        return [settle(client, journal, entry) for entry in pending]
+    try:
+        with Journal.open() as journal:
+            pending = journal.entries(unsettled_only=True, service=client.base_url, limit=limit)
+            return [settle(client, journal, entry) for entry in pending]
+    except JournalError as exc:  # recover sends no create: `--no-journal` is no way out
+        raise exc.for_reading() from exc
 
 
 def unrecorded(results: list[Settled]) -> LocalFileError | None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import date, datetime
 
-from mivid.flows.journal import existing_journal
+from mivid.flows.journal import journal_to_read
 from mivid.spending import Spending, summarise
 
 
 def spent(*, sandbox: bool, since: date, today: date) -> Spending:
     """The journal's creates made the same way (sandbox or not) from local day `since` to `today`."""
     start = datetime.combine(since, datetime.min.time()).timestamp()
-    with existing_journal() as journal:
+    with journal_to_read() as journal:
         if journal is None:
             return summarise([], since=since, until=today)
         # Streamed: a year of creates is added up without holding them all (and the stream
