@@ -300,6 +300,8 @@ class Journal:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        #: Whether the journal holds no create of unknown outcome (None: not asked yet).
+        self._no_unsettled: bool | None = None
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Journal:
@@ -436,6 +438,7 @@ class Journal:
         return Claim(SEND)
 
     def _insert_intent(self, prepared: PreparedCreate, *, service: str, sandbox: bool) -> None:
+        self._no_unsettled = False  # a create being sent: its task is not known yet
         now = time.time()
         request = prepared.request.fields()
         self._run(
@@ -544,6 +547,33 @@ class Journal:
             params.append(_same_service(service))
         rows = self._rows(sql + " ORDER BY created DESC LIMIT 1", params)
         return _entry(rows[0]) if rows else None
+
+    def unsettled_by_external_ids(
+        self, external_ids: Iterable[str], *, service: str
+    ) -> list[JournalEntry]:
+        """The creates made at `service` with those external ids whose task is not known yet
+        (their outcome unknown, or being sent): one indexed query, and none at all while the
+        journal holds no such create (asked once per journal: a list of 1000 pages asks once)."""
+        if self._no_unsettled is None:
+            rows = self._rows(
+                "SELECT 1 FROM creates WHERE task_id IS NULL AND status != ? LIMIT 1",
+                (NOT_CREATED,),
+            )
+            self._no_unsettled = not rows
+        wanted = list(dict.fromkeys(external_ids))
+        if self._no_unsettled or not wanted:
+            return []
+        found: list[JournalEntry] = []
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(
+                f"SELECT {_COLUMNS} FROM creates WHERE external_task_id IN ({marks}) "
+                "AND task_id IS NULL AND status != ? AND rtrim(service, '/') = ?",
+                [*chunk, NOT_CREATED, _same_service(service)],
+            )
+            found += [_entry(row) for row in rows]
+        return found
 
     def unsettled_twin(self, prepared: PreparedCreate, *, service: str) -> JournalEntry | None:
         """The newest earlier create of this very request (its external id apart) at `service`

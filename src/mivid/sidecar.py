@@ -131,6 +131,15 @@ def _remember(
             if entry.status != status_of(objects[task_id])
             or (entry.units is None and task_units(objects[task_id]) is not None)
         ]
+        # A task seen by its external id whose create's outcome the journal does not know yet
+        # (an answer lost, `mivid get EXT` as the hint says): settled as `recover` would.
+        by_external = {
+            external: task_id
+            for task_id, task in objects.items()
+            if task_id not in known and (external := external_id_of(task))
+        }
+        for entry in journal.unsettled_by_external_ids(by_external, service=service):
+            moved.append(by_external[entry.external_task_id])
         for task_id in moved:
             journal.record_task(dict(objects[task_id]), service=service)
         if moved:

@@ -164,6 +164,11 @@ def test_the_warning_gives_the_command_to_look_that_works_pasted(
     (task,) = server.emulator.tasks()
     assert task["task_id"] in pasted.stdout
     assert creates(server) == 1
+    # Seen by its external id, the create is settled as recover would (a newcomer found it
+    # left `unknown`, and `get` showing no prompt).
+    (entry,) = journal_entries()
+    assert (entry.task_id, entry.status) == (task["task_id"], task["task_status"])
+    assert "hello" in runs(*words[1:]).stdout  # the journal's prompt, now that it knows the task
 
 
 def test_a_plain_rerun_reuses_the_unknown_external_id_and_is_never_billed_twice(runs: Runs) -> None:

@@ -23,7 +23,7 @@ from mivid.flows.journal import RoutedTasks, existing_journal, journal_to_read
 from mivid.journal import Journal, JournalEntry
 from mivid.plaintext import iso_seconds, public_url
 from mivid.sidecar import local_info, remember_sightings
-from mivid.vocabulary import has_status
+from mivid.vocabulary import has_status, with_external_id
 
 #: What the journal also says of a create whose task is not (yet) known to exist.
 LOCAL_STATUSES = ("sending", "unknown", "not created")
@@ -456,6 +456,8 @@ def found_each(routed: RoutedTasks, ids: Sequence[str]) -> tuple[list[Listed], l
         except MividError as error:
             errors.append(naming(error, task_id))
         else:
+            if str(task["task_id"]) != task_id:  # asked for by its external id: say so in it
+                task = with_external_id(task, task_id)
             listed.append(Listed(task, endpoint=routed.endpoint_of(task_id)))
     return listed, errors
 
