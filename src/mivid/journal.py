@@ -563,17 +563,12 @@ class Journal:
         wanted = list(dict.fromkeys(external_ids))
         if self._no_unsettled or not wanted:
             return []
-        found: list[JournalEntry] = []
-        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self._rows(
-                f"SELECT {_COLUMNS} FROM creates WHERE external_task_id IN ({marks}) "
-                "AND task_id IS NULL AND status != ? AND rtrim(service, '/') = ?",
-                [*chunk, NOT_CREATED, _same_service(service)],
-            )
-            found += [_entry(row) for row in rows]
-        return found
+        return self._entries_among(
+            "external_task_id",
+            wanted,
+            "AND task_id IS NULL AND status != ? AND rtrim(service, '/') = ?",
+            [NOT_CREATED, _same_service(service)],
+        )
 
     def unsettled_twin(self, prepared: PreparedCreate, *, service: str) -> JournalEntry | None:
         """The newest earlier create of this very request (its external id apart) at `service`
@@ -606,21 +601,28 @@ class Journal:
         """The entries of those task ids the journal knows (the newest per id; made at
         `service`, when given)."""
         wanted = list(dict.fromkeys(str(task_id) for task_id in task_ids))
-        found: dict[str, JournalEntry] = {}
-        where = "" if service is None else " AND rtrim(service, '/') = ?"
+        where = "" if service is None else "AND rtrim(service, '/') = ?"
         extra = [] if service is None else [_same_service(service)]
-        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
-            chunk = wanted[start : start + 500]
+        found: dict[str, JournalEntry] = {}
+        for entry in self._entries_among("task_id", wanted, f"{where} ORDER BY created", extra):
+            if entry.task_id is not None:
+                found[entry.task_id] = entry  # the newest last: it stays
+        return found
+
+    def _entries_among(
+        self, column: str, values: list[str], rest: str, params: list[Any]
+    ) -> list[JournalEntry]:
+        """The entries whose `column` is one of `values`, `rest` (SQL after the IN test) with
+        its `params` applied to each chunk: SQLite binds at most so many parameters."""
+        found: list[JournalEntry] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._rows(
-                f"SELECT {_COLUMNS} FROM creates WHERE task_id IN ({marks}){where} "
-                "ORDER BY created",
-                [*chunk, *extra],
+                f"SELECT {_COLUMNS} FROM creates WHERE {column} IN ({marks}) {rest}",
+                [*chunk, *params],
             )
-            for row in rows:
-                entry = _entry(row)
-                if entry.task_id is not None:
-                    found[entry.task_id] = entry
+            found += [_entry(row) for row in rows]
         return found
 
     def entries(self, **filters: Unpack[EntryFilters]) -> list[JournalEntry]:
