@@ -452,6 +452,7 @@ def credentials_from_settings(settings: Settings, secrets: Secrets | None = None
             hint=missing_credentials_hint(),
         )
     raise CredentialsError(
-        "no credentials: set KLING_ACCESS_KEY and KLING_SECRET_KEY, or KLING_API_KEY",
+        # Where mivid looked; the hint says what to set (it said the same thing twice).
+        "no credentials: no key in the flags, the environment or the config file",
         hint=missing_credentials_hint(),
     )

@@ -297,6 +297,21 @@ def test_a_retired_model_is_refused_with_the_services_sentence_and_a_hint(
     assert entry.status == NOT_CREATED
 
 
+def test_a_retired_omni_model_is_answered_with_the_models_of_its_endpoint(
+    mivid: RunMivid, world: Any, answers: Answers, image: str, sleepless: Sleepless
+) -> None:
+    """A newcomer's Omni refusal offered the multi-image model among the choices: the hint
+    names the models mivid knows on the endpoint the create went to."""
+    world(answers, retired_models={"kling-video-o1": "2020-01-01"})
+    result = mivid(
+        "create", image, "--prompt", "waves", "--model", "kling-video-o1", clock=sleepless
+    )
+    assert result.exit_code == 4, result
+    hint = next(line for line in result.stderr.splitlines() if line.startswith("hint: "))
+    offered = hint.split("(mivid knows ")[1].split(")")[0]
+    assert offered == "kling-v3-omni", hint
+
+
 def test_sandbox_serve_retires_a_model_and_answers_either_way(
     mivid: RunMivid, image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from mivid import hints
-from mivid.endpoints import known_models
+from mivid.endpoints import Endpoint, known_models
 from mivid.errors import (
     AccountError,
     ApiError,
@@ -68,22 +69,26 @@ def create_task(
             see = hints.command("get", taken.external_task_id)
             raise taken.with_context(suffix=f" — see it with: {see}") from taken
         except ApiError as refused:
-            hint = model_hint(refused, prepared.request.model_name)
+            hint = model_hint(refused, prepared.request.model_name, prepared.endpoint)
             if hint is None:
                 raise
             raise refused.with_context(hint=hint) from refused
 
 
-def model_hint(refused: ApiError, model: str) -> str | None:
+def model_hint(refused: ApiError, model: str, endpoint: Endpoint) -> str | None:
     """How to choose another model, when the service's refusal is about the one sent.
 
     The service's sentence is shown as it is (models are retired on dates Kling
-    announces); this only adds where the choice is made.
+    announces); this only adds where the choice is made: the models mivid knows on the
+    endpoint the create went to, and the config command without `--sandbox` (the setting
+    is saved in the config file either way).
     """
     if refused.code not in MODEL_REFUSALS or not model or printable(model) not in refused.message:
         return None
-    setting = hints.command("config", "set", "model", "NAME")
-    others = [known for known in known_models() if known != model]  # not the one refused
+    words = [word for word in hints.global_words() if word != "--sandbox"]
+    setting = shlex.join(["mivid", *words, "config", "set", "model", "NAME"])
+    same = [known for known in endpoint.models if known != model]  # not the one refused
+    others = same or [known for known in known_models() if known != model]
     return (
         f"choose another model with --model NAME (mivid knows {', '.join(others)}), "
         f"or change the default: {setting}"
