@@ -123,6 +123,25 @@ def kling_variables(server: EmulatorServer) -> dict[str, str]:
     }
 
 
+def finished_task(
+    mivid: RunMivid,
+    folder: Path,
+    fake_clock: FakeClock,
+    *options: str,
+    env: Mapping[str, str | None] | None = None,
+    after: float = 10,
+) -> str:
+    """`mivid create` of a fresh PNG in `folder` (`-q`, more `options`), then the emulator's
+    clock moved on `after` seconds, so the task has ended: its id."""
+    from imagefactory import make_png
+
+    image = make_png(folder / "front.png")
+    result = mivid("create", str(image), "--prompt", "a cat", "-q", *options, env=env)
+    assert result.exit_code == 0, result
+    fake_clock.advance(after)
+    return str(result.stdout.strip())
+
+
 def created_on_terminal(env: Mapping[str, str], folder: Path) -> str:
     """`mivid create` of a fresh PNG in `folder`, run on a terminal with `env`: the task id
     it printed (it must exit 0)."""

@@ -20,19 +20,15 @@ from pathlib import Path
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, environment, error_lines, run_process
+from helpers import RunMivid, environment, error_lines, finished_task, run_process
 from imagefactory import make_png
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
 
-def finished_task(mivid: RunMivid, tmp_path: Path, fake_clock: FakeClock) -> str:
+def unknown_task(mivid: RunMivid, tmp_path: Path, fake_clock: FakeClock) -> str:
     """A finished task the local journal does not know (made with another state folder)."""
-    image = make_png(tmp_path / "front.png")
     elsewhere = {"XDG_STATE_HOME": str(tmp_path / "elsewhere")}
-    result = mivid("create", str(image), "--prompt", "a cat", "-q", env=elsewhere)
-    assert result.exit_code == 0, result
-    fake_clock.advance(10)
-    return result.stdout.strip()
+    return finished_task(mivid, tmp_path, fake_clock, env=elsewhere)
 
 
 def served(server: EmulatorServer) -> dict[str, str]:
@@ -74,7 +70,7 @@ def test_stdout_on_dev_full_is_exit_74_with_one_line(api: EmulatorServer) -> Non
 def test_a_file_too_large_for_the_limit_is_exit_74(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    task_id = finished_task(mivid, tmp_path, fake_clock)
+    task_id = unknown_task(mivid, tmp_path, fake_clock)
     out = tmp_path / "videos"
 
     def small_files() -> None:  # the sample video is 2853 bytes
@@ -119,7 +115,7 @@ def tiny_folder(tmp_path: Path) -> Iterator[Path]:
 def test_a_disk_that_fills_during_a_download_is_exit_74(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock, tiny_folder: Path
 ) -> None:
-    task_id = finished_task(mivid, tmp_path, fake_clock)
+    task_id = unknown_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(Fault.endless(on="video", times=None))  # an MP4 that never ends
     completed = run_process("download", task_id, "-d", str(tiny_folder), env=served(api))
     assert completed.exit_code == 74, completed.stderr
@@ -150,7 +146,7 @@ def test_a_misbehaving_video_server_is_exit_5_with_one_line(
     fault: Fault,
     says: str,
 ) -> None:
-    task_id = finished_task(mivid, tmp_path, fake_clock)
+    task_id = unknown_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(fault)
     result = mivid("download", task_id, "-d", str(tmp_path / "videos"))
     assert result.exit_code == 5, result
@@ -166,7 +162,7 @@ def test_a_misbehaving_video_server_is_exit_5_with_one_line(
 def test_a_misbehaving_api_is_exit_5_with_one_line(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock, fault: Fault
 ) -> None:
-    task_id = finished_task(mivid, tmp_path, fake_clock)
+    task_id = unknown_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(fault)
     result = mivid("get", task_id, env={"MIVID_RETRY_BASE_DELAY": "0.001"})
     assert result.exit_code == 5, result

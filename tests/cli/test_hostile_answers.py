@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import InProcessTerminal, RunMivid, Sleepless, environment, run_process
+from helpers import InProcessTerminal, RunMivid, Sleepless, environment, finished_task, run_process
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from mivid.sandbox.faults import TEXT_FIELDS
@@ -31,16 +31,6 @@ ACTED_ON = ("\x1b[2J", "\x1b]0;", "\x07", "\r", "\x9b")
 def api(kling_env: EmulatorServer, fake_clock: FakeClock) -> EmulatorServer:
     fake_clock.set(time.time())  # mivid signs its JWTs with the real time
     return kling_env
-
-
-def finished_task(
-    mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
-) -> str:
-    image = make_png(tmp_path / "front.png")
-    result = mivid("create", str(image), "--prompt", "a cat", "-q")
-    assert result.exit_code == 0, result
-    fake_clock.advance(10)
-    return result.stdout.strip()
 
 
 def assert_harmless(text: str) -> None:
@@ -72,7 +62,7 @@ def test_control_characters_in_every_field_reach_no_terminal(
     fake_clock: FakeClock,
     args: tuple[str, ...],
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     # A spoiled status is no status `wait` knows, so it would wait for ever: spare it there.
     fields = tuple(field for field in TEXT_FIELDS if args[0] != "wait" or field != "task_status")
     if args[0] != "list":  # a query for a task id answered with another id is refused (exit 5)
@@ -93,7 +83,7 @@ def test_control_characters_in_every_field_reach_no_terminal(
 def test_control_characters_in_an_error_message_are_drawn_visibly(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     # 1200, not 1201: a 1201 to a task's query is "no such task", which for a task created
     # moments ago (the journal says) means "not visible yet", and is asked again.
     api.emulator.inject(Fault.error(1200, message=f"bad {HOSTILE}\x9b31m value", on="get"))
@@ -201,7 +191,7 @@ def test_non_finite_numbers_from_the_service_never_make_invalid_json(
     fault: Fault,
     args: tuple[str, ...],
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(fault)
     result = mivid(*(arg.replace("{id}", task_id) for arg in args))
     assert result.exit_code == 0, result
@@ -216,7 +206,7 @@ def test_non_finite_numbers_from_the_service_never_make_invalid_json(
 def test_a_sidecar_is_strict_json_whatever_the_service_sent(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     api.emulator.inject(Fault.non_finite(value=float("nan"), on="any", times=None))
     result = mivid("download", task_id, "-o", str(tmp_path / "videos"), "--json")
     assert result.exit_code == 0, result
@@ -241,7 +231,7 @@ def served_env(server: EmulatorServer, **more: str) -> dict[str, str]:
 def test_a_dripping_answer_does_not_keep_get_past_its_retry_budget(
     mivid: RunMivid, api: EmulatorServer, tmp_path: Path, fake_clock: FakeClock
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     # A valid answer, one byte a second: each read is quick, the whole takes ten minutes.
     api.emulator.inject(Fault.drip(1.0, on="get", times=None))
     started = time.monotonic()
@@ -278,7 +268,7 @@ def test_in_process_too_the_deadline_holds_between_dripped_bytes(
     fake_clock: FakeClock,
     sleepless: Sleepless,
 ) -> None:
-    task_id = finished_task(mivid, api, tmp_path, fake_clock)
+    task_id = finished_task(mivid, tmp_path, fake_clock)
     # In process, the drip moves the emulator's fake clock, which mivid reads too: each
     # byte takes 0.2 s of that clock and the answer minutes, at no real cost.
     api.emulator.inject(Fault.drip(0.2, on="get", times=None))

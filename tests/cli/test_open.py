@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, install_fake_opener
+from helpers import RunMivid, finished_task, install_fake_opener
 from imagefactory import make_png
 from mivid.sandbox import EmulatorServer, FakeClock, Fault
 from polling import wait_until
@@ -17,11 +17,7 @@ from polling import wait_until
 def finished(
     mivid: RunMivid, kling_env: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
 ) -> str:
-    image = make_png(tmp_path / "front.png")
-    result = mivid("create", str(image), "--prompt", "a cat", "-q", "--external-task-id", "cat-1")
-    assert result.exit_code == 0, result
-    fake_clock.advance(60)
-    return str(result.stdout.strip())
+    return finished_task(mivid, tmp_path, fake_clock, "--external-task-id", "cat-1", after=60)
 
 
 @pytest.fixture

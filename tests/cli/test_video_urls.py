@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid
+from helpers import RunMivid, finished_task
 from imagefactory import make_png
 from mivid.download import download_client, download_file
 from mivid.errors import ServiceError
@@ -26,11 +26,7 @@ VIDEO_PREFIX = "/sandbox/videos/"
 def finished(
     mivid: RunMivid, kling_env: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
 ) -> str:
-    image = make_png(tmp_path / "front.png")
-    result = mivid("create", str(image), "--prompt", "a cat", "-q")
-    assert result.exit_code == 0, result
-    fake_clock.advance(60)
-    return str(result.stdout.strip())
+    return finished_task(mivid, tmp_path, fake_clock, after=60)
 
 
 def video_requests(server: EmulatorServer) -> int:

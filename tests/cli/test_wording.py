@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import InProcessTerminal, RunMivid
+from helpers import InProcessTerminal, Result, RunMivid
 from imagefactory import make_png, make_truncated_jpeg
 from mivid.sandbox import EmulatorServer, FakeClock
 
@@ -38,15 +38,26 @@ def test_an_empty_value_is_refused_like_any_other(mivid: RunMivid, option: str, 
 # -- 23: a misspelt jobs-file field --------------------------------------------------------------
 
 
-def test_a_misspelt_field_gets_a_did_you_mean(mivid: RunMivid, tmp_path: Path) -> None:
-    make_png(tmp_path / "a.png")
-    jobs = tmp_path / "jobs.jsonl"
-    jobs.write_text('{"images": ["a.png"], "prompt": "x", "durtion": "10"}\n')
-    table = tmp_path / "jobs.csv"
-    table.write_text("images,promt\na.png,x\n")
+def dry_runs(mivid: RunMivid, folder: Path, line: str, table: str) -> tuple[Result, Result]:
+    """`batch --dry-run` of a jobs file of one `line`, and of a CSV `table` (both beside a.png)."""
+    make_png(folder / "a.png")
+    jobs = folder / "jobs.jsonl"
+    jobs.write_text(line + "\n")
+    csv = folder / "jobs.csv"
+    csv.write_text(table + "\n")
+    return (
+        mivid("--sandbox", "batch", str(jobs), "--dry-run"),
+        mivid("--sandbox", "batch", str(csv), "--dry-run"),
+    )
 
-    result = mivid("--sandbox", "batch", str(jobs), "--dry-run")
-    csv = mivid("--sandbox", "batch", str(table), "--dry-run")
+
+def test_a_misspelt_field_gets_a_did_you_mean(mivid: RunMivid, tmp_path: Path) -> None:
+    result, csv = dry_runs(
+        mivid,
+        tmp_path,
+        '{"images": ["a.png"], "prompt": "x", "durtion": "10"}',
+        "images,promt\na.png,x",
+    )
 
     assert result.exit_code == 2
     assert "unknown field `durtion` — did you mean `duration`?" in result.stderr
@@ -57,14 +68,12 @@ def test_a_field_named_as_creates_option_suggests_the_field_that_option_sets(
     mivid: RunMivid, tmp_path: Path
 ) -> None:
     """`model` is `create`'s --model (`model_name`), not a misspelt `mode`."""
-    make_png(tmp_path / "a.png")
-    jobs = tmp_path / "jobs.jsonl"
-    jobs.write_text('{"images": ["a.png"], "prompt": "x", "model": "kling-v2-1", "element": [1]}\n')
-    table = tmp_path / "jobs.csv"
-    table.write_text("images,prompt,model\na.png,x,kling-v2-1\n")
-
-    result = mivid("--sandbox", "batch", str(jobs), "--dry-run")
-    csv = mivid("--sandbox", "batch", str(table), "--dry-run")
+    result, csv = dry_runs(
+        mivid,
+        tmp_path,
+        '{"images": ["a.png"], "prompt": "x", "model": "kling-v2-1", "element": [1]}',
+        "images,prompt,model\na.png,x,kling-v2-1",
+    )
 
     assert result.exit_code == 2, result
     assert "unknown field `model` — did you mean `model_name` (create's --model)?" in result.stderr
