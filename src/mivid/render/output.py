@@ -131,11 +131,10 @@ class RecordSink(Generic[T]):
             self.count += len(records)
             self.out.lines([text for record in records for text in self.view.lines(record)])
         elif self.form is Form.JSON and not self.one:
-            # A page of elements scrubbed and written at once, as `_json` writes each.
+            # A page of elements scrubbed and written at once.
             pieces = []
             for record in records:
-                pieces.append("[\n  " if self.count == 0 else ",\n  ")
-                pieces.append(json_text(self.view.json(record), margin="  "))
+                pieces.append(self._element(record, first=self.count == 0))
                 self.count += 1
             if pieces:
                 self.out.stdout.write(self.out.secrets.scrub("".join(pieces)))
@@ -156,9 +155,12 @@ class RecordSink(Generic[T]):
         if self.one:
             self.out.stdout.write(self.out.secrets.scrub(json_text(self.view.json(record))) + "\n")
             return
-        # Byte for byte what json.dumps(all, indent=2) writes, one element at a time.
-        text = json_text(self.view.json(record), margin="  ")
-        self.out.stdout.write(self.out.secrets.scrub(("[\n  " if first else ",\n  ") + text))
+        self.out.stdout.write(self.out.secrets.scrub(self._element(record, first=first)))
+
+    def _element(self, record: T, *, first: bool) -> str:
+        """One element of the JSON array, with what goes before it: byte for byte what
+        json.dumps(all, indent=2) writes, one element at a time."""
+        return ("[\n  " if first else ",\n  ") + json_text(self.view.json(record), margin="  ")
 
     def close(self) -> None:
         if self.form is Form.JSON and not self.one:
