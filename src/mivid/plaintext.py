@@ -199,7 +199,9 @@ def parse_json(text: str | bytes) -> Any:
     Python's parser accepts those tokens, which are not JSON, and a number too
     large for a float becomes infinity: none of them may travel on into mivid.
     """
-    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    if isinstance(text, bytes):  # as json.loads reads bytes: UTF-8, -16 or -32
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    return _DECODER.decode(text)
 
 
 def _no_constant(_token: str) -> None:
@@ -209,6 +211,10 @@ def _no_constant(_token: str) -> None:
 def _finite_float(token: str) -> float | None:
     number = float(token)
     return number if math.isfinite(number) else None
+
+
+# One decoder for every answer: json.loads with these arguments builds one a call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 
 
 def public_url(url: str) -> str:
