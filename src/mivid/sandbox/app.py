@@ -147,9 +147,9 @@ class EmulatorOptions(TypedDict, total=False):
     account_rate_limit: float | None
 
 
-def _digested_or_none(parsed: Any) -> Any:
+def _digested_or_none(parsed: Any, decoded: dict[int, bytes]) -> Any:
     try:
-        return digested(parsed)
+        return digested(parsed, decoded)
     except RecursionError:  # JSON nested as deep as the parser allows: nothing worth keeping
         return None
 
@@ -337,14 +337,17 @@ class Emulator:
         """Answer one request."""
         reads = request.body or request.method == "POST"
         parsed, parse_error = parse_json(request.body) if reads else (None, None)
-        self._record(request, parsed)
+        # Inline images as the record decoded them (by the id of their text, which the
+        # parsed body keeps alive until the answer): validation reads them, not again.
+        decoded: dict[int, bytes] = {}
+        self._record(request, parsed, decoded)
         route = self._route(request)
         faults = self._faults.take(self._target(request, route, parsed))
         answer = faults.get("answer")
         if answer is not None and not answer.after:
             response = self._fault_answer(answer, request, route)
         else:
-            response = self._process(request, route, parsed, parse_error)
+            response = self._process(request, route, parsed, parse_error, decoded)
             if answer is not None:
                 response = self._fault_answer(answer, request, route)
         patch = faults.get("data")
@@ -355,13 +358,13 @@ class Emulator:
             response = fault_effects.on_the_wire(wire, response)
         return response
 
-    def _record(self, request: Request, parsed: Any) -> None:
+    def _record(self, request: Request, parsed: Any, decoded: dict[int, bytes]) -> None:
         record = ReceivedRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
             headers=dict(request.headers),
-            json=parsed if self.keep_bodies else _digested_or_none(parsed),
+            json=parsed if self.keep_bodies else _digested_or_none(parsed, decoded),
             has_content_length=request.has_content_length,
             body_length=len(request.body),
             body_sha256=hashlib.sha256(request.body).hexdigest(),
@@ -432,10 +435,15 @@ class Emulator:
         return Target(route.kind, api, task_keys=keys, prompt=prompt)
 
     def _process(
-        self, request: Request, route: Route, parsed: Any, parse_error: str | None
+        self,
+        request: Request,
+        route: Route,
+        parsed: Any,
+        parse_error: str | None,
+        decoded: Mapping[int, bytes],
     ) -> Response:
         try:
-            response = self._dispatch(request, route, parsed, parse_error)
+            response = self._dispatch(request, route, parsed, parse_error, decoded)
         except RefusalError as failure:
             response = self._error(
                 failure.code, failure.message, failure.http_status, failure.retry_after
@@ -446,7 +454,12 @@ class Emulator:
         return response
 
     def _dispatch(
-        self, request: Request, route: Route, parsed: Any, parse_error: str | None
+        self,
+        request: Request,
+        route: Route,
+        parsed: Any,
+        parse_error: str | None,
+        decoded: Mapping[int, bytes],
     ) -> Response:
         method = request.method
         if route.kind == "video":
@@ -487,7 +500,7 @@ class Emulator:
         endpoint = route.endpoint
         assert endpoint is not None
         if route.kind == "create":
-            return self._create(request, endpoint, account, now, parsed, parse_error)
+            return self._create(request, endpoint, account, now, parsed, parse_error, decoded)
         if route.kind == "list":
             return self._list(request, endpoint, account, now)
         if not route.by_query:
@@ -507,13 +520,16 @@ class Emulator:
         now: float,
         parsed: Any,
         parse_error: str | None,
+        decoded: Mapping[int, bytes],
     ) -> Response:
         if not request.has_content_length:
             raise RefusalError(
                 1200, "Content-Length required: send the create body with a Content-Length header"
             )
         body = create_body(request.headers.get("content-type"), parsed, parse_error)
-        create = validate_create(body, endpoint, retired=lambda model: self._retired(model, now))
+        create = validate_create(
+            body, endpoint, retired=lambda model: self._retired(model, now), decoded=decoded
+        )
         fail_message = None
         if FAIL_MARKER in create.prompt:
             fail_message = f"{DEFAULT_FAILURE_MESSAGE} (the prompt contains {FAIL_MARKER})"

@@ -57,13 +57,16 @@ class ReceivedRequest:
         return self.kept_body
 
 
-def digest_text(text: str) -> dict[str, Any]:
-    """The digest that stands for an image or a long string."""
+def digest_text(text: str, decoded: dict[int, bytes] | None = None) -> dict[str, Any]:
+    """The digest that stands for an image or a long string (an image's bytes go into
+    `decoded` by the id of its text: decoding 10 MB of Base64 takes 30 ms)."""
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raw = text.encode("utf-8", "surrogatepass")
         return {"sha256": hashlib.sha256(raw).hexdigest(), "length": len(raw), "base64": False}
+    if decoded is not None:
+        decoded[id(text)] = data
     return {"sha256": hashlib.sha256(data).hexdigest(), "length": len(data)}
 
 
@@ -72,27 +75,29 @@ def _is_inline_image(value: object) -> bool:
     return isinstance(value, str) and ":" not in value
 
 
-def digested(value: Any) -> Any:
+def digested(value: Any, decoded: dict[int, bytes] | None = None) -> Any:
     """`value` (parsed JSON) with inline images and long strings replaced by digests."""
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():
             if key == "image_list" and isinstance(item, list):
-                result[key] = [_digested_image_item(entry) for entry in item]
+                result[key] = [_digested_image_item(entry, decoded) for entry in item]
             else:
-                result[key] = digested(item)
+                result[key] = digested(item, decoded)
         return result
     if isinstance(value, list):
-        return [digested(item) for item in value]
+        return [digested(item, decoded) for item in value]
     if isinstance(value, str) and len(value) > LONG_TEXT:
-        return digest_text(value)
+        return digest_text(value, decoded)
     return value
 
 
-def _digested_image_item(entry: Any) -> Any:
+def _digested_image_item(entry: Any, decoded: dict[int, bytes] | None) -> Any:
     if not isinstance(entry, dict):
-        return digested(entry)
+        return digested(entry, decoded)
     return {
-        key: digest_text(item) if key in _IMAGE_KEYS and _is_inline_image(item) else digested(item)
+        key: digest_text(item, decoded)
+        if key in _IMAGE_KEYS and _is_inline_image(item)
+        else digested(item, decoded)
         for key, item in entry.items()
     }

@@ -22,7 +22,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,8 +158,9 @@ def _object(item: object, where: str, keys: tuple[str, ...], shape: str) -> dict
     return item
 
 
-def check_image(value: object, where: str) -> None:
-    """One image value: an http(s) URL, or the bare Base64 of a JPEG/PNG within the limits."""
+def check_image(value: object, where: str, decoded: bytes | None = None) -> None:
+    """One image value: an http(s) URL, or the bare Base64 of a JPEG/PNG within the limits
+    (`decoded`: its bytes, when the request's record has decoded that Base64 already)."""
     if not isinstance(value, str):
         raise RefusalError(1201, f"{where} must be a string, got {_kind(value)}")
     if not value:
@@ -174,7 +175,7 @@ def check_image(value: object, where: str) -> None:
         _http_url(value, where)
         return
     try:
-        data = base64.b64decode(value, validate=True)
+        data = decoded if decoded is not None else base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise RefusalError(
             1201, f"{where} is neither an http(s) URL nor valid standard Base64 ({exc})"
@@ -265,7 +266,7 @@ def _model(body: dict[str, Any], endpoint: CreateEndpoint, retired: Callable[[st
 
 
 def _images(
-    body: dict[str, Any], endpoint: CreateEndpoint, with_video: bool
+    body: dict[str, Any], endpoint: CreateEndpoint, with_video: bool, decoded: Mapping[int, bytes]
 ) -> tuple[str | None, ...]:
     rule = endpoint.images
     shape = f'{{"{rule.key}": ...}}'
@@ -294,7 +295,8 @@ def _images(
         if rule.key not in entry:
             raise RefusalError(1200, f"{where}.{rule.key} is required")
         types.append(_choice(entry, "type", rule.types, None, f"{where}.type"))
-        check_image(entry[rule.key], f"{where}.{rule.key}")
+        value = entry[rule.key]
+        check_image(value, f"{where}.{rule.key}", decoded.get(id(value)))
     return tuple(types)
 
 
@@ -415,8 +417,10 @@ def validate_create(
     endpoint: CreateEndpoint,
     *,
     retired: Callable[[str], bool] = lambda model: False,
+    decoded: Mapping[int, bytes] | None = None,
 ) -> CreateRequest:
-    """Check a parsed create body against `endpoint`; raise RefusalError on the first problem."""
+    """Check a parsed create body against `endpoint`; raise RefusalError on the first problem.
+    `decoded`: inline images already decoded, by the id of their Base64 text in `body`."""
     unknown = [name for name in body if name not in endpoint.fields]
     if unknown:
         hint = (endpoint.refused_hints or {}).get(unknown[0])
@@ -431,7 +435,7 @@ def validate_create(
     # but report its own problems in field order, after the images'.
     raw_videos = body.get("video_list") if "video_list" in endpoint.fields else None
     with_video = isinstance(raw_videos, list) and len(raw_videos) > 0
-    types = _images(body, endpoint, with_video)
+    types = _images(body, endpoint, with_video, decoded or {})
     _frames(types, endpoint)
     elements = _elements(body) if "element_list" in endpoint.fields else 0
     video = _video(body, endpoint) if "video_list" in endpoint.fields else None
