@@ -42,7 +42,11 @@ def texts_around(draw: st.DrawFn, *, ascii_only: bool = False) -> tuple[list[str
                     quote(value, safe=""),
                     base64.b64encode(value.encode()).decode(),
                     base64.b64encode(f"Bearer {value}".encode()).decode(),
-                    draw(st.text(alphabet=_ASCII, max_size=30) if ascii_only else st.text(max_size=30)),
+                    draw(
+                        st.text(alphabet=_ASCII, max_size=30)
+                        if ascii_only
+                        else st.text(max_size=30)
+                    ),
                     '"sandbox": false, ',
                     "İ" if not ascii_only else "I",  # lower-cases to two characters
                 ]
@@ -71,3 +75,19 @@ def test_searching_near_the_pieces_finds_what_searching_everywhere_finds(
     for value in values:
         if len(value) >= 12:
             assert value not in secrets.scrub(text)
+
+
+def test_a_text_dense_with_hits_is_left_to_the_pattern_and_cut_the_same() -> None:
+    """A key of one letter repeated makes every position of a text of that letter a hit of
+    every form: past a budget of comparisons the pattern searches instead, and cuts the same."""
+    secrets = Secrets()
+    secrets.add("a" * 32)
+    text = "x" + "a" * 5000 + "y"
+    lowered = text.lower()
+    assert auth._anchored(secrets._anchors, lowered, budget=100) is None
+    found = auth._anchored(secrets._anchors, lowered, budget=10**9)
+    assert found is not None
+    assert secrets._pattern is not None
+    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))])
+    assert auth._redacted(text, auth._merged(found)) == everywhere == secrets.scrub(text)
+    assert "aaaaaaaaaaaa" not in secrets.scrub(text)

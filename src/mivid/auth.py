@@ -68,6 +68,9 @@ _JWT_SIGNATURE = 16
 #: space, cut short): any run of `WINDOW` of its characters. Kling's keys are 32 characters.
 WINDOWED_SECRET = 24
 WINDOW = 12
+#: Comparisons of forms at needles' hits before a text is searched with the pattern instead:
+#: a megabyte of `a` against a key of 32 `a` is 30 million of them (30 s), 2.6 s for the pattern.
+ANCHORED_COMPARISONS = 200_000
 #: A secret at least this long is also looked for as Base64 (of it, of `Bearer <it>`, inside any
 #: longer Base64): shorter ones would leave too few characters to tell them from chance.
 ENCODED_SECRET = 12
@@ -175,9 +178,14 @@ class Secrets:
             lowered = text.lower()
             # Plain substring tests are a hundred times quicker than the pattern on a long text.
             if any(form in lowered for form in self._lowered):
-                if self._ascii and text.isascii():
-                    text = _redacted(text, _merged(_anchored(self._anchors, lowered)))
-                else:  # the pattern's case folding (`ſ` is an `s` to it) beyond lower()
+                found = (
+                    _anchored(self._anchors, lowered)
+                    if self._ascii and text.isascii()
+                    else None  # the pattern's case folding (`ſ` is an `s` to it) beyond lower()
+                )
+                if found is not None:
+                    text = _redacted(text, _merged(found))
+                else:
                     regions = _regions(self._lowered, text, lowered, self._longest)
                     text = _cut(text, self._pattern, regions)
         if "eyJ" in text:
@@ -257,9 +265,12 @@ def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in spans]
 
 
-def _anchored(anchors: dict[str, list[tuple[str, int]]], lowered: str) -> list[tuple[int, int]]:
+def _anchored(
+    anchors: dict[str, list[tuple[str, int]]], lowered: str, budget: int = ANCHORED_COMPARISONS
+) -> list[tuple[int, int]] | None:
     """Where in `lowered` each form occurs, found from its needles' hits: a form holding a
     needle at `offset` can start only `offset` before a hit, so one comparison a form says.
+    None past `budget` comparisons: the pattern is quicker on a text dense with hits.
 
     What the pattern finds in the regions around the hits, without running it: its lookahead
     tries every form at every position of a region (a 12-character run of a key is one of 26
@@ -269,6 +280,9 @@ def _anchored(anchors: dict[str, list[tuple[str, int]]], lowered: str) -> list[t
     for needle, forms in anchors.items():
         hit = lowered.find(needle)
         while hit != -1:
+            budget -= len(forms)
+            if budget < 0:
+                return None
             for form, offset in forms:
                 start = hit - offset
                 if start >= 0 and lowered.startswith(form, start):
