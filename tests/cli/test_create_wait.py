@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,11 @@ def quick_api(serve: Serve) -> EmulatorServer:
         succeed_after=0,
     )
     return serve(emulator, keys=("test-ak", "test-sk"))
+
+
+def service_object(shown: dict[str, Any]) -> dict[str, Any]:
+    """A task as `--json` shows it, without the keys mivid adds (as `get --json` does)."""
+    return {key: value for key, value in shown.items() if key not in ("endpoint", "local")}
 
 
 @pytest.fixture
@@ -53,7 +59,10 @@ def test_create_wait_json_prints_the_final_task_alone(
 ) -> None:
     result = mivid("create", image, "--prompt", "a cat", "--wait", "--json")
     assert result.exit_code == 0, result
-    assert json.loads(result.stdout) == quick_api.emulator.tasks()[0]
+    shown = json.loads(result.stdout)
+    # The service's object as it ended, plus what `get --json` adds.
+    assert service_object(shown) == quick_api.emulator.tasks()[0]
+    assert shown["endpoint"] == "multi-image" and shown["local"]["prompt"] == "a cat"
     assert result.stderr == ""
 
 
@@ -66,7 +75,9 @@ def test_create_and_wait_json_with_download_name_the_files_saved(
     assert made.exit_code == 0, made
     [task] = quick_api.emulator.tasks()
     saved = out / f"{task['task_id']}.mp4"
-    assert json.loads(made.stdout) == {**task, "files": [str(saved)]}  # as batch --json has it
+    shown = json.loads(made.stdout)
+    assert shown.pop("files") == [str(saved)]  # as batch --json has it
+    assert service_object(shown) == task and shown["endpoint"] == "multi-image"
     assert saved.read_bytes() == video_bytes(task["task_id"])
 
     # wait: the same key on each task; a failed one saved nothing.

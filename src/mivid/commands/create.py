@@ -178,7 +178,8 @@ def create(
     ),
     dry_run: bool = options.dry_run("Check everything and print the request body; send nothing."),
     json_output: bool = options.json_output(
-        'Print the task object as JSON; with --wait --download, "files": the paths saved.'
+        'Print the task object as JSON, with "endpoint" and "local" as `get --json` writes '
+        'them; with --wait --download, "files": the paths saved.'
     ),
     quiet: bool = options.quiet("Print the task id alone."),
     wait: bool = typer.Option(
@@ -442,7 +443,7 @@ def _send(
 
     out = run.output
     with run.client() as client:
-        task = create_task(
+        made = create_task(
             client,
             prepared,
             sandbox=run.settings.sandbox,
@@ -454,7 +455,7 @@ def _send(
             max_units=limit,
             use_journal=use_journal,
         )
-        created = Created(task, _follow_command(task))
+        created = Created(made, _follow_command(made.task))
         if follow:
             _wait_after_create(
                 run,

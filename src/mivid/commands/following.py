@@ -78,11 +78,11 @@ def follow_and_show(
         task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()
     }
     if summary:
-        tasks = followed.tasks[:1] if one else followed.tasks
+        shown = followed.listed[:1] if one else followed.listed
         with out.records(ENDED, form, one=one) as sink:
-            for task in tasks:
-                files = saved.get(str(task["task_id"]), []) if saving is not None else None
-                sink.add(Ended(task, files))
+            for item in shown:
+                files = saved.get(item.task_id, []) if saving is not None else None
+                sink.add(Ended(item, files))
     problems: list[MividError] = list(followed.errors)
     ended_badly = [task for task in followed.tasks if failed(task)]
     if ended_badly:

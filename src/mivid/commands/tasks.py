@@ -58,7 +58,7 @@ def get(
     from mivid.commands.picker import ids_or_pick
     from mivid.errors import combined
     from mivid.flows.journal import RoutedTasks
-    from mivid.flows.listing import Listed, found_each, with_journal
+    from mivid.flows.listing import found_each, journaled
     from mivid.render.views import TASK_DETAIL
 
     problems = options.form_problems(json_output=json_output, quiet=quiet)
@@ -77,13 +77,7 @@ def get(
     single = not ids or (len(ids) == 1 and ids[0] != "-")
     # Each with the journal's entry and the endpoint it was found on, as `list` has them: the
     # JSON is the service's object plus `"endpoint"` and `"local"`, as `list --json` writes it.
-    known = with_journal(
-        [item.task for item in found], service=client.base_url, warn=run.output.warn_once
-    )
-    listed = [
-        Listed(item.task, entry.entry, item.endpoint)
-        for item, entry in zip(found, known, strict=True)
-    ]
+    listed = journaled(found, service=client.base_url, warn=run.output.warn_once)
     with run.output.records(TASK_DETAIL, form, one=single) as sink:
         sink.extend(listed)
     failure = combined(errors)  # each id that failed, on its own line; the worst exit status
@@ -135,7 +129,8 @@ def list_tasks(
         show_default=False,
     ),
     json_output: bool = options.json_output(
-        'Print a JSON array of task objects, each with "endpoint" (whose list it came from).'
+        'Print a JSON array of task objects, each with "endpoint" (whose list it came from) '
+        'and, for a task the local journal knows, "local".'
     ),
     quiet: bool = options.quiet("Print task ids only, one a line."),
     local: bool = typer.Option(

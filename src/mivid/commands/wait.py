@@ -35,8 +35,8 @@ def wait(
     force: bool = options.force(),
     gallery: bool = options.gallery(),
     json_output: bool = options.json_output(
-        "Print the final task objects as a JSON array; with --download, each has "
-        '"files": the paths saved.'
+        'Print the final task objects as a JSON array, with "endpoint" and "local" as '
+        '`get --json` writes them; with --download, each has "files": the paths saved.'
     ),
     quiet: bool = options.quiet("Print the ids of the tasks as they end, one a line."),
 ) -> None:

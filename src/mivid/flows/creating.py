@@ -19,7 +19,8 @@ from mivid.errors import (
 from mivid.flows import QUIET, Say
 from mivid.flows.account import out_of_units
 from mivid.flows.journal import open_journal
-from mivid.journal import Journal
+from mivid.flows.listing import Listed
+from mivid.journal import Journal, JournalEntry
 from mivid.plaintext import printable
 from mivid.submission import PreparedCreate, submit_create
 from mivid.units import kind_of, units_text
@@ -38,8 +39,9 @@ def create_task(
     on_ambiguous: Callable[[str, str], None] | None = None,
     max_units: Decimal | None = None,
     use_journal: bool = True,
-) -> dict[str, Any]:
-    """Send the create (looked up, never paid twice, when its answer is lost); the task object.
+) -> Listed:
+    """Send the create (looked up, never paid twice, when its answer is lost); the task object,
+    with the endpoint it was made on and the journal's entry (shown as `get` shows it).
 
     The journal records the intent before the first byte and the outcome after;
     nothing is sent while it cannot be used (`JournalError`, exit 2), unless
@@ -51,7 +53,7 @@ def create_task(
         if max_units is not None:
             _within(max_units, prepared, journal, client.base_url, say)
         try:
-            return submit_create(
+            task = submit_create(
                 client,
                 prepared,
                 on_ambiguous=on_ambiguous,
@@ -73,6 +75,19 @@ def create_task(
             if hint is None:
                 raise
             raise refused.with_context(hint=hint) from refused
+        return Listed(task, _entry_of(journal, task, client.base_url), prepared.endpoint)
+
+
+def _entry_of(journal: Journal | None, task: dict[str, Any], service: str) -> JournalEntry | None:
+    """The journal's entry of the task just made, when it holds one."""
+    if journal is None:
+        return None
+    try:
+        return journal.find(str(task["task_id"]), service=service)
+    except JournalError:
+        # The task is made and paid for: it is shown whatever the journal says, and
+        # `submit_create` has already warned of a journal that could not be written.
+        return None
 
 
 def model_hint(refused: ApiError, model: str, endpoint: Endpoint) -> str | None:

@@ -21,6 +21,7 @@ from mivid.errors import (
 )
 from mivid.flows import QUIET, Say, TaskClient
 from mivid.flows.journal import RoutedTasks
+from mivid.flows.listing import Listed, journaled
 from mivid.flows.saving import record_failures, refresh_gallery, save_videos
 from mivid.plaintext import printable
 from mivid.vocabulary import STATUSES, is_final, status_of, succeeded
@@ -41,10 +42,16 @@ def _no_view() -> AbstractContextManager[None]:
 class Followed:
     """What following tasks produced: their final objects and the files saved."""
 
-    tasks: list[dict[str, Any]]
+    #: Each task's final object, with the endpoint it was made on and the journal's entry.
+    listed: list[Listed]
     saved: dict[str, list[SavedVideo]] = field(default_factory=dict)
     #: The ids that could not be followed (no such task, refused), each with its error.
     errors: list[MividError] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        """The final task objects, as the service sent them."""
+        return [item.task for item in self.listed]
 
 
 @dataclass(frozen=True)
@@ -203,12 +210,14 @@ def follow_tasks(
         resume = resume_command(["wait", *ids], saving=saving)
         say.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
         raise
-    if saving is None:
-        from mivid.sidecar import remember_sightings
-
-        # `list --local` then knows how they ended.
-        remember_sightings(tasks, service=client.base_url, warn=say.warn)
-    return Followed(tasks, save(tasks), _named(errors))
+    # Shown as `get` shows them (their endpoint, what the journal remembers); and
+    # `list --local` then knows how they ended.
+    listed = journaled(
+        (Listed(task, endpoint=routed.found_on(task)) for task in tasks),
+        service=client.base_url,
+        warn=say.warn,
+    )
+    return Followed(listed, save(tasks), _named(errors))
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from mivid.endpoints import ENDPOINTS, Endpoint
 from mivid.errors import ApiError, JournalError, NotFoundError
 from mivid.flows import TaskClient
 from mivid.journal import NOT_CREATED, Journal
+from mivid.vocabulary import external_id_of, task_id_of
 from mivid.waiting import LIST_FROM, creation_of, tasks_in_list
 
 
@@ -128,6 +129,15 @@ class RoutedTasks:
         if task_id not in self._endpoints:
             self.route([task_id])
         return self._endpoints.get(task_id)
+
+    def found_on(self, task: Mapping[str, Any]) -> Endpoint | None:
+        """Where a task followed or fetched was made or found, by its id or the external id
+        it was asked for by; None when nobody knows (nothing is looked up here)."""
+        for key in (task_id_of(task), external_id_of(task)):
+            endpoint = self._endpoints.get(key) if key else None
+            if endpoint is not None:
+                return endpoint
+        return None
 
     def get_task(self, task_id: str) -> dict[str, Any]:
         """The task from its endpoint; NotFoundError when no endpoint has it."""

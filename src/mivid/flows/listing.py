@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from typing import Any
 
@@ -35,7 +35,7 @@ class Listed:
 
     task: dict[str, Any]
     entry: JournalEntry | None = None
-    #: The endpoint whose list it came from (None: not from a list, e.g. `get`).
+    #: The endpoint whose list it came from, or where it was made or found (None: not known).
     endpoint: Endpoint | None = None
 
     @property
@@ -52,8 +52,12 @@ class Listed:
         return str(self.entry.request.get("model_name") or "") if self.entry is not None else ""
 
     def as_json(self) -> dict[str, Any]:
-        """The service's object, plus `"endpoint"` (whose list it came from) and a `"local"`
-        object when the journal knows the task."""
+        """The service's object, plus `"endpoint"` (whose list it came from, or where it was
+        made or found) and a `"local"` object when the journal knows the task.
+
+        The one shape of a task object in `--json`: `create`, `wait`, `get` and `list` all
+        write it from here, so a script reads the same keys from each.
+        """
         extra: dict[str, Any] = {}
         if self.endpoint is not None:
             extra["endpoint"] = self.endpoint.name
@@ -302,16 +306,16 @@ def fetch_tasks(
     return listed_with_journal(tagged, service=client.base_url, warn=say.warn)
 
 
-def with_journal(
-    tasks: Iterable[dict[str, Any]], *, service: str, warn: Callable[[str], None] | None = None
+def journaled(
+    found: Iterable[Listed], *, service: str, warn: Callable[[str], None] | None = None
 ) -> list[Listed]:
-    """Each task with its journal entry (of `service`); any status that moved is noted there.
-
-    `warn` hears when the journal cannot be read (the tasks come without entries).
+    """Each task found (with the endpoint it was found on) with its journal entry (of
+    `service`); any status that moved is noted there. What `get`, `wait` and `create --wait`
+    show: with `Listed.as_json`, the one shape of a task object in every `--json`.
     """
-    objects = list(tasks)
-    known = remember_sightings(objects, service=service, warn=warn)
-    return [Listed(task, known.get(str(task["task_id"]))) for task in objects]
+    items = list(found)
+    known = remember_sightings((item.task for item in items), service=service, warn=warn)
+    return [replace(item, entry=known.get(item.task_id)) for item in items]
 
 
 def listed_with_journal(
@@ -321,7 +325,7 @@ def listed_with_journal(
     warn: Callable[[str], None] | None = None,
     journal: Journal | None = None,
 ) -> list[Listed]:
-    """Like `with_journal`, for tasks read from the endpoints' lists (each keeps its endpoint).
+    """`journaled`, for tasks read from the endpoints' lists (each keeps its endpoint).
 
     `journal`: one kept open across pages (see `listed`), else opened here.
     """

@@ -82,10 +82,15 @@ def _plain_table() -> Table:
 
 @dataclass(frozen=True)
 class Created:
-    """A task just created, and the command that follows it."""
+    """A task just created (with its endpoint and the journal's entry), and the command that
+    follows it."""
 
-    task: dict[str, Any]
+    listed: Listed
     follow: str
+
+    @property
+    def task(self) -> dict[str, Any]:
+        return self.listed.task
 
     def rows(self, *, follow: bool = True) -> list[tuple[str, str]]:
         """The panel's rows; `follow=False` when mivid follows it itself (`create --wait`)."""
@@ -124,7 +129,7 @@ def _created_line(created: Created) -> list[str]:
 
 
 CREATED = RecordView[Created](
-    json=lambda created: created.task,
+    json=lambda created: created.listed.as_json(),  # as `get --json` writes the task
     lines=_created_line,
     ident=lambda created: task_id_of(created.task),
     person=_created_person,
@@ -816,20 +821,26 @@ JOURNAL_LIST = RecordView["JournalEntry"](
 
 @dataclass(frozen=True)
 class Ended:
-    """A task at the end of a wait, and the files saved from it.
+    """A task at the end of a wait (with its endpoint and the journal's entry), and the files
+    saved from it.
 
-    `saved` is None when nothing was to be saved (no `--download`): its JSON is
-    then the service's object alone; else the object gets `"files"`, the paths
-    saved (as in `batch --json`; `[]` for a task with no video).
+    Its JSON is the task as `get --json` writes it; `saved` is None when nothing
+    was to be saved (no `--download`), else the object also gets `"files"`, the
+    paths saved (as in `batch --json`; `[]` for a task with no video).
     """
 
-    task: dict[str, Any]
+    listed: Listed
     saved: Sequence[str] | None = None
 
+    @property
+    def task(self) -> dict[str, Any]:
+        return self.listed.task
+
     def as_json(self) -> dict[str, Any]:
+        shown = self.listed.as_json()
         if self.saved is None:
-            return self.task
-        return {**self.task, "files": list(self.saved)}
+            return shown
+        return {**shown, "files": list(self.saved)}
 
 
 def _ended_details(ended: Ended) -> list[str]:
