@@ -1,4 +1,5 @@
-"""Values as plain text, one way each: times, public URLs, terminal-safe text, JSON, table cells.
+"""Values as plain text, one way each: times, public URLs, terminal-safe text, JSON, table cells,
+file paths.
 
 Shared by the client (messages), the sidecars, the journal's lists and the
 renderers, so an ISO time or a scrubbed URL reads the same everywhere. Imports
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from datetime import datetime, timezone
 from json.encoder import encode_basestring
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -289,6 +292,29 @@ def escape_cell(text: str) -> str:
 def tsv_cell(value: str) -> str:
     """A value for one cell of a tab-separated line: tabs and newlines become spaces."""
     return value.replace("\t", " ").replace("\n", " ")
+
+
+def path_from_here(path: str, *, here: str | None = None) -> str:
+    """A path the journal recorded (absolute) as it is right from the current folder
+    (`here`): relative when the file is under it (`shots/start.png`), else absolute.
+
+    As `uv` names files (relative to the working directory when under it, else
+    absolute): the path a person typed at create time (`start.png`) means nothing from
+    another folder, and a relative one that climbs out (`../../a/start.png`, as git
+    writes it) is harder to read than where the file is. Not `~/…` under HOME: an
+    absolute path works pasted anywhere (quoted in a shell, a script, another program),
+    where `~` is expanded only by a shell, and only unquoted. A path that is not
+    absolute (an old record) is left as it is; `..` is folded away first, so a path
+    typed as `../a/x.png` is known to be under `a`.
+    """
+    if not Path(path).is_absolute():
+        return path
+    normal = Path(os.path.normpath(path))
+    try:
+        folder = Path(os.path.normpath(here if here is not None else Path.cwd()))
+    except OSError:  # the current folder is gone
+        return str(normal)
+    return str(normal.relative_to(folder)) if normal.is_relative_to(folder) else str(normal)
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

@@ -51,8 +51,9 @@ def get(
 
     On a terminal, the endpoint it was found on and, for a task created from this
     machine, what the journal remembers of its create: model, mode, duration,
-    aspect ratio, prompts, each image with its role (image 2 is <<<image_2>>>),
-    elements and reference video. Several ids (or `-`) show one block each, with a
+    aspect ratio, prompts, each image with its role (image 2 is <<<image_2>>>) and its
+    path from the current folder (relative under it, else absolute), elements and
+    reference video. Several ids (or `-`) show one block each, with a
     blank line between them.
     """
     from mivid.commands.picker import ids_or_pick

@@ -21,9 +21,11 @@ from mivid.plaintext import (
     iso_time,
     local_time,
     one_line,
+    path_from_here,
     public_url,
     relative_time,
     tsv_cell,
+    visible,
 )
 from mivid.render.output import Form, Output, RecordView
 from mivid.vocabulary import (
@@ -239,7 +241,10 @@ def _request_rows(entry: JournalEntry) -> list[tuple[str, str]]:
             continue
         size = f"{image.get('width')}×{image.get('height')}"
         digest = str(image.get("sha256") or "")[:12]
-        rows.append((label, f"{image.get('name')} ({size}, sha256 {digest}…)"))
+        # Right from wherever `get` runs, not as typed at create time (`start.png`); a
+        # character a terminal acts on (a newline in a file name) drawn as `\xNN`.
+        where = path_from_here(str(image["path"])) if image.get("path") else image.get("name")
+        rows.append((label, f"{visible(str(where))} ({size}, sha256 {digest}…)"))
     elements = request.get("element_list")
     if isinstance(elements, list) and elements:
         ids = [str(item.get("element_id")) for item in elements if isinstance(item, dict)]
