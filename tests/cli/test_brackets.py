@@ -71,7 +71,7 @@ def test_panels_and_tables_show_brackets_as_typed(
     panel = screens["get"]
     assert "[link=x]see[/link] [fail]" in panel
     assert "(the prompt contains [fail])" in panel
-    assert str(image) in panel
+    assert f"{image.name} (" in panel  # from the folder it is in (`get` runs there)
 
 
 def test_an_error_naming_a_bracketed_file_shows_it(tmp_path: Path) -> None:
