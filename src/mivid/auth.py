@@ -97,7 +97,8 @@ class Secrets:
         # searched by comparing those forms at each hit (`_anchored`), not by the pattern.
         self._anchors: dict[str, list[tuple[str, int]]] = {}
         self._ascii = True  # every form ASCII: lower case means the same to the pattern
-        self._pattern: re.Pattern[str] | None = None
+        self._alternatives = ""  # every form, the longest first: the pattern's, when wanted
+        self._compiled: re.Pattern[str] | None = None
         self._longest = 0  # the longest form: how far from a needle a match can reach
         self._revealing = False
 
@@ -133,10 +134,8 @@ class Secrets:
             # The longest first: a whole token before the parts it holds, a whole key before
             # a run of it. One pattern, any letter case (an echo upper-cased is still the key).
             ordered = sorted(self._forms, key=len, reverse=True)
-            # A lookahead finds every match, overlapping ones too: runs that overlap are cut
-            # out as one (a key split in two leaves no tail of it shown).
-            alternatives = "|".join(map(re.escape, ordered))
-            self._pattern = re.compile(f"(?=({alternatives}))", re.IGNORECASE)
+            self._alternatives = "|".join(map(re.escape, ordered))
+            self._compiled = None
             self._longest = len(ordered[0])
             # A run of WINDOW characters always holds one of the key's aligned blocks of
             # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
@@ -170,11 +169,22 @@ class Secrets:
         else:  # a static key: in every form a server may echo it
             self.add(token)
 
+    @property
+    def _pattern(self) -> re.Pattern[str] | None:
+        """Every form in one pattern, compiled when first wanted: an ASCII text seldom needs
+        it (`_anchored`), and compiling it took 8 ms of every run's start (a token's forms
+        too, so twice)."""
+        if self._compiled is None and self._alternatives:
+            # A lookahead finds every match, overlapping ones too: runs that overlap are cut
+            # out as one (a key split in two leaves no tail of it shown).
+            self._compiled = re.compile(f"(?=({self._alternatives}))", re.IGNORECASE)
+        return self._compiled
+
     def scrub(self, text: str) -> str:
         """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
         if self._revealing:
             return text
-        if self._pattern is not None:
+        if self._alternatives:
             lowered = text.lower()
             # Plain substring tests are a hundred times quicker than the pattern on a long text.
             if any(form in lowered for form in self._lowered):
@@ -185,9 +195,9 @@ class Secrets:
                 )
                 if found is not None:
                     text = _redacted(text, _merged(found))
-                else:
+                elif (pattern := self._pattern) is not None:
                     regions = _regions(self._lowered, text, lowered, self._longest)
-                    text = _cut(text, self._pattern, regions)
+                    text = _cut(text, pattern, regions)
         if "eyJ" in text:
             text = _redacted(text, _jwt_spans(text))
         return text
