@@ -9,7 +9,9 @@ Two functions guard everything mivid prints: `visible` (no character that a
 terminal acts on reaches it: control characters are drawn as `\\xNN`) and
 `json_text` (strict JSON: no NaN or Infinity, and no character a terminal acts
 on, even inside strings). `mivid.render.output.Output` applies them to every
-line, note, error and JSON document, and to every segment rich draws.
+line, note, error and JSON document, and to every segment rich draws. What a table
+or a panel measures is escaped before it is measured, by `cell_text` (an id, a path)
+or `one_line` (prose): escaped only as it is drawn, it would be wider than measured.
 """
 
 from __future__ import annotations
@@ -322,16 +324,40 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
-def one_line(text: str) -> str:
-    r"""A text as one table cell shows it: on one line, every character a terminal acts on
-    drawn (`\x1b`).
+#: What joins emoji into one picture, or changes how one is drawn: a zero-width joiner after
+#: an emoji (`👨‍👩‍👧‍👦`), the emoji variation selector U+FE0F (`❤️`) and the skin-tone
+#: modifiers. Terminals disagree on the width of what they make: xterm, tmux and older VTE
+#: draw the family as four emoji (8 cells), kitty, WezTerm and iTerm2 as one (2 cells); rich
+#: 13 and 14 measure 8, rich 15 measures 2. No measure is right on every terminal, so in a
+#: cell these are drawn as escapes (`👨\u200d👩`), like every other invisible character:
+#: what is left is drawn as wide as it is measured everywhere, and an id holding a joiner
+#: does not look like one without it. A joiner between letters (Indic scripts) is left.
+_JOINERS = re.compile(
+    "(?<=[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f])\u200d|[\ufe0f\U0001f3fb-\U0001f3ff]"
+)
 
-    Escaped before anything measures or cuts it: a cell's width is what it shows, and a
-    cut never leaves half an escape to grow the line past its column.
+
+def cell_text(text: str, *, keep: str = "") -> str:
+    r"""A value as a table's cell or a panel's row draws it, exactly: every character a
+    terminal acts on drawn (`visible`: `\x0b`), and emoji joiners too (see `_JOINERS`).
+
+    Escaped BEFORE anything measures, fits or cuts it: a cell's width is then what the
+    terminal shows, and a cut never leaves half an escape to grow the line past its
+    column. Nothing is dropped or merged: an id's cell is the id. `keep` as for `visible`
+    (a panel's prompt keeps its newlines).
     """
-    if text.isprintable() and "  " not in text:
-        return text.strip()  # the usual cell, at the cost of two scans
-    return visible(" ".join(text.split()))
+    text = visible(text, keep=keep)
+    if text.isascii():
+        return text
+    return _JOINERS.sub(_drawn, text)
+
+
+def one_line(text: str) -> str:
+    r"""Prose (a prompt, a reason) as one table cell: whitespace runs (newlines, tabs) as one
+    space, then `cell_text`. Not for an id or a path: a cell must show those as they are.
+    """
+    usual = text.isprintable() and "  " not in text  # the usual cell, at the cost of two scans
+    return cell_text(text.strip() if usual else " ".join(text.split()))
 
 
 def relative_time(moment: datetime | None, *, now: datetime | None = None) -> str:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mivid.plaintext import counted, elapsed_time, one_line
+from mivid.plaintext import cell_text, counted, elapsed_time
 from mivid.render.output import Form, Output, RecordSink
 from mivid.render.views import (
     STATUS_STYLES,
@@ -76,8 +76,8 @@ class _StatusLines:
             if isinstance(created, (int, float)) and 0 < created / 1000 <= now:
                 since = created / 1000
             table.add_row(
-                Text(one_line(task_id), style="bold"),
-                Text(one_line(status), style=STATUS_STYLES.get(status, "dim")),
+                Text(cell_text(task_id), style="bold"),
+                Text(cell_text(status), style=STATUS_STYLES.get(status, "dim")),
                 Text(elapsed_time(now - since), style="dim"),
             )
         return table
@@ -157,7 +157,7 @@ class _JobsView:
             if job.started is not None:
                 elapsed = elapsed_time((job.finished or now) - job.started)
             rows.append(
-                [str(job.line), job.state, one_line(job.task_id or ""), elapsed, job_prompt(job)]
+                [str(job.line), job.state, cell_text(job.task_id or ""), elapsed, job_prompt(job)]
             )
         table = fitted_table(self.width(), LIVE_JOB_COLUMNS, rows, status_column=1)
         counts = totals(self.states)

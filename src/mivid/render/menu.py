@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mivid.plaintext import from_millis, one_line, relative_time
+from mivid.plaintext import cell_text, from_millis, one_line, relative_time
 from mivid.render.output import Output
-from mivid.render.views import STATUS_STYLES
+from mivid.render.views import STATUS_STYLES, cut_to, widest
 
 if TYPE_CHECKING:
     from mivid.flows.listing import Listed
@@ -29,17 +29,17 @@ def task_menu(out: Output, listed: Sequence[Listed]) -> None:
     rows = []
     for number, item in enumerate(listed, start=1):
         task = item.task
-        status = one_line(str(task.get("task_status", "")))
+        status = cell_text(str(task.get("task_status", "")))
         endpoint = item.endpoint.name if item.endpoint is not None else "-"
         prompt = one_line(item.prompt)
         age = _age(task.get("created_at"))
-        rows.append((str(number), status, age, one_line(item.task_id), endpoint, prompt))
+        rows.append((str(number), status, age, cell_text(item.task_id), endpoint, prompt))
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
     # The number, status, age and id are what a person picks by: never cut; the endpoint
     # (compact: its short name) goes before the prompt is cut below PROMPT_ROOM.
     headers = ["#", "STATUS", "AGE", "TASK ID", "ENDPOINT"]
     widths = [
-        max(len(header), *(len(row[index]) for row in rows)) for index, header in enumerate(headers)
+        widest([header, *(row[index] for row in rows)]) for index, header in enumerate(headers)
     ]
     room = console.width - sum(width + 2 for width in widths)
     shown = any(item.endpoint is not None for item in listed) and room >= PROMPT_ROOM
@@ -49,8 +49,7 @@ def task_menu(out: Output, listed: Sequence[Listed]) -> None:
         table.add_column(header, no_wrap=True, min_width=width)
     table.add_column("PROMPT", no_wrap=True)
     for label, status, age, task_id, endpoint, prompt in rows:
-        if len(prompt) > max(room, 10):
-            prompt = prompt[: max(room, 10) - 1] + "…"
+        prompt = cut_to(prompt, max(room, 10))
         cells: list[Any] = [label, Text(status, style=STATUS_STYLES.get(status, "")), age, task_id]
         if shown:
             cells.append(Text(endpoint, style="dim" if endpoint == "-" else ""))

@@ -420,7 +420,10 @@ def _safe_console() -> Callable[..., Console]:
     rich strips only a few control characters (not ESC, not C1): this console
     guards the text of each segment as it is written, leaving rich's own
     control segments (cursor moves of a live view) and its styles as they
-    are. Markup is off in `Output._console`.
+    are. Markup is off in `Output._console`. This is the last guard, not where
+    a view's text is escaped: rich has measured a segment by then, so a table or
+    panel is given text escaped already (`mivid.plaintext.cell_text`), which
+    this leaves as it is.
     """
     from rich import control
     from rich.console import Console

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mivid.plaintext import (
+    cell_text,
     escape_cell,
     from_millis,
     iso_millis,
@@ -69,8 +70,15 @@ def _typed(task: Mapping[str, Any]) -> Task:
     return parse_task(dict(task))
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+def cut_to(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells, cut with an ellipsis (a CJK character is two)."""
+    if _width(text) <= width:
+        return text
+    if text.isascii():
+        return text[: max(0, width - 1)] + "…"
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, max(0, width - 1)).rstrip(" ") + "…"
 
 
 def _plain_table() -> Table:
@@ -115,7 +123,7 @@ def _created_panel(rows: list[tuple[str, str]]) -> RenderableType:
     grid.add_column()
     for name, value in rows:
         style = STATUS_STYLES.get(value, "") if name == "status" else ""
-        grid.add_row(name, Text(value, style=style))
+        grid.add_row(name, Text(cell_text(value), style=style))
     return Panel(grid, title="task created", expand=False)
 
 
@@ -264,6 +272,11 @@ def _detail_rows(listed: Listed) -> list[tuple[str, str]]:
     return task_rows(_typed(listed.task), entry=listed.entry, endpoint=listed.endpoint)
 
 
+#: The panel's rows of prose, drawn on several lines when they hold newlines; every other
+#: row is a value (an id, a path) drawn exactly, a newline as `\x0a`.
+PROSE_ROWS = frozenset({"reason", "prompt", "negative prompt"})
+
+
 def _detail_panel(out: Output, listed: Listed) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -282,9 +295,13 @@ def _detail_panel(out: Output, listed: Listed) -> None:
         style = STATUS_STYLES.get(value, "") if name == "status" else ""
         if name == "reason":
             style = "red"
-        grid.add_row(name, Text(value, style=style))
+        # Escaped before rich measures the row (escaped after, `\x1b` is wider than the
+        # ESC rich measured, and the row runs past the border); prose keeps its lines.
+        shown = cell_text(value, keep="\n" if name in PROSE_ROWS else "")
+        grid.add_row(name, Text(shown, style=style))
     # A title given as text is read as markup by rich's Panel: give it a Text.
-    out.out().print(Panel(grid, title=Text(f"task {listed.task_id}"), expand=False))
+    title = Text(f"task {cell_text(listed.task_id)}")
+    out.out().print(Panel(grid, title=title, expand=False))
     for name, value in links:
         out.out().print(Text.assemble((f"{name}: ", "bold"), value), soft_wrap=True)
 
@@ -412,8 +429,8 @@ def endpoint_label(listed: Listed, width: int | None = None) -> str:
     """`omni · kling-video-o1`: whose list the task came from, and its model when known;
     the endpoint's name alone when that is wider than `width`."""
     name = listed.endpoint.name if listed.endpoint is not None else "-"
-    label = f"{name} · {one_line(listed.model)}" if listed.model else name
-    return label if width is None or len(label) <= width else name
+    label = f"{name} · {cell_text(listed.model)}" if listed.model else name
+    return label if width is None or _width(label) <= width else name
 
 
 @dataclass(frozen=True)
@@ -437,7 +454,10 @@ class Column:
     short: bool = False
 
 
-#: `mivid list`'s columns, left to right. On a narrow terminal they give way in `drop`
+#: `mivid list`'s columns, left to right. The task id never gives way: an id is copied, and
+#: a cut or folded one is useless, so an id wider than the terminal leaves a line longer
+#: than it (the terminal folds it, and what is copied has no newline in it; `list -q` and
+#: the pipe give the ids alone). On a narrow terminal the others give way in `drop`
 #: order: the external id (mostly one mivid made), the length, the video mark; the
 #: endpoint loses its model (`omni`, not `omni · kling-video-o1`); then a failed task's
 #: reason is cut, then the prompt (every row has one; one failed task on the page must not
@@ -515,7 +535,7 @@ def fitted_table(
     from rich.text import Text
 
     headers = [column.header for column in columns]
-    natural = [max(len(row[n]) for row in [headers, *rows]) for n in range(len(columns))]
+    natural = [widest([row[n] for row in [headers, *rows]]) for n in range(len(columns))]
     widths = fit_columns(columns, natural, width)
     table = _plain_table()
     for header, shown in zip(headers, widths, strict=True):
@@ -526,7 +546,7 @@ def fitted_table(
         for n, (value, shown) in enumerate(zip(row, widths, strict=True)):
             if not shown:
                 continue
-            cell = Text(_cut(value, shown))
+            cell = Text(cut_to(value, shown))
             if n == status_column:
                 cell.stylize(STATUS_STYLES.get(value, "red"))
             cells.append(cell)
@@ -545,15 +565,15 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     cells = [TaskCells.of(item.task) for item in listed]
     rows = [
         [
-            one_line(row.task_id),
-            one_line(row.status),
+            cell_text(row.task_id),
+            cell_text(row.status),
             relative_time(row.created) or "-",
-            f"{one_line(row.duration)}s" if row.duration else "",
+            f"{cell_text(row.duration)}s" if row.duration else "",
             row.units,
             endpoint_label(item),
             one_line(item.prompt),
             _reason(item.task) if row.status == FAILED else "",
-            one_line(row.external_id),
+            cell_text(row.external_id),
             VIDEO_MARK if row.url else "",
         ]
         for item, row in zip(listed, cells, strict=True)
@@ -570,7 +590,7 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     index = [TASK_COLUMNS.index(column) for column in wanted]
     rows = [[row[i] for i in index] for row in rows]
     natural = [
-        _widest([column.header, *(row[n] for row in rows)]) for n, column in enumerate(wanted)
+        widest([column.header, *(row[n] for row in rows)]) for n, column in enumerate(wanted)
     ]
     failed = sum(1 for row in cells if row.status == FAILED)
     if 2 * failed >= len(cells):
@@ -586,7 +606,7 @@ def task_table_view(out: Output, listed: Sequence[Listed]) -> RenderableType:
     if at is not None:
         # The endpoint's short form: its name alone, as wide as the widest one shown.
         names = [endpoint_label(item, 0) for item in listed]
-        wanted[at] = replace(wanted[at], least=_widest([wanted[at].header, *names]))
+        wanted[at] = replace(wanted[at], least=widest([wanted[at].header, *names]))
     widths = fit_columns(wanted, natural, out.out().width)
     if at is not None and widths[at] < natural[at]:
         for row, name in zip(rows, names, strict=True):
@@ -628,7 +648,7 @@ def _width(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-def _widest(texts: list[str]) -> int:
+def widest(texts: list[str]) -> int:
     """The widest of `texts` on a terminal (ASCII columns, the usual case, measured at once)."""
     if "".join(texts).isascii():
         return max(map(len, texts))
@@ -681,7 +701,10 @@ def _fit(text: str, width: int, *, right: bool) -> str:
             return text[: max(0, width - 1)] + "…"
         from rich.cells import set_cell_size
 
-        return set_cell_size(text, max(0, width - 1)) + "…"
+        # A wide character that would be cut in half is left out: the padding comes after
+        # the ellipsis, where a cut text's padding goes.
+        text = set_cell_size(text, max(0, width - 1)).rstrip(" ") + "…"
+        size = _width(text)
     room = " " * (width - size)
     return room + text if right else text + room
 
@@ -777,11 +800,11 @@ def _journal_table(out: Output, entries: Sequence[JournalEntry]) -> None:
 
     rows = [
         [
-            one_line(entry.task_id or "-"),
-            one_line(entry.status),
+            cell_text(entry.task_id or "-"),
+            cell_text(entry.status),
             relative_time(datetime.fromtimestamp(entry.created, timezone.utc)) or "-",
-            one_line(service_name(entry)),
-            one_line(entry.external_task_id),
+            cell_text(service_name(entry)),
+            cell_text(entry.external_task_id),
             one_line(str(entry.request.get("prompt") or "")),
         ]
         for entry in entries
@@ -791,7 +814,7 @@ def _journal_table(out: Output, entries: Sequence[JournalEntry]) -> None:
     index = [JOURNAL_COLUMNS.index(column) for column in wanted]
     rows = [[row[i] for i in index] for row in rows]
     headers = [column.header for column in wanted]
-    natural = [max(len(row[n]) for row in [headers, *rows]) for n in range(len(wanted))]
+    natural = [widest([row[n] for row in [headers, *rows]]) for n in range(len(wanted))]
     widths = fit_columns(wanted, natural, out.out().width)
     table = _plain_table()
     for header, width in zip(headers, widths, strict=True):
@@ -799,7 +822,7 @@ def _journal_table(out: Output, entries: Sequence[JournalEntry]) -> None:
             table.add_column(header, no_wrap=True, width=width)
     for row in rows:
         cells = [
-            Text(_cut(value, width)) for value, width in zip(row, widths, strict=True) if width
+            Text(cut_to(value, width)) for value, width in zip(row, widths, strict=True) if width
         ]
         cells[1].stylize(STATUS_STYLES.get(row[1], "dim"))
         table.add_row(*cells)
@@ -867,7 +890,9 @@ def _ended_person(out: Output, ended: Ended) -> None:
     status = status_of(ended.task)
     if out.color:
         line = Text.assemble(
-            (task_id_of(ended.task), "bold"), "  ", (status, STATUS_STYLES.get(status, ""))
+            (cell_text(task_id_of(ended.task)), "bold"),
+            "  ",
+            (cell_text(status), STATUS_STYLES.get(status, "")),
         )
         out.out().print(line)
     else:
@@ -950,11 +975,11 @@ def _settled_table(out: Output, results: Sequence[Settled]) -> None:
 
     rows = [
         [
-            one_line(settled.external_task_id),
+            cell_text(settled.external_task_id),
             relative_time(datetime.fromtimestamp(settled.created, tz=timezone.utc)) or "-",
             settled.outcome,
-            one_line(settled.task_id or "-"),
-            one_line(settled.status),
+            cell_text(settled.task_id or "-"),
+            cell_text(settled.status),
             SEE_BELOW if settled.outcome == STILL_UNKNOWN else one_line(settled.note),
         ]
         for settled in results
@@ -1012,7 +1037,8 @@ def _jobs_table(out: Output, states: Sequence[JobState]) -> None:
     rows = []
     for job in states:
         line, task_id, status, detail = job_row(job)
-        rows.append([line, one_line(task_id), status, job_prompt(job), one_line(detail)])
+        # The detail is a saved file's path (copied) or a reason: drawn as it is.
+        rows.append([line, cell_text(task_id), status, job_prompt(job), cell_text(detail)])
     out.out().print(fitted_table(out.out().width, JOB_COLUMNS, rows, status_column=2))
 
 
@@ -1031,8 +1057,8 @@ def _plan_table(out: Output, states: Sequence[JobState]) -> None:
         [
             str(job.line),
             job.action,
-            one_line(job.task_id or "-"),
-            one_line(job.job.external_task_id),
+            cell_text(job.task_id or "-"),
+            cell_text(job.job.external_task_id),
             job_prompt(job),
         ]
         for job in states
@@ -1327,8 +1353,8 @@ def _spent_person(out: Output, spending: Spending) -> None:
             models.add_column(header, justify="right" if header in ("TASKS", "UNITS") else "left")
         for (model, endpoint), tally in spending.by_model():
             models.add_row(
-                Text(one_line(model) or "-"),
-                Text(endpoint),
+                Text(cell_text(model) or "-"),
+                Text(cell_text(endpoint)),
                 str(tally.tasks),
                 units_text(tally.units),
             )
@@ -1388,8 +1414,8 @@ def _packs_table(out: Output, packs: Sequence[ShownPack]) -> None:
     rows = [
         [
             one_line(shown.pack.name) or "-",
-            shown.pack.pack_type or "-",
-            shown.pack.status_word,
+            cell_text(shown.pack.pack_type) or "-",
+            cell_text(shown.pack.status_word),
             shown.pack.quantity(),
             local_time(shown.pack.invalid)[:16],  # to the minute
         ]
@@ -1399,7 +1425,7 @@ def _packs_table(out: Output, packs: Sequence[ShownPack]) -> None:
 
     def natural() -> list[int]:
         return [
-            _widest([heading, *(row[i] for row in rows)])
+            widest([heading, *(row[i] for row in rows)])
             for i, heading in enumerate(ACCOUNT_HEADINGS)
         ]
 
@@ -1415,7 +1441,7 @@ def _packs_table(out: Output, packs: Sequence[ShownPack]) -> None:
                 heading, justify="right" if right else "left", no_wrap=True, width=width
             )
     for shown, row in zip(packs, rows, strict=True):
-        cells = [Text(_cut(value, widths[i])) for i, value in enumerate(row)]
+        cells = [Text(cut_to(value, widths[i])) for i, value in enumerate(row)]
         cells[2].stylize("green" if shown.pack.in_force else "dim")
         table.add_row(*(cell for cell, width in zip(cells, widths, strict=True) if width))
     out.out().print(table)
