@@ -346,18 +346,23 @@ def cell_text(text: str, *, keep: str = "") -> str:
     column. Nothing is dropped or merged: an id's cell is the id. `keep` as for `visible`
     (a panel's prompt keeps its newlines).
     """
-    text = visible(text, keep=keep)
     if text.isascii():
-        return text
-    return _JOINERS.sub(_drawn, text)
+        # Printable ASCII (an id, a status: most cells) has nothing to escape.
+        return text if text.isprintable() else visible(text, keep=keep)
+    return _JOINERS.sub(_drawn, visible(text, keep=keep))
 
 
 def one_line(text: str) -> str:
     r"""Prose (a prompt, a reason) as one table cell: whitespace runs (newlines, tabs) as one
     space, then `cell_text`. Not for an id or a path: a cell must show those as they are.
     """
-    usual = text.isprintable() and "  " not in text  # the usual cell, at the cost of two scans
-    return cell_text(text.strip() if usual else " ".join(text.split()))
+    if text.isprintable() and "  " not in text:
+        text = text.strip()
+        if text.isascii():
+            return text  # the usual cell, at the cost of three scans
+    else:
+        text = " ".join(text.split())
+    return cell_text(text)
 
 
 def relative_time(moment: datetime | None, *, now: datetime | None = None) -> str:

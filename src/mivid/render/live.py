@@ -273,7 +273,7 @@ def download_bars(out: Output, *, enabled: bool) -> Iterator[Progress | None]:
 
         def update(path: Path, done: int, total: int | None) -> None:
             if path not in bars:
-                bars[path] = progress.add_task(path.name, total=total)
+                bars[path] = progress.add_task(cell_text(path.name), total=total)
             progress.update(bars[path], completed=done, total=total)
 
         yield update

@@ -296,8 +296,11 @@ def _detail_panel(out: Output, listed: Listed) -> None:
         if name == "reason":
             style = "red"
         # Escaped before rich measures the row (escaped after, `\x1b` is wider than the
-        # ESC rich measured, and the row runs past the border); prose keeps its lines.
-        shown = cell_text(value, keep="\n" if name in PROSE_ROWS else "")
+        # ESC rich measured, and the row runs past the border). Prose keeps its lines, and
+        # its tabs become spaces (rich measures a tab as nothing, so the column was too
+        # narrow, and the line broke at each tab).
+        prose = name in PROSE_ROWS
+        shown = cell_text(value.expandtabs(), keep="\n") if prose else cell_text(value)
         grid.add_row(name, Text(shown, style=style))
     # A title given as text is read as markup by rich's Panel: give it a Text.
     title = Text(f"task {cell_text(listed.task_id)}")
