@@ -240,3 +240,15 @@ def test_the_same_external_id_twice_is_refused_for_one_account(api: Api) -> None
 def test_the_first_problem_is_the_one_reported(api: Api) -> None:
     response = api.create(mode="fast", duration=5)
     assert_refused(response, 1201, 400, "mode")
+
+
+def test_a_picture_that_cannot_be_decoded_is_refused_in_the_same_words_every_time(
+    api: Api,
+) -> None:
+    """Pillow names the buffer it read by its address: the refusal no longer carries it."""
+    broken = base64.b64encode(b"no picture here " * 8).decode()
+    first = api.create(image_list=[{"image": broken}])
+    again = api.create(image_list=[{"image": broken}])
+    assert_refused(first, 1201, 400, "could not be decoded as a JPEG or PNG image")
+    assert first.json()["message"] == again.json()["message"]
+    assert " at 0x" not in first.json()["message"]

@@ -158,6 +158,9 @@ def _object(item: object, where: str, keys: tuple[str, ...], shape: str) -> dict
     return item
 
 
+_OBJECT_AT = re.compile(r"\s*<[^<>]* object at 0x[0-9a-fA-F]+>")
+
+
 def check_image(value: object, where: str, decoded: bytes | None = None) -> None:
     """One image value: an http(s) URL, or the bare Base64 of a JPEG/PNG within the limits
     (`decoded`: its bytes, when the request's record has decoded that Base64 already)."""
@@ -205,8 +208,11 @@ def _check_picture(data: bytes, where: str) -> None:
         except Image.DecompressionBombError as exc:
             raise RefusalError(1201, f"{where} has too many pixels to decode ({exc})") from exc
         except Exception as exc:  # Pillow raises many kinds for broken files
+            # Pillow names the buffer it read (`<_io.BytesIO object at 0x7f…>`): an address
+            # that made the same refusal differ from run to run.
+            why = _OBJECT_AT.sub("", str(exc)).strip()
             raise RefusalError(
-                1201, f"{where} could not be decoded as a JPEG or PNG image ({exc})"
+                1201, f"{where} could not be decoded as a JPEG or PNG image ({why})"
             ) from exc
     if width < MIN_IMAGE_SIDE or height < MIN_IMAGE_SIDE:
         raise RefusalError(
