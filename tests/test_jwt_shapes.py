@@ -62,3 +62,17 @@ def test_a_hostile_text_of_eyj_repeated_is_scrubbed_at_once() -> None:
         scrubbed = secrets.scrub(text)
         assert time.perf_counter() - started < 1.0  # a bound, not a benchmark
         assert scrubbed == expected
+
+
+def test_a_minted_token_cut_short_shows_none_of_its_signature() -> None:
+    """A gateway's log may cut the header it copies: the token one character short is no known
+    form, and it is cut out by its shape before its header and claims are (as forms), which
+    would have left its signature bare."""
+    from mivid.auth import JwtCredentials
+
+    credentials = JwtCredentials("test-access-key", "test-secret-key-of-32-characters")
+    token = credentials.authorization().removeprefix("Bearer ")
+    signature = token.split(".")[2]
+    for cut in (token[:-1], token[:-5], f"Authorization: Bearer {token[:-1]}"):
+        shown = credentials.secrets.scrub(cut)
+        assert signature[:12] not in shown and signature[-13:-1] not in shown, shown

@@ -49,6 +49,9 @@ def texts_around(draw: st.DrawFn, *, ascii_only: bool = False) -> tuple[list[str
                     ),
                     '"sandbox": false, ',
                     "İ" if not ascii_only else "I",  # lower-cases to two characters
+                    # Letters the pattern takes for i, s and k in any case:
+                    value.replace("i", "İ").replace("s", "ſ").replace("k", "\u212a"),
+                    value.upper().replace("I", "ı"),
                 ]
             )
         )
@@ -68,9 +71,9 @@ def test_searching_near_the_pieces_finds_what_searching_everywhere_finds(
         else:
             secrets.add(value)
     assert secrets._pattern is not None
-    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))])
+    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))], secrets._search.whole)
     lowered = text.lower()
-    if any(form in lowered for form in secrets._lowered):
+    if any(form in lowered for form in secrets._search.needles):
         assert secrets.scrub(text) == everywhere
     for value in values:
         if len(value) >= 12:
@@ -84,10 +87,48 @@ def test_a_text_dense_with_hits_is_left_to_the_pattern_and_cut_the_same() -> Non
     secrets.add("a" * 32)
     text = "x" + "a" * 5000 + "y"
     lowered = text.lower()
-    assert auth._anchored(secrets._anchors, lowered, budget=100) is None
-    found = auth._anchored(secrets._anchors, lowered, budget=10**9)
+    assert auth._anchored(secrets._search.anchors, lowered, budget=100) is None
+    found = auth._anchored(secrets._search.anchors, lowered, budget=10**9)
     assert found is not None
     assert secrets._pattern is not None
-    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))])
-    assert auth._redacted(text, auth._merged(found)) == everywhere == secrets.scrub(text)
+    everywhere = auth._cut(text, secrets._pattern, [(0, len(text))], secrets._search.whole)
+    assert (
+        auth._redacted(text, auth._merged(found), secrets._search.whole)
+        == everywhere
+        == secrets.scrub(text)
+    )
     assert "aaaaaaaaaaaa" not in secrets.scrub(text)
+
+
+@given(
+    st.lists(texts_around(), min_size=1, max_size=3),
+    st.sampled_from(["", '"', "\\", "\n"]),
+)
+def test_parsed_answers_are_scrubbed_string_by_string(
+    cases: list[tuple[list[str], str]], odd: str
+) -> None:
+    """`scrub_data` keeps an answer whose JSON text shows no secret, and otherwise scrubs each
+    string; either way what it gives equals scrubbing every string (keys too) on its own,
+    also for a secret holding a character that JSON text escapes."""
+    secrets = Secrets()
+    for values, _ in cases:
+        for value in values:
+            secrets.add(value + odd)
+    texts = [text for _, text in cases]
+    data = {"code": 0, "data": [{"msg": text, text[:5]: [text, 1]} for text in texts]}
+    assert secrets.scrub_data(data) == auth._scrubbed_strings(data, secrets.scrub)
+
+
+def test_pieces_of_a_key_echoed_in_overlapping_runs_do_not_spell_it() -> None:
+    """Each run of 12 is cut out; labelled with its first four and last two characters, the
+    runs starting every two characters would give the whole key away, so only the key itself
+    is labelled so (to tell keys apart) and a piece is shown as `[…]`."""
+    key = "Kx7pQ2mZ9vR4tY8wL3nB6cF1hJ5dG0sA"
+    secrets = Secrets()
+    secrets.add(key)
+    echoed = " | ".join(key[start : start + 12] for start in range(0, len(key) - 11, 2))
+    shown = secrets.scrub(f"{echoed} and {key} and {key.lower()}")
+    assert shown.count("[…]") == len(range(0, len(key) - 11, 2))
+    assert shown.count("[Kx7p…sA]") == 1 and shown.count("[kx7p…sa]") == 1
+    for start in range(len(key) - 3):
+        assert key[start : start + 4] not in shown.replace("[Kx7p…sA]", "")

@@ -13,12 +13,13 @@ Authorization header gets nothing printed.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from mivid import hints
 from mivid.errors import CredentialsError
@@ -71,6 +72,11 @@ WINDOW = 12
 #: Comparisons of forms at needles' hits before a text is searched with the pattern instead:
 #: a megabyte of `a` against a key of 32 `a` is 30 million of them (30 s), 2.6 s for the pattern.
 ANCHORED_COMPARISONS = 200_000
+#: Letters the pattern takes for another in any case, lower-cased to that one first: `İ`
+#: (whose lower case, two characters, would shift every later position: the regions
+#: around needles' hits could not be found, and a 15 MB answer was searched whole), the
+#: dotless `ı` and the long `ſ` (an `i` and an `s` to the pattern, not to lower()).
+_FOLDED = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 #: A secret at least this long is also looked for as Base64 (of it, of `Bearer <it>`, inside any
 #: longer Base64): shorter ones would leave too few characters to tell them from chance.
 ENCODED_SECRET = 12
@@ -92,15 +98,12 @@ class Secrets:
         self._forms: set[str] = set()
         self._checked: set[str] = set()  # the forms but the runs (their blocks stand for them)
         self._windowed: set[str] = set()  # the values whose runs are cut out too
-        self._lowered: list[str] = []  # every form in lower case: the quick test before the regex
-        # Each needle's forms (lower case) and where in them it sits: an ASCII text is
-        # searched by comparing those forms at each hit (`_anchored`), not by the pattern.
-        self._anchors: dict[str, list[tuple[str, int]]] = {}
-        self._ascii = True  # every form ASCII: lower case means the same to the pattern
-        self._alternatives = ""  # every form, the longest first: the pattern's, when wanted
-        self._compiled: re.Pattern[str] | None = None
-        self._longest = 0  # the longest form: how far from a needle a match can reach
+        # What `scrub` searches with, made anew by each `add` and swapped in whole: a thread
+        # scrubbing while another adds a fresh token reads one or the other, never a mix.
+        self._search = _Search.of(set(), set(), set(), set())
+        self._adding = threading.Lock()
         self._revealing = False
+        self._escapable = False  # a secret holds a character JSON text escapes
 
     @contextmanager
     def revealed(self) -> Iterator[None]:
@@ -116,46 +119,24 @@ class Secrets:
         URL-encoded, as Base64, runs of it); else `encoded`: as Base64 too (a JWT's and its
         parts': its shape gives a plain copy away but not an encoded one, and its runs are
         left alone, as a JWT is minted afresh every half hour and its header is in every one)."""
-        fresh = False
-        for value in values:
-            for variant in (value, value.strip()) if value else ():
-                if len(variant) >= SHORTEST_SECRET and variant not in self._values:
-                    self._values.add(variant)
-                    if derived:
-                        self._forms.update(_forms(variant))
-                        self._checked.update(_forms(variant, windows=False))
-                        self._windowed.add(variant)
-                    else:
-                        own = _forms(variant, windows=False) if encoded else {variant}
-                        self._forms.update(own)
-                        self._checked.update(own)
-                    fresh = True
-        if fresh:
-            # The longest first: a whole token before the parts it holds, a whole key before
-            # a run of it. One pattern, any letter case (an echo upper-cased is still the key).
-            ordered = sorted(self._forms, key=len, reverse=True)
-            self._alternatives = "|".join(map(re.escape, ordered))
-            self._compiled = None
-            self._longest = len(ordered[0])
-            # A run of WINDOW characters always holds one of the key's aligned blocks of
-            # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
-            self._lowered = _fewest(
-                {form.lower() for form in self._checked}
-                | {
-                    block.lower()
-                    for value in self._windowed
-                    if len(value) >= WINDOWED_SECRET
-                    for block in _blocks(value, WINDOW // 2)
-                }
-            )
-            lowered_forms = {form.lower() for form in self._forms}
-            self._ascii = all(form.isascii() for form in self._forms)
-            self._anchors = {
-                needle: [
-                    (form, offset) for form in lowered_forms for offset in _offsets(form, needle)
-                ]
-                for needle in self._lowered
-            }
+        with self._adding:
+            fresh = False
+            for value in values:
+                for variant in (value, value.strip()) if value else ():
+                    if len(variant) >= SHORTEST_SECRET and variant not in self._values:
+                        self._values.add(variant)
+                        self._escapable |= any(ch in '"\\' or ch < " " for ch in variant)
+                        if derived:
+                            self._forms.update(_forms(variant))
+                            self._checked.update(_forms(variant, windows=False))
+                            self._windowed.add(variant)
+                        else:
+                            own = _forms(variant, windows=False) if encoded else {variant}
+                            self._forms.update(own)
+                            self._checked.update(own)
+                        fresh = True
+            if fresh:
+                self._search = _Search.of(self._values, self._forms, self._checked, self._windowed)
 
     def add_token(self, token: str) -> None:
         """A bearer token, and each part of it when it is a JWT."""
@@ -171,36 +152,123 @@ class Secrets:
 
     @property
     def _pattern(self) -> re.Pattern[str] | None:
-        """Every form in one pattern, compiled when first wanted: an ASCII text seldom needs
-        it (`_anchored`), and compiling it took 8 ms of every run's start (a token's forms
-        too, so twice)."""
-        if self._compiled is None and self._alternatives:
-            # A lookahead finds every match, overlapping ones too: runs that overlap are cut
-            # out as one (a key split in two leaves no tail of it shown).
-            self._compiled = re.compile(f"(?=({self._alternatives}))", re.IGNORECASE)
-        return self._compiled
+        """Every form in one pattern (`_Search.pattern`)."""
+        return self._search.pattern()
+
+    def scrub_data(self, value: Any) -> Any:
+        """`value` (parsed JSON) with every string in it, keys too, scrubbed (`scrub`).
+
+        Its JSON text, written without escapes but for quotes, backslashes and control
+        characters, holds each string as it is: when nothing is found there (no known
+        secret holds one of those), no string holds a secret, and `value` is kept.
+        """
+        if not self._revealing:
+            import json
+
+            text = json.dumps(value, ensure_ascii=False)
+            if self._escapable or self.scrub(text) is not text:
+                return _scrubbed_strings(value, self.scrub)
+        return value
 
     def scrub(self, text: str) -> str:
         """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
         if self._revealing:
             return text
-        if self._alternatives:
-            lowered = text.lower()
-            # Plain substring tests are a hundred times quicker than the pattern on a long text.
-            if any(form in lowered for form in self._lowered):
-                found = (
-                    _anchored(self._anchors, lowered)
-                    if self._ascii and text.isascii()
-                    else None  # the pattern's case folding (`ſ` is an `s` to it) beyond lower()
-                )
-                if found is not None:
-                    text = _redacted(text, _merged(found))
-                elif (pattern := self._pattern) is not None:
-                    regions = _regions(self._lowered, text, lowered, self._longest)
-                    text = _cut(text, pattern, regions)
+        # Shapes first: a token cut short (a gateway's log) is no known form, and once its
+        # header and claims were cut out as forms, its signature no longer looked like one.
         if "eyJ" in text:
             text = _redacted(text, _jwt_spans(text))
+        search = self._search
+        if search.needles:
+            lowered = text.lower() if text.isascii() else text.translate(_FOLDED).lower()
+            # Plain substring tests are a hundred times quicker than the pattern on a long text.
+            if any(form in lowered for form in search.needles):
+                found = (
+                    _anchored(search.anchors, lowered)
+                    if search.ascii and len(lowered) == len(text)
+                    else None  # a secret not ASCII: the pattern's case folding beyond lower()
+                )
+                if found is not None:
+                    text = _redacted(text, _merged(found), search.whole)
+                elif (pattern := search.pattern()) is not None:
+                    regions = _regions(search.needles, text, lowered, search.longest)
+                    text = _cut(text, pattern, regions, search.whole)
         return text
+
+
+class _Search:
+    """What `Secrets.scrub` looks for, made from the forms once, never changed after."""
+
+    def __init__(
+        self,
+        needles: list[str],
+        anchors: dict[str, list[tuple[str, int]]],
+        alternatives: str,
+        longest: int,
+        ascii_only: bool,
+        whole: frozenset[str],
+    ) -> None:
+        self.needles = needles  # the quick test before anything else (lower case)
+        # Each needle's forms (lower case) and where in them it sits: a text is searched by
+        # comparing those forms at each hit (`_anchored`), not by the pattern.
+        self.anchors = anchors
+        self.alternatives = alternatives  # every form, the longest first: the pattern's
+        self.longest = longest  # the longest form: how far from a needle a match can reach
+        self.ascii = ascii_only  # every form ASCII: lower case means the same to the pattern
+        self.whole = whole  # the secrets themselves (lower case): labelled with a few characters
+        self._compiled: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(
+        cls, values: set[str], forms: set[str], checked: set[str], windowed: set[str]
+    ) -> _Search:
+        # The longest first: a whole token before the parts it holds, a whole key before
+        # a run of it. One pattern, any letter case (an echo upper-cased is still the key).
+        ordered = sorted(forms, key=len, reverse=True)
+        # A run of WINDOW characters always holds one of the key's aligned blocks of
+        # WINDOW // 2, so checking those blocks (and the other forms) finds every match.
+        needles = _fewest(
+            {form.lower() for form in checked}
+            | {
+                block.lower()
+                for value in windowed
+                if len(value) >= WINDOWED_SECRET
+                for block in _blocks(value, WINDOW // 2)
+            }
+        )
+        lowered_forms = {form.lower() for form in forms}
+        anchors = {
+            needle: [(form, offset) for form in lowered_forms for offset in _offsets(form, needle)]
+            for needle in needles
+        }
+        return cls(
+            needles,
+            anchors,
+            "|".join(map(re.escape, ordered)),
+            len(ordered[0]) if ordered else 0,
+            all(form.isascii() for form in forms),
+            frozenset(value.lower() for value in values),
+        )
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """Every form in one pattern, compiled when first wanted: a text seldom needs it
+        (`_anchored`), and compiling it took 8 ms of every run's start (a token's forms too,
+        so twice)."""
+        if self._compiled is None and self.alternatives:
+            # A lookahead finds every match, overlapping ones too: runs that overlap are cut
+            # out as one (a key split in two leaves no tail of it shown).
+            self._compiled = re.compile(f"(?=({self.alternatives}))", re.IGNORECASE)
+        return self._compiled
+
+
+def _scrubbed_strings(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub(key): _scrubbed_strings(item, scrub) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed_strings(item, scrub) for item in value]
+    return value
 
 
 def _jwt_spans(text: str) -> list[tuple[int, int]]:
@@ -241,27 +309,44 @@ def _jwt_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _redacted(text: str, spans: list[tuple[int, int]]) -> str:
-    """`text` with each of `spans` (in order, not overlapping) redacted."""
+def _redacted(text: str, spans: list[tuple[int, int]], whole: frozenset[str] | None = None) -> str:
+    """`text` with each of `spans` (in order, not overlapping) redacted; with `whole` (known
+    secrets, lower case), a stretch that is not one of them is shown as `[…]` alone.
+
+    A label shows a secret's first four and last two characters, to tell keys apart: shown
+    for every piece of a key a server echoes in overlapping runs, they would spell it.
+    """
     if not spans:
         return text
     pieces: list[str] = []
     done = 0
     for start, end in spans:
-        pieces += [text[done:start], f"[{redact(text[start:end])}]"]
+        stretch = text[start:end]
+        shown = redact(stretch) if whole is None or stretch.lower() in whole else "…"
+        pieces += [text[done:start], f"[{shown}]"]
         done = end
     return "".join(pieces) + text[done:]
 
 
-def _cut(text: str, pattern: re.Pattern[str], regions: list[tuple[int, int]]) -> str:
+def _cut(
+    text: str,
+    pattern: re.Pattern[str],
+    regions: list[tuple[int, int]],
+    whole: frozenset[str] | None = None,
+) -> str:
     """`text` with every stretch `pattern` matches in `regions` (overlapping matches merged)
     redacted."""
-    found = [
-        (match.start(1), match.end(1))
-        for low, high in regions
-        for match in pattern.finditer(text, low, high)
-    ]
-    return _redacted(text, _merged(found))
+    # Regions are in order and apart, and matches come in order within one: merged as
+    # they come (a key repeated over megabytes matches at every character of them).
+    spans: list[list[int]] = []
+    for low, high in regions:
+        for match in pattern.finditer(text, low, high):
+            start, end = match.span(1)
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+    return _redacted(text, [(start, end) for start, end in spans], whole)
 
 
 def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:

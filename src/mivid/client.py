@@ -281,7 +281,8 @@ def _scrubbed(body: bytes, scrub: Callable[[str], str]) -> bytes:
 
     What the service sends travels on into sidecars, the journal and the gallery page,
     where the output's own redaction never reaches: a key echoed in a task's message or
-    URL is cut out here, at the door. (A body that is not UTF-8 is left to be refused.)
+    URL is cut out here, at the door. A copy JSON escapes hide (`\\u0061`, `\\/`) is cut
+    out of the parsed answer (`Secrets.scrub_data`); a body that is not UTF-8 is refused.
     """
     try:
         text = body.decode("utf-8")
@@ -539,8 +540,19 @@ class KlingClient:
 
     def _classify(self, response: httpx.Response, body: bytes) -> _Answer:
         """The answer, its texts scrubbed of any credential a server may echo back."""
-        scrub = self.credentials.secrets.scrub
+        secrets = self.credentials.secrets
+        scrub = secrets.scrub
         answer = self._classify_raw(response, _scrubbed(body, scrub))
+        if b"\\" in body and answer.data is not None:
+            # An escape can spell a key the body's text does not hold: its strings decoded.
+            try:
+                answer.data = secrets.scrub_data(answer.data)
+            except RecursionError:  # nested as deep as the parser allows: not kept
+                return _Answer(
+                    "unreadable",
+                    status=answer.status,
+                    snippet="(nested too deeply to be checked for echoed credentials)",
+                )
         answer.message, answer.snippet = scrub(answer.message), scrub(answer.snippet)
         if answer.location is not None:
             answer.location = scrub(answer.location)
@@ -560,13 +572,15 @@ class KlingClient:
                 location=printable(public_url(response.headers["location"])),
             )
         try:
-            # NaN, Infinity and 1e999 are read as null: the answer is data for strict JSON.
-            envelope = parse_json(body)
-        except (ValueError, RecursionError):
+            # NaN, Infinity and 1e999 are read as null: the answer is data for strict JSON,
+            # in UTF-8 as JSON between systems must be (RFC 8259), nothing read around it.
+            envelope = parse_json(body.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            not_utf8 = "(not UTF-8) " if isinstance(exc, UnicodeDecodeError) else ""
             return _Answer(
                 "unreadable",
                 status=status,
-                snippet=_snippet(body),
+                snippet=not_utf8 + _snippet(body),
                 retry_after=_retry_after(response),
             )
         code = envelope.get("code") if isinstance(envelope, dict) else None

@@ -1,0 +1,125 @@
+"""A credential a server echoes behind JSON escapes is cut out of what is kept, too.
+
+The door scrubs the answer's text as it arrives; `\\u0053ec…` or `Ab\\/Cd` spell a key
+that text does not hold, and only the parsed strings do. What `download` writes (the
+sidecar, the gallery page) and what `get --json` prints must hold none of it. A body
+that is not UTF-8 (UTF-16, an encoded surrogate) is not JSON between systems: refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from helpers import RunMivid, handler_server
+
+API_KEY = "sk-Ab/Cd3fGh1jK/LmN0pQr/StUvWx/yZ012"  # slashes: PHP's json_encode writes `\/`
+TASK_ID = "880000000000000001"
+SAMPLE = (Path(__file__).parents[2] / "src" / "mivid" / "sandbox" / "sample.mp4").read_bytes()
+
+
+def escaped(text: str) -> str:
+    """Every character of `text` as a JSON `\\uXXXX` escape."""
+    return "".join(f"\\u{ord(ch):04x}" for ch in text)
+
+
+def slashed(text: str) -> str:
+    return text.replace("/", "\\/")
+
+
+def task_body(base: str, spell: Callable[[str], str]) -> bytes:
+    """A finished task whose message, external id and video URL echo the key as `spell`s it."""
+    key = spell(API_KEY)
+    return (
+        '{"code":0,"message":"SUCCEED","request_id":"r-1","data":{'
+        f'"task_id":"{TASK_ID}","task_status":"succeed",'
+        f'"task_status_msg":"policy {key} end",'
+        f'"task_info":{{"external_task_id":"ext-{key}"}},'
+        '"created_at":1764000000000,"updated_at":1764000060000,'
+        f'"task_result":{{"videos":[{{"id":"v1","url":"{base}/v.mp4?k={key}",'
+        '"duration":"5.1"}]}}}'
+    ).encode()
+
+
+@pytest.fixture
+def echoing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
+    """A service answering a task query with `how["body"](base_url)`, and a video."""
+    how: dict[str, object] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/v.mp4"):
+                body, kind = SAMPLE, "video/mp4"
+            else:
+                make = how["body"]
+                assert callable(make)
+                host = self.headers.get("Host", "")
+                body, kind = make(f"http://{host}"), "application/json"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with handler_server(Handler) as url:
+        monkeypatch.setenv("KLING_BASE_URL", url)
+        monkeypatch.setenv("KLING_API_KEY", API_KEY)
+        monkeypatch.delenv("KLING_ACCESS_KEY", raising=False)
+        monkeypatch.delenv("KLING_SECRET_KEY", raising=False)
+        yield how
+
+
+@pytest.mark.parametrize("spell", [escaped, slashed], ids=["\\u-escaped", "slash-escaped"])
+def test_a_key_behind_json_escapes_reaches_no_file_and_no_output(
+    mivid: RunMivid, echoing: dict[str, object], spell: Callable[[str], str], tmp_path: Path
+) -> None:
+    echoing["body"] = lambda base: task_body(base, spell)
+    folder = tmp_path / "videos"
+    saved = mivid("download", TASK_ID, "--download", str(folder))
+    assert saved.exit_code == 0, saved
+    shown = mivid("get", TASK_ID, "--json")
+    assert shown.exit_code == 0, shown
+    gallery = mivid("gallery", str(folder), "--json")
+    assert gallery.exit_code == 0, gallery
+    written = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert f"{TASK_ID}.json" in written and f"{TASK_ID}.mp4" in written, sorted(written)
+    texts = [
+        data.decode("utf-8", "replace")
+        for name, data in written.items()
+        if name != f"{TASK_ID}.mp4"
+    ]
+    parsed = json.loads(shown.stdout)
+    assert parsed["task_status_msg"].startswith("policy ") and parsed["task_status_msg"].endswith(
+        " end"
+    )
+    for text in [*texts, saved.stdout, saved.stderr, shown.stdout, gallery.stdout]:
+        for copy in (API_KEY, API_KEY[5:17], json.dumps(API_KEY)[1:-1], escaped(API_KEY)):
+            assert copy not in text
+    assert all(API_KEY not in name for name in written)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),
+        lambda text: text.replace("policy", "policy \ud800").encode("utf-8", "surrogatepass"),
+    ],
+    ids=["UTF-16", "an encoded surrogate"],
+)
+def test_an_answer_that_is_not_utf8_is_refused_and_nothing_is_kept(
+    mivid: RunMivid, echoing: dict[str, object], encode: Callable[[str], bytes], tmp_path: Path
+) -> None:
+    echoing["body"] = lambda base: encode(task_body(base, str).decode())
+    folder = tmp_path / "videos"
+    result = mivid("download", TASK_ID, "--download", str(folder))
+    assert result.exit_code == 5, result
+    assert "(not UTF-8)" in result.stderr, result.stderr
+    assert API_KEY not in result.stderr + result.stdout
+    assert not folder.exists() or not any(folder.iterdir())
