@@ -301,7 +301,10 @@ def global_options(
     """Turn reference images and a prompt into a video with Kling AI."""
     runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
     from mivid import hints
-    from mivid.settings import sandbox_from_environment
+    from mivid.settings import known_secrets, sandbox_from_environment
+
+    # Never printed, also by a command that reads no settings (`gallery`, `list --local`).
+    runtime.secrets.add_later(lambda: known_secrets(runtime.environ))
 
     hints.use(
         hints.global_options(

@@ -104,6 +104,12 @@ class Secrets:
         self._adding = threading.Lock()
         self._revealing = False
         self._escapable = False  # a secret holds a character JSON text escapes
+        self._later: Callable[[], list[str]] | None = None
+
+    def add_later(self, values: Callable[[], list[str]]) -> None:
+        """Values to cut out, read when a text is first scrubbed (not at all by a run that
+        prints nothing): the configured keys, for commands that send nothing."""
+        self._later = values
 
     @contextmanager
     def revealed(self) -> Iterator[None]:
@@ -174,6 +180,9 @@ class Secrets:
         """`text` with every known secret, and anything shaped like a JWT, redacted (`redact`)."""
         if self._revealing:
             return text
+        if self._later is not None:
+            later, self._later = self._later, None
+            self.add(*later())
         # Shapes first: a token cut short (a gateway's log) is no known form, and once its
         # header and claims were cut out as forms, its signature no longer looked like one.
         if "eyJ" in text:

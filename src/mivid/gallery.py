@@ -52,7 +52,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -232,11 +232,13 @@ def check_folder(directory: Path) -> None:
         )
 
 
-def read_gallery(directory: Path) -> Gallery:
+def read_gallery(directory: Path, scrub: Callable[[Any], Any] | None = None) -> Gallery:
     """The cards of every sidecar in `directory` (not its sub-folders), newest first.
 
     Reads and hashes the reference images and makes the previews that are not
-    cached yet, in memory; writes nothing (`write_gallery` does).
+    cached yet, in memory; writes nothing (`write_gallery` does). `scrub` takes each
+    sidecar's parsed JSON first: a sidecar an older mivid wrote may hold a key a server
+    echoed, which the page must not show (`Secrets.scrub_data`).
     """
     check_folder(directory)
     finder = ImageFinder(directory / PREVIEW_FOLDER)
@@ -260,6 +262,8 @@ def read_gallery(directory: Path) -> Gallery:
             continue
         if record is None:
             continue  # some other JSON file
+        if scrub is not None:
+            record = scrub(record)
         seen += 1
         card, card_warnings = _card(directory, name, record, finder)
         warnings.extend(f"{shown_name(name)}: {text}" for text in card_warnings)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mivid.endpoints import DEFAULT_ENDPOINT, all_choices
-from mivid.errors import InputError
+from mivid.errors import InputError, MividError
 
 REGION_HOSTS: dict[str, str] = {
     "global": "https://api-singapore.klingai.com",
@@ -180,6 +180,20 @@ def state_dir() -> Path:
     from platformdirs import user_state_path
 
     return user_state_path("mivid", appauthor=False)
+
+
+def known_secrets(environ: Mapping[str, str]) -> list[str]:
+    """Every credential the environment and the config file (any profile) hold, read as far
+    as they can be: what a command that sends nothing must still never print (a sidecar or
+    journal written by an older mivid may hold a key a server echoed)."""
+    secret = [key for key in KEYS.values() if key.secret]
+    values = [environ.get(key.env) for key in secret]
+    try:
+        profiles = read_config_file(config_path(environ))
+    except MividError:  # the command itself says so if it reads the file
+        profiles = {}
+    values += [table.get(key.name) for table in profiles.values() for key in secret]
+    return [value for value in values if isinstance(value, str)]
 
 
 def read_config_file(path: Path) -> dict[str, dict[str, str]]:

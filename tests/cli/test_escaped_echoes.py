@@ -123,3 +123,34 @@ def test_an_answer_that_is_not_utf8_is_refused_and_nothing_is_kept(
     assert "(not UTF-8)" in result.stderr, result.stderr
     assert API_KEY not in result.stderr + result.stdout
     assert not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.parametrize("where", ["environment", "config file"])
+def test_a_key_an_older_mivid_kept_in_a_sidecar_is_not_shown_by_gallery(
+    mivid: RunMivid,
+    echoing: dict[str, object],
+    where: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`gallery` sends nothing and reads no settings, yet the configured key is cut out of
+    what it prints and of the page it writes."""
+    echoing["body"] = lambda base: task_body(base, str)
+    folder = tmp_path / "videos"
+    saved = mivid("download", TASK_ID, "--download", str(folder))
+    assert saved.exit_code == 0, saved
+    sidecar = folder / f"{TASK_ID}.json"
+    record = json.loads(sidecar.read_text())
+    record["task_status_msg"] = f"policy {API_KEY} end"  # as an older mivid kept it
+    sidecar.write_text(json.dumps(record))
+    if where == "config file":
+        config = tmp_path / "config.toml"
+        config.write_text(f'[default]\napi-key = "{API_KEY}"\n')
+        monkeypatch.setenv("MIVID_CONFIG_FILE", str(config))
+        monkeypatch.delenv("KLING_API_KEY")
+    shown = mivid("gallery", str(folder), "--json")
+    assert shown.exit_code == 0, shown
+    page = (folder / "index.html").read_text()
+    assert "policy [" in shown.stdout
+    for text in (shown.stdout, shown.stderr, page):
+        assert API_KEY not in text and API_KEY[5:17] not in text

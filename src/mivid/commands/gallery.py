@@ -46,7 +46,7 @@ def gallery(
     from mivid.render.views import GALLERY
 
     run = state(ctx)
-    found = read_gallery(directory)
+    found = read_gallery(directory, scrub=run.runtime.secrets.scrub_data)
     for warning in found.warnings:
         run.output.warn(warning)
     if not found.cards:
