@@ -408,6 +408,20 @@ class InProcessTerminal(_Screen):
         return self.status
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A hand-written service's handler: `reply` answers whole, nothing is logged."""
+
+    def reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def handler_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A hand-written service (`handler`) on 127.0.0.1, a free port; its base URL. For an

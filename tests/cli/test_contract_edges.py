@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, handler_server
+from helpers import QuietHandler, RunMivid, handler_server
 from imagefactory import make_png
 from mivid.journal import UNKNOWN, Journal
 from mivid.sandbox import Emulator, EmulatorServer, Fault
@@ -134,27 +133,20 @@ def odd_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A service answering every request with `answer["data"]` in a success envelope."""
     answer: dict[str, Any] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _reply(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             body = json.dumps(
                 {"code": 0, "message": "SUCCEED", "request_id": "req-9", "data": answer["data"]}
             ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, body)
 
         def do_GET(self) -> None:
             self._reply()
 
         def do_POST(self) -> None:
             self._reply()
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     with handler_server(Handler) as url:
         monkeypatch.setenv("KLING_BASE_URL", url)

@@ -13,14 +13,13 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from conftest import Serve
-from helpers import RunMivid, Sleepless, handler_server
+from helpers import QuietHandler, RunMivid, Sleepless, handler_server
 from mivid.sandbox import Emulator, EmulatorServer, FakeClock, Fault
 
 API_KEY = "sk-SECRETKEY-ABCDEF0123456789"  # 29 characters, like a real console key
@@ -170,21 +169,14 @@ def base64_echo(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     `seen["how"]` says; `seen["header"]`, `seen["echoed"]`: the last header and its echo."""
     seen: dict[str, str] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             header = self.headers.get("Authorization", "")
             seen["header"] = header
             seen["echoed"] = JWT_ECHOES[seen["how"]](header)
             message = f"bad token: {seen['echoed']} (sent by you)"
             body = json.dumps({"code": 1201, "message": message, "request_id": "r-1"}).encode()
-            self.send_response(400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.reply(400, body)
 
     with handler_server(Handler) as url:
         monkeypatch.setenv("KLING_BASE_URL", url)

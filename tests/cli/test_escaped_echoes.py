@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from helpers import RunMivid, handler_server
+from helpers import QuietHandler, RunMivid, handler_server
 
 API_KEY = "sk-Ab/Cd3fGh1jK/LmN0pQr/StUvWx/yZ012"  # slashes: PHP's json_encode writes `\/`
 TASK_ID = "880000000000000001"
@@ -50,7 +49,7 @@ def echoing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
     """A service answering a task query with `how["body"](base_url)`, and a video."""
     how: dict[str, object] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if self.path.startswith("/v.mp4"):
                 body, kind = SAMPLE, "video/mp4"
@@ -59,14 +58,7 @@ def echoing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
                 assert callable(make)
                 host = self.headers.get("Host", "")
                 body, kind = make(f"http://{host}"), "application/json"
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.reply(200, body, kind)
 
     with handler_server(Handler) as url:
         monkeypatch.setenv("KLING_BASE_URL", url)
