@@ -319,7 +319,7 @@ class Journal:
             if fresh:
                 target.chmod(0o600)
             connection.execute("PRAGMA busy_timeout = 10000")
-            connection.execute("PRAGMA journal_mode = WAL")
+            _use_wal(connection)
             connection.execute("PRAGMA synchronous = NORMAL")
             _upgrade(connection, str(target))
         except JournalError:
@@ -810,6 +810,28 @@ def _full(error: BaseException) -> bool:
         return True
     # SQLite says it in these words for SQLITE_FULL (Python 3.10 has no error code).
     return "database or disk is full" in str(error)
+
+
+def _use_wal(connection: sqlite3.Connection, seconds: float = 10.0) -> None:
+    """Put the journal in WAL mode (kept in the file: once is enough for every later open).
+
+    Switching needs the file to itself and does not wait as `busy_timeout` says: two
+    runs of a batch opening a new journal at once had one fail, "database is locked".
+    """
+    import sqlite3
+
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    if str(mode).lower() == "wal":
+        return
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _tables(connection: sqlite3.Connection) -> set[str]:
