@@ -194,7 +194,7 @@ complete -c mivid -n '__mivid_using \'mivid wait\'' -l download -s d -x -a '(__f
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l watermarked -d 'With --download: save the watermarked copy'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l force -d 'With --download: replace existing files of another size'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l gallery -d 'With --download: bring DIR/index.html (mivid gallery) up to date at the end'
-complete -c mivid -n '__mivid_using \'mivid wait\'' -l json -d 'Print the final task objects as a JSON array, with "endpoint" and "local" as `get --json` writes them'
+complete -c mivid -n '__mivid_using \'mivid wait\'' -l json -d 'Print the final task objects as a JSON array, each as its task ends (on a timeout, those that ended), with "endpoint" and "local" as `get --json` writes them'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -l quiet -s q -d 'Print the ids of the tasks as they end, one a line'
 complete -c mivid -n '__mivid_using \'mivid wait\'' -s h -l help -d 'Show the help'
 complete -c mivid -n '__mivid_using \'mivid download\'' -l download -s d -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder to save into (made when missing)'

@@ -349,8 +349,11 @@ def _timed_out(
         f"{task_id} ({(latest[task_id] or {}).get('task_status', 'unknown')})"
         for task_id in pending
     )
+    # The tasks that ended were shown (and saved) as they ended: say how many there were.
+    ended = len(latest) - len(pending)
+    so_far = f"{ended} of {len(latest)} tasks ended, " if ended else ""
     return StillRunningError(
-        f"gave up waiting after {timeout:g} s; still running: {shown}",
+        f"gave up waiting after {timeout:g} s; {so_far}still running: {shown}",
         tasks=latest,
         pending=pending,
     )

@@ -32,19 +32,23 @@ def follow_and_show(
     summary: bool = True,
     known: Mapping[str, Endpoint] | None = None,
 ) -> None:
-    """Wait for `ids` (live lines on a terminal), save the videos, show how each ended.
+    """Wait for `ids` (live lines on a terminal), each task shown and saved as it ends.
 
-    `form`: how the summary is written (`Output.form`); `one`: the JSON result is the one task's object, not an array (`create --wait`);
+    `form`: how the tasks are written (`Output.form`); `one`: the JSON result is the one task's object, not an array (`create --wait`);
     `summary`: False when the id was the result, printed before (`create -q --wait`);
     `known`: where some tasks were made (`create --wait`), see `follow_tasks`;
     `gallery`: with `download_dir`, bring its index.html up to date at the end.
+    On a timeout the tasks that ended are shown all the same (`--json`: the array
+    of them, whole) before the timeout is raised (exit 6).
     Raises TasksFailedError (exit 1) when any task failed, and with ids that
     could not be followed, every error at once (the worst exit status).
     """
-    from mivid.errors import MividError, TasksFailedError, combined
+    from contextlib import nullcontext
+
+    from mivid.errors import ExitCode, MividError, TasksFailedError, combined
     from mivid.flows.following import Saving, follow_tasks
-    from mivid.render.live import download_bars, status_lines
-    from mivid.render.views import ENDED, Ended
+    from mivid.render.live import EndedReport, download_bars, status_lines
+    from mivid.render.views import ENDED
     from mivid.vocabulary import failed
 
     out = run.output
@@ -63,26 +67,30 @@ def follow_and_show(
         if download_dir is not None
         else None
     )
-    followed = follow_tasks(
-        client,
-        ids,
-        clock=run.clock,
-        first_interval=interval,
-        timeout=timeout,
-        saving=saving,
-        watch=lambda: status_lines(out, ids, enabled=live),
-        say=Say(out.note, out.warn_once),
-        known=known,
-    )
-    saved = {
-        task_id: [str(video.path) for video in videos] for task_id, videos in followed.saved.items()
-    }
-    if summary:
-        shown = followed.listed[:1] if one else followed.listed
-        with out.records(ENDED, form, one=one) as sink:
-            for item in shown:
-                files = saved.get(item.task_id, []) if saving is not None else None
-                sink.add(Ended(item, files))
+    timed_out: MividError | None = None
+    with out.records(ENDED, form, one=one) if summary else nullcontext() as sink:
+        report = EndedReport(sink, live=live)
+        try:
+            followed = follow_tasks(
+                client,
+                ids,
+                clock=run.clock,
+                first_interval=interval,
+                timeout=timeout,
+                saving=saving,
+                watch=lambda: status_lines(out, ids, enabled=live),
+                say=Say(out.note, out.warn_once),
+                known=known,
+                on_ended=report.ended,
+            )
+        except MividError as error:
+            if error.exit_code != ExitCode.WAIT_TIMEOUT:
+                raise
+            timed_out = error  # the document is finished first: it holds what ended
+        finally:
+            report.finish()
+    if timed_out is not None:
+        raise timed_out
     problems: list[MividError] = list(followed.errors)
     ended_badly = [task for task in followed.tasks if failed(task)]
     if ended_badly:

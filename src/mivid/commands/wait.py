@@ -35,16 +35,19 @@ def wait(
     force: bool = options.force(),
     gallery: bool = options.gallery(),
     json_output: bool = options.json_output(
-        'Print the final task objects as a JSON array, with "endpoint" and "local" as '
-        '`get --json` writes them; with --download, each has "files": the paths saved.'
+        "Print the final task objects as a JSON array, each as its task ends (on a timeout, "
+        'those that ended), with "endpoint" and "local" as `get --json` writes them; with '
+        '--download, each has "files": the paths saved.'
     ),
     quiet: bool = options.quiet("Print the ids of the tasks as they end, one a line."),
 ) -> None:
     """Wait for tasks to end, and optionally save their videos.
 
-    With --download DIR, a task that failed gets a <task id>.json beside the
-    videos, with its reason (the gallery shows it). Exit status 0 when all
-    succeeded, 1 when any failed, 6 on timeout.
+    Each task is printed (and with --download saved) as it ends; on a timeout
+    the ones still running are named on stderr. With --download DIR, a task
+    that failed gets a <task id>.json beside the videos, with its reason (the
+    gallery shows it). Exit status 0 when all succeeded, 1 when any failed, 6
+    on timeout.
     """
     from mivid.commands.following import follow_and_show
     from mivid.commands.picker import ids_or_pick, unfinished_tasks

@@ -16,6 +16,7 @@ from mivid.errors import (
     DeadlineError,
     MividError,
     StillRunningError,
+    TasksFailedError,
     WaitTimeoutError,
     combined,
 )
@@ -24,7 +25,7 @@ from mivid.flows.journal import RoutedTasks
 from mivid.flows.listing import Listed, journaled
 from mivid.flows.saving import record_failures, refresh_gallery, save_videos
 from mivid.plaintext import printable
-from mivid.vocabulary import STATUSES, is_final, status_of, succeeded
+from mivid.vocabulary import STATUSES, failed, is_final, status_of, succeeded
 from mivid.waiting import PollSchedule, wait_for_tasks
 
 Update = Callable[[Mapping[str, dict[str, Any] | None]], None]
@@ -107,12 +108,10 @@ class _UnknownStatuses:
                 "know: waiting on as if it were running"
             )
 
-    def also(self, on_update: Update) -> Update:
-        def both(latest: Mapping[str, dict[str, Any] | None]) -> None:
-            self.heard(latest)
-            on_update(latest)
 
-        return both
+#: Hears the tasks that ended in one round of queries (in the order of the ids), once their
+#: videos are saved: each a `Listed`, and the files saved by task id (None: nothing is saved).
+OnEnded = Callable[[Sequence[Listed], Mapping[str, list[SavedVideo]] | None], None]
 
 
 def follow_tasks(
@@ -126,78 +125,50 @@ def follow_tasks(
     watch: Callable[[], AbstractContextManager[Update | None]] = _no_view,
     say: Say = QUIET,
     known: Mapping[str, Endpoint] | None = None,
+    on_ended: OnEnded | None = None,
 ) -> Followed:
-    """Wait for `ids`, then save the videos of those that succeeded.
+    """Wait for `ids`; each task that ends has its videos saved then and there.
 
     `watch` is opened around the waiting and yields the `on_update` callback that
     hears every task's latest object after each round (a live view), or None.
+    `on_ended` hears the tasks that ended in a round, after their videos are saved
+    (`wait A B` shows and saves B as soon as it ends, not when A does).
 
-    On timeout the finished tasks' videos are saved first, then StillRunningError
-    carries the command that resumes the wait; on Ctrl-C the same command is
-    said (`say.note`) before KeyboardInterrupt goes on (exit 130).
+    On timeout the tasks that ended were saved already (and `on_ended` heard them);
+    StillRunningError carries the command that resumes the wait; on Ctrl-C the same
+    command is said (`say.note`) before KeyboardInterrupt goes on (exit 130).
     `known` says where some tasks were made (a create just sent); the journal
     says it for the others, or they are looked for on every endpoint.
     """
     routed = RoutedTasks(client, known, warn=say.warn).route(ids)
-
-    def save(
-        tasks: list[dict[str, Any]], still: StillRunningError | None = None
-    ) -> dict[str, list[SavedVideo]]:
-        """The succeeded tasks' videos, the failed ones' sidecars, and the gallery.
-
-        `--timeout` holds while downloading too: a video still coming in at the
-        deadline is stopped there (its partial file kept), and the wait times out
-        (WaitTimeoutError, with `still`'s unfinished tasks in its resume command).
-        """
-        if saving is None:
-            return {}
-        done = [task for task in tasks if succeeded(task)]
-        saved = {}
-        if done:
-            with saving.bars() as on_progress, _cut_at_deadline(done, still, saving, timeout):
-                saved = save_videos(
-                    client,
-                    done,
-                    saving.directory,
-                    watermarked=saving.watermarked,
-                    force=saving.force,
-                    say=say,
-                    on_progress=on_progress,
-                    sleep=clock.sleep,
-                    max_bytes=saving.max_video_bytes,
-                    remind=saving.remind,
-                    pace=replace(saving.pace or Pace(), clock=clock.now, deadline=deadline),
-                )
-        record_failures(tasks, saving.directory, say, service=client.base_url)
-        if saving.gallery:
-            refresh_gallery(saving.directory, say)
-        return saved
-
     unknown = _UnknownStatuses(say)
     # `--timeout` is a promise about the wall clock: no query goes on past it either
     # (but even `--timeout 0` looks once: its first queries get FIRST_LOOK_SECONDS).
     deadline = None if timeout is None else clock.now() + max(timeout, FIRST_LOOK_SECONDS)
+    ends = _AsTheyEnd(client, routed, say, clock, saving, timeout, deadline, on_ended)
     errors: dict[str, MividError] = {}
+
     try:
-        with watch() as on_update, client.until(deadline):
-            tasks = wait_for_tasks(
+        with watch() as on_view, client.until(deadline):
+
+            def heard(latest: Mapping[str, dict[str, Any] | None]) -> None:
+                unknown.heard(latest)
+                if on_view is not None:
+                    on_view(latest)  # the live view first: it shows them ended while they are saved
+                ends.heard(latest)
+
+            wait_for_tasks(
                 routed,
                 ids,
                 schedule=PollSchedule(first=first_interval),
                 timeout=timeout,
                 clock=clock.now,
                 sleep=clock.sleep,
-                on_update=unknown.heard if on_update is None else unknown.also(on_update),
+                on_update=heard,
                 errors=errors,
             )
     except StillRunningError as error:
-        try:
-            save(
-                [task for task in error.tasks.values() if task is not None and is_final(task)],
-                still=error,
-            )
-        except WaitTimeoutError as cut:
-            raise (combined([cut, *_named(errors)]) or cut) from error
+        ends.finish()
         resume = resume_command(["wait", *error.pending], saving=saving)
         timed_out = StillRunningError(
             error.message,
@@ -205,38 +176,142 @@ def follow_tasks(
             pending=error.pending,
             hint=f"the tasks go on at the service; resume with: {resume}",
         )
-        raise (combined([timed_out, *_named(errors)]) or timed_out) from error
+        failures = _failures(ends.listed)
+        raise (combined([timed_out, *failures, *_named(errors)]) or timed_out) from error
+    except WaitTimeoutError as cut:  # a video still coming in at the deadline (`_cut_at_deadline`)
+        ends.finish()
+        others = [*_failures(ends.listed), *_named(errors)]
+        if not others:
+            raise
+        raise (combined([cut, *others]) or cut) from cut
     except KeyboardInterrupt:
         resume = resume_command(["wait", *ids], saving=saving)
         say.note(f"stopped waiting; the tasks go on at the service. Resume with: {resume}")
         raise
-    # Shown as `get` shows them (their endpoint, what the journal remembers); and
-    # `list --local` then knows how they ended.
-    listed = journaled(
-        (Listed(task, endpoint=routed.found_on(task)) for task in tasks),
-        service=client.base_url,
-        warn=say.warn,
-    )
-    return Followed(listed, save(tasks), _named(errors))
+    ends.finish()
+    return Followed(ends.listed, ends.saved, _named(errors))
+
+
+def _failures(listed: Sequence[Listed]) -> list[MividError]:
+    """The error saying which of these tasks failed (none when none did)."""
+    ended_badly = [item.task for item in listed if failed(item.task)]
+    return [TasksFailedError(ended_badly)] if ended_badly else []
+
+
+@dataclass
+class _AsTheyEnd:
+    """Each task taken care of in the round it is first seen ended: shown as `get` shows it
+    (its endpoint, what the journal remembers; `list --local` then knows how it ended),
+    its videos saved (or its failure sidecar written), then told to `on_ended`.
+
+    A round in which no task ended costs nothing here: no journal, no request.
+    """
+
+    client: TaskClient
+    routed: RoutedTasks
+    say: Say
+    clock: Clock
+    saving: Saving | None
+    timeout: float | None
+    deadline: float | None
+    on_ended: OnEnded | None
+    #: Each ended task, in the order it ended, and the files saved of each.
+    listed: list[Listed] = field(default_factory=list)
+    saved: dict[str, list[SavedVideo]] = field(default_factory=dict)
+    #: The ids (as asked for) taken care of.
+    done: set[str] = field(default_factory=set)
+    reminded: bool = False
+
+    def heard(self, latest: Mapping[str, dict[str, Any] | None]) -> None:
+        ended = {
+            task_id: task
+            for task_id, task in latest.items()
+            if task_id not in self.done
+            and task is not None
+            and "task_id" in task  # not one no longer followed (not found)
+            and is_final(task)
+        }
+        if not ended:
+            return
+        self.done.update(ended)
+        listed = journaled(
+            (Listed(task, endpoint=self.routed.found_on(task)) for task in ended.values()),
+            service=self.client.base_url,
+            warn=self.say.warn,
+        )
+        self.listed += listed
+        saved = None
+        if self.saving is not None:
+            still = [
+                task_id
+                for task_id, task in latest.items()
+                if task is None or ("task_id" in task and not is_final(task))
+            ]
+            saved = self._save(self.saving, [item.task for item in listed], still)
+            self.saved.update(saved)
+        if self.on_ended is not None:
+            self.on_ended(listed, saved)
+
+    def _save(
+        self, saving: Saving, tasks: list[dict[str, Any]], still: list[str]
+    ) -> dict[str, list[SavedVideo]]:
+        """The succeeded tasks' videos, and the failed ones' sidecars.
+
+        `--timeout` holds while downloading too: a video still coming in at the
+        deadline is stopped there (its partial file kept), and the wait times out
+        (WaitTimeoutError, with the tasks `still` running in its resume command).
+        """
+        done = [task for task in tasks if succeeded(task)]
+        saved: dict[str, list[SavedVideo]] = {}
+        if done:
+            # The service deletes its videos after 30 days: said once a run (not for the sandbox's).
+            remind = saving.remind and not self.reminded
+            with saving.bars() as on_progress, _cut_at_deadline(done, still, saving, self.timeout):
+                saved = save_videos(
+                    self.client,
+                    done,
+                    saving.directory,
+                    watermarked=saving.watermarked,
+                    force=saving.force,
+                    say=self.say,
+                    on_progress=on_progress,
+                    sleep=self.clock.sleep,
+                    max_bytes=saving.max_video_bytes,
+                    remind=remind,
+                    pace=replace(
+                        saving.pace or Pace(), clock=self.clock.now, deadline=self.deadline
+                    ),
+                )
+            self.reminded |= remind and any(
+                not video.skipped for videos in saved.values() for video in videos
+            )
+        record_failures(tasks, saving.directory, self.say, service=self.client.base_url)
+        return saved
+
+    def finish(self) -> None:
+        """`--gallery`: DIR/index.html brought up to date, once, with whatever was saved."""
+        if self.saving is not None and self.saving.gallery:
+            refresh_gallery(self.saving.directory, self.say)
 
 
 @contextmanager
 def _cut_at_deadline(
     done: Sequence[Mapping[str, Any]],
-    still: StillRunningError | None,
+    still: Sequence[str],
     saving: Saving,
     timeout: float | None,
 ) -> Iterator[None]:
-    """A download stopped at `wait --timeout`'s deadline, said as the wait's own timeout."""
+    """A download stopped at `wait --timeout`'s deadline, said as the wait's own timeout
+    (its resume command names the tasks being saved and those `still` running)."""
     try:
         yield
     except DeadlineError as cut:
-        ids = [str(task["task_id"]) for task in done] + (still.pending if still else [])
+        ids = [str(task["task_id"]) for task in done] + list(still)
         resume = resume_command(["wait", *ids], saving=saving)
-        said = f"{still.message}; " if still is not None else ""
+        running = f"; still running: {', '.join(still)}" if still else ""
         raise WaitTimeoutError(
-            f"{said}gave up after {timeout or 0:g} s (--timeout) while saving the videos: "
-            f"{cut.message}",
+            f"gave up after {timeout or 0:g} s (--timeout) while saving the videos: "
+            f"{cut.message}{running}",
             hint=f"resume with: {resume} (it resumes from the bytes kept)",
         ) from cut
 

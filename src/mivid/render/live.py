@@ -19,6 +19,7 @@ from mivid.render.output import Form, Output, RecordSink
 from mivid.render.views import (
     STATUS_STYLES,
     Column,
+    Ended,
     fitted_table,
     job_prompt,
     task_table_view,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from mivid.batch import JobState
+    from mivid.download import SavedVideo
     from mivid.flows.listing import Listed
 
 
@@ -95,6 +97,47 @@ def status_lines(out: Output, ids: Sequence[str], *, enabled: bool) -> Iterator[
     lines = _StatusLines(ids)
     with _live(out.err(), lines, transient=False):
         yield lines.update
+
+
+class EndedReport:
+    """Tasks shown as they end (`wait`, `create --wait`): a script reads each task's line, id or
+    JSON element (and a person its lines) the moment it ends, not when the last task does.
+
+    While the live status lines hold the terminal, a person's view of the tasks is held
+    until they close (stdout and the live lines share the screen). `finish` writes what is
+    held, whatever stopped the wait (a timeout, Ctrl-C): what ended is shown.
+    """
+
+    def __init__(self, results: RecordSink[Ended] | None, *, live: bool) -> None:
+        self.results = results
+        self.held: list[Ended] | None = (
+            [] if live and results is not None and results.form is Form.TABLE else None
+        )
+
+    def ended(
+        self, listed: Sequence[Listed], saved: Mapping[str, Sequence[SavedVideo]] | None
+    ) -> None:
+        """The tasks that ended in one round, with the files saved (None: no `--download`)."""
+        if self.results is None:
+            return
+        records = [
+            Ended(
+                item,
+                None
+                if saved is None
+                else [str(video.path) for video in saved.get(item.task_id, ())],
+            )
+            for item in listed
+        ]
+        if self.held is not None:
+            self.held += records
+        else:
+            self.results.extend(records)
+
+    def finish(self) -> None:
+        if self.results is not None and self.held:
+            held, self.held = self.held, []
+            self.results.extend(held)
 
 
 # -- batch: the jobs table ---------------------------------------------------------------------
