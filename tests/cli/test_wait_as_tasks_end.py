@@ -2,7 +2,7 @@
 
 `wait A B --timeout N -d DIR`, B long over and A still running: B is printed (a
 table row, a pipe line, a JSON element, an id) and saved at once, A is said to be
-still running, exit 6.
+still running, exit 6. A task that ended failed is not one to "follow" any more.
 """
 
 from __future__ import annotations
@@ -140,6 +140,45 @@ def test_on_a_terminal_the_ended_task_is_shown_and_saved_at_the_timeout(
     assert f"  saved: {saved}" in screen
     assert f"still running: {running}" in screen
     assert saved.read_bytes() == video_bytes(over)
+
+
+# -- create --wait: a task that ended is not one to follow ------------------------------------
+
+
+@pytest.mark.parametrize("form", [("--json",), ()], ids=["json", "pipe"])
+def test_create_wait_on_a_task_that_failed_does_not_say_follow_it(
+    mivid: RunMivid,
+    api: EmulatorServer,
+    sleepless: Sleepless,
+    image: str,
+    form: tuple[str, ...],
+) -> None:
+    result = mivid("create", image, "--prompt", "sink2 [fail]", "--wait", *form, clock=sleepless)
+
+    assert result.exit_code == 1, result
+    [task] = api.emulator.tasks()
+    if form:
+        shown = json.loads(result.stdout)
+        assert shown["task_id"] == task["task_id"] and shown["task_status"] == "failed"
+    else:
+        assert result.stdout == f"{task['task_id']}\tfailed\t\t\t{task['task_status_msg']}\n"
+    assert f"error: task {task['task_id']} failed: {task['task_status_msg']}" in result.stderr
+    assert "follow it" not in result.stderr
+    assert "was created" not in result.stderr
+
+
+def test_create_wait_json_that_times_out_still_names_the_task_to_follow(
+    mivid: RunMivid, api: EmulatorServer, image: str
+) -> None:
+    result = mivid("create", image, "--prompt", "sink2", "--wait", "--json", "--timeout", "0")
+
+    assert result.exit_code == 6, result
+    [task] = api.emulator.tasks()
+    assert result.stdout == ""  # its one document never came: the task had not ended
+    assert (
+        f"task {task['task_id']} was created; follow it: mivid wait {task['task_id']}"
+        in result.stderr
+    )
 
 
 def test_a_video_cut_at_the_deadline_resumes_with_the_tasks_still_running(

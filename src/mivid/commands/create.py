@@ -487,6 +487,7 @@ def _wait_after_create(
 ) -> None:
     """`create --wait`: show the new task, follow it to its end, save its video."""
     from mivid.commands.following import follow_and_show
+    from mivid.errors import TaskFailedError
     from mivid.render.views import created_before_following, created_unfollowed
 
     out = run.output
@@ -505,6 +506,8 @@ def _wait_after_create(
             summary=not was_the_result,
             known={str(created.task["task_id"]): endpoint},
         )
+    except TaskFailedError:
+        raise  # it ended, and its document said so (--json too): nothing is left to follow
     except BaseException:
         created_unfollowed(out, created, form)  # whatever failed, it was paid for
         raise
