@@ -89,6 +89,30 @@ def test_an_old_journal_gains_the_index_a_page_of_list_local_reads(tmp_path: Pat
     assert "creates_sandbox_created" in str(plan.fetchall())
 
 
+def schema(path: Path) -> dict[str, str]:
+    connection = sqlite3.connect(path)
+    try:
+        found = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        return {name: " ".join(sql.split()) for name, sql in found.fetchall()}
+    finally:
+        connection.close()
+
+
+def test_an_old_journal_gains_the_table_of_saved_videos_a_new_one_has(tmp_path: Path) -> None:
+    """Layout 5: where each video was last saved (`mivid open ID` from any folder), a table of
+    its own beside the creates; an old journal migrated and a new one hold the same."""
+    old = old_journal(tmp_path / "old.sqlite3")
+    with Journal.open(old) as journal:
+        assert journal.saved_path("867283741759111202") is None
+        journal.record_saved({"867283741759111202": tmp_path / "a.mp4"}, service="https://x/")
+        journal.record_saved({"867283741759111202": tmp_path / "b.mp4"}, service="https://x")
+        assert journal.saved_path("867283741759111202") == tmp_path / "b.mp4"  # the latest
+        assert journal.saved_path("867283741759111202", service="https://y") is None
+    new = tmp_path / "new.sqlite3"
+    Journal.open(new).close()
+    assert schema(old)["saved"] == schema(new)["saved"]
+
+
 def test_a_new_journal_has_the_current_version(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     Journal.open(path).close()
@@ -135,7 +159,7 @@ def test_a_layout_1_journal_migrates_with_deductions_unknown_until_seen(tmp_path
         )
         assert journal.find(str(done.task_id)).units == "2.2"  # type: ignore[union-attr]
     (version,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
-    assert version == SCHEMA_VERSION == 4
+    assert version == SCHEMA_VERSION == 5
 
 
 def test_spent_reads_a_migrated_journal_naming_what_it_does_not_know() -> None:

@@ -36,7 +36,7 @@ def missing_credentials_hint() -> str:
     """What to do without keys: the variables, the config command, or the sandbox."""
     return (
         "set KLING_ACCESS_KEY and KLING_SECRET_KEY (or KLING_API_KEY), "
-        f"or store them with `{hints.command('config', 'set', 'access-key', '-')}`; "
+        f"or store them with `{hints.config_command('set', 'access-key', '-')}`; "
         "try everything offline with `mivid --sandbox …`"
     )
 
@@ -603,7 +603,7 @@ def credentials_from_settings(settings: Settings, secrets: Secrets | None = None
                 f"{_where(api_key)} contains spaces, control or non-ASCII characters, "
                 "so it cannot be sent as a bearer token (the key itself is not shown)",
                 hint="copy the key again from the Kling console: "
-                + hints.command("config", "set", "api-key", "-"),
+                + hints.config_command("set", "api-key", "-"),
             )
         return ApiKeyCredentials(api_key.value, secrets=secrets or Secrets())
     if access.value or secret.value:

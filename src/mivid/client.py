@@ -51,7 +51,7 @@ import httpcore
 import httpx
 
 from mivid import __version__, hints
-from mivid.auth import Credentials
+from mivid.auth import ApiKeyCredentials, Credentials
 from mivid.endpoints import (
     ACCOUNT_CALL_INTERVAL,
     ACCOUNT_COSTS_PATH,
@@ -97,11 +97,13 @@ NOT_FOUND_CODES = {1201, 1203}
 #: The code of a create refused for one of its values, the external id being taken among them.
 CREATE_VALUE_REFUSED = 1201
 
+#: What to do after each code. The credentials' codes (1000–1004) speak of the access key and
+#: secret key mivid signs its tokens with; with a static API key, `API_KEY_HINTS` replaces them.
 HINTS: dict[int, str] = {
     1000: "check the access key and secret key, and the region",
     1001: "this is a mivid bug: the Authorization header was not sent; please report it",
-    1002: "check the key, the region (--region china for keys from the Beijing console) "
-    "and that a gateway's token is sent as is (KLING_API_KEY)",
+    1002: "check the access key and secret key, the region (--region china for keys from the "
+    "Beijing console), and that a gateway's token is sent as is (KLING_API_KEY)",
     1003: "the token is not valid yet: check this machine's clock",
     1004: "the token expired: check this machine's clock",
     1100: "the account has a problem: check it in the Kling console",
@@ -121,6 +123,18 @@ HINTS: dict[int, str] = {
     5000: "the service failed: try again later",
     5001: "the service is temporarily unavailable: try again later",
     5002: "the service timed out: try again later",
+}
+
+#: The credentials' hints for a static API key (`KLING_API_KEY`): it is sent as it is, so there
+#: is no access key or secret key to check, and no token mivid signs with this machine's clock.
+API_KEY_HINTS: dict[int, str] = {
+    1000: "check the API key (KLING_API_KEY or api-key in the config file), and the region",
+    1002: "check the API key (KLING_API_KEY or api-key in the config file), and the region "
+    "(--region china for keys from the Beijing console)",
+    1003: "the API key is a token that is not valid yet: wait until it starts, or get one "
+    "that is (mivid sends it as it is)",
+    1004: "the API key is a token that has expired: get a fresh one (mivid sends it as it is "
+    "and cannot renew it), or set KLING_ACCESS_KEY and KLING_SECRET_KEY and mivid signs its own",
 }
 
 
@@ -625,7 +639,7 @@ class KlingClient:
         if answer.kind == "api_error" and answer.code is not None:
             cls = error_class(answer.code)
             detail = f" — {answer.message}" if answer.message else ""
-            hint = HINTS.get(answer.code)
+            hint = self._code_hint(answer.code)
             if answer.code == 1000:
                 hint = f"{hint} ({hints.command('config', 'show')})"
             elif answer.code == 1202:
@@ -665,6 +679,12 @@ class KlingClient:
             hint="check the network, the region and the base URL (KLING_BASE_URL, --base-url); "
             "--verbose shows each request",
         )
+
+    def _code_hint(self, code: int) -> str | None:
+        """What to do after an error code, in the words of the credentials in use."""
+        if isinstance(self.credentials, ApiKeyCredentials) and code in API_KEY_HINTS:
+            return API_KEY_HINTS[code]
+        return HINTS.get(code)
 
     def _redirected(self, answer: _Answer, url: str) -> ServiceError:
         """A redirect from the API's address: the base URL is not where the API answers."""
@@ -926,7 +946,7 @@ class KlingClient:
             detail = f" — {printable(message)}" if isinstance(message, str) and message else ""
             raise error_class(inner)(
                 f"the account endpoint refused: code {inner}{detail}",
-                hint=HINTS.get(inner),
+                hint=self._code_hint(inner),
                 code=inner,
                 request_id=answer.request_id,
                 http_status=answer.status,

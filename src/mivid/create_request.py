@@ -297,6 +297,37 @@ def with_defaults(values: Mapping[str, Any], defaults: Mapping[str, str | None])
     return filled
 
 
+def defaults_refused(model: str, whose: str, defaults: Mapping[str, str | None]) -> list[str]:
+    """What `model` (`whose`: "the default model" …) refuses of these defaults (settings →
+    values: `duration` → `3`), one sentence each, naming what it takes and the models that
+    take the value; nothing for a model mivid does not know (`--endpoint` decides for it).
+
+    `mivid config set duration 3` says it at once rather than every create after it: the
+    value is kept all the same, as a create may name a model that takes it.
+    """
+    endpoint = known_endpoint(model)
+    said: list[str] = []
+    for spec in CREATE_FIELDS:
+        value = defaults.get(spec.setting or "")
+        if endpoint is None or value is None or spec.kind != CHOICE or spec.choices is None:
+            continue
+        allowed = endpoint.choices(spec.choices)
+        if value in allowed:
+            continue
+        takers = [
+            known
+            for other in ENDPOINTS.values()
+            if value in other.choices(spec.choices)
+            for known in other.models
+        ]
+        said.append(
+            f"{model} ({whose}) takes {spec.setting} {' or '.join(allowed)}, not {value}: "
+            f"a create is refused unless it gives {spec.option} or another --model"
+            + (f" ({', '.join(takers)} take {value})" if takers else "")
+        )
+    return said
+
+
 def _ratio_decided(endpoint: Endpoint, *, first_frame: bool, base: bool) -> bool:
     """Does a first frame or a `base` video decide the aspect ratio on this endpoint?"""
     given = {FIRST_FRAME: first_frame, "base": base}

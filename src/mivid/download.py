@@ -337,6 +337,11 @@ def download_tasks(
         if sidecars:
             result = _with_sidecar(result, tasks, known)
         saved[video.task_id].append(result)
+    if sidecars and service:
+        from mivid.sidecar import remember_saved
+
+        first = {task_id: videos[0].path for task_id, videos in saved.items() if videos}
+        remember_saved(first, service=service, warn=warn)
     return saved
 
 

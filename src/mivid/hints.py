@@ -14,6 +14,9 @@ asks `command(...)` for the line, quoted for a POSIX shell:
     command("wait", "8672", "--download", "my videos")
     → "mivid --sandbox wait 8672 --download 'my videos'"
 
+A `config` command leaves `--sandbox` out (`config_command`): settings are saved
+in the config file either way.
+
 What is in force is the run's, not the process's: a context variable, which
 `cli.run` scopes to each run (`scope`), so two runs in one process — one after
 the other, or side by side in two threads (tests run the CLI in process) —
@@ -37,6 +40,14 @@ _IN_FORCE: ContextVar[tuple[str, ...]] = ContextVar("mivid_hints_in_force", defa
 def command(*words: str) -> str:
     """`mivid`, the global options in force, then `words`: one line a shell reads back as words."""
     return shlex.join(["mivid", *_IN_FORCE.get(), *words])
+
+
+def config_command(*words: str) -> str:
+    """`mivid config …` with the global options in force but `--sandbox`: a setting is saved
+    in the same config file with or without it (and `--profile` chooses the table)."""
+    return shlex.join(
+        ["mivid", *(w for w in _IN_FORCE.get() if w != "--sandbox"), "config", *words]
+    )
 
 
 def global_words() -> tuple[str, ...]:

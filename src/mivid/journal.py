@@ -47,7 +47,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -78,8 +78,9 @@ FILE_NAME = "journal.sqlite3"
 #: The journal's layout, in SQLite's `user_version`. 0: mivid 0.1.0 (no version, no endpoint);
 #: 1: each entry names its endpoint; 2: the units each task deducted, and what it was made from;
 #: 3: an index for `list --local`'s page (sandbox, newest first); 4: an entry is one external
-#: id at one service (the key is both), so the sandbox and the service keep their own.
-SCHEMA_VERSION = 4
+#: id at one service (the key is both), so the sandbox and the service keep their own;
+#: 5: where each task's video was last saved (`saved`: `mivid open` finds it from anywhere).
+SCHEMA_VERSION = 5
 
 _TABLE = f"""
 CREATE TABLE {{name}} (
@@ -100,6 +101,18 @@ CREATE TABLE {{name}} (
     units TEXT,
     made_from TEXT,
     PRIMARY KEY (service, external_task_id)
+)"""
+
+#: Where each task's video was last saved (an absolute path), by the service that made it: any
+#: task mivid saved, made from this machine or not. A table of its own, so the creates stay
+#: one row per create and an older mivid reads the journal as before.
+_SAVED_TABLE = """
+CREATE TABLE IF NOT EXISTS saved (
+    service TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (service, task_id)
 )"""
 
 _INDEXES = (
@@ -132,6 +145,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE creates_by_service RENAME TO creates",
         *_INDEXES,
     ),
+    4: (_SAVED_TABLE,),
 }
 
 
@@ -536,7 +550,36 @@ class Journal:
             (status, reason, time.time(), external_task_id, _same_service(service)),
         )
 
+    def record_saved(self, saved: Mapping[str, Path], *, service: str) -> None:
+        """Where these tasks' videos (task id → file) were saved just now, by `service`'s id."""
+        if not saved:
+            return
+        now = time.time()
+        self._run("BEGIN IMMEDIATE")
+        try:
+            for task_id, path in saved.items():
+                self._run(
+                    "INSERT OR REPLACE INTO saved (service, task_id, path, updated) "
+                    "VALUES (?, ?, ?, ?)",
+                    (_same_service(service), task_id, str(path), now),
+                )
+            self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(JournalError):
+                self._run("ROLLBACK")
+            raise
+
     # -- reading ---------------------------------------------------------------------
+
+    def saved_path(self, task_id: str, *, service: str | None = None) -> Path | None:
+        """Where the task's video was last saved (at `service`, when given), as recorded."""
+        sql = "SELECT path FROM saved WHERE task_id = ?"
+        params: list[Any] = [task_id]
+        if service is not None:
+            sql += " AND service = ?"
+            params.append(_same_service(service))
+        rows = self._rows(sql + " ORDER BY updated DESC LIMIT 1", params)
+        return Path(rows[0][0]) if rows and isinstance(rows[0][0], str) else None
 
     def find(self, id_or_external_id: str, *, service: str | None = None) -> JournalEntry | None:
         """The newest entry with this task id or external id (made at `service`, when given)."""
@@ -854,7 +897,7 @@ def _create(connection: sqlite3.Connection, path: str) -> None:
             )
         if not tables:
             connection.execute(_TABLE.format(name="creates"))
-            for statement in _INDEXES:
+            for statement in (*_INDEXES, _SAVED_TABLE):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")

@@ -114,6 +114,33 @@ def remember_sightings(
         opened.close()
 
 
+def remember_saved(
+    saved: Mapping[str, Path], *, service: str, warn: Callable[[str], None] | None = None
+) -> None:
+    """Tell the journal where each task's video (task id → file) now is: `mivid open ID` finds
+    it from any folder. Never creates the journal; one that cannot be written is passed over
+    (after `warn`): the videos are saved all the same."""
+    from mivid.errors import JournalError
+    from mivid.journal import Journal
+
+    try:
+        # Absolute: the journal is read from any folder (and a deleted current folder has none).
+        where = {task_id: path.absolute() for task_id, path in saved.items()}
+    except OSError:
+        return
+    if not where:
+        return
+    try:
+        journal = Journal.open_existing()
+        if journal is None:
+            return
+        with journal:
+            journal.record_saved(where, service=service)
+    except JournalError as exc:
+        if warn is not None:
+            warn(exc.warning)
+
+
 def _remember(
     journal: Journal,
     objects: Mapping[str, Mapping[str, Any]],

@@ -67,7 +67,7 @@ def test_debug_in_a_real_process_exits_with_the_error_s_status(
     assert result.exit_code == 3, result
     assert "Traceback" in result.stderr and "CredentialsError" in result.stderr
     assert result.stderr.rstrip().splitlines()[-2].startswith("error: the API refused")
-    assert result.stderr.rstrip().splitlines()[-1].startswith("hint: check the key")
+    assert result.stderr.rstrip().splitlines()[-1].startswith("hint: check the API key")
     assert TEST_API_KEY not in result.stderr
 
 

@@ -121,7 +121,7 @@ def test_get_shows_what_the_create_asked_and_each_images_role(
         "aspect ratio 1:1",
         "elements 3",
         "video use feature, original sound: no",
-        "reference video: https://example.com/walk.mp4",
+        "reference video https://example.com/walk.mp4",  # in the panel: what it was made of
     ):
         assert row in shown, (row, shown)
     assert any(line.startswith(f"image 1 (reference) {reference} (500×400") for line in shown)

@@ -107,7 +107,9 @@ def batch(
     ones waited for, the rest sent), so after Ctrl-C or a crash just run it
     again. On a terminal a live
     table shows each job; in a pipe each finished job prints
-    LINE<TAB>TASK_ID<TAB>STATUS<TAB>FILE-OR-REASON.
+    LINE<TAB>TASK_ID<TAB>STATUS<TAB>RESULT, the result being the saved file
+    (with --download; several joined by commas), else the video's URL, or why
+    the job failed.
 
     Before sending it says how many tasks it will create, the units left and
     an estimate from what tasks of the same model, mode and duration cost

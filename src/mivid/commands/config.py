@@ -127,7 +127,7 @@ def set_(
     elif spec.secret and is_tty(sys.stdin):
         out.warn(
             f"the {key} is now in your shell history; next time run "
-            f"`{hints.command('config', 'set', key, '-')}` and paste it at the prompt"
+            f"`{hints.config_command('set', key, '-')}` and paste it at the prompt"
         )
     profile, path = _profile_and_path(ctx)
     value = set_value(path, profile, key, value)
@@ -135,6 +135,36 @@ def set_(
     out.note(f"{key} = {shown} saved in [{profile}] of {path}")
     if state(ctx).runtime.environ.get(spec.env):
         out.warn(f"${spec.env} is set in this environment and takes precedence over the file")
+    for warning in _defaults_refused(state(ctx), key, value):
+        out.warn(warning)
+
+
+def _defaults_refused(run: AppState, key: str, value: str) -> list[str]:
+    """A default the model in force refuses (`config set duration 3` with kling-v1-6, which
+    takes 5 or 10), said now rather than by every create after it; the value stays saved, as
+    a create may name a model that takes it."""
+    from mivid.create_request import defaults_refused
+    from mivid.errors import MividError
+    from mivid.settings import Source
+    from mivid.vocabulary import CREATE_FIELDS
+
+    settings_of_create = [spec.setting for spec in CREATE_FIELDS if spec.setting]
+    if key not in settings_of_create:
+        return []
+    try:
+        settings = run.settings
+    except MividError:  # another setting is broken: said by the commands that use it
+        return []
+    if key == "model":
+        chosen = {name: settings.chosen(name) for name in settings_of_create if name != key}
+        return defaults_refused(value, "the model just saved", chosen)
+    model = settings.values["model"]
+    whose = (
+        "mivid's default model"
+        if model.source in (Source.DEFAULT, None)
+        else f"the default model, from {model.describe()}"
+    )
+    return defaults_refused(str(model.value), whose, {key: value})
 
 
 @config_app.command(

@@ -249,13 +249,12 @@ def create(
         "video_use": video_use,
         "keep_sound": keep_sound,
     }
-    origin = _origin(from_id, images, values, run.output.warn) if from_id is not None else None
+    origin, origin_hint = _origin_or_problems(from_id, images, values, run.output.warn, problems)
     if origin is not None:
         images, fit_as = images or origin.reference_arguments(), fit_as or origin.fit
     values["prompt"] = values["prompt"] or ""
-    prepared = _prepare(
-        run, images or [], values, fit_as, problems, prompt_given=prompt is not None or bool(origin)
-    )
+    given = prompt is not None or from_id is not None  # else said: "--prompt: required"
+    prepared = _prepare(run, images or [], values, fit_as, problems, given, origin_hint)
     if origin is not None:
         prepared = replace(prepared, made_from=origin.ident)
     if dry_run:
@@ -273,6 +272,28 @@ def create(
         limit=limit,
         use_journal=not no_journal,
     )
+
+
+def _origin_or_problems(
+    from_id: str | None,
+    images: list[str] | None,
+    values: dict[str, Any],
+    warn: Callable[[str], None],
+    problems: list[str],
+) -> tuple[Origin | None, str | None]:
+    """`--from ID`'s create (`_origin`), or its problems added to `problems` and their hint:
+    said with every other problem of the command line, not alone."""
+    from mivid.errors import JournalError
+
+    if from_id is None:
+        return None, None
+    try:
+        return _origin(from_id, images, values, warn), None
+    except JournalError:
+        raise  # the journal itself: nothing else can be judged without it
+    except InputError as exc:
+        problems += exc.problems
+        return None, exc.hint
 
 
 def _origin(
@@ -342,10 +363,13 @@ def _prepare(
     values: dict[str, Any],
     fit_as: str | None,
     problems: list[str],
-    *,
     prompt_given: bool,
+    origin_hint: str | None = None,
 ) -> PreparedCreate:
-    """Check the options and images (defaults from the settings); say what --fit did."""
+    """Check the options and images (defaults from the settings); say what --fit did.
+
+    `origin_hint`: `--from ID` named no create it can start from (its problem is among
+    `problems`), so the images and prompt it would have given are not missing."""
     from mivid import problems as rules
     from mivid.create_request import with_defaults
     from mivid.submission import prepare_create
@@ -362,6 +386,13 @@ def _prepare(
         found = exc.found
         if not prompt_given:  # already said: "--prompt: required"
             found = [p for p in found if not (p.field == "prompt" and p.rule == rules.EMPTY)]
+        if origin_hint is not None:  # what `--from` would have given is not missing
+            found = [
+                p
+                for p in found
+                if p.rule != rules.IMAGE_COUNT
+                and not (p.field == "prompt" and p.rule == rules.EMPTY)
+            ]
         found, hint = _blame_settings(found, settings, values)
         mendable = {problem.subject for problem in found if problem.rule in rules.SIZE_RULES}
         if fit_as is None and mendable and hint is None:
@@ -370,9 +401,9 @@ def _prepare(
                 if len(mendable) == 1
                 else "conforming copies of those images (the files stay as they are)"
             )
-        raise InputError([*problems, *found], hint=hint) from exc
+        raise InputError([*problems, *found], hint=hint or origin_hint) from exc
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, hint=origin_hint)
     for note in prepared.notes:
         run.output.note(note)
     for warning in prepared.warnings:
@@ -404,11 +435,14 @@ def _blame_settings(
         resolved = settings.values[key]
         blamed.append(problem.about(f"{key} (the default from {resolved.where()})"))
         if hint is None and resolved.source is Source.CONFIG:
+            # One command, pasteable as it is: a value the endpoint takes, else none at all.
             choices = problem.figures.get("choices") or ()
-            change = hints.command("config", "unset", key)
-            if choices:
-                change = f"{hints.command('config', 'set', key, str(choices[0]))}` or `{change}"
-            hint = f"give {spec.option} for this create, or change the default: `{change}`"
+            change = (
+                hints.config_command("set", key, str(choices[0]))
+                if choices
+                else hints.config_command("unset", key)
+            )
+            hint = f"give {spec.option} for this create, or change the default: {change}"
         elif hint is None and resolved.source is Source.ENVIRONMENT:
             hint = f"give {spec.option} for this create, or change ${resolved.detail}"
     return blamed, hint

@@ -38,12 +38,16 @@ def open_video(
     """Open a task's video with the system's default player.
 
     The downloaded file (DIR/<task_id>.mp4, found by its name or its .json
-    sidecar) when it is there, otherwise the video's URL at the service. Where
-    there is no display (or no opener) the path or URL is printed instead.
+    sidecar; else where the journal says it was last saved) when it is there,
+    otherwise the video's URL at the service (a sandbox video has to be saved
+    first: mivid --sandbox download ID -d DIR). Where there is no display (or no
+    opener) the path or URL is printed instead.
     """
     from mivid.commands.picker import finished_tasks, ids_or_pick
+    from mivid.connection import service_url
     from mivid.flows.finding import find_video, launch, system_opener, video_url
     from mivid.flows.journal import RoutedTasks
+    from mivid.plaintext import path_from_here
 
     directory, problems = options.one_folder(download_dir, old_dir, "--dir", default=Path())
     assert directory is not None
@@ -60,13 +64,17 @@ def open_video(
     wanted, *more = picked
     if more:
         raise InputError(f"ID -: stdin held {len(more) + 1} task ids; `mivid open` opens one")
-    found = find_video(directory, wanted, warn=run.output.warn_once)
-    if found is not None:
-        target = str(found)
+    found = find_video(
+        directory, wanted, service=service_url(run.settings), warn=run.output.warn_once
+    )
+    if found is not None:  # where the journal says it was saved: relative when under here
+        target = path_from_here(str(found))
     else:
         with run.client() as client:
             routed = RoutedTasks(client, warn=run.output.warn_once)
-            target = video_url(routed.get_task(wanted), wanted)
+            answer = routed.get_task(wanted)
+        sandbox_folder = directory if run.settings.sandbox else None
+        target = video_url(answer, wanted, sandbox_folder=sandbox_folder)
     opener = system_opener(run.runtime.environ)
     if print_only or opener is None:
         run.output.line(target)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -100,8 +99,7 @@ def model_hint(refused: ApiError, model: str, endpoint: Endpoint) -> str | None:
     """
     if refused.code not in MODEL_REFUSALS or not model or printable(model) not in refused.message:
         return None
-    words = [word for word in hints.global_words() if word != "--sandbox"]
-    setting = shlex.join(["mivid", *words, "config", "set", "model", "NAME"])
+    setting = hints.config_command("set", "model", "NAME")
     same = [known for known in endpoint.models if known != model]  # not the one refused
     others = same or [known for known in known_models() if known != model]
     return (

@@ -29,28 +29,53 @@ from mivid.vocabulary import FAILED, SUCCEED, failure_reason, status_of, video_u
 
 
 def find_video(
-    directory: Path, wanted: str, *, warn: Callable[[str], None] | None = None
+    directory: Path,
+    wanted: str,
+    *,
+    service: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Path | None:
-    """The downloaded video of task (or external id) `wanted` in `directory`, if any.
+    """The downloaded video of task (or external id) `wanted`: in `directory`, else where the
+    journal says it was last saved (by `service`, when given); None when neither holds it.
 
     `warn` hears when the journal cannot be read (the sidecars are asked alone then).
     """
     task_id = wanted
     entry = None
+    saved = None
     try:
         with existing_journal(warn or _ignore) as journal:
-            entry = journal.find(wanted) if journal is not None else None
+            if journal is not None:
+                entry = journal.find(wanted, service=service)
+                if entry is not None and entry.task_id:
+                    task_id = entry.task_id
+                saved = journal.saved_path(task_id, service=service)
     except JournalError as exc:
         (warn or _ignore)(exc.warning)
-    if entry is not None and entry.task_id:
-        task_id = entry.task_id
+    found = _in_directory(directory, task_id, wanted)
+    if found is None and saved is not None and saved.is_absolute():
+        # Where a `--download DIR` put it, from whatever folder `open` runs in; still only a
+        # regular file of that folder (no link out of it) that is this task's video.
+        found = _in_directory(saved.parent, task_id, wanted, only=saved.name)
+    return found
+
+
+def _in_directory(
+    directory: Path, task_id: str, wanted: str, *, only: str | None = None
+) -> Path | None:
+    """The task's video in `directory` by its name, else by the sidecar that names the task
+    (`only`: that file alone)."""
     for name in (f"{file_stem(task_id)}.mp4", f"{file_stem(task_id)}-1.mp4"):
-        if in_folder(directory, name):
+        if only in (None, name) and in_folder(directory, name):
             return directory / name
     # The sidecars say which task each video is, also for external ids the journal lacks.
-    for sidecar in sorted(directory.glob("*.json")):
+    sidecars = [directory / Path(only).with_suffix(".json")] if only else directory.glob("*.json")
+    for sidecar in sorted(sidecars):
         record = read_sidecar(sidecar)
-        if record is None or wanted not in (record.get("task_id"), record.get("external_task_id")):
+        if record is None:
+            continue
+        names = (record.get("task_id"), record.get("external_task_id"))
+        if wanted not in names and task_id not in names:
             continue
         video = record.get("video")
         file_name = video.get("file") if isinstance(video, dict) else None
@@ -85,10 +110,17 @@ def openable_url(url: str) -> bool:
     return web_url(url)
 
 
-def video_url(task: dict[str, Any], wanted: str) -> str:
-    """The task's first http(s) video URL; an error naming the status when it has none."""
+def video_url(task: dict[str, Any], wanted: str, *, sandbox_folder: Path | None = None) -> str:
+    """The task's first http(s) video URL; an error naming the status when it has none.
+
+    `sandbox_folder`: the task is the sandbox's, whose URLs no player can open (its host
+    does not exist: mivid serves them itself), and no saved video was found in that folder:
+    an error saying how to get the file instead.
+    """
     urls = [url for url in video_urls(task) if url]
     for url in urls:
+        if openable_url(url) and sandbox_folder is not None:
+            raise _sandbox_video(wanted, sandbox_folder)
         if openable_url(url):
             return url
     if urls:
@@ -109,6 +141,17 @@ def video_url(task: dict[str, Any], wanted: str) -> str:
     raise InputError(
         f"ID {wanted}: the task is {task.get('task_status')}; it has no video yet",
         hint=f"wait for it: {hints.command('wait', wanted, '--download', '.')}",
+    )
+
+
+def _sandbox_video(wanted: str, folder: Path) -> InputError:
+    """A sandbox task's video that was never saved (or not where `open` looked)."""
+    where = "the current folder" if folder == Path() else str(folder)
+    return InputError(
+        f"ID {wanted}: no saved video of it in {where} (nor where the journal says it was "
+        "saved), and a sandbox video's URL opens nowhere but in mivid; if it was saved into "
+        "another folder, name it with -d DIR",
+        hint=f"save it, then open it: {hints.command('download', wanted, '-d', str(folder))}",
     )
 
 

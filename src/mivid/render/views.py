@@ -8,6 +8,7 @@ functions that draw for a person, never at import.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -277,6 +278,14 @@ def _detail_rows(listed: Listed) -> list[tuple[str, str]]:
 PROSE_ROWS = frozenset({"reason", "prompt", "negative prompt"})
 
 
+#: The rows of the task's own videos (`video`, `video 2`, `watermarked` …): the URLs to copy.
+_VIDEO_ROW = re.compile(r"(video|watermarked)( \d+)?")
+
+
+def _is_video_link(name: str, value: str) -> bool:
+    return bool(_VIDEO_ROW.fullmatch(name)) and value.startswith(("http://", "https://"))
+
+
 def _detail_panel(out: Output, listed: Listed) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -286,9 +295,11 @@ def _detail_panel(out: Output, listed: Listed) -> None:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     rows = _detail_rows(listed)
-    # A URL is copied whole: folded inside a border it would not be. Under the panel,
-    # on lines of their own, the terminal wraps them without breaking them.
-    links = [(name, value) for name, value in rows if value.startswith(("http://", "https://"))]
+    # The video's URL is copied whole: folded inside a border it would not be. Under the
+    # panel, on lines of its own, the terminal wraps it without breaking it. What the create
+    # was made of (an image or a reference video given as a URL) stays in the panel, in its
+    # place among the others (drawn under it, the panel began at "image 2").
+    links = [(name, value) for name, value in rows if _is_video_link(name, value)]
     for name, value in rows:
         if (name, value) in links:
             continue
@@ -1026,13 +1037,14 @@ def job_prompt(job: JobState) -> str:
     return one_line(str(job.job.fields.get("prompt") or ""))
 
 
-#: `batch`'s table at the end: the file or reason is whole (a path is copied), the prompt cut.
+#: `batch`'s table at the end: the result (the saved file, else the video's URL, or why the
+#: job failed: `job_row`) is whole (a path is copied), the prompt cut.
 JOB_COLUMNS = (
     Column("LINE"),
     Column("TASK ID", drop=2),
     Column("STATUS"),
     Column("PROMPT", drop=1, least=12, most=40),
-    Column("FILE OR REASON", drop=3),
+    Column("RESULT", drop=3),
 )
 
 
