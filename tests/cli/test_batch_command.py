@@ -345,3 +345,41 @@ def test_jobs_naming_one_image_file_each_get_its_verdict_in_their_own_words(
     journal = mivid("list", "--local", "--json")
     typed = sorted(entry["local"]["images"][0]["name"] for entry in json.loads(journal.stdout))
     assert typed == ["./img/front.png", "img/front.png"]
+
+
+def test_a_pipe_s_fourth_field_is_the_file_else_the_url_else_the_reason_as_help_says(
+    mivid: RunMivid, service: EmulatorServer, folder: Path, tmp_path: Path
+) -> None:
+    """QA newcomer 3, finding 8: `batch --help` called it FILE-OR-REASON, but without
+    --download it is the video's URL."""
+    shown = mivid("batch", "--help", env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown
+    said = " ".join(shown.stdout.split())
+    assert (
+        "in a pipe each finished job prints LINE<TAB>TASK_ID<TAB>STATUS<TAB>RESULT, the result "
+        "being the saved file (with --download; several joined by commas), else the video's "
+        "URL, or why the job failed."
+    ) in said
+    jobs = write_jobs(
+        folder,
+        [
+            {"images": ["img/front.png"], "prompt": "sunrise"},
+            {"images": ["img/front.png"], "prompt": "storm [fail]"},
+        ],
+    )
+    piped = mivid("batch", str(jobs), *FAST)
+    assert piped.exit_code == 1, piped
+    rows = [line.split("\t") for line in piped.stdout.splitlines()]
+    by_task = {task["task_id"]: task for task in service.emulator.tasks()}
+    url = by_task[rows[0][1]]["task_result"]["videos"][0]["url"]
+    assert [(row[0], row[2], row[3]) for row in rows] == [
+        ("1", "succeed", url),
+        ("2", "failed", by_task[rows[1][1]]["task_status_msg"]),
+    ]
+    videos = tmp_path / "videos"
+    saved = mivid("batch", str(jobs), "--download", str(videos), *FAST)
+    assert saved.exit_code == 1, saved
+    [done] = [
+        row for row in (line.split("\t") for line in saved.stdout.splitlines()) if row[0] == "1"
+    ]
+    assert done[3] == str(videos / f"{done[1]}.mp4")

@@ -322,8 +322,7 @@ def test_a_bad_default_from_the_config_file_is_blamed_on_the_file_not_on_a_flag(
         f"error: duration (the default from {where}): `7` is not one of 5, 10",
         # One command, pasted as it is (no backticks); the config file is the same without
         # --sandbox, so the hint leaves it out as the refused model's does.
-        "hint: give --duration for this create, or change the default: "
-        "mivid config set duration 5",
+        "hint: give --duration for this create, or change the default: mivid config set duration 5",
     ]
     assert "--duration:" not in created.stderr
     # Given as a flag, the flag is named as before.
@@ -362,3 +361,51 @@ def test_a_bad_default_from_the_environment_names_the_variable(
         "error: duration (the default from $MIVID_DURATION): `7` is not one of 5, 10",
         "hint: give --duration for this create, or change $MIVID_DURATION",
     ]
+
+
+# -- a default the model in force refuses is said at `config set` (QA newcomer 3, finding 10) ---
+
+
+def test_a_duration_the_default_model_refuses_is_saved_with_a_warning_naming_who_takes_it(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    """`config set duration 3` was saved without a word, and every create then failed (exit
+    2). It is kept (a create may name a model that takes 3) but said at once."""
+    result = mivid("config", "set", "duration", "3")
+    assert result.exit_code == 0, result
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"duration = 3 saved in [default] of {config_file}",
+        "warning: kling-v1-6 (mivid's default model) takes duration 5 or 10, not 3: a create is "
+        "refused unless it gives --duration or another --model (kling-video-o1, kling-v3-omni "
+        "take 3)",
+    ]
+    assert read_config_file(config_file)["default"]["duration"] == "3"
+
+    # Choosing a model that takes it says nothing; going back to one that does not, warns.
+    omni = mivid("config", "set", "model", "kling-video-o1")
+    assert omni.stderr.splitlines() == [
+        f"model = kling-video-o1 saved in [default] of {config_file}"
+    ]
+    back = mivid("config", "set", "model", "kling-v1-6")
+    assert back.exit_code == 0, back
+    assert back.stderr.splitlines()[1] == (
+        "warning: kling-v1-6 (the model just saved) takes duration 5 or 10, not 3: a create is "
+        "refused unless it gives --duration or another --model (kling-video-o1, kling-v3-omni "
+        "take 3)"
+    )
+    # With --sandbox too (one config file), and a value every model takes is said plainly.
+    fine = mivid("--sandbox", "config", "set", "duration", "5")
+    assert fine.exit_code == 0, fine
+    assert "warning" not in fine.stderr
+
+
+def test_a_mode_or_ratio_of_the_model_in_force_and_an_unknown_model_are_saved_quietly(
+    mivid: RunMivid, config_file: Path
+) -> None:
+    for words in (("mode", "pro"), ("aspect-ratio", "1:1"), ("model", "kling-v9-next")):
+        result = mivid("config", "set", *words)
+        assert result.exit_code == 0, result
+        assert "warning" not in result.stderr, result.stderr
+    # kling-v9-next is no model mivid knows: its endpoint (--endpoint) decides, not mivid.
+    assert "warning" not in mivid("config", "set", "duration", "7").stderr

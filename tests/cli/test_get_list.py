@@ -272,3 +272,28 @@ def test_json_queries_import_neither_pydantic_nor_rich(api: EmulatorServer) -> N
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=30
     )
     assert completed.stderr.strip().splitlines()[-1] == "[0, 4] False False", completed.stderr
+
+
+def test_an_image_given_as_a_url_is_drawn_in_the_panel_in_its_place(
+    mivid: RunMivid, api: EmulatorServer, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """QA newcomer 3, finding 6: the URL image was drawn under the panel, which began at
+    "image 2". What the create was made of stays inside, in order; only the task's own video
+    URL goes under the panel, whole."""
+    image = make_png(tmp_path / "front.png")
+    made = mivid("create", "https://example.com/cat.jpg", str(image), "-p", "a cat", "-q")
+    assert made.exit_code == 0, made
+    fake_clock.advance(60)
+    for columns in (80, 140):
+        terminal = InProcessTerminal(
+            ["get", made.stdout.strip()], columns=columns, stdin=False, env={"NO_COLOR": "1"}
+        )
+        assert terminal.finish() == 0, terminal.text()
+        lines = terminal.text().splitlines()
+        bottom = next(n for n, line in enumerate(lines) if line.startswith("╰"))
+        inside = [" ".join(line.strip("│ ").split()) for line in lines[:bottom]]
+        first = next(n for n, line in enumerate(inside) if line.startswith("image 1"))
+        assert inside[first] == "image 1 (reference) https://example.com/cat.jpg", inside
+        assert inside[first + 1].startswith("image 2 (reference) /"), inside  # the file
+        after = lines[bottom + 1 :]
+        assert [line.split(":", 1)[0] for line in after if line.strip()] == ["video"], after

@@ -307,3 +307,50 @@ def test_timeouts_keep_their_patient_retries(
 
     assert code == 5, stderr
     assert transport.requests == 5
+
+
+# -- the credentials' hints speak of the credentials in use (QA newcomer 3, finding 3) ---------
+
+
+@pytest.mark.parametrize("code", [1000, 1002, 1003, 1004])
+def test_a_refused_static_api_key_is_hinted_in_its_own_words(
+    mivid: RunMivid, server: EmulatorServer, sleepless: Sleepless, code: int
+) -> None:
+    """With KLING_API_KEY there is no access key or secret key to check, and no token mivid
+    signs with this machine's clock: the hint says what an API key user can do."""
+    server.emulator.inject(Fault.error(code, on="any", times=None))
+    env = {"KLING_BASE_URL": server.url, "KLING_API_KEY": "test-api-key"}  # the emulator's
+    result = mivid("list", env=env, clock=sleepless)
+    assert result.exit_code == 3, result
+    hint = result.stderr.rstrip().splitlines()[-1]
+    assert hint.startswith(("hint: check the API key", "hint: the API key is a token")), hint
+    assert "access key and secret key" not in hint and "machine's clock" not in hint
+    if code == 1000:
+        assert hint.endswith("(mivid config show)"), hint
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (1000, "hint: check the access key and secret key, and the region (mivid config show)"),
+        (1002, "hint: check the access key and secret key, the region"),
+        (1003, "hint: the token is not valid yet: check this machine's clock"),
+        (1004, "hint: the token expired: check this machine's clock"),
+    ],
+)
+def test_a_refused_key_pair_is_hinted_about_the_pair_and_the_clock_that_signs(
+    mivid: RunMivid, kling_env: EmulatorServer, sleepless: Sleepless, code: int, said: str
+) -> None:
+    kling_env.emulator.inject(Fault.error(code, on="any", times=None))
+    result = mivid("list", clock=sleepless)
+    assert result.exit_code == 3, result
+    assert result.stderr.rstrip().splitlines()[-1].startswith(said), result.stderr
+
+
+def test_a_config_command_keeps_the_profile_and_leaves_the_sandbox_out() -> None:
+    """Settings are saved in one config file with or without --sandbox; --profile picks the
+    table the command writes to."""
+    with hints.scope(("--profile", "my work", "--sandbox")):
+        assert hints.config_command("set", "duration", "5") == (
+            "mivid --profile 'my work' config set duration 5"
+        )

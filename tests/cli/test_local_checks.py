@@ -383,3 +383,37 @@ def test_a_file_given_as_the_download_folder_is_refused_before_the_create_naming
     assert error_lines(old.stderr) == [
         f"error: -o/--output {afile / 'sub'}: cannot be made: {afile} is a file, not a folder"
     ]
+
+
+def test_create_with_nothing_given_names_every_problem_at_once(
+    mivid: RunMivid, api: EmulatorServer
+) -> None:
+    """QA newcomer 3, finding 13: every problem of the command line in one go, nothing sent."""
+    result = mivid("create")
+    assert result.exit_code == 2, result
+    assert result.stderr.splitlines() == [
+        "error: --prompt: required — what the video should show",
+        "error: no images given — 1 to 4 are required",
+    ]
+    assert result.stdout == ""
+    assert api.emulator.received == []
+
+
+def test_a_from_the_journal_does_not_know_is_said_with_every_other_problem(
+    mivid: RunMivid, api: EmulatorServer
+) -> None:
+    """`--from ID` naming no create was raised alone, hiding the rest; what it would have
+    given (images, prompt) is not reported missing."""
+    result = mivid(
+        "create", "--from", "nobody-knows", "--mode", "x", "--duration", "7", "--watermarked"
+    )
+    assert result.exit_code == 2, result
+    assert result.stderr.splitlines() == [
+        "error: --watermarked: only with --download DIR",
+        "error: --from nobody-knows: the journal knows no create of that task id or external id "
+        "(only creates sent from this machine can be made again)",
+        "error: --mode: `x` is not one of std, pro",
+        "error: --duration: `7` is not one of 5, 10",
+        "hint: see what it knows: mivid list --local",
+    ]
+    assert api.emulator.received == []

@@ -167,3 +167,72 @@ def test_a_video_url_that_is_not_http_is_never_handed_to_the_opener(
     assert "opening" not in result.stderr
     assert "is not an http(s) address" in result.stderr
     assert not fake_opener.exists()
+
+
+# -- the video where the journal says it was saved; a sandbox video never saved ------------------
+
+
+def test_after_the_quick_start_open_finds_the_video_from_any_folder(
+    mivid: RunMivid, no_display: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA newcomer 3, finding 4: README's `create … --wait --download videos/`, then `open ID`
+    in the same folder (or any other) printed the sandbox's URL, which opens nowhere; the
+    journal now says where each video was saved."""
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    monkeypatch.chdir(tmp_path)
+    make_png(tmp_path / "front.png")
+    made = mivid("--sandbox", "create", "front.png", "-p", "a cat", "--wait", "-d", "videos/")
+    assert made.exit_code == 0, made
+    task_id = made.stdout.split("\t", 1)[0]
+    here = mivid("--sandbox", "open", task_id)
+    assert here.exit_code == 0, here
+    assert here.stdout == f"videos/{task_id}.mp4\n"  # relative: it is under this folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    away = mivid("--sandbox", "open", task_id)
+    assert away.exit_code == 0, away
+    assert away.stdout == f"{tmp_path / 'videos' / f'{task_id}.mp4'}\n"
+    assert "sandbox.mivid.invalid" not in away.stdout + away.stderr
+
+
+def test_a_sandbox_video_never_saved_says_how_to_save_it_instead_of_a_dead_url(
+    mivid: RunMivid, no_display: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIVID_SANDBOX_TASK_SECONDS", "0")
+    monkeypatch.chdir(tmp_path)
+    make_png(tmp_path / "front.png")
+    made = mivid("--sandbox", "create", "front.png", "-p", "a cat", "--wait", "-q")
+    assert made.exit_code == 0, made
+    task_id = made.stdout.strip()
+    for words in (["open", task_id], ["open", task_id, "--print"]):
+        refused = mivid("--sandbox", *words)
+        assert refused.exit_code == 2, refused
+        assert refused.stdout == ""  # no URL offered as if it could be opened
+        assert refused.stderr.splitlines() == [
+            f"error: ID {task_id}: no saved video of it in the current folder (nor where the "
+            "journal says it was saved), and a sandbox video's URL opens nowhere but in mivid; "
+            "if it was saved into another folder, name it with -d DIR",
+            f"hint: save it, then open it: mivid --sandbox download {task_id} -d .",
+        ]
+    # The hint, pasted, saves it; `open` then finds it.
+    hint = refused.stderr.splitlines()[-1].split(": ", 2)[-1].split()
+    assert hint[:2] == ["mivid", "--sandbox"]
+    saved = mivid(*hint[1:])
+    assert saved.exit_code == 0, saved
+    opened = mivid("--sandbox", "open", task_id)
+    assert (opened.exit_code, opened.stdout) == (0, f"{task_id}.mp4\n")
+
+
+def test_a_saved_video_moved_away_is_not_opened_from_the_journal(
+    mivid: RunMivid, finished: str, no_display: None, tmp_path: Path, kling_env: EmulatorServer
+) -> None:
+    """The journal's record is where it was; a file no longer there (or another file there
+    now) is not taken for the video: the service's URL is opened instead."""
+    out = tmp_path / "videos"
+    assert mivid("download", finished, "-o", str(out)).exit_code == 0
+    (out / f"{finished}.mp4").rename(tmp_path / "moved.mp4")
+    result = mivid("open", finished, "--dir", str(tmp_path))
+    assert result.exit_code == 0, result
+    [task] = kling_env.emulator.tasks()
+    assert result.stdout == task["task_result"]["videos"][0]["url"] + "\n"
