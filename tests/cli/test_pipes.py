@@ -209,3 +209,27 @@ def test_help_on_a_terminal_draws_no_escape_codes_with_no_color() -> None:
 
     assert "Usage: mivid" in output
     assert ESCAPE not in output
+
+
+def test_a_wait_whose_reader_goes_away_still_saves_every_video(
+    mivid: RunMivid, tmp_path: Path
+) -> None:
+    """`mivid wait A B -d DIR | head -1`: the videos are what was asked for; the results
+    go nowhere, and the same command prints them again without downloading twice."""
+    image, videos = make_png(tmp_path / "cat.png"), tmp_path / "videos"
+    ids = []
+    for prompt in ("one", "two"):
+        made = mivid("--sandbox", "create", str(image), "--prompt", prompt, "-q", env=FAST_SANDBOX)
+        assert made.exit_code == 0, made
+        ids.append(made.stdout.strip())
+
+    status, stderr = closed_pipe_run("--sandbox", "wait", *ids, "-d", str(videos), env=FAST_SANDBOX)
+
+    assert status == 0, stderr
+    (warning,) = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: stdout was closed (its reader went away)")
+    assert f"mivid --sandbox wait {ids[0]} {ids[1]} --download {videos}" in warning
+    assert sorted(path.name for path in videos.glob("*.mp4")) == sorted(f"{i}.mp4" for i in ids)
+    again = mivid("--sandbox", "wait", *ids, "-d", str(videos))
+    assert again.exit_code == 0, again
+    assert sorted(line.split("\t")[0] for line in again.stdout.splitlines()) == sorted(ids)

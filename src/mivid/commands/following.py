@@ -7,6 +7,7 @@ to the live view and the summary's record view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from mivid.app import AppState
@@ -68,7 +69,8 @@ def follow_and_show(
         else None
     )
     timed_out: MividError | None = None
-    with out.records(ENDED, form, one=one) if summary else nullcontext() as sink:
+    going_on = _saving_goes_on(run, ids, download_dir)
+    with going_on, out.records(ENDED, form, one=one) if summary else nullcontext() as sink:
         report = EndedReport(sink, live=live)
         try:
             followed = follow_tasks(
@@ -98,3 +100,21 @@ def follow_and_show(
     failure = combined(problems)
     if failure is not None:
         raise failure
+
+
+def _saving_goes_on(
+    run: AppState, ids: Sequence[str], download_dir: Path | None
+) -> AbstractContextManager[None]:
+    """Saving is work that goes on after the first results: a reader that goes away
+    (`| head -1`) must not leave the other tasks' videos unsaved (as for a batch)."""
+    from contextlib import nullcontext
+
+    from mivid import hints
+
+    if download_dir is None:
+        return nullcontext()
+    return run.output.results_may_be_lost(
+        f"mivid goes on saving each video into {download_dir}; once it ends, the same "
+        "command prints every result again, downloading nothing twice: "
+        + hints.command("wait", *ids, "--download", str(download_dir))
+    )
