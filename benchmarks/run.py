@@ -3,7 +3,7 @@
     python benchmarks/run.py                   # every figure, about 75 s
     python benchmarks/run.py --quick           # fewer repeats, about 35 s
     python benchmarks/run.py --only startup,big
-    python benchmarks/run.py --scale           # and at scale (issue 16, scale.py): about 4.5 min
+    python benchmarks/run.py --scale           # and at scale (issue 16, scale.py): about 4 min
                                                # (the figures above with --quick's repeats)
     python benchmarks/run.py --only rerun      # one scale group: list, limit, table, local,
                                                # rerun, dry-run, batch-schedule, wait,
@@ -430,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--scale",
         action="store_true",
-        help="also measure at scale (issue 16; about 4.5 min, 3 with --quick; the figures "
+        help="also measure at scale (issue 16; about 4 min, 3 with --quick; the figures "
         "above with --quick's repeats): reported, failing the run only with --strict",
     )
     parser.add_argument(
