@@ -16,7 +16,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -198,7 +198,7 @@ class Secrets:
                     else None  # a secret not ASCII: the pattern's case folding beyond lower()
                 )
                 if found is not None:
-                    text = _redacted(text, _merged(found), search.whole)
+                    text = _redacted(text, _merged(sorted(found)), search.whole)
                 elif (pattern := search.pattern()) is not None:
                     regions = _regions(search.needles, text, lowered, search.longest)
                     text = _cut(text, pattern, regions, search.whole)
@@ -347,21 +347,15 @@ def _cut(
     redacted."""
     # Regions are in order and apart, and matches come in order within one: merged as
     # they come (a key repeated over megabytes matches at every character of them).
-    spans: list[list[int]] = []
-    for low, high in regions:
-        for match in pattern.finditer(text, low, high):
-            start, end = match.span(1)
-            if spans and start <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], end)
-            else:
-                spans.append([start, end])
-    return _redacted(text, [(start, end) for start, end in spans], whole)
+    found = (match.span(1) for low, high in regions for match in pattern.finditer(text, low, high))
+    return _redacted(text, _merged(found), whole)
 
 
-def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The stretches `found`, in order, overlapping or touching ones joined."""
+def _merged(found: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The stretches `found`, in order of their starts, overlapping or touching ones joined
+    (as they come: `found` may be a generator of millions)."""
     spans: list[list[int]] = []
-    for start, end in sorted(found):
+    for start, end in found:
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
         else:
