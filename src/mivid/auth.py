@@ -602,15 +602,20 @@ def credentials_from_settings(settings: Settings, secrets: Secrets | None = None
         return ApiKeyCredentials(api_key.value, secrets=secrets or Secrets())
     if access.value or secret.value:
         # Name the place the one key came from, and the variable for the other.
-        have, missing = (
-            (_where(access), "KLING_SECRET_KEY (or secret-key in the config file)")
+        have, missing, name = (
+            (_where(access), "KLING_SECRET_KEY (or secret-key in the config file)", "secret-key")
             if access.value
-            else (_where(secret), "KLING_ACCESS_KEY (or access-key in the config file)")
+            else (
+                _where(secret),
+                "KLING_ACCESS_KEY (or access-key in the config file)",
+                "access-key",
+            )
         )
         raise CredentialsError(
             f"{have} is set but {missing} is not: both are needed to sign a token "
             "(or set KLING_API_KEY instead)",
-            hint=missing_credentials_hint(),
+            # The one that is missing: offering to store the one already set went round in a loop.
+            hint=f"store the {name.replace('-', ' ')}: {hints.config_command('set', name, '-')}",
         )
     raise CredentialsError(
         # Where mivid looked; the hint says what to set (it said the same thing twice).

@@ -556,8 +556,11 @@ class KlingClient:
         """The answer, its texts scrubbed of any credential a server may echo back."""
         secrets = self.credentials.secrets
         scrub = secrets.scrub
-        answer = self._classify_raw(response, _scrubbed(body, scrub))
-        if b"\\" in body and answer.data is not None:
+        # A body with escapes is parsed as it came (a stretch cut out of its text could
+        # start inside an escape and leave it unreadable) and its parsed strings scrubbed.
+        escaped = b"\\" in body
+        answer = self._classify_raw(response, body if escaped else _scrubbed(body, scrub))
+        if escaped and answer.data is not None:
             # An escape can spell a key the body's text does not hold: its strings decoded.
             try:
                 answer.data = secrets.scrub_data(answer.data)
@@ -590,11 +593,17 @@ class KlingClient:
             # in UTF-8 as JSON between systems must be (RFC 8259), nothing read around it.
             envelope = parse_json(body.decode("utf-8"))
         except (ValueError, RecursionError) as exc:
-            not_utf8 = "(not UTF-8) " if isinstance(exc, UnicodeDecodeError) else ""
+            # Not UTF-8: its bytes are not quoted (UTF-16's NULs between a key's letters
+            # hid it from every scrub), only how many there are.
+            snippet = (
+                f"(not UTF-8: {len(body)} bytes, not shown)"
+                if isinstance(exc, UnicodeDecodeError)
+                else _snippet(body)
+            )
             return _Answer(
                 "unreadable",
                 status=status,
-                snippet=not_utf8 + _snippet(body),
+                snippet=snippet,
                 retry_after=_retry_after(response),
             )
         code = envelope.get("code") if isinstance(envelope, dict) else None

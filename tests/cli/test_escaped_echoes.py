@@ -112,8 +112,9 @@ def test_an_answer_that_is_not_utf8_is_refused_and_nothing_is_kept(
     folder = tmp_path / "videos"
     result = mivid("download", TASK_ID, "--download", str(folder))
     assert result.exit_code == 5, result
-    assert "(not UTF-8)" in result.stderr, result.stderr
-    assert API_KEY not in result.stderr + result.stdout
+    assert "(not UTF-8: " in result.stderr, result.stderr
+    shown = (result.stderr + result.stdout).replace("\\x00", "")  # UTF-16's NULs, escaped
+    assert API_KEY not in shown and API_KEY[5:17] not in shown
     assert not folder.exists() or not any(folder.iterdir())
 
 
@@ -146,3 +147,19 @@ def test_a_key_an_older_mivid_kept_in_a_sidecar_is_not_shown_by_gallery(
     assert "policy [" in shown.stdout
     for text in (shown.stdout, shown.stderr, page):
         assert API_KEY not in text and API_KEY[5:17] not in text
+
+
+def test_a_key_cut_out_of_an_escaped_answer_leaves_it_readable(
+    mivid: RunMivid, echoing: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of 12 of a key starting right after `\\/` was cut out of the body's text, which
+    left `\\[…]`: no JSON. The body with escapes is parsed first, then its strings cut."""
+    key = "sk-AbCdEfGhIjKlMn/OpQrStUvWxYz0123"
+    monkeypatch.setenv("KLING_API_KEY", key)
+    echoing["body"] = lambda base: task_body(base, str).replace(
+        b"policy " + API_KEY.encode(), b"policy " + key.replace("/", "\\/").encode()
+    )
+    shown = mivid("get", TASK_ID, "--json")
+    assert shown.exit_code == 0, shown
+    message = json.loads(shown.stdout)["task_status_msg"]
+    assert message.startswith("policy [") and key[:12] not in message and key[-12:] not in message

@@ -354,3 +354,21 @@ def test_a_config_command_keeps_the_profile_and_leaves_the_sandbox_out() -> None
         assert hints.config_command("set", "duration", "5") == (
             "mivid --profile 'my work' config set duration 5"
         )
+
+
+@pytest.mark.parametrize(
+    ("have", "missing"),
+    [("KLING_ACCESS_KEY", "secret-key"), ("KLING_SECRET_KEY", "access-key")],
+)
+def test_one_key_of_the_pair_gets_a_hint_to_store_the_other(
+    mivid: RunMivid, monkeypatch: pytest.MonkeyPatch, have: str, missing: str
+) -> None:
+    """The hint offered to store the access key when it was the one set: round in a loop."""
+    for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY", "KLING_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(have, "one-half-of-the-pair-0123456789")
+    result = mivid("list")
+    assert result.exit_code == 3, result
+    assert f"hint: store the {missing.replace('-', ' ')}: mivid config set {missing} -" in (
+        result.stderr
+    )
