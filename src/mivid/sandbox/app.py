@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypedDict
@@ -145,6 +145,17 @@ class EmulatorOptions(TypedDict, total=False):
     packs: Sequence[ResourcePack] | None
     units_left: float | None
     account_rate_limit: float | None
+
+
+@dataclass
+class ReadBody:
+    """A request's body as the emulator read it: parsed (or why not), and its inline images
+    as the record decoded them, by the id of their text (the parsed body keeps those texts
+    alive until the answer): validation reads those bytes, not the Base64 again."""
+
+    parsed: Any = None
+    error: str | None = None
+    decoded: dict[int, bytes] = field(default_factory=dict)
 
 
 def _digested_or_none(parsed: Any, decoded: dict[int, bytes]) -> Any:
@@ -336,18 +347,15 @@ class Emulator:
     def handle(self, request: Request) -> Response:
         """Answer one request."""
         reads = request.body or request.method == "POST"
-        parsed, parse_error = parse_json(request.body) if reads else (None, None)
-        # Inline images as the record decoded them (by the id of their text, which the
-        # parsed body keeps alive until the answer): validation reads them, not again.
-        decoded: dict[int, bytes] = {}
-        self._record(request, parsed, decoded)
+        read = ReadBody(*parse_json(request.body)) if reads else ReadBody()
+        self._record(request, read)
         route = self._route(request)
-        faults = self._faults.take(self._target(request, route, parsed))
+        faults = self._faults.take(self._target(request, route, read.parsed))
         answer = faults.get("answer")
         if answer is not None and not answer.after:
             response = self._fault_answer(answer, request, route)
         else:
-            response = self._process(request, route, parsed, parse_error, decoded)
+            response = self._process(request, route, read)
             if answer is not None:
                 response = self._fault_answer(answer, request, route)
         patch = faults.get("data")
@@ -358,13 +366,13 @@ class Emulator:
             response = fault_effects.on_the_wire(wire, response)
         return response
 
-    def _record(self, request: Request, parsed: Any, decoded: dict[int, bytes]) -> None:
+    def _record(self, request: Request, read: ReadBody) -> None:
         record = ReceivedRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
             headers=dict(request.headers),
-            json=parsed if self.keep_bodies else _digested_or_none(parsed, decoded),
+            json=read.parsed if self.keep_bodies else _digested_or_none(read.parsed, read.decoded),
             has_content_length=request.has_content_length,
             body_length=len(request.body),
             body_sha256=hashlib.sha256(request.body).hexdigest(),
@@ -434,16 +442,9 @@ class Emulator:
 
         return Target(route.kind, api, task_keys=keys, prompt=prompt)
 
-    def _process(
-        self,
-        request: Request,
-        route: Route,
-        parsed: Any,
-        parse_error: str | None,
-        decoded: Mapping[int, bytes],
-    ) -> Response:
+    def _process(self, request: Request, route: Route, read: ReadBody) -> Response:
         try:
-            response = self._dispatch(request, route, parsed, parse_error, decoded)
+            response = self._dispatch(request, route, read)
         except RefusalError as failure:
             response = self._error(
                 failure.code, failure.message, failure.http_status, failure.retry_after
@@ -453,14 +454,7 @@ class Emulator:
         self._deliver_callbacks(self.clock())
         return response
 
-    def _dispatch(
-        self,
-        request: Request,
-        route: Route,
-        parsed: Any,
-        parse_error: str | None,
-        decoded: Mapping[int, bytes],
-    ) -> Response:
+    def _dispatch(self, request: Request, route: Route, read: ReadBody) -> Response:
         method = request.method
         if route.kind == "video":
             if method not in ("GET", "HEAD"):
@@ -500,7 +494,7 @@ class Emulator:
         endpoint = route.endpoint
         assert endpoint is not None
         if route.kind == "create":
-            return self._create(request, endpoint, account, now, parsed, parse_error, decoded)
+            return self._create(request, endpoint, account, now, read)
         if route.kind == "list":
             return self._list(request, endpoint, account, now)
         if not route.by_query:
@@ -518,17 +512,15 @@ class Emulator:
         endpoint: CreateEndpoint,
         account: str,
         now: float,
-        parsed: Any,
-        parse_error: str | None,
-        decoded: Mapping[int, bytes],
+        read: ReadBody,
     ) -> Response:
         if not request.has_content_length:
             raise RefusalError(
                 1200, "Content-Length required: send the create body with a Content-Length header"
             )
-        body = create_body(request.headers.get("content-type"), parsed, parse_error)
+        body = create_body(request.headers.get("content-type"), read.parsed, read.error)
         create = validate_create(
-            body, endpoint, retired=lambda model: self._retired(model, now), decoded=decoded
+            body, endpoint, retired=lambda model: self._retired(model, now), decoded=read.decoded
         )
         fail_message = None
         if FAIL_MARKER in create.prompt:
